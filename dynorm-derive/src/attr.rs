@@ -1,0 +1,356 @@
+//! Parsing of dynorm's attributes (`#[table]`, `#[global_index]`, `#[local_index]`,
+//! `#[dynorm]`) and the serde attributes that decide attribute names. Only parsing
+//! happens here; the cross-field rules are in `valid.rs`.
+
+use proc_macro2::Span;
+use syn::meta::ParseNestedMeta;
+use syn::parse::ParseStream;
+use syn::punctuated::Punctuated;
+use syn::{Attribute, Ident, LitInt, LitStr, Token};
+
+use crate::case::RenameRule;
+use crate::ctxt::Ctxt;
+
+// Attribute names.
+pub const TABLE: &str = "table";
+pub const GLOBAL_INDEX: &str = "global_index";
+pub const LOCAL_INDEX: &str = "local_index";
+pub const DYNORM: &str = "dynorm";
+pub const SERDE: &str = "serde";
+
+// Keys inside #[table], #[global_index] and #[local_index].
+pub const NAME: &str = "name";
+pub const HASH_KEY: &str = "hash_key";
+pub const PARTITION_KEY: &str = "partition_key";
+pub const RANGE_KEY: &str = "range_key";
+pub const SORT_KEY: &str = "sort_key";
+pub const READ: &str = "read";
+pub const WRITE: &str = "write";
+pub const STREAM: &str = "stream";
+pub const PROJECTION: &str = "projection";
+
+// Field roles inside #[dynorm].
+pub const VERSION: &str = "version";
+pub const TTL: &str = "ttl";
+
+const TABLE_KEYS: &str = "`name`, `hash_key`, `range_key`, `read`, `write`, `stream`";
+const GLOBAL_INDEX_KEYS: &str = "`name`, `hash_key`, `range_key`, `projection`, `read`, `write`";
+const LOCAL_INDEX_KEYS: &str = "`name`, `range_key`, `projection`";
+const FIELD_ROLES: &str = "`version`, `ttl`";
+
+/// `#[table(..)]`.
+pub struct TableAttr<'a> {
+    pub attr: &'a Attribute,
+    pub name: Option<LitStr>,
+    pub hash_key: Option<LitStr>,
+    pub range_key: Option<LitStr>,
+    pub read: Option<LitInt>,
+    pub write: Option<LitInt>,
+    pub stream: Option<(LitStr, StreamView)>,
+}
+
+#[derive(Clone, Copy)]
+pub enum StreamView {
+    KeysOnly,
+    NewImage,
+    OldImage,
+    NewAndOldImages,
+}
+
+/// `#[global_index(..)]` or `#[local_index(..)]`.
+pub struct IndexAttr<'a> {
+    pub attr: &'a Attribute,
+    pub local: bool,
+    pub name: Option<LitStr>,
+    pub hash_key: Option<LitStr>,
+    pub range_key: Option<LitStr>,
+    pub projection: Option<ProjectionAttr>,
+    pub read: Option<LitInt>,
+    pub write: Option<LitInt>,
+}
+
+pub enum ProjectionAttr {
+    All,
+    KeysOnly,
+    /// Field names with the span to report them at.
+    Include(Vec<(String, Span)>),
+}
+
+/// What the derive reads from a field's attributes.
+#[derive(Default)]
+pub struct FieldAttrs {
+    pub rename: Option<String>,
+    pub skip_serializing: bool,
+    pub flatten: bool,
+    pub version: Option<syn::Path>,
+    pub ttl: Option<syn::Path>,
+}
+
+/// What the derive reads from the struct's serde attributes.
+#[derive(Default)]
+pub struct ContainerSerde {
+    pub rename_all: Option<RenameRule>,
+}
+
+fn set_once<T>(cx: &mut Ctxt, meta: &ParseNestedMeta, slot: &mut Option<T>, value: T) {
+    if slot.is_some() {
+        cx.error_spanned_by(&meta.path, format!("duplicate `{}`", path_name(&meta.path)));
+    } else {
+        *slot = Some(value);
+    }
+}
+
+fn path_name(path: &syn::Path) -> String {
+    path.get_ident().map(|i| i.to_string()).unwrap_or_else(|| "?".into())
+}
+
+pub fn parse_table<'a>(cx: &mut Ctxt, attr: &'a Attribute) -> TableAttr<'a> {
+    let mut out = TableAttr { attr, name: None, hash_key: None, range_key: None, read: None, write: None, stream: None };
+    let result = attr.parse_nested_meta(|meta| {
+        let key = path_name(&meta.path);
+        match key.as_str() {
+            NAME => set_once(cx, &meta, &mut out.name, meta.value()?.parse()?),
+            HASH_KEY | PARTITION_KEY => set_once(cx, &meta, &mut out.hash_key, meta.value()?.parse()?),
+            RANGE_KEY | SORT_KEY => set_once(cx, &meta, &mut out.range_key, meta.value()?.parse()?),
+            READ => set_once(cx, &meta, &mut out.read, meta.value()?.parse()?),
+            WRITE => set_once(cx, &meta, &mut out.write, meta.value()?.parse()?),
+            STREAM => {
+                let lit: LitStr = meta.value()?.parse()?;
+                let view = match lit.value().to_ascii_lowercase().as_str() {
+                    "keys_only" => StreamView::KeysOnly,
+                    "new_image" => StreamView::NewImage,
+                    "old_image" => StreamView::OldImage,
+                    "new_and_old_images" => StreamView::NewAndOldImages,
+                    _ => {
+                        return Err(syn::Error::new_spanned(
+                            &lit,
+                            "unknown stream view; expected \"keys_only\", \"new_image\", \"old_image\" or \"new_and_old_images\"",
+                        ))
+                    }
+                };
+                set_once(cx, &meta, &mut out.stream, (lit, view));
+            }
+            _ => {
+                cx.error_spanned_by(
+                    &meta.path,
+                    format!("unknown `table` attribute `{key}`; expected one of {TABLE_KEYS}"),
+                );
+                skip_value(&meta)?;
+            }
+        }
+        Ok(())
+    });
+    if let Err(err) = result {
+        cx.syn_error(err);
+    }
+    out
+}
+
+pub fn parse_index<'a>(cx: &mut Ctxt, attr: &'a Attribute, local: bool) -> IndexAttr<'a> {
+    let mut out = IndexAttr {
+        attr,
+        local,
+        name: None,
+        hash_key: None,
+        range_key: None,
+        projection: None,
+        read: None,
+        write: None,
+    };
+    let (which, expected) = if local { (LOCAL_INDEX, LOCAL_INDEX_KEYS) } else { (GLOBAL_INDEX, GLOBAL_INDEX_KEYS) };
+    let result = attr.parse_nested_meta(|meta| {
+        let key = path_name(&meta.path);
+        match key.as_str() {
+            NAME => set_once(cx, &meta, &mut out.name, meta.value()?.parse()?),
+            RANGE_KEY | SORT_KEY => set_once(cx, &meta, &mut out.range_key, meta.value()?.parse()?),
+            PROJECTION => set_once(cx, &meta, &mut out.projection, parse_projection(meta.value()?)?),
+            HASH_KEY | PARTITION_KEY if !local => set_once(cx, &meta, &mut out.hash_key, meta.value()?.parse()?),
+            READ if !local => set_once(cx, &meta, &mut out.read, meta.value()?.parse()?),
+            WRITE if !local => set_once(cx, &meta, &mut out.write, meta.value()?.parse()?),
+            HASH_KEY | PARTITION_KEY => {
+                cx.error_spanned_by(
+                    &meta.path,
+                    "a local index always uses the table's hash key; remove `hash_key`",
+                );
+                skip_value(&meta)?;
+            }
+            READ | WRITE => {
+                cx.error_spanned_by(
+                    &meta.path,
+                    "a local index shares the table's throughput; set `read`/`write` on #[table]",
+                );
+                skip_value(&meta)?;
+            }
+            _ => {
+                cx.error_spanned_by(&meta.path, format!("unknown `{which}` attribute `{key}`; expected one of {expected}"));
+                skip_value(&meta)?;
+            }
+        }
+        Ok(())
+    });
+    if let Err(err) = result {
+        cx.syn_error(err);
+    }
+    out
+}
+
+/// `all`, `keys_only`, `include(a, b)`, or the same as a string.
+fn parse_projection(input: ParseStream) -> syn::Result<ProjectionAttr> {
+    const EXPECTED: &str = "expected `all`, `keys_only` or `include(field, ...)`";
+    if input.peek(LitStr) {
+        let lit: LitStr = input.parse()?;
+        let value = lit.value();
+        let value = value.trim();
+        return match value.to_ascii_lowercase().as_str() {
+            "all" => Ok(ProjectionAttr::All),
+            "keys_only" => Ok(ProjectionAttr::KeysOnly),
+            lower if lower.starts_with("include(") && lower.ends_with(')') => {
+                let inner = &value["include(".len()..value.len() - 1];
+                let names = inner
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| (s.to_owned(), lit.span()))
+                    .collect();
+                Ok(ProjectionAttr::Include(names))
+            }
+            _ => Err(syn::Error::new_spanned(&lit, EXPECTED)),
+        };
+    }
+    let ident: Ident = input.parse().map_err(|e| syn::Error::new(e.span(), EXPECTED))?;
+    match ident.to_string().as_str() {
+        "all" => Ok(ProjectionAttr::All),
+        "keys_only" => Ok(ProjectionAttr::KeysOnly),
+        "include" => {
+            let content;
+            syn::parenthesized!(content in input);
+            let names = Punctuated::<IncludeName, Token![,]>::parse_terminated(&content)?;
+            Ok(ProjectionAttr::Include(names.into_iter().map(|n| (n.0, n.1)).collect()))
+        }
+        _ => Err(syn::Error::new_spanned(&ident, EXPECTED)),
+    }
+}
+
+struct IncludeName(String, Span);
+
+impl syn::parse::Parse for IncludeName {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        if input.peek(LitStr) {
+            let lit: LitStr = input.parse()?;
+            Ok(IncludeName(lit.value(), lit.span()))
+        } else {
+            let ident: Ident = input.parse()?;
+            Ok(IncludeName(ident.to_string(), ident.span()))
+        }
+    }
+}
+
+/// Reads `#[dynorm(..)]` and the naming-relevant parts of `#[serde(..)]` on a field.
+pub fn parse_field(cx: &mut Ctxt, field: &syn::Field) -> FieldAttrs {
+    let mut out = FieldAttrs::default();
+    for attr in &field.attrs {
+        if attr.path().is_ident(DYNORM) {
+            let result = attr.parse_nested_meta(|meta| {
+                let key = path_name(&meta.path);
+                match key.as_str() {
+                    VERSION => set_once(cx, &meta, &mut out.version, meta.path.clone()),
+                    TTL => set_once(cx, &meta, &mut out.ttl, meta.path.clone()),
+                    _ => {
+                        cx.error_spanned_by(
+                            &meta.path,
+                            format!("unknown `dynorm` field attribute `{key}`; expected one of {FIELD_ROLES}"),
+                        );
+                        skip_value(&meta)?;
+                    }
+                }
+                Ok(())
+            });
+            if let Err(err) = result {
+                cx.syn_error(err);
+            }
+        } else if attr.path().is_ident(SERDE) {
+            // serde reports its own errors; here unknown content is skipped, not judged.
+            let _ = attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident("rename") {
+                    if let Some(name) = parse_rename(&meta)? {
+                        out.rename = Some(name);
+                    }
+                } else if meta.path.is_ident("skip") || meta.path.is_ident("skip_serializing") {
+                    out.skip_serializing = true;
+                } else if meta.path.is_ident("flatten") {
+                    out.flatten = true;
+                } else {
+                    skip_value(&meta)?;
+                }
+                Ok(())
+            });
+        }
+    }
+    out
+}
+
+/// Reads `rename_all` from the struct's `#[serde(..)]` attributes.
+pub fn parse_container_serde(cx: &mut Ctxt, attrs: &[Attribute]) -> ContainerSerde {
+    let mut out = ContainerSerde::default();
+    for attr in attrs.iter().filter(|a| a.path().is_ident(SERDE)) {
+        let _ = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("rename_all") {
+                let lit = if meta.input.peek(Token![=]) {
+                    Some(meta.value()?.parse::<LitStr>()?)
+                } else {
+                    let mut serialize = None;
+                    meta.parse_nested_meta(|inner| {
+                        if inner.path.is_ident("serialize") {
+                            serialize = Some(inner.value()?.parse::<LitStr>()?);
+                        } else {
+                            skip_value(&inner)?;
+                        }
+                        Ok(())
+                    })?;
+                    serialize
+                };
+                if let Some(lit) = lit {
+                    match RenameRule::from_name(&lit.value()) {
+                        Some(rule) => out.rename_all = Some(rule),
+                        None => cx.error_spanned_by(&lit, "unknown rename_all rule"),
+                    }
+                }
+            } else {
+                skip_value(&meta)?;
+            }
+            Ok(())
+        });
+    }
+    out
+}
+
+/// `rename = "x"` or `rename(serialize = "x", deserialize = "y")`: the serialized name.
+fn parse_rename(meta: &ParseNestedMeta) -> syn::Result<Option<String>> {
+    if meta.input.peek(Token![=]) {
+        return Ok(Some(meta.value()?.parse::<LitStr>()?.value()));
+    }
+    let mut serialize = None;
+    meta.parse_nested_meta(|inner| {
+        if inner.path.is_ident("serialize") {
+            serialize = Some(inner.value()?.parse::<LitStr>()?.value());
+        } else {
+            skip_value(&inner)?;
+        }
+        Ok(())
+    })?;
+    Ok(serialize)
+}
+
+/// Consumes whatever follows a key we do not handle: `= expr`, `(...)`, or nothing.
+fn skip_value(meta: &ParseNestedMeta) -> syn::Result<()> {
+    if meta.input.peek(Token![=]) {
+        meta.value()?.parse::<syn::Expr>()?;
+    } else if meta.input.peek(syn::token::Paren) {
+        let _content: proc_macro2::TokenStream = {
+            let content;
+            syn::parenthesized!(content in meta.input);
+            content.parse()?
+        };
+    }
+    Ok(())
+}

@@ -1,0 +1,182 @@
+//! Emits the trait impls. Generated code stays thin: a static schema, the key type and
+//! `pk()`; the behaviour lives in the runtime crate.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Data, DeriveInput, Fields};
+
+use crate::ast::{Field, Model};
+use crate::attr::StreamView;
+use crate::ctxt::Ctxt;
+use crate::fallback;
+use crate::valid::{self, Resolved, ResolvedIndex, ResolvedProjection};
+
+pub fn derive_model(input: &DeriveInput) -> TokenStream {
+    let mut cx = Ctxt::default();
+    let tokens = Model::from_ast(&mut cx, input)
+        .and_then(|model| valid::check(&mut cx, &model).map(|resolved| expand_model(input, &resolved)));
+    match (cx.check(), tokens) {
+        (Ok(()), Some(tokens)) => tokens,
+        (Err(err), _) => fallback::model(input, err),
+        // Every `None` comes with an error in `cx`; this arm keeps the macro total.
+        (Ok(()), None) => fallback::model(input, syn::Error::new_spanned(&input.ident, "DynaModel: invalid input")),
+    }
+}
+
+fn key_attr(field: &Field) -> TokenStream {
+    let name = &field.attr_name;
+    let ty = field.ty;
+    let key_type = quote_spanned!(ty.span()=> <#ty as ::dynorm::KeyAttribute>::KEY_TYPE);
+    quote!(::dynorm::__private::KeyAttr { name: #name, key_type: #key_type })
+}
+
+fn option<T: quote::ToTokens>(value: Option<T>) -> TokenStream {
+    match value {
+        Some(v) => quote!(::dynorm::__private::core::option::Option::Some(#v)),
+        None => quote!(::dynorm::__private::core::option::Option::None),
+    }
+}
+
+fn throughput(t: Option<(i64, i64)>) -> TokenStream {
+    option(t.map(|(read, write)| quote!(::dynorm::__private::Throughput { read: #read, write: #write })))
+}
+
+fn index(index: &ResolvedIndex) -> TokenStream {
+    let name = &index.name;
+    let hash = key_attr(index.hash);
+    let range = option(index.range.map(key_attr));
+    let projection = match &index.projection {
+        ResolvedProjection::All => quote!(::dynorm::__private::Projection::All),
+        ResolvedProjection::KeysOnly => quote!(::dynorm::__private::Projection::KeysOnly),
+        ResolvedProjection::Include(names) => quote!(::dynorm::__private::Projection::Include(&[#(#names),*])),
+    };
+    let throughput = throughput(index.throughput);
+    quote! {
+        ::dynorm::__private::IndexSchema {
+            name: #name,
+            hash_key: #hash,
+            range_key: #range,
+            projection: #projection,
+            throughput: #throughput,
+        }
+    }
+}
+
+fn expand_model(input: &DeriveInput, model: &Resolved) -> TokenStream {
+    let ident = &input.ident;
+    let table_name = &model.table_name;
+    let hash_key = key_attr(model.hash);
+    let range_key = option(model.range.map(key_attr));
+    let throughput = throughput(model.throughput);
+    let stream = option(model.stream.map(|view| match view {
+        StreamView::KeysOnly => quote!(::dynorm::__private::StreamView::KeysOnly),
+        StreamView::NewImage => quote!(::dynorm::__private::StreamView::NewImage),
+        StreamView::OldImage => quote!(::dynorm::__private::StreamView::OldImage),
+        StreamView::NewAndOldImages => quote!(::dynorm::__private::StreamView::NewAndOldImages),
+    }));
+    let global_indexes = model.global_indexes.iter().map(index);
+    let local_indexes = model.local_indexes.iter().map(index);
+    let version = option(model.version.map(|f| f.attr_name.as_str()));
+    let ttl = option(model.ttl.map(|f| f.attr_name.as_str()));
+
+    let key_fields: Vec<&Field> = std::iter::once(model.hash).chain(model.range).collect();
+    // The key-type assertion carries the field type's span, so a type that is not a
+    // key attribute is reported at the field.
+    let assertions = key_fields.iter().chain(model.global_indexes.iter().flat_map(|i| {
+        std::iter::once(&i.hash).chain(i.range.as_ref())
+    }))
+    .chain(model.local_indexes.iter().flat_map(|i| i.range.as_ref()))
+    .map(|field| {
+        let ty = field.ty;
+        quote_spanned!(ty.span()=> const _: () = ::dynorm::__private::assert_key_attribute::<#ty>();)
+    });
+    let (key_type, pk) = match model.range {
+        None => {
+            let hash_ty = model.hash.ty;
+            let hash_ident = model.hash.ident;
+            (quote!(#hash_ty), quote!(::dynorm::__private::core::clone::Clone::clone(&self.#hash_ident)))
+        }
+        Some(range) => {
+            let (hash_ty, hash_ident) = (model.hash.ty, model.hash.ident);
+            let (range_ty, range_ident) = (range.ty, range.ident);
+            (
+                quote!((#hash_ty, #range_ty)),
+                quote!((
+                    ::dynorm::__private::core::clone::Clone::clone(&self.#hash_ident),
+                    ::dynorm::__private::core::clone::Clone::clone(&self.#range_ident),
+                )),
+            )
+        }
+    };
+
+    quote! {
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals, unused_qualifications, clippy::all)]
+        const _: () = {
+            #(#assertions)*
+
+            #[automatically_derived]
+            impl ::dynorm::DynaModel for #ident {
+                type Key = #key_type;
+
+                fn schema() -> &'static ::dynorm::__private::TableSchema {
+                    static SCHEMA: ::dynorm::__private::TableSchema = ::dynorm::__private::TableSchema {
+                        name: #table_name,
+                        hash_key: #hash_key,
+                        range_key: #range_key,
+                        throughput: #throughput,
+                        stream: #stream,
+                        global_indexes: &[#(#global_indexes),*],
+                        local_indexes: &[#(#local_indexes),*],
+                        version_attribute: #version,
+                        ttl_attribute: #ttl,
+                    };
+                    &SCHEMA
+                }
+
+                fn pk(&self) -> Self::Key {
+                    #pk
+                }
+            }
+        };
+    }
+}
+
+pub fn derive_key_attribute(input: &DeriveInput) -> TokenStream {
+    let ident = &input.ident;
+    let field = match &input.data {
+        Data::Struct(data) => match &data.fields {
+            Fields::Named(f) if f.named.len() == 1 => f.named.first(),
+            Fields::Unnamed(f) if f.unnamed.len() == 1 => f.unnamed.first(),
+            _ => None,
+        },
+        _ => None,
+    };
+    let Some(field) = field else {
+        return syn::Error::new_spanned(ident, "KeyAttribute can only be derived for a struct with exactly one field")
+            .to_compile_error();
+    };
+    if !input.generics.params.is_empty() {
+        return syn::Error::new_spanned(&input.generics, "KeyAttribute cannot be derived for generic structs")
+            .to_compile_error();
+    }
+    let ty = &field.ty;
+    let access = match &field.ident {
+        Some(name) => quote!(self.#name),
+        None => quote!(self.0),
+    };
+    let key_type = quote_spanned!(ty.span()=> <#ty as ::dynorm::KeyAttribute>::KEY_TYPE);
+    quote! {
+        #[doc(hidden)]
+        const _: () = {
+            #[automatically_derived]
+            impl ::dynorm::KeyAttribute for #ident {
+                const KEY_TYPE: ::dynorm::KeyType = #key_type;
+                fn to_attribute_value(&self) -> ::dynorm::__private::AttributeValue {
+                    ::dynorm::KeyAttribute::to_attribute_value(&#access)
+                }
+            }
+        };
+    }
+}

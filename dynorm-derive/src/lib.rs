@@ -1,0 +1,27 @@
+//! Derive macros for [dynorm](https://docs.rs/dynorm). Use them through the `dynorm`
+//! crate, which re-exports them; the generated code refers to `::dynorm`.
+
+mod ast;
+mod attr;
+mod case;
+mod ctxt;
+mod expand;
+mod fallback;
+mod valid;
+
+use proc_macro::TokenStream;
+use syn::{parse_macro_input, DeriveInput};
+
+/// Derives `dynorm::DynaModel`. See the `dynorm` crate for the attributes.
+#[proc_macro_derive(DynaModel, attributes(table, global_index, local_index, dynorm))]
+pub fn derive_dyna_model(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    expand::derive_model(&input).into()
+}
+
+/// Derives `dynorm::KeyAttribute` for a newtype around a key type.
+#[proc_macro_derive(KeyAttribute)]
+pub fn derive_key_attribute(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    expand::derive_key_attribute(&input).into()
+}

@@ -1,0 +1,359 @@
+//! Cross-field rules: keys name real fields of key types, index names are unique and
+//! valid, throughput is complete, at most one version and one ttl field.
+
+use syn::{GenericArgument, LitInt, LitStr, PathArguments, Type};
+
+use crate::ast::{Field, Model};
+use crate::attr::{IndexAttr, ProjectionAttr, StreamView};
+use crate::ctxt::Ctxt;
+
+pub struct Resolved<'m, 'a> {
+    pub table_name: String,
+    pub hash: &'m Field<'a>,
+    pub range: Option<&'m Field<'a>>,
+    pub throughput: Option<(i64, i64)>,
+    pub stream: Option<StreamView>,
+    pub global_indexes: Vec<ResolvedIndex<'m, 'a>>,
+    pub local_indexes: Vec<ResolvedIndex<'m, 'a>>,
+    pub version: Option<&'m Field<'a>>,
+    pub ttl: Option<&'m Field<'a>>,
+}
+
+pub struct ResolvedIndex<'m, 'a> {
+    pub name: String,
+    pub hash: &'m Field<'a>,
+    pub range: Option<&'m Field<'a>>,
+    pub projection: ResolvedProjection,
+    pub throughput: Option<(i64, i64)>,
+}
+
+pub enum ResolvedProjection {
+    All,
+    KeysOnly,
+    Include(Vec<String>),
+}
+
+const MAX_GLOBAL_INDEXES: usize = 20;
+const MAX_LOCAL_INDEXES: usize = 5;
+
+pub fn check<'m, 'a>(cx: &mut Ctxt, model: &'m Model<'a>) -> Option<Resolved<'m, 'a>> {
+    let input = model.input;
+    if !input.generics.params.is_empty() {
+        cx.error_spanned_by(&input.generics, "DynaModel cannot be derived for generic structs");
+    }
+    let Some(table) = &model.table else {
+        cx.error_spanned_by(
+            &input.ident,
+            "missing #[table(name = \"...\", hash_key = \"...\")] attribute on a DynaModel",
+        );
+        return None;
+    };
+
+    let table_name = match &table.name {
+        Some(lit) => {
+            check_table_name(cx, lit);
+            lit.value()
+        }
+        None => {
+            cx.error_spanned_by(table.attr, "#[table] needs `name = \"...\"`");
+            String::new()
+        }
+    };
+    let hash = match &table.hash_key {
+        Some(lit) => key_field(cx, model, lit),
+        None => {
+            cx.error_spanned_by(table.attr, "#[table] needs `hash_key = \"field\"`");
+            None
+        }
+    };
+    let range = table.range_key.as_ref().and_then(|lit| key_field(cx, model, lit));
+    if let (Some(h), Some(r), Some(lit)) = (hash, range, &table.range_key) {
+        if std::ptr::eq(h, r) {
+            cx.error_spanned_by(lit, "the range key must be a different field from the hash key");
+        }
+    }
+    let throughput = throughput(cx, table.attr, &table.read, &table.write);
+
+    let mut global_indexes = Vec::new();
+    let mut local_indexes = Vec::new();
+    let mut seen_names: Vec<String> = Vec::new();
+    for index in &model.indexes {
+        let Some(resolved) = check_index(cx, model, index, hash, range, throughput.is_some()) else {
+            continue;
+        };
+        if seen_names.contains(&resolved.name) {
+            if let Some(lit) = &index.name {
+                cx.error_spanned_by(lit, format!("duplicate index name `{}`", resolved.name));
+            }
+            continue;
+        }
+        seen_names.push(resolved.name.clone());
+        if index.local {
+            if local_indexes.len() == MAX_LOCAL_INDEXES {
+                cx.error_spanned_by(index.attr, "DynamoDB allows at most 5 local secondary indexes per table");
+            }
+            local_indexes.push(resolved);
+        } else {
+            if global_indexes.len() == MAX_GLOBAL_INDEXES {
+                cx.error_spanned_by(index.attr, "DynamoDB allows at most 20 global secondary indexes per table");
+            }
+            global_indexes.push(resolved);
+        }
+    }
+
+    let mut version = None;
+    let mut ttl = None;
+    for field in &model.fields {
+        let is_key = hash.is_some_and(|h| std::ptr::eq(h, field)) || range.is_some_and(|r| std::ptr::eq(r, field));
+        if let Some(path) = &field.attrs.version {
+            if version.is_some() {
+                cx.error_spanned_by(path, "a model can have only one #[dynorm(version)] field");
+            } else if !is_integer(field.ty) {
+                cx.error_spanned_by(field.ty, "a #[dynorm(version)] field must be an integer, such as u64");
+            } else if is_key {
+                cx.error_spanned_by(path, "a key attribute cannot be the version field");
+            } else {
+                version = Some(field);
+            }
+            if field.attrs.skip_serializing {
+                cx.error_spanned_by(path, "the version field must be serialized; remove #[serde(skip)]");
+            }
+        }
+        if let Some(path) = &field.attrs.ttl {
+            if field.attrs.version.is_some() {
+                cx.error_spanned_by(path, "a field cannot be both the version and the ttl field");
+            } else if ttl.is_some() {
+                cx.error_spanned_by(path, "a model can have only one #[dynorm(ttl)] field");
+            } else if !(is_integer(field.ty) || option_inner(field.ty).is_some_and(is_integer)) {
+                cx.error_spanned_by(
+                    field.ty,
+                    "a #[dynorm(ttl)] field holds epoch seconds: use an integer such as u64, or Option of one",
+                );
+            } else if is_key {
+                cx.error_spanned_by(path, "a key attribute cannot be the ttl field");
+            } else {
+                ttl = Some(field);
+            }
+        }
+    }
+
+    Some(Resolved {
+        table_name,
+        hash: hash?,
+        range,
+        throughput,
+        stream: table.stream.as_ref().map(|(_, view)| *view),
+        global_indexes,
+        local_indexes,
+        version,
+        ttl,
+    })
+}
+
+fn check_index<'m, 'a>(
+    cx: &mut Ctxt,
+    model: &'m Model<'a>,
+    index: &IndexAttr,
+    table_hash: Option<&'m Field<'a>>,
+    table_range: Option<&'m Field<'a>>,
+    table_provisioned: bool,
+) -> Option<ResolvedIndex<'m, 'a>> {
+    let which = if index.local { "#[local_index]" } else { "#[global_index]" };
+    let name = match &index.name {
+        Some(lit) => {
+            check_index_name(cx, lit);
+            Some(lit.value())
+        }
+        None => {
+            cx.error_spanned_by(index.attr, format!("{which} needs `name = \"...\"`"));
+            None
+        }
+    };
+    let hash = if index.local {
+        if table_range.is_none() && model.table.as_ref().is_some_and(|t| t.range_key.is_none()) {
+            cx.error_spanned_by(index.attr, "a local index needs a table with a range key");
+        }
+        table_hash
+    } else {
+        match &index.hash_key {
+            Some(lit) => key_field(cx, model, lit),
+            None => {
+                cx.error_spanned_by(index.attr, "#[global_index] needs `hash_key = \"field\"`");
+                None
+            }
+        }
+    };
+    let range = match &index.range_key {
+        Some(lit) => key_field(cx, model, lit),
+        None if index.local => {
+            cx.error_spanned_by(index.attr, "#[local_index] needs `range_key = \"field\"`");
+            None
+        }
+        None => None,
+    };
+    let throughput = throughput(cx, index.attr, &index.read, &index.write);
+    if throughput.is_some() && !table_provisioned {
+        cx.error_spanned_by(
+            index.attr,
+            "index throughput needs a provisioned table: set `read` and `write` on #[table] too",
+        );
+    }
+    let projection = match &index.projection {
+        None | Some(ProjectionAttr::All) => ResolvedProjection::All,
+        Some(ProjectionAttr::KeysOnly) => ResolvedProjection::KeysOnly,
+        Some(ProjectionAttr::Include(names)) => {
+            let mut attrs = Vec::new();
+            for (name, span) in names {
+                match model.find_field(name) {
+                    Some(field) => {
+                        let key_fields = [table_hash, table_range, hash, range];
+                        if key_fields.iter().flatten().any(|k| std::ptr::eq(*k, field)) {
+                            cx.syn_error(syn::Error::new(
+                                *span,
+                                format!("`{name}` is a key attribute and is always projected"),
+                            ));
+                        } else if !attrs.contains(&field.attr_name) {
+                            attrs.push(field.attr_name.clone());
+                        }
+                    }
+                    None => cx.syn_error(syn::Error::new(*span, no_field_message(model, name))),
+                }
+            }
+            if attrs.is_empty() && names.is_empty() {
+                cx.error_spanned_by(index.attr, "`include(...)` needs at least one field");
+            }
+            ResolvedProjection::Include(attrs)
+        }
+    };
+    Some(ResolvedIndex { name: name?, hash: hash?, range, projection, throughput })
+}
+
+fn key_field<'m, 'a>(cx: &mut Ctxt, model: &'m Model<'a>, lit: &LitStr) -> Option<&'m Field<'a>> {
+    let name = lit.value();
+    let Some(field) = model.find_field(&name) else {
+        cx.error_spanned_by(lit, no_field_message(model, &name));
+        return None;
+    };
+    if field.attrs.skip_serializing {
+        cx.error_spanned_by(lit, format!("key field `{name}` is skipped by serde, so it would never be stored"));
+        return None;
+    }
+    if field.attrs.flatten {
+        cx.error_spanned_by(lit, format!("key field `{name}` is #[serde(flatten)]; a key must be one attribute"));
+        return None;
+    }
+    if let Some(problem) = unsupported_key_type(field.ty) {
+        cx.error_spanned_by(field.ty, problem);
+        return None;
+    }
+    Some(field)
+}
+
+fn no_field_message(model: &Model, name: &str) -> String {
+    format!("no field named `{name}` in `{}`", model.input.ident)
+}
+
+fn throughput(cx: &mut Ctxt, attr: &syn::Attribute, read: &Option<LitInt>, write: &Option<LitInt>) -> Option<(i64, i64)> {
+    let parse = |cx: &mut Ctxt, lit: &LitInt| match lit.base10_parse::<i64>() {
+        Ok(n) if n > 0 => Some(n),
+        _ => {
+            cx.error_spanned_by(lit, "capacity units must be a positive integer");
+            None
+        }
+    };
+    match (read, write) {
+        (None, None) => None,
+        (Some(r), Some(w)) => Some((parse(cx, r)?, parse(cx, w)?)),
+        _ => {
+            cx.error_spanned_by(attr, "provisioned throughput needs both `read` and `write`");
+            None
+        }
+    }
+}
+
+fn valid_name_chars(name: &str) -> bool {
+    name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+}
+
+fn check_table_name(cx: &mut Ctxt, lit: &LitStr) {
+    let name = lit.value();
+    if name.is_empty() || name.len() > 255 || !valid_name_chars(&name) {
+        cx.error_spanned_by(
+            lit,
+            "invalid table name: use up to 255 of the characters a-z, A-Z, 0-9, `_`, `-` and `.`",
+        );
+    }
+}
+
+fn check_index_name(cx: &mut Ctxt, lit: &LitStr) {
+    let name = lit.value();
+    if name.len() < 3 || name.len() > 255 || !valid_name_chars(&name) {
+        cx.error_spanned_by(
+            lit,
+            "invalid index name: use 3 to 255 of the characters a-z, A-Z, 0-9, `_`, `-` and `.`",
+        );
+    }
+}
+
+const INTEGERS: &[&str] = &[
+    "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
+];
+
+fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
+    match ty {
+        Type::Path(p) if p.qself.is_none() => p.path.segments.last(),
+        Type::Group(g) => last_segment(&g.elem),
+        Type::Paren(p) => last_segment(&p.elem),
+        _ => None,
+    }
+}
+
+fn is_integer(ty: &Type) -> bool {
+    last_segment(ty).is_some_and(|s| s.arguments.is_none() && INTEGERS.iter().any(|i| s.ident == i))
+}
+
+fn first_type_arg(segment: &syn::PathSegment) -> Option<&Type> {
+    match &segment.arguments {
+        PathArguments::AngleBracketed(args) => args.args.iter().find_map(|a| match a {
+            GenericArgument::Type(t) => Some(t),
+            _ => None,
+        }),
+        _ => None,
+    }
+}
+
+fn option_inner(ty: &Type) -> Option<&Type> {
+    let segment = last_segment(ty)?;
+    if segment.ident == "Option" {
+        first_type_arg(segment)
+    } else {
+        None
+    }
+}
+
+/// Types the derive can reject on sight; anything else is checked through the
+/// `KeyAttribute` trait, with the error at the field's type.
+fn unsupported_key_type(ty: &Type) -> Option<&'static str> {
+    match ty {
+        Type::Reference(_) => return Some("a key field must own its value: use `String` or `Vec<u8>`, not a reference"),
+        Type::Tuple(_) | Type::Array(_) | Type::Slice(_) => {
+            return Some("unsupported key type: DynamoDB keys are strings, numbers or binary")
+        }
+        _ => {}
+    }
+    let segment = last_segment(ty)?;
+    let name = segment.ident.to_string();
+    match name.as_str() {
+        "bool" => Some("a boolean cannot be a DynamoDB key: keys are strings, numbers or binary"),
+        "f32" | "f64" => Some("floating-point numbers cannot be keys here: use an integer or a string"),
+        "Option" => Some("a key attribute is always present: use the inner type, not `Option`"),
+        "Vec" => match first_type_arg(segment).and_then(last_segment) {
+            Some(inner) if inner.ident == "u8" => None,
+            _ => Some("a list cannot be a DynamoDB key: only `Vec<u8>` (binary) is a key type"),
+        },
+        "HashSet" | "BTreeSet" | "HashMap" | "BTreeMap" => {
+            Some("sets and maps cannot be DynamoDB keys: keys are strings, numbers or binary")
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,227 @@
+//! The connection handle: one shared SDK client, a table-name prefix, and the cache of
+//! tables already verified.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_dynamodb::Client;
+
+use crate::model::DynaModel;
+use crate::table::EnsureTable;
+use crate::Result;
+
+/// A cheap-to-clone handle on DynamoDB.
+///
+/// It wraps one `aws_sdk_dynamodb::Client` shared by every clone, so connections are
+/// reused. Each handle has an optional table-name prefix (for environments such as
+/// `dev-` or `prod-`) and remembers which tables it has already verified with
+/// [`DynaModel::ensure_table`]. Several handles side by side reach several accounts or
+/// regions.
+///
+/// ```no_run
+/// # async fn run() {
+/// use dynorm::Db;
+///
+/// // The standard AWS chain: environment, profile, IMDS; honours AWS_ENDPOINT_URL_DYNAMODB.
+/// let prod = Db::from_env().await.with_table_prefix("prod-");
+///
+/// // DynamoDB Local with static test credentials.
+/// let local = Db::local("http://127.0.0.1:8000");
+///
+/// // A client you built yourself, with auto-created tables.
+/// let client = aws_sdk_dynamodb::Client::new(&aws_config::load_from_env().await);
+/// let dev = Db::builder(client).table_prefix("dev-").auto_create_tables(true).build();
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Db {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: Client,
+    table_prefix: String,
+    auto_create_tables: bool,
+    table_wait_timeout: Duration,
+    verified: Mutex<HashSet<String>>,
+}
+
+impl fmt::Debug for Db {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Db")
+            .field("table_prefix", &self.inner.table_prefix)
+            .field("auto_create_tables", &self.inner.auto_create_tables)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Db {
+    /// A handle from the standard AWS configuration chain (`aws-config`): credentials,
+    /// region and endpoint from the environment, profile files or instance metadata.
+    /// `AWS_ENDPOINT_URL_DYNAMODB` points it at another endpoint, such as DynamoDB Local.
+    pub async fn from_env() -> Db {
+        let config = aws_config::load_defaults(BehaviorVersion::latest()).await;
+        Db::from_client(Client::new(&config))
+    }
+
+    /// A handle on a client built from an `SdkConfig` you loaded.
+    pub fn from_sdk_config(config: &aws_config::SdkConfig) -> Db {
+        Db::from_client(Client::new(config))
+    }
+
+    /// A handle on a client you built, with its own retry, timeout and interceptor setup.
+    pub fn from_client(client: Client) -> Db {
+        Db::builder(client).build()
+    }
+
+    /// A handle on DynamoDB Local (or any endpoint) with static test credentials and
+    /// region `us-east-1`.
+    pub fn local(endpoint: impl Into<String>) -> Db {
+        Db::from_client(Db::local_client(endpoint))
+    }
+
+    /// The client [`Db::local`] uses, for callers who want to adjust it.
+    pub fn local_client(endpoint: impl Into<String>) -> Client {
+        Client::from_conf(Db::local_config(endpoint).build())
+    }
+
+    /// The client configuration [`Db::local`] uses, to add interceptors or retry settings.
+    pub fn local_config(endpoint: impl Into<String>) -> aws_sdk_dynamodb::config::Builder {
+        aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .endpoint_url(endpoint)
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("dynorm", "dynorm", None, None, "dynorm-local"))
+    }
+
+    /// Starts a handle on `client` with options.
+    pub fn builder(client: Client) -> DbBuilder {
+        DbBuilder {
+            client,
+            table_prefix: String::new(),
+            auto_create_tables: false,
+            table_wait_timeout: Duration::from_secs(300),
+        }
+    }
+
+    /// A new handle on the same client with another table-name prefix, and its own cache
+    /// of verified tables.
+    pub fn with_table_prefix(&self, prefix: impl Into<String>) -> Db {
+        Db {
+            inner: Arc::new(Inner {
+                client: self.inner.client.clone(),
+                table_prefix: prefix.into(),
+                auto_create_tables: self.inner.auto_create_tables,
+                table_wait_timeout: self.inner.table_wait_timeout,
+                verified: Mutex::new(HashSet::new()),
+            }),
+        }
+    }
+
+    /// The raw SDK client, for anything dynorm does not cover.
+    pub fn client(&self) -> &Client {
+        &self.inner.client
+    }
+
+    /// The table-name prefix of this handle (empty when none).
+    pub fn table_prefix(&self) -> &str {
+        &self.inner.table_prefix
+    }
+
+    /// Whether operations create a model's table on first use.
+    pub fn auto_create_tables(&self) -> bool {
+        self.inner.auto_create_tables
+    }
+
+    /// How long table operations wait for a table to become ACTIVE.
+    pub fn table_wait_timeout(&self) -> Duration {
+        self.inner.table_wait_timeout
+    }
+
+    /// The full name of a model's table on this handle: prefix plus the model's name.
+    pub fn table_name<M: DynaModel>(&self) -> String {
+        self.resolve_table_name(M::schema().name)
+    }
+
+    /// The full name of any table on this handle: prefix plus `name`.
+    pub fn resolve_table_name(&self, name: &str) -> String {
+        let mut full = String::with_capacity(self.inner.table_prefix.len() + name.len());
+        full.push_str(&self.inner.table_prefix);
+        full.push_str(name);
+        full
+    }
+
+    /// Whether this handle has verified the table (by `ensure_table` or `create_table`).
+    pub fn is_verified(&self, table: &str) -> bool {
+        self.verified().contains(table)
+    }
+
+    pub(crate) fn mark_verified(&self, table: &str) {
+        self.verified().insert(table.to_owned());
+    }
+
+    pub(crate) fn forget_verified(&self, table: &str) {
+        self.verified().remove(table);
+    }
+
+    fn verified(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        // The set stays consistent even if a holder panicked: inserts and removes are atomic.
+        self.inner.verified.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs before every item operation: creates the table on first use when the
+    /// handle was built with `auto_create_tables(true)`.
+    pub(crate) async fn prepare<M: DynaModel>(&self, table: &str) -> Result<()> {
+        if self.inner.auto_create_tables && !self.is_verified(table) {
+            EnsureTable::<M>::new(self).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Options for a [`Db`] handle. Start with [`Db::builder`].
+#[derive(Debug)]
+#[must_use = "call .build() to get the handle"]
+pub struct DbBuilder {
+    client: Client,
+    table_prefix: String,
+    auto_create_tables: bool,
+    table_wait_timeout: Duration,
+}
+
+impl DbBuilder {
+    /// A prefix put before every model's table name, such as `"dev-"`.
+    pub fn table_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.table_prefix = prefix.into();
+        self
+    }
+
+    /// Create a model's table on first use (off by default). Meant for local development
+    /// and tests; production tables usually come from infrastructure code.
+    pub fn auto_create_tables(mut self, yes: bool) -> Self {
+        self.auto_create_tables = yes;
+        self
+    }
+
+    /// How long to wait for a table to become ACTIVE (default five minutes).
+    pub fn table_wait_timeout(mut self, timeout: Duration) -> Self {
+        self.table_wait_timeout = timeout;
+        self
+    }
+
+    /// The handle.
+    pub fn build(self) -> Db {
+        Db {
+            inner: Arc::new(Inner {
+                client: self.client,
+                table_prefix: self.table_prefix,
+                auto_create_tables: self.auto_create_tables,
+                table_wait_timeout: self.table_wait_timeout,
+                verified: Mutex::new(HashSet::new()),
+            }),
+        }
+    }
+}

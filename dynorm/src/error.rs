@@ -1,0 +1,233 @@
+//! The one error type of dynorm, and its `Result` alias.
+
+use std::fmt;
+
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+
+use crate::Item;
+
+/// `Result` with dynorm's [`Error`] as the default error type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The SDK error kept as the source of [`Error::Service`], [`Error::Throttled`] and
+/// [`Error::Unavailable`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Everything that can go wrong in dynorm.
+///
+/// Match on the variant; no variant needs its message parsed. Variants for client-side
+/// checks ([`Validation`](Error::Validation), [`ItemTooLarge`](Error::ItemTooLarge),
+/// [`InvalidKey`](Error::InvalidKey), [`InvalidItem`](Error::InvalidItem)) are returned
+/// before any request is sent.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The model's `validator` rules rejected the item; nothing was sent.
+    #[error("validation failed: {0}")]
+    Validation(#[from] validator::ValidationErrors),
+
+    /// A write that requires a new item (`put_unique`, the manager's `create`) found an
+    /// item with the same key.
+    #[error("an item with this key already exists in table `{table}`")]
+    AlreadyExists {
+        /// The full table name, prefix included.
+        table: String,
+    },
+
+    /// The write's condition expression evaluated to false.
+    #[error("the condition of a write to table `{table}` failed")]
+    ConditionFailed {
+        /// The full table name, prefix included.
+        table: String,
+        /// The item as it is in the table, when DynamoDB returned it
+        /// (`ReturnValuesOnConditionCheckFailure = ALL_OLD`). Decode it with
+        /// [`crate::from_item`].
+        item: Option<Box<Item>>,
+    },
+
+    /// The table does not exist (DynamoDB's `ResourceNotFoundException`).
+    #[error("table `{table}` does not exist")]
+    TableNotFound {
+        /// The full table name, prefix included.
+        table: String,
+    },
+
+    /// `create_table` found the table already there and `allow_existing` was not set.
+    #[error("table `{table}` already exists")]
+    TableExists {
+        /// The full table name, prefix included.
+        table: String,
+    },
+
+    /// The table exists but cannot be used in its current status (for example `DELETING`).
+    #[error("table `{table}` is {status}, not ACTIVE")]
+    TableNotActive {
+        /// The full table name, prefix included.
+        table: String,
+        /// The status DynamoDB reported, such as `DELETING` or `ARCHIVED`.
+        status: String,
+    },
+
+    /// Waiting for a table to reach the wanted status took longer than allowed.
+    #[error("table `{table}` did not become {wanted} within {waited:?}")]
+    WaitTimeout {
+        /// The full table name, prefix included.
+        table: String,
+        /// The status waited for.
+        wanted: &'static str,
+        /// How long dynorm waited.
+        waited: std::time::Duration,
+    },
+
+    /// Turning a model into DynamoDB attributes, or attributes into a model, failed.
+    #[error("serialization failed: {0}")]
+    Serialization(#[from] serde_dynamo::Error),
+
+    /// The item is larger than DynamoDB's 400 KB (409,600 bytes) limit, counted the way
+    /// DynamoDB counts it. Nothing was sent.
+    #[error("item is {size} bytes, over DynamoDB's limit of {limit} bytes")]
+    ItemTooLarge {
+        /// The item's size in bytes, counted as DynamoDB does.
+        size: usize,
+        /// The limit, 409,600 bytes.
+        limit: usize,
+    },
+
+    /// A key attribute value that DynamoDB would reject. Nothing was sent.
+    #[error("invalid key attribute `{attribute}`: {problem}")]
+    InvalidKey {
+        /// The key's attribute name.
+        attribute: String,
+        /// What is wrong with it.
+        problem: KeyProblem,
+    },
+
+    /// A non-key attribute value that DynamoDB would reject. Nothing was sent.
+    #[error("invalid value at `{path}`: {problem}")]
+    InvalidItem {
+        /// The attribute path, such as `tags` or `address.lines[2]`.
+        path: String,
+        /// What is wrong with it.
+        problem: ValueProblem,
+    },
+
+    /// DynamoDB throttled the request, after the SDK's own retries.
+    #[error("request throttled by DynamoDB")]
+    Throttled(#[source] BoxError),
+
+    /// DynamoDB could not be reached or did not answer in time, after the SDK's own retries.
+    #[error("DynamoDB unavailable: {0}")]
+    Unavailable(#[source] BoxError),
+
+    /// Any other error DynamoDB or the SDK returned; the SDK error is the source.
+    #[error("DynamoDB error{}: {message}", code.as_deref().map(|c| format!(" {c}")).unwrap_or_default())]
+    Service {
+        /// DynamoDB's error code, such as `ValidationException`, when there is one.
+        code: Option<String>,
+        /// DynamoDB's message, or the SDK error's display text.
+        message: String,
+        /// The SDK error.
+        #[source]
+        source: BoxError,
+    },
+}
+
+/// Why a key attribute value is invalid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyProblem {
+    /// An empty string or binary value: DynamoDB does not allow empty key attributes.
+    Empty,
+    /// Longer than DynamoDB allows: 2048 bytes for a hash key, 1024 for a range key.
+    TooLong {
+        /// The value's length in bytes.
+        len: usize,
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The key attribute is missing from the serialized item, or has the wrong type.
+    Missing,
+}
+
+impl fmt::Display for KeyProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyProblem::Empty => f.write_str("key attributes cannot be empty"),
+            KeyProblem::TooLong { len, limit } => {
+                write!(f, "{len} bytes, over the limit of {limit} bytes")
+            }
+            KeyProblem::Missing => f.write_str("missing from the item or not a string, number or binary"),
+        }
+    }
+}
+
+/// Why an attribute value is invalid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ValueProblem {
+    /// A string, number or binary set with no elements: DynamoDB does not store empty sets.
+    EmptySet,
+    /// A number that is NaN or infinite: DynamoDB numbers are finite decimals.
+    NonFiniteNumber,
+    /// Nested deeper than DynamoDB's 32 levels.
+    TooDeep,
+}
+
+impl fmt::Display for ValueProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ValueProblem::EmptySet => f.write_str("DynamoDB does not store empty sets"),
+            ValueProblem::NonFiniteNumber => f.write_str("NaN and infinite numbers cannot be stored"),
+            ValueProblem::TooDeep => f.write_str("nested deeper than DynamoDB's 32 levels"),
+        }
+    }
+}
+
+impl Error {
+    /// Maps an SDK error to the matching variant. `table` names the table for the
+    /// variants that carry it.
+    pub(crate) fn from_sdk<E>(err: SdkError<E, HttpResponse>, table: &str) -> Error
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        match &err {
+            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => {
+                return Error::Unavailable(Box::new(err));
+            }
+            SdkError::ResponseError(_) => return Error::Unavailable(Box::new(err)),
+            _ => {}
+        }
+        let code = err.code().map(str::to_owned);
+        match code.as_deref() {
+            Some("ResourceNotFoundException") => Error::TableNotFound { table: table.to_owned() },
+            Some("ConditionalCheckFailedException") => Error::ConditionFailed {
+                table: table.to_owned(),
+                item: None,
+            },
+            Some(
+                "ProvisionedThroughputExceededException"
+                | "ThrottlingException"
+                | "RequestLimitExceeded",
+            ) => Error::Throttled(Box::new(err)),
+            Some("ServiceUnavailable" | "InternalServerError") => Error::Unavailable(Box::new(err)),
+            _ => Error::Service {
+                message: err
+                    .message()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| aws_smithy_types::error::display::DisplayErrorContext(&err).to_string()),
+                code,
+                source: Box::new(err),
+            },
+        }
+    }
+
+    /// The DynamoDB error code behind a [`Service`](Error::Service) error, if any.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Error::Service { code, .. } => code.as_deref(),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! # dynorm
+//!
+//! A derive-macro DynamoDB document mapper on the official `aws-sdk-dynamodb`.
+//!
+//! Annotate a struct with `#[derive(DynaModel)]` and a `#[table(..)]` attribute, and it
+//! gets typed, async operations: [`get`](DynaModel::get), [`put`](DynaModel::put),
+//! [`put_unique`](DynaModel::put_unique), [`save`](DynaModel::save),
+//! [`delete`](DynaModel::delete), a [`Manager`] (`Book::objects(&db)`), and table
+//! management ([`create_table`](DynaModel::create_table),
+//! [`ensure_table`](DynaModel::ensure_table), ...).
+//!
+//! ```no_run
+//! use dynorm::{Db, DynaModel};
+//! use serde::{Deserialize, Serialize};
+//! use validator::Validate;
+//!
+//! #[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone, PartialEq)]
+//! #[table(name = "books", hash_key = "isbn")]
+//! #[global_index(name = "by-author", hash_key = "author", range_key = "published")]
+//! struct Book {
+//!     isbn: String,
+//!     #[validate(length(min = 1))]
+//!     title: String,
+//!     author: String,
+//!     published: u16,
+//!     #[dynorm(version)]
+//!     #[serde(default)]
+//!     version: u64,
+//! }
+//!
+//! # async fn run() -> dynorm::Result<()> {
+//! let db = Db::from_env().await; // or Db::local("http://127.0.0.1:8000")
+//! Book::ensure_table(&db).await?;
+//!
+//! let book = Book {
+//!     isbn: "978-0441013593".into(),
+//!     title: "Dune".into(),
+//!     author: "Frank Herbert".into(),
+//!     published: 1965,
+//!     version: 0,
+//! };
+//! book.put(&db).await?;
+//! let loaded = Book::get(&db, "978-0441013593").consistent_read(true).await?;
+//! assert_eq!(loaded.as_ref(), Some(&book));
+//! book.delete(&db).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Every operation is a `#[must_use]` builder: `.await` it, or call `.to_input()` to get
+//! the SDK input it would send, without a network call. Client-side checks (validation,
+//! item and key sizes, empty sets, non-finite numbers) run before any request, and every
+//! failure is a variant of [`Error`].
+#![warn(missing_docs)]
+
+mod db;
+mod error;
+mod item;
+mod manager;
+mod model;
+pub mod ops;
+pub mod table;
+
+pub use db::{Db, DbBuilder};
+pub use error::{BoxError, Error, KeyProblem, Result, ValueProblem};
+pub use item::{
+    from_item, item_size, to_item, value_size, Item, MAX_DEPTH, MAX_HASH_KEY_SIZE, MAX_ITEM_SIZE,
+    MAX_RANGE_KEY_SIZE,
+};
+pub use manager::Manager;
+pub use model::{
+    DynaModel, IndexSchema, IntoKey, KeyAttr, KeyAttribute, KeyType, PrimaryKey, Projection, StreamView,
+    TableSchema, Throughput,
+};
+
+/// Derives [`DynaModel`] for a struct. See the crate documentation for its attributes.
+pub use dynorm_derive::DynaModel;
+/// Derives [`KeyAttribute`] for a newtype around a key type.
+pub use dynorm_derive::KeyAttribute;
+
+/// The SDK crate dynorm is built on, re-exported so versions always match.
+pub use aws_sdk_dynamodb;
+
+/// Everything a model file usually needs: `use dynorm::prelude::*;`.
+pub mod prelude {
+    pub use crate::{Db, DynaModel, Error, IntoKey, KeyAttribute, Result};
+}
+
+/// Items the derive's generated code uses. Not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::model::{IndexSchema, KeyAttr, KeyType, Projection, StreamView, TableSchema, Throughput};
+    pub use aws_sdk_dynamodb::types::AttributeValue;
+    pub use core;
+
+    /// Compile-time check that a key field's type is a key attribute; the derive calls it
+    /// with the field type's span so the error points at the field.
+    pub const fn assert_key_attribute<T: crate::KeyAttribute>() {}
+
+    /// The key type of the stub impl emitted when the derive reports an error, so the
+    /// user sees that error and not a cascade.
+    pub type FallbackKey = String;
+}

@@ -1,0 +1,65 @@
+//! The botocraft-style manager: `Model::objects(&db)` gathers a model's verbs in one place.
+
+use crate::model::IntoKey;
+use crate::ops::{DeleteItem, GetItem, PutItem};
+use crate::{Db, DynaModel};
+
+/// A model's verbs on one handle. Made by [`DynaModel::objects`].
+///
+/// ```no_run
+/// # use dynorm::{Db, DynaModel};
+/// # #[derive(DynaModel, serde::Serialize, serde::Deserialize, validator::Validate)]
+/// # #[table(name = "books", hash_key = "isbn")]
+/// # struct Book { isbn: String, title: String }
+/// # async fn run(db: Db) -> dynorm::Result<()> {
+/// let books = Book::objects(&db);
+/// books.create(&Book { isbn: "1".into(), title: "Dune".into() }).await?;
+/// let dune = books.get("1").await?;
+/// books.delete("1").await?;
+/// # Ok(()) }
+/// ```
+pub struct Manager<'a, M: DynaModel> {
+    db: &'a Db,
+    _model: std::marker::PhantomData<fn() -> M>,
+}
+
+impl<M: DynaModel> std::fmt::Debug for Manager<'_, M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Manager").field("table", &M::schema().name).finish()
+    }
+}
+
+impl<M: DynaModel> Clone for Manager<'_, M> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<M: DynaModel> Copy for Manager<'_, M> {}
+
+impl<'a, M: DynaModel> Manager<'a, M> {
+    pub(crate) fn new(db: &'a Db) -> Self {
+        Manager { db, _model: std::marker::PhantomData }
+    }
+
+    /// The handle this manager uses.
+    pub fn db(&self) -> &'a Db {
+        self.db
+    }
+
+    /// Creates a new item; fails with [`Error::AlreadyExists`](crate::Error::AlreadyExists)
+    /// when one with the same key exists.
+    pub fn create(&self, model: &'a M) -> PutItem<'a, M> {
+        PutItem::new(self.db, model).unique()
+    }
+
+    /// Reads an item by key; `Ok(None)` when absent.
+    pub fn get(&self, key: impl IntoKey<M::Key>) -> GetItem<'a, M> {
+        GetItem::new(self.db, key.into_key())
+    }
+
+    /// Deletes an item by key.
+    pub fn delete(&self, key: impl IntoKey<M::Key>) -> DeleteItem<'a, M> {
+        DeleteItem::new(self.db, key.into_key())
+    }
+}

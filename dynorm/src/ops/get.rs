@@ -1,0 +1,63 @@
+use std::marker::PhantomData;
+
+use aws_sdk_dynamodb::operation::get_item::builders::GetItemInputBuilder;
+use aws_sdk_dynamodb::operation::get_item::GetItemInput;
+use tracing::Instrument;
+
+use super::{build_error, into_future};
+use crate::item::{from_item, key_item};
+use crate::{Db, DynaModel, Error, Result};
+
+/// Reads one item by primary key. Made by [`DynaModel::get`].
+///
+/// Resolves to `Ok(None)` when no item has the key.
+#[must_use = "a request does nothing until it is awaited or sent"]
+pub struct GetItem<'a, M: DynaModel> {
+    db: &'a Db,
+    key: M::Key,
+    consistent_read: bool,
+    _model: PhantomData<fn() -> M>,
+}
+
+impl<'a, M: DynaModel> GetItem<'a, M> {
+    pub(crate) fn new(db: &'a Db, key: M::Key) -> Self {
+        GetItem { db, key, consistent_read: false, _model: PhantomData }
+    }
+
+    /// Asks for a strongly consistent read (eventually consistent by default).
+    pub fn consistent_read(mut self, consistent: bool) -> Self {
+        self.consistent_read = consistent;
+        self
+    }
+
+    /// The SDK input this request sends. Makes no network call.
+    pub fn to_input(&self) -> Result<GetItemInput> {
+        self.input_builder(self.db.table_name::<M>())?.build().map_err(build_error)
+    }
+
+    fn input_builder(&self, table: String) -> Result<GetItemInputBuilder> {
+        Ok(GetItemInput::builder()
+            .table_name(table)
+            .set_key(Some(key_item::<M>(&self.key)?))
+            .consistent_read(self.consistent_read))
+    }
+
+    /// Sends the request.
+    pub async fn send(self) -> Result<Option<M>> {
+        let table = self.db.table_name::<M>();
+        let span = tracing::debug_span!("dynorm.get_item", table = %table);
+        async move {
+            let input = self.input_builder(table.clone())?;
+            self.db.prepare::<M>(&table).await?;
+            let output = input
+                .send_with(self.db.client())
+                .await
+                .map_err(|e| Error::from_sdk(e, &table))?;
+            output.item.map(from_item).transpose()
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+into_future!(GetItem, Option<M>);

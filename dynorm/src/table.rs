@@ -1,0 +1,390 @@
+//! Table management from the model: create, delete, exists, wait, ensure.
+
+use std::marker::PhantomData;
+use std::time::{Duration, Instant};
+
+use aws_sdk_dynamodb::operation::create_table::builders::CreateTableInputBuilder;
+use aws_sdk_dynamodb::operation::create_table::CreateTableInput;
+use aws_sdk_dynamodb::operation::describe_table::DescribeTableError;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType as SdkKeyType,
+    LocalSecondaryIndex, Projection as SdkProjection, ProjectionType, ProvisionedThroughput,
+    StreamSpecification, StreamViewType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
+};
+use aws_smithy_runtime_api::client::result::SdkError;
+use tracing::Instrument;
+
+use crate::model::{IndexSchema, KeyAttr, Projection, StreamView, TableSchema, Throughput};
+use crate::ops::{build_error, into_future};
+use crate::{Db, DynaModel, Error, Result};
+
+/// Builds the `CreateTable` input for a schema: key schema, attribute definitions,
+/// indexes and projections, billing or throughput, and stream.
+pub fn create_table_input(schema: &TableSchema, table_name: &str) -> Result<CreateTableInput> {
+    create_table_builder(schema, table_name)?.build().map_err(build_error)
+}
+
+fn create_table_builder(schema: &TableSchema, table_name: &str) -> Result<CreateTableInputBuilder> {
+    let attribute_definitions = schema
+        .key_attributes()
+        .into_iter()
+        .map(|a| {
+            AttributeDefinition::builder()
+                .attribute_name(a.name)
+                .attribute_type(a.key_type.scalar_attribute_type())
+                .build()
+                .map_err(build_error)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut input = CreateTableInput::builder()
+        .table_name(table_name)
+        .set_attribute_definitions(Some(attribute_definitions))
+        .set_key_schema(Some(key_schema(schema.hash_key, schema.range_key)?));
+    input = match schema.throughput {
+        Some(t) => input
+            .billing_mode(BillingMode::Provisioned)
+            .provisioned_throughput(provisioned(t)?),
+        None => input.billing_mode(BillingMode::PayPerRequest),
+    };
+    for index in schema.global_indexes {
+        let mut gsi = GlobalSecondaryIndex::builder()
+            .index_name(index.name)
+            .set_key_schema(Some(key_schema(index.hash_key, index.range_key)?))
+            .projection(projection(index));
+        if let Some(t) = index.throughput.or(schema.throughput) {
+            gsi = gsi.provisioned_throughput(provisioned(t)?);
+        }
+        input = input.global_secondary_indexes(gsi.build().map_err(build_error)?);
+    }
+    for index in schema.local_indexes {
+        let lsi = LocalSecondaryIndex::builder()
+            .index_name(index.name)
+            .set_key_schema(Some(key_schema(index.hash_key, index.range_key)?))
+            .projection(projection(index))
+            .build()
+            .map_err(build_error)?;
+        input = input.local_secondary_indexes(lsi);
+    }
+    if let Some(view) = schema.stream {
+        let view = match view {
+            StreamView::KeysOnly => StreamViewType::KeysOnly,
+            StreamView::NewImage => StreamViewType::NewImage,
+            StreamView::OldImage => StreamViewType::OldImage,
+            StreamView::NewAndOldImages => StreamViewType::NewAndOldImages,
+        };
+        input = input.stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(view)
+                .build()
+                .map_err(build_error)?,
+        );
+    }
+    Ok(input)
+}
+
+fn key_schema(hash: KeyAttr, range: Option<KeyAttr>) -> Result<Vec<KeySchemaElement>> {
+    let element = |attr: KeyAttr, key_type| {
+        KeySchemaElement::builder()
+            .attribute_name(attr.name)
+            .key_type(key_type)
+            .build()
+            .map_err(build_error)
+    };
+    let mut out = vec![element(hash, SdkKeyType::Hash)?];
+    if let Some(range) = range {
+        out.push(element(range, SdkKeyType::Range)?);
+    }
+    Ok(out)
+}
+
+fn projection(index: &IndexSchema) -> SdkProjection {
+    match index.projection {
+        Projection::All => SdkProjection::builder().projection_type(ProjectionType::All).build(),
+        Projection::KeysOnly => SdkProjection::builder().projection_type(ProjectionType::KeysOnly).build(),
+        Projection::Include(names) => SdkProjection::builder()
+            .projection_type(ProjectionType::Include)
+            .set_non_key_attributes(Some(names.iter().map(|n| (*n).to_owned()).collect()))
+            .build(),
+    }
+}
+
+fn provisioned(t: Throughput) -> Result<ProvisionedThroughput> {
+    ProvisionedThroughput::builder()
+        .read_capacity_units(t.read)
+        .write_capacity_units(t.write)
+        .build()
+        .map_err(build_error)
+}
+
+/// The table's status, or `None` when it does not exist.
+async fn describe_status(db: &Db, table: &str) -> Result<Option<TableStatus>> {
+    match db.client().describe_table().table_name(table).send().await {
+        Ok(out) => Ok(Some(
+            out.table.and_then(|t| t.table_status).unwrap_or(TableStatus::Active),
+        )),
+        Err(SdkError::ServiceError(e)) if matches!(e.err(), DescribeTableError::ResourceNotFoundException(_)) => {
+            Ok(None)
+        }
+        Err(e) => Err(Error::from_sdk(e, table)),
+    }
+}
+
+/// Polls until the table is ACTIVE, failing on DELETING or a missing table.
+async fn wait_active(db: &Db, table: &str, timeout: Duration) -> Result<()> {
+    let start = Instant::now();
+    let mut delay = Duration::from_millis(50);
+    loop {
+        match describe_status(db, table).await? {
+            Some(TableStatus::Active) => return Ok(()),
+            Some(TableStatus::Creating | TableStatus::Updating) => {}
+            Some(other) => {
+                return Err(Error::TableNotActive { table: table.to_owned(), status: other.as_str().to_owned() })
+            }
+            None => return Err(Error::TableNotFound { table: table.to_owned() }),
+        }
+        if start.elapsed() >= timeout {
+            return Err(Error::WaitTimeout { table: table.to_owned(), wanted: "ACTIVE", waited: start.elapsed() });
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(2));
+    }
+}
+
+/// Turns on time to live for the model's `#[dynorm(ttl)]` attribute, unless it already is.
+async fn enable_ttl(db: &Db, table: &str, attribute: &str) -> Result<()> {
+    let current = db
+        .client()
+        .describe_time_to_live()
+        .table_name(table)
+        .send()
+        .await
+        .map_err(|e| Error::from_sdk(e, table))?;
+    let description = current.time_to_live_description;
+    let status = description.as_ref().and_then(|d| d.time_to_live_status.clone());
+    let enabled_on = description.as_ref().and_then(|d| d.attribute_name.as_deref());
+    if matches!(status, Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)) && enabled_on == Some(attribute) {
+        return Ok(());
+    }
+    let spec = TimeToLiveSpecification::builder()
+        .attribute_name(attribute)
+        .enabled(true)
+        .build()
+        .map_err(build_error)?;
+    db.client()
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(spec)
+        .send()
+        .await
+        .map_err(|e| Error::from_sdk(e, table))?;
+    Ok(())
+}
+
+/// Creates a model's table. Made by [`DynaModel::create_table`].
+///
+/// By default it waits until the table is ACTIVE, and fails with
+/// [`Error::TableExists`] when the table is already there. A model with a
+/// `#[dynorm(ttl)]` field gets time to live enabled on that attribute.
+#[must_use = "a request does nothing until it is awaited or sent"]
+pub struct CreateTable<'a, M: DynaModel> {
+    db: &'a Db,
+    allow_existing: bool,
+    wait: bool,
+    _model: PhantomData<fn() -> M>,
+}
+
+impl<'a, M: DynaModel> CreateTable<'a, M> {
+    pub(crate) fn new(db: &'a Db) -> Self {
+        CreateTable { db, allow_existing: false, wait: true, _model: PhantomData }
+    }
+
+    /// Succeed when the table already exists (dynofunc's `allow_existing`).
+    pub fn allow_existing(mut self, allow: bool) -> Self {
+        self.allow_existing = allow;
+        self
+    }
+
+    /// Wait until the table is ACTIVE before resolving (the default). A model with a
+    /// time-to-live field always waits, since time to live can only be set on an
+    /// ACTIVE table.
+    pub fn wait(mut self, wait: bool) -> Self {
+        self.wait = wait;
+        self
+    }
+
+    /// The `CreateTable` input this request sends. Makes no network call.
+    pub fn to_input(&self) -> Result<CreateTableInput> {
+        create_table_input(M::schema(), &self.db.table_name::<M>())
+    }
+
+    /// Sends the request.
+    pub async fn send(self) -> Result<()> {
+        let table = self.db.table_name::<M>();
+        let span = tracing::info_span!("dynorm.create_table", table = %table);
+        async move {
+            let created = create_table_builder(M::schema(), &table)?.send_with(self.db.client()).await;
+            match created {
+                Ok(_) => {}
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => {
+                    if !self.allow_existing {
+                        return Err(Error::TableExists { table });
+                    }
+                }
+                Err(e) => return Err(Error::from_sdk(e, &table)),
+            }
+            let ttl = M::schema().ttl_attribute;
+            if self.wait || ttl.is_some() {
+                wait_active(self.db, &table, self.db.table_wait_timeout()).await?;
+                self.db.mark_verified(&table);
+            }
+            if let Some(attribute) = ttl {
+                enable_ttl(self.db, &table, attribute).await?;
+            }
+            Ok(())
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+into_future!(CreateTable, ());
+
+/// Deletes a model's table. Made by [`DynaModel::delete_table`].
+#[must_use = "a request does nothing until it is awaited or sent"]
+pub struct DeleteTable<'a, M: DynaModel> {
+    db: &'a Db,
+    missing_ok: bool,
+    _model: PhantomData<fn() -> M>,
+}
+
+impl<'a, M: DynaModel> DeleteTable<'a, M> {
+    pub(crate) fn new(db: &'a Db) -> Self {
+        DeleteTable { db, missing_ok: false, _model: PhantomData }
+    }
+
+    /// Succeed when the table does not exist (by default that is
+    /// [`Error::TableNotFound`]).
+    pub fn missing_ok(mut self, ok: bool) -> Self {
+        self.missing_ok = ok;
+        self
+    }
+
+    /// Sends the request. Resolves once DynamoDB accepted the deletion.
+    pub async fn send(self) -> Result<()> {
+        let table = self.db.table_name::<M>();
+        let span = tracing::info_span!("dynorm.delete_table", table = %table);
+        async move {
+            self.db.forget_verified(&table);
+            match self.db.client().delete_table().table_name(&table).send().await {
+                Ok(_) => Ok(()),
+                Err(e) => match Error::from_sdk(e, &table) {
+                    Error::TableNotFound { .. } if self.missing_ok => Ok(()),
+                    other => Err(other),
+                },
+            }
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+into_future!(DeleteTable, ());
+
+/// Whether a model's table exists (in any status). Made by [`DynaModel::table_exists`].
+#[must_use = "a request does nothing until it is awaited or sent"]
+pub struct TableExists<'a, M: DynaModel> {
+    db: &'a Db,
+    _model: PhantomData<fn() -> M>,
+}
+
+impl<'a, M: DynaModel> TableExists<'a, M> {
+    pub(crate) fn new(db: &'a Db) -> Self {
+        TableExists { db, _model: PhantomData }
+    }
+
+    /// Sends the request.
+    pub async fn send(self) -> Result<bool> {
+        let table = self.db.table_name::<M>();
+        Ok(describe_status(self.db, &table).await?.is_some())
+    }
+}
+
+into_future!(TableExists, bool);
+
+/// Waits until a model's table is ACTIVE. Made by [`DynaModel::wait_until_active`].
+///
+/// Fails with [`Error::TableNotActive`] when the table is being deleted,
+/// [`Error::TableNotFound`] when it does not exist, and [`Error::WaitTimeout`] after the
+/// timeout (the handle's `table_wait_timeout` by default).
+#[must_use = "a request does nothing until it is awaited or sent"]
+pub struct WaitForTable<'a, M: DynaModel> {
+    db: &'a Db,
+    timeout: Duration,
+    _model: PhantomData<fn() -> M>,
+}
+
+impl<'a, M: DynaModel> WaitForTable<'a, M> {
+    pub(crate) fn new(db: &'a Db) -> Self {
+        WaitForTable { db, timeout: db.table_wait_timeout(), _model: PhantomData }
+    }
+
+    /// How long to wait.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Polls DescribeTable until the table is ACTIVE.
+    pub async fn send(self) -> Result<()> {
+        let table = self.db.table_name::<M>();
+        wait_active(self.db, &table, self.timeout).await
+    }
+}
+
+into_future!(WaitForTable, ());
+
+/// Makes sure a model's table exists and can be used. Made by [`DynaModel::ensure_table`].
+///
+/// A missing table is created from the model and waited for. A table that is CREATING
+/// is accepted and waited for; one that is DELETING (or archived) fails with
+/// [`Error::TableNotActive`]. The handle remembers a verified table, so later calls on
+/// the same handle make no request at all.
+#[must_use = "a request does nothing until it is awaited or sent"]
+pub struct EnsureTable<'a, M: DynaModel> {
+    db: &'a Db,
+    _model: PhantomData<fn() -> M>,
+}
+
+impl<'a, M: DynaModel> EnsureTable<'a, M> {
+    pub(crate) fn new(db: &'a Db) -> Self {
+        EnsureTable { db, _model: PhantomData }
+    }
+
+    /// Checks, and creates the table when it is missing.
+    pub async fn send(self) -> Result<()> {
+        let table = self.db.table_name::<M>();
+        if self.db.is_verified(&table) {
+            return Ok(());
+        }
+        let span = tracing::info_span!("dynorm.ensure_table", table = %table);
+        async move {
+            match describe_status(self.db, &table).await? {
+                Some(TableStatus::Active | TableStatus::Updating) => {}
+                Some(TableStatus::Creating) => wait_active(self.db, &table, self.db.table_wait_timeout()).await?,
+                Some(other) => {
+                    return Err(Error::TableNotActive { table, status: other.as_str().to_owned() });
+                }
+                None => {
+                    return CreateTable::<M>::new(self.db).allow_existing(true).wait(true).send().await;
+                }
+            }
+            self.db.mark_verified(&table);
+            Ok(())
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+into_future!(EnsureTable, ());
