@@ -40,7 +40,10 @@ impl<'a> Model<'a> {
                 return None;
             }
             Data::Union(data) => {
-                cx.error_spanned_by(data.union_token, "DynaModel can only be derived for structs");
+                cx.error_spanned_by(
+                    data.union_token,
+                    "DynaModel can only be derived for structs",
+                );
                 return None;
             }
         };
@@ -51,7 +54,10 @@ impl<'a> Model<'a> {
             if attr.path().is_ident(attr::TABLE) {
                 let parsed = attr::parse_table(cx, attr);
                 if table.is_some() {
-                    cx.error_spanned_by(attr, "duplicate #[table] attribute; a model maps to one table");
+                    cx.error_spanned_by(
+                        attr,
+                        "duplicate #[table] attribute; a model maps to one table",
+                    );
                 } else {
                     table = Some(parsed);
                 }
@@ -75,11 +81,21 @@ impl<'a> Model<'a> {
                     (None, Some(rule)) => rule.apply_to_field(&rust_name),
                     (None, None) => rust_name,
                 };
-                Some(Field { ident, ty: &field.ty, attr_name, attrs })
+                Some(Field {
+                    ident,
+                    ty: &field.ty,
+                    attr_name,
+                    attrs,
+                })
             })
             .collect();
 
-        Some(Model { input, table, indexes, fields })
+        Some(Model {
+            input,
+            table,
+            indexes,
+            fields,
+        })
     }
 
     /// The field a key attribute names: by Rust field name first, then by the

@@ -82,6 +82,8 @@ pub struct FieldAttrs {
     pub rename: Option<String>,
     pub skip_serializing: bool,
     pub flatten: bool,
+    /// `with` or `serialize_with`: serde does not write the field's default form.
+    pub custom_serialize: bool,
     pub version: Option<syn::Path>,
     pub ttl: Option<syn::Path>,
 }
@@ -101,11 +103,21 @@ fn set_once<T>(cx: &mut Ctxt, meta: &ParseNestedMeta, slot: &mut Option<T>, valu
 }
 
 fn path_name(path: &syn::Path) -> String {
-    path.get_ident().map(|i| i.to_string()).unwrap_or_else(|| "?".into())
+    path.get_ident()
+        .map(|i| i.to_string())
+        .unwrap_or_else(|| "?".into())
 }
 
 pub fn parse_table<'a>(cx: &mut Ctxt, attr: &'a Attribute) -> TableAttr<'a> {
-    let mut out = TableAttr { attr, name: None, hash_key: None, range_key: None, read: None, write: None, stream: None };
+    let mut out = TableAttr {
+        attr,
+        name: None,
+        hash_key: None,
+        range_key: None,
+        read: None,
+        write: None,
+        stream: None,
+    };
     let result = attr.parse_nested_meta(|meta| {
         let key = path_name(&meta.path);
         match key.as_str() {
@@ -157,14 +169,25 @@ pub fn parse_index<'a>(cx: &mut Ctxt, attr: &'a Attribute, local: bool) -> Index
         read: None,
         write: None,
     };
-    let (which, expected) = if local { (LOCAL_INDEX, LOCAL_INDEX_KEYS) } else { (GLOBAL_INDEX, GLOBAL_INDEX_KEYS) };
+    let (which, expected) = if local {
+        (LOCAL_INDEX, LOCAL_INDEX_KEYS)
+    } else {
+        (GLOBAL_INDEX, GLOBAL_INDEX_KEYS)
+    };
     let result = attr.parse_nested_meta(|meta| {
         let key = path_name(&meta.path);
         match key.as_str() {
             NAME => set_once(cx, &meta, &mut out.name, meta.value()?.parse()?),
             RANGE_KEY | SORT_KEY => set_once(cx, &meta, &mut out.range_key, meta.value()?.parse()?),
-            PROJECTION => set_once(cx, &meta, &mut out.projection, parse_projection(meta.value()?)?),
-            HASH_KEY | PARTITION_KEY if !local => set_once(cx, &meta, &mut out.hash_key, meta.value()?.parse()?),
+            PROJECTION => set_once(
+                cx,
+                &meta,
+                &mut out.projection,
+                parse_projection(meta.value()?)?,
+            ),
+            HASH_KEY | PARTITION_KEY if !local => {
+                set_once(cx, &meta, &mut out.hash_key, meta.value()?.parse()?)
+            }
             READ if !local => set_once(cx, &meta, &mut out.read, meta.value()?.parse()?),
             WRITE if !local => set_once(cx, &meta, &mut out.write, meta.value()?.parse()?),
             HASH_KEY | PARTITION_KEY => {
@@ -182,7 +205,10 @@ pub fn parse_index<'a>(cx: &mut Ctxt, attr: &'a Attribute, local: bool) -> Index
                 skip_value(&meta)?;
             }
             _ => {
-                cx.error_spanned_by(&meta.path, format!("unknown `{which}` attribute `{key}`; expected one of {expected}"));
+                cx.error_spanned_by(
+                    &meta.path,
+                    format!("unknown `{which}` attribute `{key}`; expected one of {expected}"),
+                );
                 skip_value(&meta)?;
             }
         }
@@ -217,7 +243,9 @@ fn parse_projection(input: ParseStream) -> syn::Result<ProjectionAttr> {
             _ => Err(syn::Error::new_spanned(&lit, EXPECTED)),
         };
     }
-    let ident: Ident = input.parse().map_err(|e| syn::Error::new(e.span(), EXPECTED))?;
+    let ident: Ident = input
+        .parse()
+        .map_err(|e| syn::Error::new(e.span(), EXPECTED))?;
     match ident.to_string().as_str() {
         "all" => Ok(ProjectionAttr::All),
         "keys_only" => Ok(ProjectionAttr::KeysOnly),
@@ -225,7 +253,9 @@ fn parse_projection(input: ParseStream) -> syn::Result<ProjectionAttr> {
             let content;
             syn::parenthesized!(content in input);
             let names = Punctuated::<IncludeName, Token![,]>::parse_terminated(&content)?;
-            Ok(ProjectionAttr::Include(names.into_iter().map(|n| (n.0, n.1)).collect()))
+            Ok(ProjectionAttr::Include(
+                names.into_iter().map(|n| (n.0, n.1)).collect(),
+            ))
         }
         _ => Err(syn::Error::new_spanned(&ident, EXPECTED)),
     }
@@ -279,6 +309,9 @@ pub fn parse_field(cx: &mut Ctxt, field: &syn::Field) -> FieldAttrs {
                     out.skip_serializing = true;
                 } else if meta.path.is_ident("flatten") {
                     out.flatten = true;
+                } else if meta.path.is_ident("with") || meta.path.is_ident("serialize_with") {
+                    out.custom_serialize = true;
+                    skip_value(&meta)?;
                 } else {
                     skip_value(&meta)?;
                 }

@@ -14,13 +14,17 @@ use crate::valid::{self, Resolved, ResolvedIndex, ResolvedProjection};
 
 pub fn derive_model(input: &DeriveInput) -> TokenStream {
     let mut cx = Ctxt::default();
-    let tokens = Model::from_ast(&mut cx, input)
-        .and_then(|model| valid::check(&mut cx, &model).map(|resolved| expand_model(input, &resolved)));
+    let tokens = Model::from_ast(&mut cx, input).and_then(|model| {
+        valid::check(&mut cx, &model).map(|resolved| expand_model(input, &resolved))
+    });
     match (cx.check(), tokens) {
         (Ok(()), Some(tokens)) => tokens,
         (Err(err), _) => fallback::model(input, err),
         // Every `None` comes with an error in `cx`; this arm keeps the macro total.
-        (Ok(()), None) => fallback::model(input, syn::Error::new_spanned(&input.ident, "DynaModel: invalid input")),
+        (Ok(()), None) => fallback::model(
+            input,
+            syn::Error::new_spanned(&input.ident, "DynaModel: invalid input"),
+        ),
     }
 }
 
@@ -39,7 +43,9 @@ fn option<T: quote::ToTokens>(value: Option<T>) -> TokenStream {
 }
 
 fn throughput(t: Option<(i64, i64)>) -> TokenStream {
-    option(t.map(|(read, write)| quote!(::dynorm::__private::Throughput { read: #read, write: #write })))
+    option(t.map(
+        |(read, write)| quote!(::dynorm::__private::Throughput { read: #read, write: #write }),
+    ))
 }
 
 fn index(index: &ResolvedIndex) -> TokenStream {
@@ -49,7 +55,9 @@ fn index(index: &ResolvedIndex) -> TokenStream {
     let projection = match &index.projection {
         ResolvedProjection::All => quote!(::dynorm::__private::Projection::All),
         ResolvedProjection::KeysOnly => quote!(::dynorm::__private::Projection::KeysOnly),
-        ResolvedProjection::Include(names) => quote!(::dynorm::__private::Projection::Include(&[#(#names),*])),
+        ResolvedProjection::Include(names) => {
+            quote!(::dynorm::__private::Projection::Include(&[#(#names),*]))
+        }
     };
     let throughput = throughput(index.throughput);
     quote! {
@@ -95,7 +103,10 @@ fn expand_model(input: &DeriveInput, model: &Resolved) -> TokenStream {
         None => {
             let hash_ty = model.hash.ty;
             let hash_ident = model.hash.ident;
-            (quote!(#hash_ty), quote!(::dynorm::__private::core::clone::Clone::clone(&self.#hash_ident)))
+            (
+                quote!(#hash_ty),
+                quote!(::dynorm::__private::core::clone::Clone::clone(&self.#hash_ident)),
+            )
         }
         Some(range) => {
             let (hash_ty, hash_ident) = (model.hash.ty, model.hash.ident);
@@ -154,12 +165,18 @@ pub fn derive_key_attribute(input: &DeriveInput) -> TokenStream {
         _ => None,
     };
     let Some(field) = field else {
-        return syn::Error::new_spanned(ident, "KeyAttribute can only be derived for a struct with exactly one field")
-            .to_compile_error();
+        return syn::Error::new_spanned(
+            ident,
+            "KeyAttribute can only be derived for a struct with exactly one field",
+        )
+        .to_compile_error();
     };
     if !input.generics.params.is_empty() {
-        return syn::Error::new_spanned(&input.generics, "KeyAttribute cannot be derived for generic structs")
-            .to_compile_error();
+        return syn::Error::new_spanned(
+            &input.generics,
+            "KeyAttribute cannot be derived for generic structs",
+        )
+        .to_compile_error();
     }
     let ty = &field.ty;
     let access = match &field.ident {

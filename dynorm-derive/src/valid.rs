@@ -39,7 +39,10 @@ const MAX_LOCAL_INDEXES: usize = 5;
 pub fn check<'m, 'a>(cx: &mut Ctxt, model: &'m Model<'a>) -> Option<Resolved<'m, 'a>> {
     let input = model.input;
     if !input.generics.params.is_empty() {
-        cx.error_spanned_by(&input.generics, "DynaModel cannot be derived for generic structs");
+        cx.error_spanned_by(
+            &input.generics,
+            "DynaModel cannot be derived for generic structs",
+        );
     }
     let Some(table) = &model.table else {
         cx.error_spanned_by(
@@ -66,10 +69,16 @@ pub fn check<'m, 'a>(cx: &mut Ctxt, model: &'m Model<'a>) -> Option<Resolved<'m,
             None
         }
     };
-    let range = table.range_key.as_ref().and_then(|lit| key_field(cx, model, lit));
+    let range = table
+        .range_key
+        .as_ref()
+        .and_then(|lit| key_field(cx, model, lit));
     if let (Some(h), Some(r), Some(lit)) = (hash, range, &table.range_key) {
         if std::ptr::eq(h, r) {
-            cx.error_spanned_by(lit, "the range key must be a different field from the hash key");
+            cx.error_spanned_by(
+                lit,
+                "the range key must be a different field from the hash key",
+            );
         }
     }
     let throughput = throughput(cx, table.attr, &table.read, &table.write);
@@ -78,7 +87,8 @@ pub fn check<'m, 'a>(cx: &mut Ctxt, model: &'m Model<'a>) -> Option<Resolved<'m,
     let mut local_indexes = Vec::new();
     let mut seen_names: Vec<String> = Vec::new();
     for index in &model.indexes {
-        let Some(resolved) = check_index(cx, model, index, hash, range, throughput.is_some()) else {
+        let Some(resolved) = check_index(cx, model, index, hash, range, throughput.is_some())
+        else {
             continue;
         };
         if seen_names.contains(&resolved.name) {
@@ -90,12 +100,18 @@ pub fn check<'m, 'a>(cx: &mut Ctxt, model: &'m Model<'a>) -> Option<Resolved<'m,
         seen_names.push(resolved.name.clone());
         if index.local {
             if local_indexes.len() == MAX_LOCAL_INDEXES {
-                cx.error_spanned_by(index.attr, "DynamoDB allows at most 5 local secondary indexes per table");
+                cx.error_spanned_by(
+                    index.attr,
+                    "DynamoDB allows at most 5 local secondary indexes per table",
+                );
             }
             local_indexes.push(resolved);
         } else {
             if global_indexes.len() == MAX_GLOBAL_INDEXES {
-                cx.error_spanned_by(index.attr, "DynamoDB allows at most 20 global secondary indexes per table");
+                cx.error_spanned_by(
+                    index.attr,
+                    "DynamoDB allows at most 20 global secondary indexes per table",
+                );
             }
             global_indexes.push(resolved);
         }
@@ -104,19 +120,26 @@ pub fn check<'m, 'a>(cx: &mut Ctxt, model: &'m Model<'a>) -> Option<Resolved<'m,
     let mut version = None;
     let mut ttl = None;
     for field in &model.fields {
-        let is_key = hash.is_some_and(|h| std::ptr::eq(h, field)) || range.is_some_and(|r| std::ptr::eq(r, field));
+        let is_key = hash.is_some_and(|h| std::ptr::eq(h, field))
+            || range.is_some_and(|r| std::ptr::eq(r, field));
         if let Some(path) = &field.attrs.version {
             if version.is_some() {
                 cx.error_spanned_by(path, "a model can have only one #[dynorm(version)] field");
             } else if !is_integer(field.ty) {
-                cx.error_spanned_by(field.ty, "a #[dynorm(version)] field must be an integer, such as u64");
+                cx.error_spanned_by(
+                    field.ty,
+                    "a #[dynorm(version)] field must be an integer, such as u64",
+                );
             } else if is_key {
                 cx.error_spanned_by(path, "a key attribute cannot be the version field");
             } else {
                 version = Some(field);
             }
             if field.attrs.skip_serializing {
-                cx.error_spanned_by(path, "the version field must be serialized; remove #[serde(skip)]");
+                cx.error_spanned_by(
+                    path,
+                    "the version field must be serialized; remove #[serde(skip)]",
+                );
             }
         }
         if let Some(path) = &field.attrs.ttl {
@@ -158,7 +181,11 @@ fn check_index<'m, 'a>(
     table_range: Option<&'m Field<'a>>,
     table_provisioned: bool,
 ) -> Option<ResolvedIndex<'m, 'a>> {
-    let which = if index.local { "#[local_index]" } else { "#[global_index]" };
+    let which = if index.local {
+        "#[local_index]"
+    } else {
+        "#[global_index]"
+    };
     let name = match &index.name {
         Some(lit) => {
             check_index_name(cx, lit);
@@ -225,7 +252,13 @@ fn check_index<'m, 'a>(
             ResolvedProjection::Include(attrs)
         }
     };
-    Some(ResolvedIndex { name: name?, hash: hash?, range, projection, throughput })
+    Some(ResolvedIndex {
+        name: name?,
+        hash: hash?,
+        range,
+        projection,
+        throughput,
+    })
 }
 
 fn key_field<'m, 'a>(cx: &mut Ctxt, model: &'m Model<'a>, lit: &LitStr) -> Option<&'m Field<'a>> {
@@ -235,15 +268,30 @@ fn key_field<'m, 'a>(cx: &mut Ctxt, model: &'m Model<'a>, lit: &LitStr) -> Optio
         return None;
     };
     if field.attrs.skip_serializing {
-        cx.error_spanned_by(lit, format!("key field `{name}` is skipped by serde, so it would never be stored"));
+        cx.error_spanned_by(
+            lit,
+            format!("key field `{name}` is skipped by serde, so it would never be stored"),
+        );
         return None;
     }
     if field.attrs.flatten {
-        cx.error_spanned_by(lit, format!("key field `{name}` is #[serde(flatten)]; a key must be one attribute"));
+        cx.error_spanned_by(
+            lit,
+            format!("key field `{name}` is #[serde(flatten)]; a key must be one attribute"),
+        );
         return None;
     }
     if let Some(problem) = unsupported_key_type(field.ty) {
         cx.error_spanned_by(field.ty, problem);
+        return None;
+    }
+    if is_byte_vec(field.ty) && !field.attrs.custom_serialize {
+        cx.error_spanned_by(
+            field.ty,
+            format!(
+                "serde writes `Vec<u8>` as a list, but key `{name}` must be binary: add #[serde(with = \"dynorm::bytes\")] to the field"
+            ),
+        );
         return None;
     }
     Some(field)
@@ -253,7 +301,12 @@ fn no_field_message(model: &Model, name: &str) -> String {
     format!("no field named `{name}` in `{}`", model.input.ident)
 }
 
-fn throughput(cx: &mut Ctxt, attr: &syn::Attribute, read: &Option<LitInt>, write: &Option<LitInt>) -> Option<(i64, i64)> {
+fn throughput(
+    cx: &mut Ctxt,
+    attr: &syn::Attribute,
+    read: &Option<LitInt>,
+    write: &Option<LitInt>,
+) -> Option<(i64, i64)> {
     let parse = |cx: &mut Ctxt, lit: &LitInt| match lit.base10_parse::<i64>() {
         Ok(n) if n > 0 => Some(n),
         _ => {
@@ -272,7 +325,8 @@ fn throughput(cx: &mut Ctxt, attr: &syn::Attribute, read: &Option<LitInt>, write
 }
 
 fn valid_name_chars(name: &str) -> bool {
-    name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+    name.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
 fn check_table_name(cx: &mut Ctxt, lit: &LitStr) {
@@ -322,6 +376,15 @@ fn first_type_arg(segment: &syn::PathSegment) -> Option<&Type> {
     }
 }
 
+fn is_byte_vec(ty: &Type) -> bool {
+    last_segment(ty).is_some_and(|s| {
+        s.ident == "Vec"
+            && first_type_arg(s)
+                .and_then(last_segment)
+                .is_some_and(|inner| inner.ident == "u8")
+    })
+}
+
 fn option_inner(ty: &Type) -> Option<&Type> {
     let segment = last_segment(ty)?;
     if segment.ident == "Option" {
@@ -335,7 +398,11 @@ fn option_inner(ty: &Type) -> Option<&Type> {
 /// `KeyAttribute` trait, with the error at the field's type.
 fn unsupported_key_type(ty: &Type) -> Option<&'static str> {
     match ty {
-        Type::Reference(_) => return Some("a key field must own its value: use `String` or `Vec<u8>`, not a reference"),
+        Type::Reference(_) => {
+            return Some(
+                "a key field must own its value: use `String` or `Vec<u8>`, not a reference",
+            )
+        }
         Type::Tuple(_) | Type::Array(_) | Type::Slice(_) => {
             return Some("unsupported key type: DynamoDB keys are strings, numbers or binary")
         }
@@ -345,7 +412,9 @@ fn unsupported_key_type(ty: &Type) -> Option<&'static str> {
     let name = segment.ident.to_string();
     match name.as_str() {
         "bool" => Some("a boolean cannot be a DynamoDB key: keys are strings, numbers or binary"),
-        "f32" | "f64" => Some("floating-point numbers cannot be keys here: use an integer or a string"),
+        "f32" | "f64" => {
+            Some("floating-point numbers cannot be keys here: use an integer or a string")
+        }
         "Option" => Some("a key attribute is always present: use the inner type, not `Option`"),
         "Vec" => match first_type_arg(segment).and_then(last_segment) {
             Some(inner) if inner.ident == "u8" => None,

@@ -147,8 +147,14 @@ pub enum KeyProblem {
         /// The limit in bytes.
         limit: usize,
     },
-    /// The key attribute is missing from the serialized item, or has the wrong type.
+    /// The key attribute is missing from the serialized item.
     Missing,
+    /// The key attribute was serialized with another DynamoDB type than the table
+    /// declares (for example a `Vec<u8>` written as a list: use `dynorm::bytes`).
+    WrongType {
+        /// The type the table declares: `S`, `N` or `B`.
+        expected: &'static str,
+    },
 }
 
 impl fmt::Display for KeyProblem {
@@ -158,7 +164,10 @@ impl fmt::Display for KeyProblem {
             KeyProblem::TooLong { len, limit } => {
                 write!(f, "{len} bytes, over the limit of {limit} bytes")
             }
-            KeyProblem::Missing => f.write_str("missing from the item or not a string, number or binary"),
+            KeyProblem::Missing => f.write_str("missing from the item"),
+            KeyProblem::WrongType { expected } => {
+                write!(f, "not stored as the table's key type {expected}")
+            }
         }
     }
 }
@@ -179,7 +188,9 @@ impl fmt::Display for ValueProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ValueProblem::EmptySet => f.write_str("DynamoDB does not store empty sets"),
-            ValueProblem::NonFiniteNumber => f.write_str("NaN and infinite numbers cannot be stored"),
+            ValueProblem::NonFiniteNumber => {
+                f.write_str("NaN and infinite numbers cannot be stored")
+            }
             ValueProblem::TooDeep => f.write_str("nested deeper than DynamoDB's 32 levels"),
         }
     }
@@ -201,7 +212,9 @@ impl Error {
         }
         let code = err.code().map(str::to_owned);
         match code.as_deref() {
-            Some("ResourceNotFoundException") => Error::TableNotFound { table: table.to_owned() },
+            Some("ResourceNotFoundException") => Error::TableNotFound {
+                table: table.to_owned(),
+            },
             Some("ConditionalCheckFailedException") => Error::ConditionFailed {
                 table: table.to_owned(),
                 item: None,
@@ -213,10 +226,9 @@ impl Error {
             ) => Error::Throttled(Box::new(err)),
             Some("ServiceUnavailable" | "InternalServerError") => Error::Unavailable(Box::new(err)),
             _ => Error::Service {
-                message: err
-                    .message()
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| aws_smithy_types::error::display::DisplayErrorContext(&err).to_string()),
+                message: err.message().map(str::to_owned).unwrap_or_else(|| {
+                    aws_smithy_types::error::display::DisplayErrorContext(&err).to_string()
+                }),
                 code,
                 source: Box::new(err),
             },

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::error::{KeyProblem, ValueProblem};
-use crate::model::{DynaModel, KeyAttr, PrimaryKey};
+use crate::model::{DynaModel, KeyAttr, KeyType, PrimaryKey};
 use crate::{Error, Result};
 
 /// A DynamoDB item: attribute names to values, as the SDK represents it.
@@ -44,7 +44,11 @@ pub(crate) fn encode_model<M: DynaModel>(model: &M) -> Result<Item> {
 /// Checks a whole item: key attributes, values and size.
 pub(crate) fn check_item<M: DynaModel>(item: &Item) -> Result<()> {
     let schema = M::schema();
-    check_key_attr(item.get(schema.hash_key.name), &schema.hash_key, MAX_HASH_KEY_SIZE)?;
+    check_key_attr(
+        item.get(schema.hash_key.name),
+        &schema.hash_key,
+        MAX_HASH_KEY_SIZE,
+    )?;
     if let Some(range) = &schema.range_key {
         check_key_attr(item.get(range.name), range, MAX_RANGE_KEY_SIZE)?;
     }
@@ -53,7 +57,10 @@ pub(crate) fn check_item<M: DynaModel>(item: &Item) -> Result<()> {
     }
     let size = item_size(item);
     if size > MAX_ITEM_SIZE {
-        return Err(Error::ItemTooLarge { size, limit: MAX_ITEM_SIZE });
+        return Err(Error::ItemTooLarge {
+            size,
+            limit: MAX_ITEM_SIZE,
+        });
     }
     Ok(())
 }
@@ -73,17 +80,23 @@ pub(crate) fn key_item<M: DynaModel>(key: &M::Key) -> Result<Item> {
 }
 
 fn check_key_attr(value: Option<&AttributeValue>, attr: &KeyAttr, limit: usize) -> Result<()> {
-    let invalid = |problem| Error::InvalidKey { attribute: attr.name.to_owned(), problem };
-    let len = match value {
-        Some(AttributeValue::S(s)) => s.len(),
-        Some(AttributeValue::B(b)) => b.as_ref().len(),
-        Some(AttributeValue::N(n)) => {
-            if !is_finite_number(n) {
-                return Err(invalid(KeyProblem::Missing));
-            }
-            n.len()
+    let invalid = |problem| Error::InvalidKey {
+        attribute: attr.name.to_owned(),
+        problem,
+    };
+    let len = match (value, attr.key_type) {
+        (None, _) => return Err(invalid(KeyProblem::Missing)),
+        (Some(AttributeValue::S(s)), KeyType::String) => s.len(),
+        (Some(AttributeValue::B(b)), KeyType::Binary) => b.as_ref().len(),
+        (Some(AttributeValue::N(n)), KeyType::Number) if is_finite_number(n) => n.len(),
+        (Some(_), key_type) => {
+            let expected = match key_type {
+                KeyType::String => "S",
+                KeyType::Number => "N",
+                KeyType::Binary => "B",
+            };
+            return Err(invalid(KeyProblem::WrongType { expected }));
         }
-        _ => return Err(invalid(KeyProblem::Missing)),
     };
     if len == 0 {
         return Err(invalid(KeyProblem::Empty));
@@ -101,7 +114,9 @@ struct PathBuf {
 
 impl PathBuf {
     fn new(root: &str) -> Self {
-        PathBuf { parts: vec![root.to_owned()] }
+        PathBuf {
+            parts: vec![root.to_owned()],
+        }
     }
     fn render(&self) -> String {
         let mut out = String::new();
@@ -118,9 +133,16 @@ impl PathBuf {
 }
 
 fn check_value(value: &AttributeValue, path: &mut PathBuf, depth: usize) -> Result<()> {
-    let invalid = |path: &PathBuf, problem| Err(Error::InvalidItem { path: path.render(), problem });
+    let invalid = |path: &PathBuf, problem| {
+        Err(Error::InvalidItem {
+            path: path.render(),
+            problem,
+        })
+    };
     match value {
-        AttributeValue::N(n) if !is_finite_number(n) => invalid(path, ValueProblem::NonFiniteNumber),
+        AttributeValue::N(n) if !is_finite_number(n) => {
+            invalid(path, ValueProblem::NonFiniteNumber)
+        }
         AttributeValue::Ss(v) if v.is_empty() => invalid(path, ValueProblem::EmptySet),
         AttributeValue::Bs(v) if v.is_empty() => invalid(path, ValueProblem::EmptySet),
         AttributeValue::Ns(v) if v.is_empty() => invalid(path, ValueProblem::EmptySet),
@@ -166,7 +188,9 @@ fn is_finite_number(n: &str) -> bool {
 /// The size of an item as DynamoDB counts it against the 400 KB limit: the UTF-8 length
 /// of each attribute name plus the size of its value.
 pub fn item_size(item: &Item) -> usize {
-    item.iter().map(|(name, value)| name.len() + value_size(value)).sum()
+    item.iter()
+        .map(|(name, value)| name.len() + value_size(value))
+        .sum()
 }
 
 /// The size of one attribute value as DynamoDB counts it.
@@ -185,7 +209,12 @@ pub fn value_size(value: &AttributeValue) -> usize {
         AttributeValue::Ns(v) => v.iter().map(|n| number_size(n)).sum(),
         AttributeValue::Bs(v) => v.iter().map(|b| b.as_ref().len()).sum(),
         AttributeValue::L(list) => 3 + list.iter().map(|v| 1 + value_size(v)).sum::<usize>(),
-        AttributeValue::M(map) => 3 + map.iter().map(|(k, v)| 1 + k.len() + value_size(v)).sum::<usize>(),
+        AttributeValue::M(map) => {
+            3 + map
+                .iter()
+                .map(|(k, v)| 1 + k.len() + value_size(v))
+                .sum::<usize>()
+        }
         _ => 0,
     }
 }
@@ -195,7 +224,11 @@ fn number_size(n: &str) -> usize {
     let body = n.trim_start_matches(['-', '+']);
     let mantissa = body.split(['e', 'E']).next().unwrap_or("");
     let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let significant = digits.trim_start_matches('0').trim_end_matches('0').len().max(1);
+    let significant = digits
+        .trim_start_matches('0')
+        .trim_end_matches('0')
+        .len()
+        .max(1);
     significant.div_ceil(2) + 1 + usize::from(negative)
 }
 
@@ -221,7 +254,10 @@ mod tests {
         assert_eq!(value_size(&AttributeValue::N("-1".into())), 3);
         assert_eq!(value_size(&AttributeValue::N("1000".into())), 2);
         assert_eq!(value_size(&AttributeValue::L(vec![])), 3);
-        assert_eq!(value_size(&AttributeValue::L(vec![AttributeValue::S("ab".into())])), 6);
+        assert_eq!(
+            value_size(&AttributeValue::L(vec![AttributeValue::S("ab".into())])),
+            6
+        );
         let map = HashMap::from([("k".to_owned(), AttributeValue::S("ab".into()))]);
         assert_eq!(value_size(&AttributeValue::M(map)), 7);
         let item = Item::from([("id".to_owned(), AttributeValue::S("abc".into()))]);

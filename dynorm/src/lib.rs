@@ -52,6 +52,7 @@
 //! failure is a variant of [`Error`].
 #![warn(missing_docs)]
 
+pub mod bytes;
 mod db;
 mod error;
 mod item;
@@ -68,8 +69,8 @@ pub use item::{
 };
 pub use manager::Manager;
 pub use model::{
-    DynaModel, IndexSchema, IntoKey, KeyAttr, KeyAttribute, KeyType, PrimaryKey, Projection, StreamView,
-    TableSchema, Throughput,
+    DynaModel, IndexSchema, IntoKey, KeyAttr, KeyAttribute, KeyType, PrimaryKey, Projection,
+    StreamView, TableSchema, Throughput,
 };
 
 /// Derives [`DynaModel`] for a struct. See the crate documentation for its attributes.
@@ -79,6 +80,8 @@ pub use dynorm_derive::KeyAttribute;
 
 /// The SDK crate dynorm is built on, re-exported so versions always match.
 pub use aws_sdk_dynamodb;
+/// serde_dynamo, re-exported for its set helpers: `#[serde(with = "dynorm::serde_dynamo::string_set")]`.
+pub use serde_dynamo;
 
 /// Everything a model file usually needs: `use dynorm::prelude::*;`.
 pub mod prelude {
@@ -88,7 +91,9 @@ pub mod prelude {
 /// Items the derive's generated code uses. Not public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::model::{IndexSchema, KeyAttr, KeyType, Projection, StreamView, TableSchema, Throughput};
+    pub use crate::model::{
+        IndexSchema, KeyAttr, KeyType, Projection, StreamView, TableSchema, Throughput,
+    };
     pub use aws_sdk_dynamodb::types::AttributeValue;
     pub use core;
 

@@ -25,7 +25,9 @@ pub struct Manager<'a, M: DynaModel> {
 
 impl<M: DynaModel> std::fmt::Debug for Manager<'_, M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Manager").field("table", &M::schema().name).finish()
+        f.debug_struct("Manager")
+            .field("table", &M::schema().name)
+            .finish()
     }
 }
 
@@ -39,7 +41,10 @@ impl<M: DynaModel> Copy for Manager<'_, M> {}
 
 impl<'a, M: DynaModel> Manager<'a, M> {
     pub(crate) fn new(db: &'a Db) -> Self {
-        Manager { db, _model: std::marker::PhantomData }
+        Manager {
+            db,
+            _model: std::marker::PhantomData,
+        }
     }
 
     /// The handle this manager uses.

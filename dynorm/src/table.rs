@@ -7,9 +7,10 @@ use aws_sdk_dynamodb::operation::create_table::builders::CreateTableInputBuilder
 use aws_sdk_dynamodb::operation::create_table::CreateTableInput;
 use aws_sdk_dynamodb::operation::describe_table::DescribeTableError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType as SdkKeyType,
-    LocalSecondaryIndex, Projection as SdkProjection, ProjectionType, ProvisionedThroughput,
-    StreamSpecification, StreamViewType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
+    KeyType as SdkKeyType, LocalSecondaryIndex, Projection as SdkProjection, ProjectionType,
+    ProvisionedThroughput, StreamSpecification, StreamViewType, TableStatus,
+    TimeToLiveSpecification, TimeToLiveStatus,
 };
 use aws_smithy_runtime_api::client::result::SdkError;
 use tracing::Instrument;
@@ -21,7 +22,9 @@ use crate::{Db, DynaModel, Error, Result};
 /// Builds the `CreateTable` input for a schema: key schema, attribute definitions,
 /// indexes and projections, billing or throughput, and stream.
 pub fn create_table_input(schema: &TableSchema, table_name: &str) -> Result<CreateTableInput> {
-    create_table_builder(schema, table_name)?.build().map_err(build_error)
+    create_table_builder(schema, table_name)?
+        .build()
+        .map_err(build_error)
 }
 
 fn create_table_builder(schema: &TableSchema, table_name: &str) -> Result<CreateTableInputBuilder> {
@@ -100,8 +103,12 @@ fn key_schema(hash: KeyAttr, range: Option<KeyAttr>) -> Result<Vec<KeySchemaElem
 
 fn projection(index: &IndexSchema) -> SdkProjection {
     match index.projection {
-        Projection::All => SdkProjection::builder().projection_type(ProjectionType::All).build(),
-        Projection::KeysOnly => SdkProjection::builder().projection_type(ProjectionType::KeysOnly).build(),
+        Projection::All => SdkProjection::builder()
+            .projection_type(ProjectionType::All)
+            .build(),
+        Projection::KeysOnly => SdkProjection::builder()
+            .projection_type(ProjectionType::KeysOnly)
+            .build(),
         Projection::Include(names) => SdkProjection::builder()
             .projection_type(ProjectionType::Include)
             .set_non_key_attributes(Some(names.iter().map(|n| (*n).to_owned()).collect()))
@@ -121,9 +128,13 @@ fn provisioned(t: Throughput) -> Result<ProvisionedThroughput> {
 async fn describe_status(db: &Db, table: &str) -> Result<Option<TableStatus>> {
     match db.client().describe_table().table_name(table).send().await {
         Ok(out) => Ok(Some(
-            out.table.and_then(|t| t.table_status).unwrap_or(TableStatus::Active),
+            out.table
+                .and_then(|t| t.table_status)
+                .unwrap_or(TableStatus::Active),
         )),
-        Err(SdkError::ServiceError(e)) if matches!(e.err(), DescribeTableError::ResourceNotFoundException(_)) => {
+        Err(SdkError::ServiceError(e))
+            if matches!(e.err(), DescribeTableError::ResourceNotFoundException(_)) =>
+        {
             Ok(None)
         }
         Err(e) => Err(Error::from_sdk(e, table)),
@@ -139,12 +150,23 @@ async fn wait_active(db: &Db, table: &str, timeout: Duration) -> Result<()> {
             Some(TableStatus::Active) => return Ok(()),
             Some(TableStatus::Creating | TableStatus::Updating) => {}
             Some(other) => {
-                return Err(Error::TableNotActive { table: table.to_owned(), status: other.as_str().to_owned() })
+                return Err(Error::TableNotActive {
+                    table: table.to_owned(),
+                    status: other.as_str().to_owned(),
+                })
             }
-            None => return Err(Error::TableNotFound { table: table.to_owned() }),
+            None => {
+                return Err(Error::TableNotFound {
+                    table: table.to_owned(),
+                })
+            }
         }
         if start.elapsed() >= timeout {
-            return Err(Error::WaitTimeout { table: table.to_owned(), wanted: "ACTIVE", waited: start.elapsed() });
+            return Err(Error::WaitTimeout {
+                table: table.to_owned(),
+                wanted: "ACTIVE",
+                waited: start.elapsed(),
+            });
         }
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(2));
@@ -161,9 +183,17 @@ async fn enable_ttl(db: &Db, table: &str, attribute: &str) -> Result<()> {
         .await
         .map_err(|e| Error::from_sdk(e, table))?;
     let description = current.time_to_live_description;
-    let status = description.as_ref().and_then(|d| d.time_to_live_status.clone());
-    let enabled_on = description.as_ref().and_then(|d| d.attribute_name.as_deref());
-    if matches!(status, Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)) && enabled_on == Some(attribute) {
+    let status = description
+        .as_ref()
+        .and_then(|d| d.time_to_live_status.clone());
+    let enabled_on = description
+        .as_ref()
+        .and_then(|d| d.attribute_name.as_deref());
+    if matches!(
+        status,
+        Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
+    ) && enabled_on == Some(attribute)
+    {
         return Ok(());
     }
     let spec = TimeToLiveSpecification::builder()
@@ -196,7 +226,12 @@ pub struct CreateTable<'a, M: DynaModel> {
 
 impl<'a, M: DynaModel> CreateTable<'a, M> {
     pub(crate) fn new(db: &'a Db) -> Self {
-        CreateTable { db, allow_existing: false, wait: true, _model: PhantomData }
+        CreateTable {
+            db,
+            allow_existing: false,
+            wait: true,
+            _model: PhantomData,
+        }
     }
 
     /// Succeed when the table already exists (dynofunc's `allow_existing`).
@@ -223,10 +258,15 @@ impl<'a, M: DynaModel> CreateTable<'a, M> {
         let table = self.db.table_name::<M>();
         let span = tracing::info_span!("dynorm.create_table", table = %table);
         async move {
-            let created = create_table_builder(M::schema(), &table)?.send_with(self.db.client()).await;
+            let created = create_table_builder(M::schema(), &table)?
+                .send_with(self.db.client())
+                .await;
             match created {
                 Ok(_) => {}
-                Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => {
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_resource_in_use_exception()) =>
+                {
                     if !self.allow_existing {
                         return Err(Error::TableExists { table });
                     }
@@ -260,7 +300,11 @@ pub struct DeleteTable<'a, M: DynaModel> {
 
 impl<'a, M: DynaModel> DeleteTable<'a, M> {
     pub(crate) fn new(db: &'a Db) -> Self {
-        DeleteTable { db, missing_ok: false, _model: PhantomData }
+        DeleteTable {
+            db,
+            missing_ok: false,
+            _model: PhantomData,
+        }
     }
 
     /// Succeed when the table does not exist (by default that is
@@ -276,7 +320,14 @@ impl<'a, M: DynaModel> DeleteTable<'a, M> {
         let span = tracing::info_span!("dynorm.delete_table", table = %table);
         async move {
             self.db.forget_verified(&table);
-            match self.db.client().delete_table().table_name(&table).send().await {
+            match self
+                .db
+                .client()
+                .delete_table()
+                .table_name(&table)
+                .send()
+                .await
+            {
                 Ok(_) => Ok(()),
                 Err(e) => match Error::from_sdk(e, &table) {
                     Error::TableNotFound { .. } if self.missing_ok => Ok(()),
@@ -300,7 +351,10 @@ pub struct TableExists<'a, M: DynaModel> {
 
 impl<'a, M: DynaModel> TableExists<'a, M> {
     pub(crate) fn new(db: &'a Db) -> Self {
-        TableExists { db, _model: PhantomData }
+        TableExists {
+            db,
+            _model: PhantomData,
+        }
     }
 
     /// Sends the request.
@@ -326,7 +380,11 @@ pub struct WaitForTable<'a, M: DynaModel> {
 
 impl<'a, M: DynaModel> WaitForTable<'a, M> {
     pub(crate) fn new(db: &'a Db) -> Self {
-        WaitForTable { db, timeout: db.table_wait_timeout(), _model: PhantomData }
+        WaitForTable {
+            db,
+            timeout: db.table_wait_timeout(),
+            _model: PhantomData,
+        }
     }
 
     /// How long to wait.
@@ -358,7 +416,10 @@ pub struct EnsureTable<'a, M: DynaModel> {
 
 impl<'a, M: DynaModel> EnsureTable<'a, M> {
     pub(crate) fn new(db: &'a Db) -> Self {
-        EnsureTable { db, _model: PhantomData }
+        EnsureTable {
+            db,
+            _model: PhantomData,
+        }
     }
 
     /// Checks, and creates the table when it is missing.
@@ -371,12 +432,21 @@ impl<'a, M: DynaModel> EnsureTable<'a, M> {
         async move {
             match describe_status(self.db, &table).await? {
                 Some(TableStatus::Active | TableStatus::Updating) => {}
-                Some(TableStatus::Creating) => wait_active(self.db, &table, self.db.table_wait_timeout()).await?,
+                Some(TableStatus::Creating) => {
+                    wait_active(self.db, &table, self.db.table_wait_timeout()).await?
+                }
                 Some(other) => {
-                    return Err(Error::TableNotActive { table, status: other.as_str().to_owned() });
+                    return Err(Error::TableNotActive {
+                        table,
+                        status: other.as_str().to_owned(),
+                    });
                 }
                 None => {
-                    return CreateTable::<M>::new(self.db).allow_existing(true).wait(true).send().await;
+                    return CreateTable::<M>::new(self.db)
+                        .allow_existing(true)
+                        .wait(true)
+                        .send()
+                        .await;
                 }
             }
             self.db.mark_verified(&table);

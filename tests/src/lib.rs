@@ -1,1 +1,110 @@
+//! Shared helpers for dynorm's integration tests: a handle on the DynamoDB Local that
+//! `scripts/test` started, a unique table prefix per test, and a log of the requests a
+//! handle sent.
 
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use dynorm::Db;
+
+/// The endpoint of the DynamoDB Local server under test.
+pub fn endpoint() -> String {
+    std::env::var("DYNAMODB_ENDPOINT").unwrap_or_else(|_| {
+        panic!("DYNAMODB_ENDPOINT is not set: run the integration tests with scripts/test, which starts DynamoDB Local")
+    })
+}
+
+/// A table-name prefix no other test uses, so tests can run in parallel on one server.
+pub fn unique_prefix(test: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{test}-{}-{n}-{nanos}-", std::process::id())
+}
+
+/// A handle on DynamoDB Local with a unique table prefix.
+pub fn db(test: &str) -> Db {
+    Db::local(endpoint()).with_table_prefix(unique_prefix(test))
+}
+
+/// A handle on DynamoDB Local with a unique table prefix, and the log of every request
+/// it sends.
+pub fn logged_db(test: &str) -> (Db, RequestLog) {
+    let log = RequestLog::default();
+    let client = aws_sdk_dynamodb::Client::from_conf(
+        Db::local_config(endpoint())
+            .interceptor(log.clone())
+            .build(),
+    );
+    let db = Db::builder(client)
+        .table_prefix(unique_prefix(test))
+        .build();
+    (db, log)
+}
+
+/// The DynamoDB operations a client sent, in order (`GetItem`, `DescribeTable`, ...).
+#[derive(Debug, Clone, Default)]
+pub struct RequestLog(Arc<Mutex<Vec<String>>>);
+
+impl RequestLog {
+    /// Every operation sent so far.
+    pub fn operations(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+
+    /// How many requests of one operation were sent.
+    pub fn count(&self, operation: &str) -> usize {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|o| *o == operation)
+            .count()
+    }
+
+    /// How many requests were sent in all.
+    pub fn len(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
+
+    /// Whether no request was sent.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Forgets what was logged.
+    pub fn clear(&self) {
+        self.0.lock().unwrap().clear();
+    }
+}
+
+impl Intercept for RequestLog {
+    fn name(&self) -> &'static str {
+        "RequestLog"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let target = context
+            .request()
+            .headers()
+            .get("x-amz-target")
+            .unwrap_or("unknown");
+        let operation = target.rsplit('.').next().unwrap_or(target).to_owned();
+        self.0.lock().unwrap().push(operation);
+        Ok(())
+    }
+}

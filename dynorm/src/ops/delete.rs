@@ -19,16 +19,24 @@ pub struct DeleteItem<'a, M: DynaModel> {
 
 impl<'a, M: DynaModel> DeleteItem<'a, M> {
     pub(crate) fn new(db: &'a Db, key: M::Key) -> Self {
-        DeleteItem { db, key, _model: PhantomData }
+        DeleteItem {
+            db,
+            key,
+            _model: PhantomData,
+        }
     }
 
     /// The SDK input this request sends. Makes no network call.
     pub fn to_input(&self) -> Result<DeleteItemInput> {
-        self.input_builder(self.db.table_name::<M>())?.build().map_err(build_error)
+        self.input_builder(self.db.table_name::<M>())?
+            .build()
+            .map_err(build_error)
     }
 
     fn input_builder(&self, table: String) -> Result<DeleteItemInputBuilder> {
-        Ok(DeleteItemInput::builder().table_name(table).set_key(Some(key_item::<M>(&self.key)?)))
+        Ok(DeleteItemInput::builder()
+            .table_name(table)
+            .set_key(Some(key_item::<M>(&self.key)?)))
     }
 
     /// Sends the request.
@@ -38,7 +46,10 @@ impl<'a, M: DynaModel> DeleteItem<'a, M> {
         async move {
             let input = self.input_builder(table.clone())?;
             self.db.prepare::<M>(&table).await?;
-            input.send_with(self.db.client()).await.map_err(|e| Error::from_sdk(e, &table))?;
+            input
+                .send_with(self.db.client())
+                .await
+                .map_err(|e| Error::from_sdk(e, &table))?;
             Ok(())
         }
         .instrument(span)

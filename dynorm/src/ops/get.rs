@@ -21,7 +21,12 @@ pub struct GetItem<'a, M: DynaModel> {
 
 impl<'a, M: DynaModel> GetItem<'a, M> {
     pub(crate) fn new(db: &'a Db, key: M::Key) -> Self {
-        GetItem { db, key, consistent_read: false, _model: PhantomData }
+        GetItem {
+            db,
+            key,
+            consistent_read: false,
+            _model: PhantomData,
+        }
     }
 
     /// Asks for a strongly consistent read (eventually consistent by default).
@@ -32,7 +37,9 @@ impl<'a, M: DynaModel> GetItem<'a, M> {
 
     /// The SDK input this request sends. Makes no network call.
     pub fn to_input(&self) -> Result<GetItemInput> {
-        self.input_builder(self.db.table_name::<M>())?.build().map_err(build_error)
+        self.input_builder(self.db.table_name::<M>())?
+            .build()
+            .map_err(build_error)
     }
 
     fn input_builder(&self, table: String) -> Result<GetItemInputBuilder> {

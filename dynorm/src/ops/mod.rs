@@ -16,7 +16,11 @@ use crate::Error;
 /// The SDK's input builders only fail when a required field is missing, which dynorm
 /// always sets; this keeps such a failure typed rather than a panic.
 pub(crate) fn build_error(err: aws_sdk_dynamodb::error::BuildError) -> Error {
-    Error::Service { code: None, message: err.to_string(), source: Box::new(err) }
+    Error::Service {
+        code: None,
+        message: err.to_string(),
+        source: Box::new(err),
+    }
 }
 
 /// Implements `IntoFuture` for a builder with an `async fn send(self)`.

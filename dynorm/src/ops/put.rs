@@ -22,7 +22,11 @@ pub struct PutItem<'a, M: DynaModel> {
 
 impl<'a, M: DynaModel> PutItem<'a, M> {
     pub(crate) fn new(db: &'a Db, model: &'a M) -> Self {
-        PutItem { db, model, unique: false }
+        PutItem {
+            db,
+            model,
+            unique: false,
+        }
     }
 
     /// Only write if no item has this key; otherwise fail with
@@ -35,18 +39,24 @@ impl<'a, M: DynaModel> PutItem<'a, M> {
     /// The SDK input this request sends, after validation and checks. Makes no network
     /// call.
     pub fn to_input(&self) -> Result<PutItemInput> {
-        self.input_builder(self.db.table_name::<M>())?.build().map_err(build_error)
+        self.input_builder(self.db.table_name::<M>())?
+            .build()
+            .map_err(build_error)
     }
 
     fn input_builder(&self, table: String) -> Result<PutItemInputBuilder> {
         self.model.validate()?;
         let item = encode_model(self.model)?;
-        let mut input = PutItemInput::builder().table_name(table).set_item(Some(item));
+        let mut input = PutItemInput::builder()
+            .table_name(table)
+            .set_item(Some(item));
         if self.unique {
             input = input
                 .condition_expression("attribute_not_exists(#h)")
                 .expression_attribute_names("#h", M::schema().hash_key.name)
-                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                );
         }
         Ok(input)
     }
@@ -60,14 +70,19 @@ impl<'a, M: DynaModel> PutItem<'a, M> {
             self.db.prepare::<M>(&table).await?;
             match input.send_with(self.db.client()).await {
                 Ok(_) => Ok(()),
-                Err(SdkError::ServiceError(e)) if matches!(e.err(), PutItemError::ConditionalCheckFailedException(_)) => {
+                Err(SdkError::ServiceError(e))
+                    if matches!(e.err(), PutItemError::ConditionalCheckFailedException(_)) =>
+                {
                     if self.unique {
                         return Err(Error::AlreadyExists { table });
                     }
                     let PutItemError::ConditionalCheckFailedException(inner) = e.into_err() else {
                         unreachable!("matched above")
                     };
-                    Err(Error::ConditionFailed { table, item: inner.item.map(Box::new) })
+                    Err(Error::ConditionFailed {
+                        table,
+                        item: inner.item.map(Box::new),
+                    })
                 }
                 Err(e) => Err(Error::from_sdk(e, &table)),
             }
