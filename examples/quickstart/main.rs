@@ -1,1 +1,112 @@
-fn main() {}
+//! The dynorm quick start: create a table from a model, then put, get, save and delete.
+//!
+//! Run it with `scripts/demo`, which starts DynamoDB Local. Pointed elsewhere, it uses
+//! `DYNAMODB_ENDPOINT` when set, and the standard AWS configuration otherwise.
+
+use std::collections::BTreeSet;
+
+use dynorm::{Db, DynaModel, Error};
+use serde::{Deserialize, Serialize};
+use validator::Validate;
+
+/// A book, stored in the `quickstart-books` table and indexed by author.
+#[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone, PartialEq)]
+#[table(name = "quickstart-books", hash_key = "isbn")]
+#[global_index(name = "by-author", hash_key = "author", range_key = "published")]
+struct Book {
+    isbn: String,
+    #[validate(length(min = 1, message = "a book needs a title"))]
+    title: String,
+    author: String,
+    published: u16,
+    #[serde(default, with = "dynorm::serde_dynamo::string_set")]
+    tags: BTreeSet<String>,
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let db = match std::env::var("DYNAMODB_ENDPOINT") {
+        Ok(endpoint) => {
+            println!("Using DynamoDB at {endpoint}.");
+            Db::local(endpoint)
+        }
+        Err(_) => {
+            println!("Using the AWS configuration from the environment.");
+            Db::from_env().await
+        }
+    };
+
+    Book::ensure_table(&db).await?;
+    println!(
+        "Table `{}` is ready (created from the model if it was missing).",
+        db.table_name::<Book>()
+    );
+
+    let mut book = Book {
+        isbn: "978-0441013593".into(),
+        title: "Dune".into(),
+        author: "Frank Herbert".into(),
+        published: 1965,
+        tags: ["science fiction".to_owned()].into(),
+    };
+    book.put(&db).await?;
+    println!(
+        "Put \"{}\" by {} (ISBN {}).",
+        book.title, book.author, book.isbn
+    );
+
+    let loaded = Book::get(&db, "978-0441013593")
+        .consistent_read(true)
+        .await?;
+    match &loaded {
+        Some(found) => println!(
+            "Got it back: \"{}\", published {}, tags {:?}.",
+            found.title, found.published, found.tags
+        ),
+        None => return Err("the book we just wrote is missing".into()),
+    }
+    assert_eq!(loaded.as_ref(), Some(&book));
+
+    book.tags.insert("classic".into());
+    book.save(&db).await?;
+    let saved = Book::get(&db, book.pk())
+        .consistent_read(true)
+        .await?
+        .ok_or("book vanished after save")?;
+    println!("Saved a change; the stored tags are now {:?}.", saved.tags);
+
+    match Book::objects(&db).create(&book).await {
+        Err(Error::AlreadyExists { table }) => {
+            println!("Creating the same ISBN again was refused: it already exists in `{table}`.")
+        }
+        other => return Err(format!("expected an already-exists error, got {other:?}").into()),
+    }
+
+    let untitled = Book {
+        title: String::new(),
+        ..book.clone()
+    };
+    match untitled.put(&db).await {
+        Err(Error::Validation(errors)) => {
+            println!("A book without a title was stopped before sending anything: {errors}")
+        }
+        other => return Err(format!("expected a validation error, got {other:?}").into()),
+    }
+
+    book.delete(&db).await?;
+    let gone = Book::get(&db, "978-0441013593")
+        .consistent_read(true)
+        .await?;
+    println!(
+        "Deleted it; reading it again finds {}.",
+        if gone.is_none() {
+            "nothing"
+        } else {
+            "it still there"
+        }
+    );
+
+    Book::delete_table(&db).await?;
+    println!("Dropped table `{}`. All done.", db.table_name::<Book>());
+    Ok(())
+}

@@ -1,0 +1,13 @@
+use dynorm::DynaModel;
+use serde::{Deserialize, Serialize};
+use validator::Validate;
+
+#[derive(DynaModel, Serialize, Deserialize, Validate)]
+#[table(name = "books", hash_key = "isbn")]
+#[serde(rename_all = "camel")]
+struct Book {
+    isbn: String,
+    title: String,
+}
+
+fn main() {}

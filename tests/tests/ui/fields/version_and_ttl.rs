@@ -1,0 +1,13 @@
+use dynorm::DynaModel;
+use serde::{Deserialize, Serialize};
+use validator::Validate;
+
+#[derive(DynaModel, Serialize, Deserialize, Validate)]
+#[table(name = "sessions", hash_key = "token")]
+struct Session {
+    token: String,
+    #[dynorm(version, ttl)]
+    stamp: u64,
+}
+
+fn main() {}

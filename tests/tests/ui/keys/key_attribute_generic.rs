@@ -1,0 +1,6 @@
+use dynorm::KeyAttribute;
+
+#[derive(KeyAttribute, Clone)]
+struct Id<T>(T);
+
+fn main() {}

@@ -1,0 +1,12 @@
+use dynorm::DynaModel;
+use serde::{Deserialize, Serialize};
+use validator::Validate;
+
+#[derive(DynaModel, Serialize, Deserialize, Validate)]
+#[table(hash_key = "isbn")]
+struct Book {
+    isbn: String,
+    title: String,
+}
+
+fn main() {}

@@ -1,0 +1,11 @@
+use dynorm::DynaModel;
+use serde::{Deserialize, Serialize};
+use validator::Validate;
+
+#[derive(DynaModel, Serialize, Deserialize, Validate)]
+struct Book {
+    isbn: String,
+    title: String,
+}
+
+fn main() {}
