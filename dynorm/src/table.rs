@@ -1,7 +1,9 @@
 //! Table management from the model: create, delete, exists, wait, ensure.
 
 use std::marker::PhantomData;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use aws_sdk_dynamodb::operation::create_table::builders::CreateTableInputBuilder;
 use aws_sdk_dynamodb::operation::create_table::CreateTableInput;

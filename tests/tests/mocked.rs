@@ -1,0 +1,123 @@
+//! What DynamoDB Local cannot show, with aws-smithy-mocks: a table caught in CREATING or
+//! DELETING, and throttling after the SDK's retries. Everything else is tested against
+//! the real server.
+
+use aws_sdk_dynamodb::error::ErrorMetadata;
+use aws_sdk_dynamodb::operation::describe_table::DescribeTableOutput;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::error::ProvisionedThroughputExceededException;
+use aws_sdk_dynamodb::types::{TableDescription, TableStatus};
+use aws_sdk_dynamodb::Client;
+use aws_smithy_mocks::{mock, mock_client, RuleMode};
+use dynorm::{Db, DynaModel, Error};
+use serde::{Deserialize, Serialize};
+use validator::Validate;
+
+#[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone, PartialEq)]
+#[table(name = "jobs", hash_key = "id")]
+struct Job {
+    id: String,
+}
+
+fn described(status: TableStatus) -> DescribeTableOutput {
+    DescribeTableOutput::builder()
+        .table(
+            TableDescription::builder()
+                .table_name("jobs")
+                .table_status(status)
+                .build(),
+        )
+        .build()
+}
+
+#[tokio::test]
+async fn ensure_table_rejects_a_deleting_table() {
+    let describe = mock!(Client::describe_table).then_output(|| described(TableStatus::Deleting));
+    let create = mock!(Client::create_table).then_output(|| unreachable!("must not create"));
+    let db = Db::from_client(mock_client!(
+        aws_sdk_dynamodb,
+        RuleMode::MatchAny,
+        [&describe, &create]
+    ));
+
+    let err = Job::ensure_table(&db).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::TableNotActive { table, status } if table == "jobs" && status == "DELETING"),
+        "{err:?}"
+    );
+    assert_eq!(create.num_calls(), 0);
+    assert!(!db.is_verified("jobs"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn ensure_table_waits_for_a_creating_table() {
+    let describe = mock!(Client::describe_table)
+        .sequence()
+        .output(|| described(TableStatus::Creating))
+        .times(3)
+        .output(|| described(TableStatus::Active))
+        .build();
+    let db = Db::from_client(mock_client!(
+        aws_sdk_dynamodb,
+        RuleMode::MatchAny,
+        [&describe]
+    ));
+
+    Job::ensure_table(&db).await.unwrap();
+    assert_eq!(describe.num_calls(), 4);
+    assert!(db.is_verified("jobs"));
+    Job::ensure_table(&db).await.unwrap();
+    assert_eq!(
+        describe.num_calls(),
+        4,
+        "a verified table is not described again"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn wait_gives_up_after_its_timeout() {
+    let describe = mock!(Client::describe_table).then_output(|| described(TableStatus::Creating));
+    let db = Db::from_client(mock_client!(
+        aws_sdk_dynamodb,
+        RuleMode::MatchAny,
+        [&describe]
+    ));
+    let err = Job::wait_until_active(&db)
+        .timeout(std::time::Duration::from_secs(10))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::WaitTimeout {
+                wanted: "ACTIVE",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn throttling_is_a_typed_error_after_the_sdk_retries() {
+    let put = mock!(Client::put_item).then_error(|| {
+        PutItemError::ProvisionedThroughputExceededException(
+            ProvisionedThroughputExceededException::builder()
+                .message("slow down")
+                .meta(
+                    ErrorMetadata::builder()
+                        .code("ProvisionedThroughputExceededException")
+                        .build(),
+                )
+                .build(),
+        )
+    });
+    let db = Db::from_client(mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&put]));
+    let err = Job { id: "1".into() }.put(&db).await.unwrap_err();
+    assert!(matches!(err, Error::Throttled(_)), "{err:?}");
+    assert_eq!(
+        put.num_calls(),
+        3,
+        "the SDK's standard retry makes three attempts; dynorm adds none"
+    );
+}
