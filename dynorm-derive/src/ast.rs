@@ -40,10 +40,7 @@ impl<'a> Model<'a> {
                 return None;
             }
             Data::Union(data) => {
-                cx.error_spanned_by(
-                    data.union_token,
-                    "DynaModel can only be derived for structs",
-                );
+                cx.error_spanned_by(data.union_token, "DynaModel can only be derived for structs");
                 return None;
             }
         };
@@ -54,10 +51,7 @@ impl<'a> Model<'a> {
             if attr.path().is_ident(attr::TABLE) {
                 let parsed = attr::parse_table(cx, attr);
                 if table.is_some() {
-                    cx.error_spanned_by(
-                        attr,
-                        "duplicate #[table] attribute; a model maps to one table",
-                    );
+                    cx.error_spanned_by(attr, "duplicate #[table] attribute; a model maps to one table");
                 } else {
                     table = Some(parsed);
                 }

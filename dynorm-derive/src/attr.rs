@@ -103,9 +103,7 @@ fn set_once<T>(cx: &mut Ctxt, meta: &ParseNestedMeta, slot: &mut Option<T>, valu
 }
 
 fn path_name(path: &syn::Path) -> String {
-    path.get_ident()
-        .map(|i| i.to_string())
-        .unwrap_or_else(|| "?".into())
+    path.get_ident().map(|i| i.to_string()).unwrap_or_else(|| "?".into())
 }
 
 pub fn parse_table<'a>(cx: &mut Ctxt, attr: &'a Attribute) -> TableAttr<'a> {
@@ -179,15 +177,8 @@ pub fn parse_index<'a>(cx: &mut Ctxt, attr: &'a Attribute, local: bool) -> Index
         match key.as_str() {
             NAME => set_once(cx, &meta, &mut out.name, meta.value()?.parse()?),
             RANGE_KEY | SORT_KEY => set_once(cx, &meta, &mut out.range_key, meta.value()?.parse()?),
-            PROJECTION => set_once(
-                cx,
-                &meta,
-                &mut out.projection,
-                parse_projection(meta.value()?)?,
-            ),
-            HASH_KEY | PARTITION_KEY if !local => {
-                set_once(cx, &meta, &mut out.hash_key, meta.value()?.parse()?)
-            }
+            PROJECTION => set_once(cx, &meta, &mut out.projection, parse_projection(meta.value()?)?),
+            HASH_KEY | PARTITION_KEY if !local => set_once(cx, &meta, &mut out.hash_key, meta.value()?.parse()?),
             READ if !local => set_once(cx, &meta, &mut out.read, meta.value()?.parse()?),
             WRITE if !local => set_once(cx, &meta, &mut out.write, meta.value()?.parse()?),
             HASH_KEY | PARTITION_KEY => {
@@ -243,9 +234,7 @@ fn parse_projection(input: ParseStream) -> syn::Result<ProjectionAttr> {
             _ => Err(syn::Error::new_spanned(&lit, EXPECTED)),
         };
     }
-    let ident: Ident = input
-        .parse()
-        .map_err(|e| syn::Error::new(e.span(), EXPECTED))?;
+    let ident: Ident = input.parse().map_err(|e| syn::Error::new(e.span(), EXPECTED))?;
     match ident.to_string().as_str() {
         "all" => Ok(ProjectionAttr::All),
         "keys_only" => Ok(ProjectionAttr::KeysOnly),
@@ -253,9 +242,7 @@ fn parse_projection(input: ParseStream) -> syn::Result<ProjectionAttr> {
             let content;
             syn::parenthesized!(content in input);
             let names = Punctuated::<IncludeName, Token![,]>::parse_terminated(&content)?;
-            Ok(ProjectionAttr::Include(
-                names.into_iter().map(|n| (n.0, n.1)).collect(),
-            ))
+            Ok(ProjectionAttr::Include(names.into_iter().map(|n| (n.0, n.1)).collect()))
         }
         _ => Err(syn::Error::new_spanned(&ident, EXPECTED)),
     }

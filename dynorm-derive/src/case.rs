@@ -26,10 +26,7 @@ impl RenameRule {
     ];
 
     pub fn from_name(name: &str) -> Option<RenameRule> {
-        Self::NAMES
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, r)| *r)
+        Self::NAMES.iter().find(|(n, _)| *n == name).map(|(_, r)| *r)
     }
 
     /// Renames a snake_case field name the way serde does.
@@ -74,9 +71,7 @@ mod tests {
     #[test]
     fn field_rules_match_serde() {
         let cases = [
-            (
-                "outcome", "outcome", "OUTCOME", "Outcome", "outcome", "outcome",
-            ),
+            ("outcome", "outcome", "OUTCOME", "Outcome", "outcome", "outcome"),
             (
                 "very_tasty",
                 "very_tasty",
@@ -96,10 +91,7 @@ mod tests {
             assert_eq!(Camel.apply_to_field(field), camel);
             assert_eq!(Snake.apply_to_field(field), lower);
             assert_eq!(Kebab.apply_to_field(field), kebab);
-            assert_eq!(
-                ScreamingKebab.apply_to_field(field),
-                upper.replace('_', "-")
-            );
+            assert_eq!(ScreamingKebab.apply_to_field(field), upper.replace('_', "-"));
         }
     }
 }

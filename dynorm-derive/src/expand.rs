@@ -14,17 +14,13 @@ use crate::valid::{self, Resolved, ResolvedIndex, ResolvedProjection};
 
 pub fn derive_model(input: &DeriveInput) -> TokenStream {
     let mut cx = Ctxt::default();
-    let tokens = Model::from_ast(&mut cx, input).and_then(|model| {
-        valid::check(&mut cx, &model).map(|resolved| expand_model(input, &resolved))
-    });
+    let tokens = Model::from_ast(&mut cx, input)
+        .and_then(|model| valid::check(&mut cx, &model).map(|resolved| expand_model(input, &resolved)));
     match (cx.check(), tokens) {
         (Ok(()), Some(tokens)) => tokens,
         (Err(err), _) => fallback::model(input, err),
         // Every `None` comes with an error in `cx`; this arm keeps the macro total.
-        (Ok(()), None) => fallback::model(
-            input,
-            syn::Error::new_spanned(&input.ident, "DynaModel: invalid input"),
-        ),
+        (Ok(()), None) => fallback::model(input, syn::Error::new_spanned(&input.ident, "DynaModel: invalid input")),
     }
 }
 
@@ -43,9 +39,7 @@ fn option<T: quote::ToTokens>(value: Option<T>) -> TokenStream {
 }
 
 fn throughput(t: Option<(i64, i64)>) -> TokenStream {
-    option(t.map(
-        |(read, write)| quote!(::dynorm::__private::Throughput { read: #read, write: #write }),
-    ))
+    option(t.map(|(read, write)| quote!(::dynorm::__private::Throughput { read: #read, write: #write })))
 }
 
 fn index(index: &ResolvedIndex) -> TokenStream {
@@ -91,14 +85,19 @@ fn expand_model(input: &DeriveInput, model: &Resolved) -> TokenStream {
     let key_fields: Vec<&Field> = std::iter::once(model.hash).chain(model.range).collect();
     // The key-type assertion carries the field type's span, so a type that is not a
     // key attribute is reported at the field.
-    let assertions = key_fields.iter().chain(model.global_indexes.iter().flat_map(|i| {
-        std::iter::once(&i.hash).chain(i.range.as_ref())
-    }))
-    .chain(model.local_indexes.iter().flat_map(|i| i.range.as_ref()))
-    .map(|field| {
-        let ty = field.ty;
-        quote_spanned!(ty.span()=> const _: () = ::dynorm::__private::assert_key_attribute::<#ty>();)
-    });
+    let assertions = key_fields
+        .iter()
+        .chain(
+            model
+                .global_indexes
+                .iter()
+                .flat_map(|i| std::iter::once(&i.hash).chain(i.range.as_ref())),
+        )
+        .chain(model.local_indexes.iter().flat_map(|i| i.range.as_ref()))
+        .map(|field| {
+            let ty = field.ty;
+            quote_spanned!(ty.span()=> const _: () = ::dynorm::__private::assert_key_attribute::<#ty>();)
+        });
     let (key_type, pk) = match model.range {
         None => {
             let hash_ty = model.hash.ty;
@@ -172,11 +171,8 @@ pub fn derive_key_attribute(input: &DeriveInput) -> TokenStream {
         .to_compile_error();
     };
     if !input.generics.params.is_empty() {
-        return syn::Error::new_spanned(
-            &input.generics,
-            "KeyAttribute cannot be derived for generic structs",
-        )
-        .to_compile_error();
+        return syn::Error::new_spanned(&input.generics, "KeyAttribute cannot be derived for generic structs")
+            .to_compile_error();
     }
     let ty = &field.ty;
     let access = match &field.ident {

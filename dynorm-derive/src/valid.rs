@@ -39,10 +39,7 @@ const MAX_LOCAL_INDEXES: usize = 5;
 pub fn check<'m, 'a>(cx: &mut Ctxt, model: &'m Model<'a>) -> Option<Resolved<'m, 'a>> {
     let input = model.input;
     if !input.generics.params.is_empty() {
-        cx.error_spanned_by(
-            &input.generics,
-            "DynaModel cannot be derived for generic structs",
-        );
+        cx.error_spanned_by(&input.generics, "DynaModel cannot be derived for generic structs");
     }
     let Some(table) = &model.table else {
         cx.error_spanned_by(
@@ -69,16 +66,10 @@ pub fn check<'m, 'a>(cx: &mut Ctxt, model: &'m Model<'a>) -> Option<Resolved<'m,
             None
         }
     };
-    let range = table
-        .range_key
-        .as_ref()
-        .and_then(|lit| key_field(cx, model, lit));
+    let range = table.range_key.as_ref().and_then(|lit| key_field(cx, model, lit));
     if let (Some(h), Some(r), Some(lit)) = (hash, range, &table.range_key) {
         if std::ptr::eq(h, r) {
-            cx.error_spanned_by(
-                lit,
-                "the range key must be a different field from the hash key",
-            );
+            cx.error_spanned_by(lit, "the range key must be a different field from the hash key");
         }
     }
     let throughput = throughput(cx, table.attr, &table.read, &table.write);
@@ -87,8 +78,7 @@ pub fn check<'m, 'a>(cx: &mut Ctxt, model: &'m Model<'a>) -> Option<Resolved<'m,
     let mut local_indexes = Vec::new();
     let mut seen_names: Vec<String> = Vec::new();
     for index in &model.indexes {
-        let Some(resolved) = check_index(cx, model, index, hash, range, throughput.is_some())
-        else {
+        let Some(resolved) = check_index(cx, model, index, hash, range, throughput.is_some()) else {
             continue;
         };
         if seen_names.contains(&resolved.name) {
@@ -120,26 +110,19 @@ pub fn check<'m, 'a>(cx: &mut Ctxt, model: &'m Model<'a>) -> Option<Resolved<'m,
     let mut version = None;
     let mut ttl = None;
     for field in &model.fields {
-        let is_key = hash.is_some_and(|h| std::ptr::eq(h, field))
-            || range.is_some_and(|r| std::ptr::eq(r, field));
+        let is_key = hash.is_some_and(|h| std::ptr::eq(h, field)) || range.is_some_and(|r| std::ptr::eq(r, field));
         if let Some(path) = &field.attrs.version {
             if version.is_some() {
                 cx.error_spanned_by(path, "a model can have only one #[dynorm(version)] field");
             } else if !is_integer(field.ty) {
-                cx.error_spanned_by(
-                    field.ty,
-                    "a #[dynorm(version)] field must be an integer, such as u64",
-                );
+                cx.error_spanned_by(field.ty, "a #[dynorm(version)] field must be an integer, such as u64");
             } else if is_key {
                 cx.error_spanned_by(path, "a key attribute cannot be the version field");
             } else {
                 version = Some(field);
             }
             if field.attrs.skip_serializing {
-                cx.error_spanned_by(
-                    path,
-                    "the version field must be serialized; remove #[serde(skip)]",
-                );
+                cx.error_spanned_by(path, "the version field must be serialized; remove #[serde(skip)]");
             }
         }
         if let Some(path) = &field.attrs.ttl {
@@ -399,9 +382,7 @@ fn option_inner(ty: &Type) -> Option<&Type> {
 fn unsupported_key_type(ty: &Type) -> Option<&'static str> {
     match ty {
         Type::Reference(_) => {
-            return Some(
-                "a key field must own its value: use `String` or `Vec<u8>`, not a reference",
-            )
+            return Some("a key field must own its value: use `String` or `Vec<u8>`, not a reference")
         }
         Type::Tuple(_) | Type::Array(_) | Type::Slice(_) => {
             return Some("unsupported key type: DynamoDB keys are strings, numbers or binary")
@@ -412,9 +393,7 @@ fn unsupported_key_type(ty: &Type) -> Option<&'static str> {
     let name = segment.ident.to_string();
     match name.as_str() {
         "bool" => Some("a boolean cannot be a DynamoDB key: keys are strings, numbers or binary"),
-        "f32" | "f64" => {
-            Some("floating-point numbers cannot be keys here: use an integer or a string")
-        }
+        "f32" | "f64" => Some("floating-point numbers cannot be keys here: use an integer or a string"),
         "Option" => Some("a key attribute is always present: use the inner type, not `Option`"),
         "Vec" => match first_type_arg(segment).and_then(last_segment) {
             Some(inner) if inner.ident == "u8" => None,

@@ -21,17 +21,12 @@ use serde::de::{self, SeqAccess, Visitor};
 use serde::{Deserializer, Serializer};
 
 /// Serializes bytes as a binary value.
-pub fn serialize<T: AsRef<[u8]> + ?Sized, S: Serializer>(
-    bytes: &T,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
+pub fn serialize<T: AsRef<[u8]> + ?Sized, S: Serializer>(bytes: &T, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_bytes(bytes.as_ref())
 }
 
 /// Deserializes a binary value (or, for items written before, a list of numbers).
-pub fn deserialize<'de, T: From<Vec<u8>>, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<T, D::Error> {
+pub fn deserialize<'de, T: From<Vec<u8>>, D: Deserializer<'de>>(deserializer: D) -> Result<T, D::Error> {
     deserializer.deserialize_byte_buf(BytesVisitor).map(T::from)
 }
 

@@ -94,13 +94,7 @@ impl Db {
             .behavior_version(BehaviorVersion::latest())
             .endpoint_url(endpoint)
             .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new(
-                "dynorm",
-                "dynorm",
-                None,
-                None,
-                "dynorm-local",
-            ))
+            .credentials_provider(Credentials::new("dynorm", "dynorm", None, None, "dynorm-local"))
     }
 
     /// Starts a handle on `client` with options.
@@ -175,10 +169,7 @@ impl Db {
 
     fn verified(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
         // The set stays consistent even if a holder panicked: inserts and removes are atomic.
-        self.inner
-            .verified
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        self.inner.verified.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Runs before every item operation: creates the table on first use when the

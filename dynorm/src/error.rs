@@ -188,9 +188,7 @@ impl fmt::Display for ValueProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ValueProblem::EmptySet => f.write_str("DynamoDB does not store empty sets"),
-            ValueProblem::NonFiniteNumber => {
-                f.write_str("NaN and infinite numbers cannot be stored")
-            }
+            ValueProblem::NonFiniteNumber => f.write_str("NaN and infinite numbers cannot be stored"),
             ValueProblem::TooDeep => f.write_str("nested deeper than DynamoDB's 32 levels"),
         }
     }
@@ -219,16 +217,15 @@ impl Error {
                 table: table.to_owned(),
                 item: None,
             },
-            Some(
-                "ProvisionedThroughputExceededException"
-                | "ThrottlingException"
-                | "RequestLimitExceeded",
-            ) => Error::Throttled(Box::new(err)),
+            Some("ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded") => {
+                Error::Throttled(Box::new(err))
+            }
             Some("ServiceUnavailable" | "InternalServerError") => Error::Unavailable(Box::new(err)),
             _ => Error::Service {
-                message: err.message().map(str::to_owned).unwrap_or_else(|| {
-                    aws_smithy_types::error::display::DisplayErrorContext(&err).to_string()
-                }),
+                message: err
+                    .message()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| aws_smithy_types::error::display::DisplayErrorContext(&err).to_string()),
                 code,
                 source: Box::new(err),
             },

@@ -44,11 +44,7 @@ pub(crate) fn encode_model<M: DynaModel>(model: &M) -> Result<Item> {
 /// Checks a whole item: key attributes, values and size.
 pub(crate) fn check_item<M: DynaModel>(item: &Item) -> Result<()> {
     let schema = M::schema();
-    check_key_attr(
-        item.get(schema.hash_key.name),
-        &schema.hash_key,
-        MAX_HASH_KEY_SIZE,
-    )?;
+    check_key_attr(item.get(schema.hash_key.name), &schema.hash_key, MAX_HASH_KEY_SIZE)?;
     if let Some(range) = &schema.range_key {
         check_key_attr(item.get(range.name), range, MAX_RANGE_KEY_SIZE)?;
     }
@@ -140,15 +136,11 @@ fn check_value(value: &AttributeValue, path: &mut PathBuf, depth: usize) -> Resu
         })
     };
     match value {
-        AttributeValue::N(n) if !is_finite_number(n) => {
-            invalid(path, ValueProblem::NonFiniteNumber)
-        }
+        AttributeValue::N(n) if !is_finite_number(n) => invalid(path, ValueProblem::NonFiniteNumber),
         AttributeValue::Ss(v) if v.is_empty() => invalid(path, ValueProblem::EmptySet),
         AttributeValue::Bs(v) if v.is_empty() => invalid(path, ValueProblem::EmptySet),
         AttributeValue::Ns(v) if v.is_empty() => invalid(path, ValueProblem::EmptySet),
-        AttributeValue::Ns(v) if v.iter().any(|n| !is_finite_number(n)) => {
-            invalid(path, ValueProblem::NonFiniteNumber)
-        }
+        AttributeValue::Ns(v) if v.iter().any(|n| !is_finite_number(n)) => invalid(path, ValueProblem::NonFiniteNumber),
         AttributeValue::L(list) => {
             if depth >= MAX_DEPTH {
                 return invalid(path, ValueProblem::TooDeep);
@@ -188,9 +180,7 @@ fn is_finite_number(n: &str) -> bool {
 /// The size of an item as DynamoDB counts it against the 400 KB limit: the UTF-8 length
 /// of each attribute name plus the size of its value.
 pub fn item_size(item: &Item) -> usize {
-    item.iter()
-        .map(|(name, value)| name.len() + value_size(value))
-        .sum()
+    item.iter().map(|(name, value)| name.len() + value_size(value)).sum()
 }
 
 /// The size of one attribute value as DynamoDB counts it.
@@ -209,12 +199,7 @@ pub fn value_size(value: &AttributeValue) -> usize {
         AttributeValue::Ns(v) => v.iter().map(|n| number_size(n)).sum(),
         AttributeValue::Bs(v) => v.iter().map(|b| b.as_ref().len()).sum(),
         AttributeValue::L(list) => 3 + list.iter().map(|v| 1 + value_size(v)).sum::<usize>(),
-        AttributeValue::M(map) => {
-            3 + map
-                .iter()
-                .map(|(k, v)| 1 + k.len() + value_size(v))
-                .sum::<usize>()
-        }
+        AttributeValue::M(map) => 3 + map.iter().map(|(k, v)| 1 + k.len() + value_size(v)).sum::<usize>(),
         _ => 0,
     }
 }
@@ -224,11 +209,7 @@ fn number_size(n: &str) -> usize {
     let body = n.trim_start_matches(['-', '+']);
     let mantissa = body.split(['e', 'E']).next().unwrap_or("");
     let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let significant = digits
-        .trim_start_matches('0')
-        .trim_end_matches('0')
-        .len()
-        .max(1);
+    let significant = digits.trim_start_matches('0').trim_end_matches('0').len().max(1);
     significant.div_ceil(2) + 1 + usize::from(negative)
 }
 
@@ -254,10 +235,7 @@ mod tests {
         assert_eq!(value_size(&AttributeValue::N("-1".into())), 3);
         assert_eq!(value_size(&AttributeValue::N("1000".into())), 2);
         assert_eq!(value_size(&AttributeValue::L(vec![])), 3);
-        assert_eq!(
-            value_size(&AttributeValue::L(vec![AttributeValue::S("ab".into())])),
-            6
-        );
+        assert_eq!(value_size(&AttributeValue::L(vec![AttributeValue::S("ab".into())])), 6);
         let map = HashMap::from([("k".to_owned(), AttributeValue::S("ab".into()))]);
         assert_eq!(value_size(&AttributeValue::M(map)), 7);
         let item = Item::from([("id".to_owned(), AttributeValue::S("abc".into()))]);

@@ -64,13 +64,12 @@ pub mod table;
 pub use db::{Db, DbBuilder};
 pub use error::{BoxError, Error, KeyProblem, Result, ValueProblem};
 pub use item::{
-    from_item, item_size, to_item, value_size, Item, MAX_DEPTH, MAX_HASH_KEY_SIZE, MAX_ITEM_SIZE,
-    MAX_RANGE_KEY_SIZE,
+    from_item, item_size, to_item, value_size, Item, MAX_DEPTH, MAX_HASH_KEY_SIZE, MAX_ITEM_SIZE, MAX_RANGE_KEY_SIZE,
 };
 pub use manager::Manager;
 pub use model::{
-    DynaModel, IndexSchema, IntoKey, KeyAttr, KeyAttribute, KeyType, PrimaryKey, Projection,
-    StreamView, TableSchema, Throughput,
+    DynaModel, IndexSchema, IntoKey, KeyAttr, KeyAttribute, KeyType, PrimaryKey, Projection, StreamView, TableSchema,
+    Throughput,
 };
 
 /// Derives [`DynaModel`] for a struct. See the crate documentation for its attributes.
@@ -91,9 +90,7 @@ pub mod prelude {
 /// Items the derive's generated code uses. Not public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::model::{
-        IndexSchema, KeyAttr, KeyType, Projection, StreamView, TableSchema, Throughput,
-    };
+    pub use crate::model::{IndexSchema, KeyAttr, KeyType, Projection, StreamView, TableSchema, Throughput};
     pub use aws_sdk_dynamodb::types::AttributeValue;
     pub use core;
 

@@ -25,9 +25,7 @@ pub struct Manager<'a, M: DynaModel> {
 
 impl<M: DynaModel> std::fmt::Debug for Manager<'_, M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Manager")
-            .field("table", &M::schema().name)
-            .finish()
+        f.debug_struct("Manager").field("table", &M::schema().name).finish()
     }
 }
 

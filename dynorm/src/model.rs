@@ -263,9 +263,7 @@ impl<A: Into<H>, B: Into<R>, H: KeyAttribute, R: KeyAttribute> IntoKey<(H, R)> f
 /// book.delete(&db).await?;
 /// # Ok(()) }
 /// ```
-pub trait DynaModel:
-    Serialize + DeserializeOwned + validator::Validate + Send + Sync + Sized + 'static
-{
+pub trait DynaModel: Serialize + DeserializeOwned + validator::Validate + Send + Sync + Sized + 'static {
     /// The primary key: the hash key field's type, or a tuple of the hash and range key
     /// fields' types.
     type Key: PrimaryKey + std::fmt::Debug;

@@ -9,10 +9,9 @@ use aws_sdk_dynamodb::operation::create_table::builders::CreateTableInputBuilder
 use aws_sdk_dynamodb::operation::create_table::CreateTableInput;
 use aws_sdk_dynamodb::operation::describe_table::DescribeTableError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType as SdkKeyType, LocalSecondaryIndex, Projection as SdkProjection, ProjectionType,
-    ProvisionedThroughput, StreamSpecification, StreamViewType, TableStatus,
-    TimeToLiveSpecification, TimeToLiveStatus,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType as SdkKeyType,
+    LocalSecondaryIndex, Projection as SdkProjection, ProjectionType, ProvisionedThroughput, StreamSpecification,
+    StreamViewType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
 };
 use aws_smithy_runtime_api::client::result::SdkError;
 use tracing::Instrument;
@@ -24,9 +23,7 @@ use crate::{Db, DynaModel, Error, Result};
 /// Builds the `CreateTable` input for a schema: key schema, attribute definitions,
 /// indexes and projections, billing or throughput, and stream.
 pub fn create_table_input(schema: &TableSchema, table_name: &str) -> Result<CreateTableInput> {
-    create_table_builder(schema, table_name)?
-        .build()
-        .map_err(build_error)
+    create_table_builder(schema, table_name)?.build().map_err(build_error)
 }
 
 fn create_table_builder(schema: &TableSchema, table_name: &str) -> Result<CreateTableInputBuilder> {
@@ -105,9 +102,7 @@ fn key_schema(hash: KeyAttr, range: Option<KeyAttr>) -> Result<Vec<KeySchemaElem
 
 fn projection(index: &IndexSchema) -> SdkProjection {
     match index.projection {
-        Projection::All => SdkProjection::builder()
-            .projection_type(ProjectionType::All)
-            .build(),
+        Projection::All => SdkProjection::builder().projection_type(ProjectionType::All).build(),
         Projection::KeysOnly => SdkProjection::builder()
             .projection_type(ProjectionType::KeysOnly)
             .build(),
@@ -130,13 +125,9 @@ fn provisioned(t: Throughput) -> Result<ProvisionedThroughput> {
 async fn describe_status(db: &Db, table: &str) -> Result<Option<TableStatus>> {
     match db.client().describe_table().table_name(table).send().await {
         Ok(out) => Ok(Some(
-            out.table
-                .and_then(|t| t.table_status)
-                .unwrap_or(TableStatus::Active),
+            out.table.and_then(|t| t.table_status).unwrap_or(TableStatus::Active),
         )),
-        Err(SdkError::ServiceError(e))
-            if matches!(e.err(), DescribeTableError::ResourceNotFoundException(_)) =>
-        {
+        Err(SdkError::ServiceError(e)) if matches!(e.err(), DescribeTableError::ResourceNotFoundException(_)) => {
             Ok(None)
         }
         Err(e) => Err(Error::from_sdk(e, table)),
@@ -185,17 +176,9 @@ async fn enable_ttl(db: &Db, table: &str, attribute: &str) -> Result<()> {
         .await
         .map_err(|e| Error::from_sdk(e, table))?;
     let description = current.time_to_live_description;
-    let status = description
-        .as_ref()
-        .and_then(|d| d.time_to_live_status.clone());
-    let enabled_on = description
-        .as_ref()
-        .and_then(|d| d.attribute_name.as_deref());
-    if matches!(
-        status,
-        Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
-    ) && enabled_on == Some(attribute)
-    {
+    let status = description.as_ref().and_then(|d| d.time_to_live_status.clone());
+    let enabled_on = description.as_ref().and_then(|d| d.attribute_name.as_deref());
+    if matches!(status, Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)) && enabled_on == Some(attribute) {
         return Ok(());
     }
     let spec = TimeToLiveSpecification::builder()
@@ -265,10 +248,7 @@ impl<'a, M: DynaModel> CreateTable<'a, M> {
                 .await;
             match created {
                 Ok(_) => {}
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|s| s.is_resource_in_use_exception()) =>
-                {
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => {
                     if !self.allow_existing {
                         return Err(Error::TableExists { table });
                     }
@@ -322,14 +302,7 @@ impl<'a, M: DynaModel> DeleteTable<'a, M> {
         let span = tracing::info_span!("dynorm.delete_table", table = %table);
         async move {
             self.db.forget_verified(&table);
-            match self
-                .db
-                .client()
-                .delete_table()
-                .table_name(&table)
-                .send()
-                .await
-            {
+            match self.db.client().delete_table().table_name(&table).send().await {
                 Ok(_) => Ok(()),
                 Err(e) => match Error::from_sdk(e, &table) {
                     Error::TableNotFound { .. } if self.missing_ok => Ok(()),
@@ -434,9 +407,7 @@ impl<'a, M: DynaModel> EnsureTable<'a, M> {
         async move {
             match describe_status(self.db, &table).await? {
                 Some(TableStatus::Active | TableStatus::Updating) => {}
-                Some(TableStatus::Creating) => {
-                    wait_active(self.db, &table, self.db.table_wait_timeout()).await?
-                }
+                Some(TableStatus::Creating) => wait_active(self.db, &table, self.db.table_wait_timeout()).await?,
                 Some(other) => {
                     return Err(Error::TableNotActive {
                         table,

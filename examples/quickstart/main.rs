@@ -50,14 +50,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         tags: ["science fiction".to_owned()].into(),
     };
     book.put(&db).await?;
-    println!(
-        "Put \"{}\" by {} (ISBN {}).",
-        book.title, book.author, book.isbn
-    );
+    println!("Put \"{}\" by {} (ISBN {}).", book.title, book.author, book.isbn);
 
-    let loaded = Book::get(&db, "978-0441013593")
-        .consistent_read(true)
-        .await?;
+    let loaded = Book::get(&db, "978-0441013593").consistent_read(true).await?;
     match &loaded {
         Some(found) => println!(
             "Got it back: \"{}\", published {}, tags {:?}.",
@@ -94,16 +89,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     book.delete(&db).await?;
-    let gone = Book::get(&db, "978-0441013593")
-        .consistent_read(true)
-        .await?;
+    let gone = Book::get(&db, "978-0441013593").consistent_read(true).await?;
     println!(
         "Deleted it; reading it again finds {}.",
-        if gone.is_none() {
-            "nothing"
-        } else {
-            "it still there"
-        }
+        if gone.is_none() { "nothing" } else { "it still there" }
     );
 
     Book::delete_table(&db).await?;

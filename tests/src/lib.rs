@@ -40,14 +40,8 @@ pub fn db(test: &str) -> Db {
 /// it sends.
 pub fn logged_db(test: &str) -> (Db, RequestLog) {
     let log = RequestLog::default();
-    let client = aws_sdk_dynamodb::Client::from_conf(
-        Db::local_config(endpoint())
-            .interceptor(log.clone())
-            .build(),
-    );
-    let db = Db::builder(client)
-        .table_prefix(unique_prefix(test))
-        .build();
+    let client = aws_sdk_dynamodb::Client::from_conf(Db::local_config(endpoint()).interceptor(log.clone()).build());
+    let db = Db::builder(client).table_prefix(unique_prefix(test)).build();
     (db, log)
 }
 
@@ -63,12 +57,7 @@ impl RequestLog {
 
     /// How many requests of one operation were sent.
     pub fn count(&self, operation: &str) -> usize {
-        self.0
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|o| *o == operation)
-            .count()
+        self.0.lock().unwrap().iter().filter(|o| *o == operation).count()
     }
 
     /// How many requests were sent in all.
@@ -98,11 +87,7 @@ impl Intercept for RequestLog {
         _runtime_components: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let target = context
-            .request()
-            .headers()
-            .get("x-amz-target")
-            .unwrap_or("unknown");
+        let target = context.request().headers().get("x-amz-target").unwrap_or("unknown");
         let operation = target.rsplit('.').next().unwrap_or(target).to_owned();
         self.0.lock().unwrap().push(operation);
         Ok(())

@@ -61,10 +61,7 @@ async fn validation_stops_the_write() {
     };
     assert!(errors.field_errors().contains_key("label"));
     assert!(matches!(bad.save(&db).await, Err(Error::Validation(_))));
-    assert!(matches!(
-        bad.put_unique(&db).await,
-        Err(Error::Validation(_))
-    ));
+    assert!(matches!(bad.put_unique(&db).await, Err(Error::Validation(_))));
     assert!(matches!(
         Doc::objects(&db).create(&bad).await,
         Err(Error::Validation(_))
@@ -83,20 +80,11 @@ async fn empty_and_oversized_keys_are_rejected_before_sending() {
 
     let mut empty_hash = doc();
     empty_hash.id.clear();
-    assert_eq!(
-        problem(empty_hash.put(&db).await),
-        ("id".into(), KeyProblem::Empty)
-    );
+    assert_eq!(problem(empty_hash.put(&db).await), ("id".into(), KeyProblem::Empty));
     let mut empty_range = doc();
     empty_range.part.clear();
-    assert_eq!(
-        problem(empty_range.put(&db).await),
-        ("part".into(), KeyProblem::Empty)
-    );
-    assert!(matches!(
-        Doc::get(&db, ("", "p")).await,
-        Err(Error::InvalidKey { .. })
-    ));
+    assert_eq!(problem(empty_range.put(&db).await), ("part".into(), KeyProblem::Empty));
+    assert!(matches!(Doc::get(&db, ("", "p")).await, Err(Error::InvalidKey { .. })));
     assert!(matches!(
         Doc::delete_by_key(&db, ("d", "")).await,
         Err(Error::InvalidKey { .. })
@@ -106,25 +94,13 @@ async fn empty_and_oversized_keys_are_rejected_before_sending() {
     long_hash.id = "h".repeat(2049);
     assert_eq!(
         problem(long_hash.put(&db).await),
-        (
-            "id".into(),
-            KeyProblem::TooLong {
-                len: 2049,
-                limit: 2048
-            }
-        )
+        ("id".into(), KeyProblem::TooLong { len: 2049, limit: 2048 })
     );
     let mut long_range = doc();
     long_range.part = "r".repeat(1025);
     assert_eq!(
         problem(long_range.put(&db).await),
-        (
-            "part".into(),
-            KeyProblem::TooLong {
-                len: 1025,
-                limit: 1024
-            }
-        )
+        ("part".into(), KeyProblem::TooLong { len: 1025, limit: 1024 })
     );
     let err = Doc::get(&db, ("h".repeat(2049), "p")).await.unwrap_err();
     assert!(matches!(
@@ -145,10 +121,7 @@ async fn keys_at_the_size_limits_are_accepted_by_dynamodb() {
     edge.id = "h".repeat(2048);
     edge.part = "r".repeat(1024);
     edge.put(&db).await.unwrap();
-    let loaded = Doc::get(&db, edge.pk())
-        .consistent_read(true)
-        .await
-        .unwrap();
+    let loaded = Doc::get(&db, edge.pk()).consistent_read(true).await.unwrap();
     assert_eq!(loaded, Some(edge));
 }
 
@@ -217,16 +190,9 @@ async fn item_size_boundary_matches_dynamodb() {
         id: "k".into(),
         data: "x".repeat(409_593),
     };
-    assert_eq!(
-        dynorm::item_size(&dynorm::to_item(&at_limit).unwrap()),
-        409_600
-    );
+    assert_eq!(dynorm::item_size(&dynorm::to_item(&at_limit).unwrap()), 409_600);
     at_limit.put(&db).await.unwrap();
-    let loaded = Big::get(&db, "k")
-        .consistent_read(true)
-        .await
-        .unwrap()
-        .unwrap();
+    let loaded = Big::get(&db, "k").consistent_read(true).await.unwrap().unwrap();
     assert_eq!(loaded.data.len(), 409_593);
     assert_eq!(log.count("PutItem"), 1);
 
@@ -257,10 +223,7 @@ async fn item_size_boundary_matches_dynamodb() {
         .set_item(Some(raw))
         .send()
         .await;
-    assert!(
-        server.is_err(),
-        "DynamoDB Local accepted a 409,601-byte item"
-    );
+    assert!(server.is_err(), "DynamoDB Local accepted a 409,601-byte item");
 }
 
 #[tokio::test]
@@ -276,10 +239,7 @@ async fn size_of_numbers_lists_and_maps_matches_dynamodb() {
     };
     let base = dynorm::item_size(&dynorm::to_item(&make(0)).unwrap());
     let at_limit = make(409_600 - base);
-    assert_eq!(
-        dynorm::item_size(&dynorm::to_item(&at_limit).unwrap()),
-        409_600
-    );
+    assert_eq!(dynorm::item_size(&dynorm::to_item(&at_limit).unwrap()), 409_600);
     at_limit.put(&db).await.unwrap();
 
     let over = make(409_601 - base);
@@ -295,8 +255,5 @@ async fn size_of_numbers_lists_and_maps_matches_dynamodb() {
         .set_item(Some(raw))
         .send()
         .await;
-    assert!(
-        server.is_err(),
-        "DynamoDB Local accepted the 409,601-byte item"
-    );
+    assert!(server.is_err(), "DynamoDB Local accepted the 409,601-byte item");
 }

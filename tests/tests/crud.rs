@@ -76,28 +76,18 @@ async fn put_get_save_delete_hash_only() {
 
     let mut book = dune();
     book.put(&db).await.unwrap();
-    let loaded = Book::get(&db, "978-0441013593")
-        .consistent_read(true)
-        .await
-        .unwrap();
+    let loaded = Book::get(&db, "978-0441013593").consistent_read(true).await.unwrap();
     assert_eq!(loaded.as_ref(), Some(&book));
 
     book.title = "Dune (40th anniversary)".into();
     book.tags.insert("anniversary".into());
     book.save(&db).await.unwrap();
-    let loaded = Book::get(&db, book.pk())
-        .consistent_read(true)
-        .await
-        .unwrap()
-        .unwrap();
+    let loaded = Book::get(&db, book.pk()).consistent_read(true).await.unwrap().unwrap();
     assert_eq!(loaded, book);
 
     book.delete(&db).await.unwrap();
     assert_eq!(
-        Book::get(&db, "978-0441013593")
-            .consistent_read(true)
-            .await
-            .unwrap(),
+        Book::get(&db, "978-0441013593").consistent_read(true).await.unwrap(),
         None
     );
     // Deleting what is not there succeeds, as DynamoDB's DeleteItem does.
@@ -118,11 +108,7 @@ async fn put_unique_reports_already_exists() {
         matches!(&err, Error::AlreadyExists { table } if table.ends_with("books")),
         "{err:?}"
     );
-    let stored = Book::get(&db, book.pk())
-        .consistent_read(true)
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = Book::get(&db, book.pk()).consistent_read(true).await.unwrap().unwrap();
     assert_eq!(stored.title, "Dune", "the existing item is untouched");
 }
 
@@ -152,10 +138,7 @@ async fn hash_and_range_model() {
 
     Reply::delete_by_key(&db, ("rust", 1u64)).await.unwrap();
     assert_eq!(
-        Reply::get(&db, ("rust", 1u64))
-            .consistent_read(true)
-            .await
-            .unwrap(),
+        Reply::get(&db, ("rust", 1u64)).consistent_read(true).await.unwrap(),
         None
     );
     assert!(Reply::get(&db, ("rust", 2u64))
@@ -177,10 +160,7 @@ async fn binary_and_newtype_keys() {
         data: "bytes".into(),
     };
     blob.put(&db).await.unwrap();
-    assert_eq!(
-        Blob::get(&db, (vec![0u8, 1, 2, 255], -4)).await.unwrap(),
-        Some(blob)
-    );
+    assert_eq!(Blob::get(&db, (vec![0u8, 1, 2, 255], -4)).await.unwrap(), Some(blob));
 
     let user = User {
         id: UserId("u-1".into()),
@@ -195,10 +175,7 @@ async fn binary_and_newtype_keys() {
         .unwrap()
         .unwrap();
     assert_eq!(loaded.display_name, "Ada");
-    assert_eq!(
-        loaded.session_only, None,
-        "serde(skip) fields are not stored"
-    );
+    assert_eq!(loaded.session_only, None, "serde(skip) fields are not stored");
 }
 
 #[tokio::test]
@@ -238,27 +215,13 @@ async fn manager_create_get_delete() {
     let books = Book::objects(&db);
     let book = dune();
     books.create(&book).await.unwrap();
-    assert!(matches!(
-        books.create(&book).await,
-        Err(Error::AlreadyExists { .. })
-    ));
+    assert!(matches!(books.create(&book).await, Err(Error::AlreadyExists { .. })));
     assert_eq!(
-        books
-            .get(book.isbn.as_str())
-            .consistent_read(true)
-            .await
-            .unwrap(),
+        books.get(book.isbn.as_str()).consistent_read(true).await.unwrap(),
         Some(book.clone())
     );
     books.delete(book.isbn.clone()).await.unwrap();
-    assert_eq!(
-        books
-            .get(book.isbn.as_str())
-            .consistent_read(true)
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(books.get(book.isbn.as_str()).consistent_read(true).await.unwrap(), None);
 }
 
 #[tokio::test]
@@ -277,39 +240,24 @@ async fn send_and_await_are_the_same() {
 #[tokio::test]
 async fn operations_describe_their_input_without_sending() {
     let (db, log) = logged_db("crud-describe");
-    let get = Book::get(&db, "x")
-        .consistent_read(true)
-        .to_input()
-        .unwrap();
+    let get = Book::get(&db, "x").consistent_read(true).to_input().unwrap();
     assert_eq!(get.table_name(), Some(db.table_name::<Book>().as_str()));
     assert_eq!(get.consistent_read(), Some(true));
-    assert_eq!(
-        get.key().unwrap().get("isbn"),
-        Some(&AttributeValue::S("x".into()))
-    );
+    assert_eq!(get.key().unwrap().get("isbn"), Some(&AttributeValue::S("x".into())));
 
     let put = dune().put_unique(&db).to_input().unwrap();
     assert_eq!(put.condition_expression(), Some("attribute_not_exists(#h)"));
     assert_eq!(
-        put.expression_attribute_names()
-            .unwrap()
-            .get("#h")
-            .map(String::as_str),
+        put.expression_attribute_names().unwrap().get("#h").map(String::as_str),
         Some("isbn")
     );
     let item = put.item().unwrap();
-    assert_eq!(
-        item.get("published"),
-        Some(&AttributeValue::N("1965".into()))
-    );
+    assert_eq!(item.get("published"), Some(&AttributeValue::N("1965".into())));
     assert_eq!(
         item.get("tags"),
         Some(&AttributeValue::Ss(vec!["classic".into(), "sf".into()]))
     );
-    assert_eq!(
-        dune().put(&db).to_input().unwrap().condition_expression(),
-        None
-    );
+    assert_eq!(dune().put(&db).to_input().unwrap().condition_expression(), None);
 
     let delete = Reply::delete_by_key(&db, ("t", 7u64)).to_input().unwrap();
     assert_eq!(
@@ -319,11 +267,7 @@ async fn operations_describe_their_input_without_sending() {
 
     let create = Book::create_table(&db).to_input().unwrap();
     assert_eq!(create.table_name(), Some(db.table_name::<Book>().as_str()));
-    assert!(
-        log.is_empty(),
-        "describing made requests: {:?}",
-        log.operations()
-    );
+    assert!(log.is_empty(), "describing made requests: {:?}", log.operations());
 }
 
 #[tokio::test]
@@ -363,10 +307,7 @@ async fn missing_table_is_a_typed_error_unless_auto_create_is_on() {
     dune().put(&auto).await.unwrap();
     assert!(Book::table_exists(&db).await.unwrap());
     assert_eq!(
-        Book::get(&auto, "978-0441013593")
-            .consistent_read(true)
-            .await
-            .unwrap(),
+        Book::get(&auto, "978-0441013593").consistent_read(true).await.unwrap(),
         Some(dune())
     );
 }

@@ -23,9 +23,7 @@ async fn from_env_honours_the_dynamodb_endpoint_variable() {
     std::env::set_var("AWS_REGION", "us-east-1");
     std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
 
-    let db = Db::from_env()
-        .await
-        .with_table_prefix(unique_prefix("from-env"));
+    let db = Db::from_env().await.with_table_prefix(unique_prefix("from-env"));
     Note::create_table(&db).await.unwrap();
     let note = Note {
         id: "n1".into(),
@@ -35,8 +33,5 @@ async fn from_env_honours_the_dynamodb_endpoint_variable() {
 
     // The same table, seen through an explicitly configured local handle.
     let local = Db::local(endpoint()).with_table_prefix(db.table_prefix());
-    assert_eq!(
-        Note::get(&local, "n1").consistent_read(true).await.unwrap(),
-        Some(note)
-    );
+    assert_eq!(Note::get(&local, "n1").consistent_read(true).await.unwrap(), Some(note));
 }

@@ -6,12 +6,7 @@
 //! touches the network: `Db::local` builds a client without connecting, and `to_input()`
 //! builds the SDK request without sending it.
 
-#![allow(
-    dead_code,
-    non_camel_case_types,
-    non_snake_case,
-    non_upper_case_globals
-)]
+#![allow(dead_code, non_camel_case_types, non_snake_case, non_upper_case_globals)]
 
 mod shadow {
     // The prelude's types, variants and traits, replaced by unrelated items.
@@ -170,20 +165,12 @@ mod shadow {
 #[no_implicit_prelude]
 mod bare {
     #[derive(
-        ::dynorm::KeyAttribute,
-        ::serde::Serialize,
-        ::serde::Deserialize,
-        ::core::clone::Clone,
-        ::core::fmt::Debug,
+        ::dynorm::KeyAttribute, ::serde::Serialize, ::serde::Deserialize, ::core::clone::Clone, ::core::fmt::Debug,
     )]
     pub struct Slug(pub ::std::string::String);
 
     #[derive(
-        ::dynorm::DynaModel,
-        ::serde::Serialize,
-        ::serde::Deserialize,
-        ::validator::Validate,
-        ::core::fmt::Debug,
+        ::dynorm::DynaModel, ::serde::Serialize, ::serde::Deserialize, ::validator::Validate, ::core::fmt::Debug,
     )]
     #[table(name = "pages", hash_key = "slug", range_key = "rev")]
     #[global_index(name = "by-title", hash_key = "title")]
@@ -378,9 +365,7 @@ fn binary_and_newtype_keys() {
     assert_eq!(chunk.pk(), (vec![0xde, 0xad], Seq { n: 3 }));
 
     let db = db();
-    let input = Chunk::get(&db, (vec![0xde_u8, 0xad], Seq { n: 3 }))
-        .to_input()
-        .unwrap();
+    let input = Chunk::get(&db, (vec![0xde_u8, 0xad], Seq { n: 3 })).to_input().unwrap();
     let key = input.key().unwrap();
     assert_eq!(
         key["digest"],
@@ -410,9 +395,7 @@ fn no_implicit_prelude_model() {
     assert_eq!((slug.0.as_str(), rev), ("home", -1));
 
     let db = db();
-    let input = Page::get(&db, (Slug("home".into()), -1i64))
-        .to_input()
-        .unwrap();
+    let input = Page::get(&db, (Slug("home".into()), -1i64)).to_input().unwrap();
     let key = input.key().unwrap();
     assert_eq!(key["slug"], s("home"));
     assert_eq!(key["rev"], n("-1"));

@@ -34,11 +34,7 @@ fn described(status: TableStatus) -> DescribeTableOutput {
 async fn ensure_table_rejects_a_deleting_table() {
     let describe = mock!(Client::describe_table).then_output(|| described(TableStatus::Deleting));
     let create = mock!(Client::create_table).then_output(|| unreachable!("must not create"));
-    let db = Db::from_client(mock_client!(
-        aws_sdk_dynamodb,
-        RuleMode::MatchAny,
-        [&describe, &create]
-    ));
+    let db = Db::from_client(mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&describe, &create]));
 
     let err = Job::ensure_table(&db).await.unwrap_err();
     assert!(
@@ -57,45 +53,24 @@ async fn ensure_table_waits_for_a_creating_table() {
         .times(3)
         .output(|| described(TableStatus::Active))
         .build();
-    let db = Db::from_client(mock_client!(
-        aws_sdk_dynamodb,
-        RuleMode::MatchAny,
-        [&describe]
-    ));
+    let db = Db::from_client(mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&describe]));
 
     Job::ensure_table(&db).await.unwrap();
     assert_eq!(describe.num_calls(), 4);
     assert!(db.is_verified("jobs"));
     Job::ensure_table(&db).await.unwrap();
-    assert_eq!(
-        describe.num_calls(),
-        4,
-        "a verified table is not described again"
-    );
+    assert_eq!(describe.num_calls(), 4, "a verified table is not described again");
 }
 
 #[tokio::test(start_paused = true)]
 async fn wait_gives_up_after_its_timeout() {
     let describe = mock!(Client::describe_table).then_output(|| described(TableStatus::Creating));
-    let db = Db::from_client(mock_client!(
-        aws_sdk_dynamodb,
-        RuleMode::MatchAny,
-        [&describe]
-    ));
+    let db = Db::from_client(mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&describe]));
     let err = Job::wait_until_active(&db)
         .timeout(std::time::Duration::from_secs(10))
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::WaitTimeout {
-                wanted: "ACTIVE",
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert!(matches!(err, Error::WaitTimeout { wanted: "ACTIVE", .. }), "{err:?}");
 }
 
 #[tokio::test(start_paused = true)]

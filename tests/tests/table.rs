@@ -1,8 +1,7 @@
 //! Table management from the model, checked through DescribeTable on DynamoDB Local.
 
 use aws_sdk_dynamodb::types::{
-    BillingMode, KeyType, ProjectionType, ScalarAttributeType, StreamViewType, TableStatus,
-    TimeToLiveStatus,
+    BillingMode, KeyType, ProjectionType, ScalarAttributeType, StreamViewType, TableStatus, TimeToLiveStatus,
 };
 use dynorm::{DynaModel, Error};
 use dynorm_tests::{db, logged_db};
@@ -11,12 +10,7 @@ use validator::Validate;
 
 #[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone, PartialEq)]
 #[table(name = "threads", hash_key = "forum_name", range_key = "subject")]
-#[global_index(
-    name = "by-author",
-    hash_key = "author",
-    range_key = "last_post",
-    projection = "all"
-)]
+#[global_index(name = "by-author", hash_key = "author", range_key = "last_post", projection = "all")]
 #[global_index(name = "by-views", hash_key = "forum_name", range_key = "views", projection = keys_only)]
 #[local_index(name = "by-replies", range_key = "replies", projection = include(author, tags))]
 struct Thread {
@@ -66,10 +60,7 @@ async fn create_table_builds_keys_indexes_and_projections() {
 
     assert_eq!(table.table_status, Some(TableStatus::Active));
     assert_eq!(
-        table
-            .billing_mode_summary
-            .as_ref()
-            .and_then(|b| b.billing_mode.clone()),
+        table.billing_mode_summary.as_ref().and_then(|b| b.billing_mode.clone()),
         Some(BillingMode::PayPerRequest)
     );
     let keys: Vec<(String, KeyType)> = table
@@ -79,10 +70,7 @@ async fn create_table_builds_keys_indexes_and_projections() {
         .collect();
     assert_eq!(
         keys,
-        [
-            ("forum_name".into(), KeyType::Hash),
-            ("subject".into(), KeyType::Range)
-        ]
+        [("forum_name".into(), KeyType::Hash), ("subject".into(), KeyType::Range)]
     );
 
     let mut defs: Vec<(String, ScalarAttributeType)> = table
@@ -115,30 +103,20 @@ async fn create_table_builds_keys_indexes_and_projections() {
         .collect();
     assert_eq!(author_keys, ["author", "last_post"]);
     assert_eq!(
-        by_author
-            .projection
-            .as_ref()
-            .and_then(|p| p.projection_type.clone()),
+        by_author.projection.as_ref().and_then(|p| p.projection_type.clone()),
         Some(ProjectionType::All)
     );
     let by_views = &gsis[1];
     assert_eq!(by_views.index_name.as_deref(), Some("by-views"));
     assert_eq!(
-        by_views
-            .projection
-            .as_ref()
-            .and_then(|p| p.projection_type.clone()),
+        by_views.projection.as_ref().and_then(|p| p.projection_type.clone()),
         Some(ProjectionType::KeysOnly)
     );
 
     let lsis = table.local_secondary_indexes();
     assert_eq!(lsis.len(), 1);
     assert_eq!(lsis[0].index_name.as_deref(), Some("by-replies"));
-    let lsi_keys: Vec<&str> = lsis[0]
-        .key_schema()
-        .iter()
-        .map(|k| k.attribute_name.as_str())
-        .collect();
+    let lsi_keys: Vec<&str> = lsis[0].key_schema().iter().map(|k| k.attribute_name.as_str()).collect();
     assert_eq!(lsi_keys, ["forum_name", "replies"]);
     let projection = lsis[0].projection.as_ref().unwrap();
     assert_eq!(projection.projection_type, Some(ProjectionType::Include));
@@ -159,10 +137,7 @@ async fn create_table_builds_keys_indexes_and_projections() {
     };
     thread.put(&db).await.unwrap();
     assert_eq!(
-        Thread::get(&db, ("rust", "async"))
-            .consistent_read(true)
-            .await
-            .unwrap(),
+        Thread::get(&db, ("rust", "async")).consistent_read(true).await.unwrap(),
         Some(thread)
     );
 }
@@ -184,18 +159,12 @@ async fn provisioned_throughput_stream_and_ttl() {
 
     let throughput = table.provisioned_throughput.clone().unwrap();
     assert_eq!(
-        (
-            throughput.read_capacity_units,
-            throughput.write_capacity_units
-        ),
+        (throughput.read_capacity_units, throughput.write_capacity_units),
         (Some(5), Some(3))
     );
     let stream = table.stream_specification.clone().unwrap();
     assert!(stream.stream_enabled);
-    assert_eq!(
-        stream.stream_view_type,
-        Some(StreamViewType::NewAndOldImages)
-    );
+    assert_eq!(stream.stream_view_type, Some(StreamViewType::NewAndOldImages));
 
     let mut gsis = table.global_secondary_indexes().to_vec();
     gsis.sort_by(|a, b| a.index_name.cmp(&b.index_name));
@@ -237,10 +206,7 @@ async fn existing_table_is_an_error_unless_allowed() {
         matches!(&err, Error::TableExists { table } if *table == db.table_name::<Session>()),
         "{err:?}"
     );
-    Session::create_table(&db)
-        .allow_existing(true)
-        .await
-        .unwrap();
+    Session::create_table(&db).allow_existing(true).await.unwrap();
 }
 
 #[tokio::test]
@@ -272,11 +238,7 @@ async fn ensure_table_creates_once_then_trusts_its_cache() {
 
     log.clear();
     Session::ensure_table(&db).await.unwrap();
-    assert!(
-        log.is_empty(),
-        "second ensure_table sent {:?}",
-        log.operations()
-    );
+    assert!(log.is_empty(), "second ensure_table sent {:?}", log.operations());
 
     // A fresh handle on the same tables checks once with DescribeTable and creates nothing.
     let (again, again_log) = logged_db("unused");
@@ -305,10 +267,5 @@ async fn auto_create_checks_the_table_once_per_handle() {
     assert_eq!(log.count("CreateTable"), 1);
     Session::get(&db, "t").await.unwrap().unwrap();
     session.delete(&db).await.unwrap();
-    assert_eq!(
-        log.count("DescribeTable"),
-        after_first,
-        "{:?}",
-        log.operations()
-    );
+    assert_eq!(log.count("DescribeTable"), after_first, "{:?}", log.operations());
 }

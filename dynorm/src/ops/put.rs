@@ -47,16 +47,12 @@ impl<'a, M: DynaModel> PutItem<'a, M> {
     fn input_builder(&self, table: String) -> Result<PutItemInputBuilder> {
         self.model.validate()?;
         let item = encode_model(self.model)?;
-        let mut input = PutItemInput::builder()
-            .table_name(table)
-            .set_item(Some(item));
+        let mut input = PutItemInput::builder().table_name(table).set_item(Some(item));
         if self.unique {
             input = input
                 .condition_expression("attribute_not_exists(#h)")
                 .expression_attribute_names("#h", M::schema().hash_key.name)
-                .return_values_on_condition_check_failure(
-                    ReturnValuesOnConditionCheckFailure::AllOld,
-                );
+                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         }
         Ok(input)
     }
