@@ -72,7 +72,67 @@ pub use model::{
     Throughput,
 };
 
-/// Derives [`DynaModel`] for a struct. See the crate documentation for its attributes.
+/// Derives [`DynaModel`] for a struct with named fields.
+///
+/// The struct must also implement `Serialize`, `Deserialize` and `validator::Validate`
+/// (derive them; `Validate` with no rules accepts everything).
+///
+/// # Container attributes
+///
+/// - `#[table(name = "...", hash_key = "field", range_key = "field", read = N, write = N, stream = "...")]`,
+///   required, once. `range_key` is optional. Billing is on-demand unless `read` and
+///   `write` (provisioned capacity units) are both given. `stream` is one of
+///   `"keys_only"`, `"new_image"`, `"old_image"`, `"new_and_old_images"`.
+///   `partition_key` and `sort_key` are accepted as aliases.
+/// - `#[global_index(name = "...", hash_key = "field", range_key = "field", projection = ..., read = N, write = N)]`,
+///   repeatable. `projection` is `all` (the default), `keys_only`, or
+///   `include(field, ...)`, bare or as a string. An index on a provisioned table without
+///   its own `read`/`write` takes the table's.
+/// - `#[local_index(name = "...", range_key = "field", projection = ...)]`, repeatable, on
+///   a table with a range key; it shares the table's hash key.
+///
+/// Keys name fields by their Rust name (or by their serialized name). Key fields must be
+/// strings, integers, `Vec<u8>` with `#[serde(with = "dynorm::bytes")]`, or types that
+/// implement [`KeyAttribute`].
+///
+/// # Field attributes
+///
+/// - `#[dynorm(version)]` on one integer field: the optimistic-locking version.
+/// - `#[dynorm(ttl)]` on one integer (or `Option` of one) field holding epoch seconds:
+///   time to live is enabled on it when the table is created.
+///
+/// Attribute names are the ones serde writes: `#[serde(rename)]`, `#[serde(rename_all)]`
+/// and `#[serde(skip)]` are followed.
+///
+/// Every misuse (a missing `#[table]`, a key naming no field, an unsupported key type,
+/// duplicate index names, two version fields, an unknown attribute key, ...) is a compile
+/// error pointing at the offending tokens.
+///
+/// ```
+/// use dynorm::DynaModel;
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(DynaModel, Serialize, Deserialize, validator::Validate)]
+/// #[table(name = "threads", hash_key = "forum_name", range_key = "subject", read = 5, write = 5)]
+/// #[global_index(name = "by-author", hash_key = "author", range_key = "last_post", projection = keys_only)]
+/// #[local_index(name = "by-views", range_key = "views", projection = include(author))]
+/// #[serde(rename_all = "camelCase")]
+/// struct Thread {
+///     forum_name: String,
+///     subject: String,
+///     author: String,
+///     last_post: u64,
+///     views: u32,
+///     #[dynorm(ttl)]
+///     expires_at: Option<u64>,
+/// }
+///
+/// let schema = Thread::schema();
+/// assert_eq!(schema.hash_key.name, "forumName");
+/// assert_eq!(schema.range_key.map(|k| k.key_type), Some(dynorm::KeyType::String));
+/// assert_eq!(schema.global_indexes[0].projection, dynorm::Projection::KeysOnly);
+/// assert_eq!(schema.ttl_attribute, Some("expiresAt"));
+/// ```
 pub use dynorm_derive::DynaModel;
 /// Derives [`KeyAttribute`] for a newtype around a key type.
 pub use dynorm_derive::KeyAttribute;
