@@ -13,6 +13,8 @@ pub struct Model<'a> {
     /// Global and local indexes, in declaration order.
     pub indexes: Vec<IndexAttr<'a>>,
     pub fields: Vec<Field<'a>>,
+    /// serde's derive will reject the struct (unknown `rename_all`); emit nothing.
+    pub serde_will_fail: bool,
 }
 
 pub struct Field<'a> {
@@ -62,7 +64,7 @@ impl<'a> Model<'a> {
             }
         }
 
-        let serde = attr::parse_container_serde(cx, &input.attrs);
+        let serde = attr::parse_container_serde(&input.attrs);
         let fields = named
             .named
             .iter()
@@ -89,6 +91,7 @@ impl<'a> Model<'a> {
             table,
             indexes,
             fields,
+            serde_will_fail: serde.unknown_rename_all,
         })
     }
 

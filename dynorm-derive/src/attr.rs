@@ -47,6 +47,9 @@ pub struct TableAttr<'a> {
     pub read: Option<LitInt>,
     pub write: Option<LitInt>,
     pub stream: Option<(LitStr, StreamView)>,
+    /// The attribute had a syntax error or an unknown key, already reported; checks for
+    /// missing keys are skipped so the user sees that error alone.
+    pub malformed: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -67,6 +70,8 @@ pub struct IndexAttr<'a> {
     pub projection: Option<ProjectionAttr>,
     pub read: Option<LitInt>,
     pub write: Option<LitInt>,
+    /// See [`TableAttr::malformed`].
+    pub malformed: bool,
 }
 
 pub enum ProjectionAttr {
@@ -82,6 +87,8 @@ pub struct FieldAttrs {
     pub rename: Option<String>,
     pub skip_serializing: bool,
     pub flatten: bool,
+    /// `skip_serializing_if`: the attribute can be absent from the item.
+    pub skip_serializing_if: bool,
     /// `with` or `serialize_with`: serde does not write the field's default form.
     pub custom_serialize: bool,
     pub version: Option<syn::Path>,
@@ -92,14 +99,55 @@ pub struct FieldAttrs {
 #[derive(Default)]
 pub struct ContainerSerde {
     pub rename_all: Option<RenameRule>,
+    /// serde will fail on this struct; the derive then emits nothing, so serde's error
+    /// stands alone.
+    pub unknown_rename_all: bool,
 }
 
 fn set_once<T>(cx: &mut Ctxt, meta: &ParseNestedMeta, slot: &mut Option<T>, value: T) {
-    if slot.is_some() {
-        cx.error_spanned_by(&meta.path, format!("duplicate `{}`", path_name(&meta.path)));
-    } else {
+    if slot.is_none() {
         *slot = Some(value);
+        return;
     }
+    let given = path_name(&meta.path);
+    let message = match canonical(&given) {
+        Some(canonical) => format!("duplicate `{given}`: it is an alias of `{canonical}`, which is already set"),
+        None => format!("duplicate `{given}`"),
+    };
+    cx.error_spanned_by(&meta.path, message);
+}
+
+/// The key an alias stands for.
+fn canonical(alias: &str) -> Option<&'static str> {
+    match alias {
+        PARTITION_KEY => Some(HASH_KEY),
+        SORT_KEY => Some(RANGE_KEY),
+        _ => None,
+    }
+}
+
+/// The known key closest to a misspelled one, for a "did you mean" hint.
+fn suggestion(unknown: &str, known: &[&'static str]) -> String {
+    let distance = |a: &str, b: &str| {
+        let b: Vec<char> = b.chars().collect();
+        let mut prev: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.chars().enumerate() {
+            let mut row = vec![i + 1];
+            for (j, cb) in b.iter().enumerate() {
+                let cost = usize::from(ca != *cb);
+                row.push((prev[j] + cost).min(prev[j + 1] + 1).min(row[j] + 1));
+            }
+            prev = row;
+        }
+        prev[b.len()]
+    };
+    known
+        .iter()
+        .map(|k| (distance(unknown, k), *k))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, k)| format!("; did you mean `{k}`?"))
+        .unwrap_or_default()
 }
 
 fn path_name(path: &syn::Path) -> String {
@@ -115,6 +163,7 @@ pub fn parse_table<'a>(cx: &mut Ctxt, attr: &'a Attribute) -> TableAttr<'a> {
         read: None,
         write: None,
         stream: None,
+        malformed: false,
     };
     let result = attr.parse_nested_meta(|meta| {
         let key = path_name(&meta.path);
@@ -141,16 +190,19 @@ pub fn parse_table<'a>(cx: &mut Ctxt, attr: &'a Attribute) -> TableAttr<'a> {
                 set_once(cx, &meta, &mut out.stream, (lit, view));
             }
             _ => {
+                let hint = suggestion(&key, &[NAME, HASH_KEY, RANGE_KEY, READ, WRITE, STREAM]);
                 cx.error_spanned_by(
                     &meta.path,
-                    format!("unknown `table` attribute `{key}`; expected one of {TABLE_KEYS}"),
+                    format!("unknown `table` attribute `{key}`{hint}; expected one of {TABLE_KEYS}"),
                 );
+                out.malformed = true;
                 skip_value(&meta)?;
             }
         }
         Ok(())
     });
     if let Err(err) = result {
+        out.malformed = true;
         cx.syn_error(err);
     }
     out
@@ -166,6 +218,7 @@ pub fn parse_index<'a>(cx: &mut Ctxt, attr: &'a Attribute, local: bool) -> Index
         projection: None,
         read: None,
         write: None,
+        malformed: false,
     };
     let (which, expected) = if local {
         (LOCAL_INDEX, LOCAL_INDEX_KEYS)
@@ -206,6 +259,7 @@ pub fn parse_index<'a>(cx: &mut Ctxt, attr: &'a Attribute, local: bool) -> Index
         Ok(())
     });
     if let Err(err) = result {
+        out.malformed = true;
         cx.syn_error(err);
     }
     out
@@ -214,6 +268,7 @@ pub fn parse_index<'a>(cx: &mut Ctxt, attr: &'a Attribute, local: bool) -> Index
 /// `all`, `keys_only`, `include(a, b)`, or the same as a string.
 fn parse_projection(input: ParseStream) -> syn::Result<ProjectionAttr> {
     const EXPECTED: &str = "expected `all`, `keys_only` or `include(field, ...)`";
+    let unknown = |value: &dyn std::fmt::Display| format!("unknown projection `{value}`: {EXPECTED}");
     if input.peek(LitStr) {
         let lit: LitStr = input.parse()?;
         let value = lit.value();
@@ -231,7 +286,7 @@ fn parse_projection(input: ParseStream) -> syn::Result<ProjectionAttr> {
                     .collect();
                 Ok(ProjectionAttr::Include(names))
             }
-            _ => Err(syn::Error::new_spanned(&lit, EXPECTED)),
+            _ => Err(syn::Error::new_spanned(&lit, unknown(&value))),
         };
     }
     let ident: Ident = input.parse().map_err(|e| syn::Error::new(e.span(), EXPECTED))?;
@@ -244,7 +299,7 @@ fn parse_projection(input: ParseStream) -> syn::Result<ProjectionAttr> {
             let names = Punctuated::<IncludeName, Token![,]>::parse_terminated(&content)?;
             Ok(ProjectionAttr::Include(names.into_iter().map(|n| (n.0, n.1)).collect()))
         }
-        _ => Err(syn::Error::new_spanned(&ident, EXPECTED)),
+        _ => Err(syn::Error::new_spanned(&ident, unknown(&ident))),
     }
 }
 
@@ -275,7 +330,10 @@ pub fn parse_field(cx: &mut Ctxt, field: &syn::Field) -> FieldAttrs {
                     _ => {
                         cx.error_spanned_by(
                             &meta.path,
-                            format!("unknown `dynorm` field attribute `{key}`; expected one of {FIELD_ROLES}"),
+                            format!(
+                                "unknown `dynorm` field attribute `{key}`{}; expected one of {FIELD_ROLES}",
+                                suggestion(&key, &[VERSION, TTL])
+                            ),
                         );
                         skip_value(&meta)?;
                     }
@@ -296,6 +354,9 @@ pub fn parse_field(cx: &mut Ctxt, field: &syn::Field) -> FieldAttrs {
                     out.skip_serializing = true;
                 } else if meta.path.is_ident("flatten") {
                     out.flatten = true;
+                } else if meta.path.is_ident("skip_serializing_if") {
+                    out.skip_serializing_if = true;
+                    skip_value(&meta)?;
                 } else if meta.path.is_ident("with") || meta.path.is_ident("serialize_with") {
                     out.custom_serialize = true;
                     skip_value(&meta)?;
@@ -310,7 +371,7 @@ pub fn parse_field(cx: &mut Ctxt, field: &syn::Field) -> FieldAttrs {
 }
 
 /// Reads `rename_all` from the struct's `#[serde(..)]` attributes.
-pub fn parse_container_serde(cx: &mut Ctxt, attrs: &[Attribute]) -> ContainerSerde {
+pub fn parse_container_serde(attrs: &[Attribute]) -> ContainerSerde {
     let mut out = ContainerSerde::default();
     for attr in attrs.iter().filter(|a| a.path().is_ident(SERDE)) {
         let _ = attr.parse_nested_meta(|meta| {
@@ -332,7 +393,8 @@ pub fn parse_container_serde(cx: &mut Ctxt, attrs: &[Attribute]) -> ContainerSer
                 if let Some(lit) = lit {
                     match RenameRule::from_name(&lit.value()) {
                         Some(rule) => out.rename_all = Some(rule),
-                        None => cx.error_spanned_by(&lit, "unknown rename_all rule"),
+                        // serde's derive reports it, listing the valid rules.
+                        None => out.unknown_rename_all = true,
                     }
                 }
             } else {

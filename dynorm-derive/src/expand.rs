@@ -14,8 +14,13 @@ use crate::valid::{self, Resolved, ResolvedIndex, ResolvedProjection};
 
 pub fn derive_model(input: &DeriveInput) -> TokenStream {
     let mut cx = Ctxt::default();
-    let tokens = Model::from_ast(&mut cx, input)
-        .and_then(|model| valid::check(&mut cx, &model).map(|resolved| expand_model(input, &resolved)));
+    let model = Model::from_ast(&mut cx, input);
+    if model.as_ref().is_some_and(|m| m.serde_will_fail) {
+        // serde's derive rejects this struct with a precise error; adding ours (or an
+        // impl that needs `Serialize`) would only bury it.
+        return TokenStream::new();
+    }
+    let tokens = model.and_then(|model| valid::check(&mut cx, &model).map(|resolved| expand_model(input, &resolved)));
     match (cx.check(), tokens) {
         (Ok(()), Some(tokens)) => tokens,
         (Err(err), _) => fallback::model(input, err),
@@ -26,8 +31,9 @@ pub fn derive_model(input: &DeriveInput) -> TokenStream {
 
 fn key_attr(field: &Field) -> TokenStream {
     let name = &field.attr_name;
-    let ty = field.ty;
-    let key_type = quote_spanned!(ty.span()=> <#ty as ::dynorm::KeyAttribute>::KEY_TYPE);
+    // Spanned at the field's type, so a type that is not a key attribute is reported there.
+    let ty = valid::key_type(field);
+    let key_type = quote_spanned!(field.ty.span()=> <#ty as ::dynorm::KeyAttribute>::KEY_TYPE);
     quote!(::dynorm::__private::KeyAttr { name: #name, key_type: #key_type })
 }
 
@@ -82,22 +88,6 @@ fn expand_model(input: &DeriveInput, model: &Resolved) -> TokenStream {
     let version = option(model.version.map(|f| f.attr_name.as_str()));
     let ttl = option(model.ttl.map(|f| f.attr_name.as_str()));
 
-    let key_fields: Vec<&Field> = std::iter::once(model.hash).chain(model.range).collect();
-    // The key-type assertion carries the field type's span, so a type that is not a
-    // key attribute is reported at the field.
-    let assertions = key_fields
-        .iter()
-        .chain(
-            model
-                .global_indexes
-                .iter()
-                .flat_map(|i| std::iter::once(&i.hash).chain(i.range.as_ref())),
-        )
-        .chain(model.local_indexes.iter().flat_map(|i| i.range.as_ref()))
-        .map(|field| {
-            let ty = field.ty;
-            quote_spanned!(ty.span()=> const _: () = ::dynorm::__private::assert_key_attribute::<#ty>();)
-        });
     let (key_type, pk) = match model.range {
         None => {
             let hash_ty = model.hash.ty;
@@ -124,8 +114,6 @@ fn expand_model(input: &DeriveInput, model: &Resolved) -> TokenStream {
         #[doc(hidden)]
         #[allow(non_upper_case_globals, unused_qualifications, clippy::all)]
         const _: () = {
-            #(#assertions)*
-
             #[automatically_derived]
             impl ::dynorm::DynaModel for #ident {
                 type Key = #key_type;
@@ -175,11 +163,15 @@ pub fn derive_key_attribute(input: &DeriveInput) -> TokenStream {
             .to_compile_error();
     }
     let ty = &field.ty;
+    if let Some(problem) = valid::unsupported_key_type(ty, false) {
+        return syn::Error::new_spanned(ty, problem).to_compile_error();
+    }
     let access = match &field.ident {
         Some(name) => quote!(self.#name),
         None => quote!(self.0),
     };
     let key_type = quote_spanned!(ty.span()=> <#ty as ::dynorm::KeyAttribute>::KEY_TYPE);
+    let to_value = quote_spanned!(ty.span()=> <#ty as ::dynorm::KeyAttribute>::to_attribute_value(&#access));
     quote! {
         #[doc(hidden)]
         const _: () = {
@@ -187,7 +179,7 @@ pub fn derive_key_attribute(input: &DeriveInput) -> TokenStream {
             impl ::dynorm::KeyAttribute for #ident {
                 const KEY_TYPE: ::dynorm::KeyType = #key_type;
                 fn to_attribute_value(&self) -> ::dynorm::__private::AttributeValue {
-                    ::dynorm::KeyAttribute::to_attribute_value(&#access)
+                    #to_value
                 }
             }
         };

@@ -7,7 +7,16 @@ use syn::DeriveInput;
 
 pub fn model(input: &DeriveInput, error: syn::Error) -> TokenStream {
     let errors = error.to_compile_error();
-    if !input.generics.params.is_empty() || !matches!(input.data, syn::Data::Struct(_)) {
+    // The stub needs what DynaModel needs (Serialize, DeserializeOwned, Validate); only
+    // a plain struct with named, owned fields can have those, so only it gets one.
+    let plain = match &input.data {
+        syn::Data::Struct(data) => match &data.fields {
+            syn::Fields::Named(named) => !named.named.iter().any(|f| matches!(f.ty, syn::Type::Reference(_))),
+            _ => false,
+        },
+        _ => false,
+    };
+    if !input.generics.params.is_empty() || !plain {
         return errors;
     }
     let ident = &input.ident;

@@ -55,24 +55,31 @@ pub fn check<'m, 'a>(cx: &mut Ctxt, model: &'m Model<'a>) -> Option<Resolved<'m,
             lit.value()
         }
         None => {
-            cx.error_spanned_by(table.attr, "#[table] needs `name = \"...\"`");
+            if !table.malformed {
+                cx.error_spanned_by(table.attr, "#[table] needs `name = \"...\"`");
+            }
             String::new()
         }
     };
     let hash = match &table.hash_key {
-        Some(lit) => key_field(cx, model, lit),
+        Some(lit) => key_field(cx, model, lit, false),
         None => {
-            cx.error_spanned_by(table.attr, "#[table] needs `hash_key = \"field\"`");
+            if !table.malformed {
+                cx.error_spanned_by(table.attr, "#[table] needs `hash_key = \"field\"`");
+            }
             None
         }
     };
-    let range = table.range_key.as_ref().and_then(|lit| key_field(cx, model, lit));
+    let range = table
+        .range_key
+        .as_ref()
+        .and_then(|lit| key_field(cx, model, lit, false));
     if let (Some(h), Some(r), Some(lit)) = (hash, range, &table.range_key) {
         if std::ptr::eq(h, r) {
             cx.error_spanned_by(lit, "the range key must be a different field from the hash key");
         }
     }
-    let throughput = throughput(cx, table.attr, &table.read, &table.write);
+    let throughput = throughput(cx, &table.read, &table.write);
 
     let mut global_indexes = Vec::new();
     let mut local_indexes = Vec::new();
@@ -175,7 +182,9 @@ fn check_index<'m, 'a>(
             Some(lit.value())
         }
         None => {
-            cx.error_spanned_by(index.attr, format!("{which} needs `name = \"...\"`"));
+            if !index.malformed {
+                cx.error_spanned_by(index.attr, format!("{which} needs `name = \"...\"`"));
+            }
             None
         }
     };
@@ -186,25 +195,29 @@ fn check_index<'m, 'a>(
         table_hash
     } else {
         match &index.hash_key {
-            Some(lit) => key_field(cx, model, lit),
+            Some(lit) => key_field(cx, model, lit, true),
             None => {
-                cx.error_spanned_by(index.attr, "#[global_index] needs `hash_key = \"field\"`");
+                if !index.malformed {
+                    cx.error_spanned_by(index.attr, "#[global_index] needs `hash_key = \"field\"`");
+                }
                 None
             }
         }
     };
     let range = match &index.range_key {
-        Some(lit) => key_field(cx, model, lit),
+        Some(lit) => key_field(cx, model, lit, true),
         None if index.local => {
-            cx.error_spanned_by(index.attr, "#[local_index] needs `range_key = \"field\"`");
+            if !index.malformed {
+                cx.error_spanned_by(index.attr, "#[local_index] needs `range_key = \"field\"`");
+            }
             None
         }
         None => None,
     };
-    let throughput = throughput(cx, index.attr, &index.read, &index.write);
-    if throughput.is_some() && !table_provisioned {
+    let throughput = throughput(cx, &index.read, &index.write);
+    if let (Some(_), Some(read), false) = (throughput, &index.read, table_provisioned) {
         cx.error_spanned_by(
-            index.attr,
+            read,
             "index throughput needs a provisioned table: set `read` and `write` on #[table] too",
         );
     }
@@ -244,7 +257,9 @@ fn check_index<'m, 'a>(
     })
 }
 
-fn key_field<'m, 'a>(cx: &mut Ctxt, model: &'m Model<'a>, lit: &LitStr) -> Option<&'m Field<'a>> {
+/// The field a key names. `index_key` allows `Option<T>` (a sparse index: items without
+/// the attribute stay out of the index).
+fn key_field<'m, 'a>(cx: &mut Ctxt, model: &'m Model<'a>, lit: &LitStr, index_key: bool) -> Option<&'m Field<'a>> {
     let name = lit.value();
     let Some(field) = model.find_field(&name) else {
         cx.error_spanned_by(lit, no_field_message(model, &name));
@@ -264,11 +279,26 @@ fn key_field<'m, 'a>(cx: &mut Ctxt, model: &'m Model<'a>, lit: &LitStr) -> Optio
         );
         return None;
     }
-    if let Some(problem) = unsupported_key_type(field.ty) {
+    let ty = match option_inner(field.ty) {
+        Some(inner) if index_key => {
+            if !field.attrs.skip_serializing_if {
+                cx.error_spanned_by(
+                    field.ty,
+                    format!(
+                        "an optional index key must be left out when absent, not stored as NULL: add #[serde(default, skip_serializing_if = \"Option::is_none\")] to `{name}`"
+                    ),
+                );
+                return None;
+            }
+            inner
+        }
+        _ => field.ty,
+    };
+    if let Some(problem) = unsupported_key_type(ty, index_key) {
         cx.error_spanned_by(field.ty, problem);
         return None;
     }
-    if is_byte_vec(field.ty) && !field.attrs.custom_serialize {
+    if is_byte_vec(ty) && !field.attrs.custom_serialize {
         cx.error_spanned_by(
             field.ty,
             format!(
@@ -280,16 +310,17 @@ fn key_field<'m, 'a>(cx: &mut Ctxt, model: &'m Model<'a>, lit: &LitStr) -> Optio
     Some(field)
 }
 
+/// The type whose `KeyAttribute` impl gives a key field's DynamoDB type: the field type,
+/// or `T` for an `Option<T>` index key.
+pub fn key_type<'a>(field: &Field<'a>) -> &'a Type {
+    option_inner(field.ty).unwrap_or(field.ty)
+}
+
 fn no_field_message(model: &Model, name: &str) -> String {
     format!("no field named `{name}` in `{}`", model.input.ident)
 }
 
-fn throughput(
-    cx: &mut Ctxt,
-    attr: &syn::Attribute,
-    read: &Option<LitInt>,
-    write: &Option<LitInt>,
-) -> Option<(i64, i64)> {
+fn throughput(cx: &mut Ctxt, read: &Option<LitInt>, write: &Option<LitInt>) -> Option<(i64, i64)> {
     let parse = |cx: &mut Ctxt, lit: &LitInt| match lit.base10_parse::<i64>() {
         Ok(n) if n > 0 => Some(n),
         _ => {
@@ -299,9 +330,16 @@ fn throughput(
     };
     match (read, write) {
         (None, None) => None,
-        (Some(r), Some(w)) => Some((parse(cx, r)?, parse(cx, w)?)),
-        _ => {
-            cx.error_spanned_by(attr, "provisioned throughput needs both `read` and `write`");
+        (Some(r), Some(w)) => {
+            let (read, write) = (parse(cx, r), parse(cx, w));
+            Some((read?, write?))
+        }
+        (Some(r), None) => {
+            cx.error_spanned_by(r, "provisioned throughput needs `write = N` as well");
+            None
+        }
+        (None, Some(w)) => {
+            cx.error_spanned_by(w, "provisioned throughput needs `read = N` as well");
             None
         }
     }
@@ -379,7 +417,7 @@ fn option_inner(ty: &Type) -> Option<&Type> {
 
 /// Types the derive can reject on sight; anything else is checked through the
 /// `KeyAttribute` trait, with the error at the field's type.
-fn unsupported_key_type(ty: &Type) -> Option<&'static str> {
+pub fn unsupported_key_type(ty: &Type, index_key: bool) -> Option<&'static str> {
     match ty {
         Type::Reference(_) => {
             return Some("a key field must own its value: use `String` or `Vec<u8>`, not a reference")
@@ -394,7 +432,8 @@ fn unsupported_key_type(ty: &Type) -> Option<&'static str> {
     match name.as_str() {
         "bool" => Some("a boolean cannot be a DynamoDB key: keys are strings, numbers or binary"),
         "f32" | "f64" => Some("floating-point numbers cannot be keys here: use an integer or a string"),
-        "Option" => Some("a key attribute is always present: use the inner type, not `Option`"),
+        "Option" if index_key => Some("an optional index key holds one key type: `Option<String>`, `Option<u64>`, ..."),
+        "Option" => Some("a table key attribute is always present: use the inner type, not `Option`"),
         "Vec" => match first_type_arg(segment).and_then(last_segment) {
             Some(inner) if inner.ident == "u8" => None,
             _ => Some("a list cannot be a DynamoDB key: only `Vec<u8>` (binary) is a key type"),

@@ -48,6 +48,21 @@ pub(crate) fn check_item<M: DynaModel>(item: &Item) -> Result<()> {
     if let Some(range) = &schema.range_key {
         check_key_attr(item.get(range.name), range, MAX_RANGE_KEY_SIZE)?;
     }
+    // Index keys may be absent (a sparse index), but when present DynamoDB holds them to
+    // the key rules: the declared type, not empty, within the key size limits.
+    for index in schema.global_indexes.iter().chain(schema.local_indexes) {
+        let keys = [
+            (Some(index.hash_key), MAX_HASH_KEY_SIZE),
+            (index.range_key, MAX_RANGE_KEY_SIZE),
+        ];
+        for (attr, limit) in keys {
+            if let Some(attr) = attr {
+                if let Some(value) = item.get(attr.name) {
+                    check_key_attr(Some(value), &attr, limit)?;
+                }
+            }
+        }
+    }
     for (name, value) in item {
         check_value(value, &mut PathBuf::new(name), 1)?;
     }

@@ -154,10 +154,6 @@ pub mod __private {
     pub use aws_sdk_dynamodb::types::AttributeValue;
     pub use core;
 
-    /// Compile-time check that a key field's type is a key attribute; the derive calls it
-    /// with the field type's span so the error points at the field.
-    pub const fn assert_key_attribute<T: crate::KeyAttribute>() {}
-
     /// The key type of the stub impl emitted when the derive reports an error, so the
     /// user sees that error and not a cascade.
     pub type FallbackKey = String;

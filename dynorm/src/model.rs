@@ -147,7 +147,7 @@ impl TableSchema {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a DynamoDB key attribute",
     label = "key attributes must be strings, integers or byte vectors",
-    note = "for a newtype, add `#[derive(dynorm::KeyAttribute)]` to it"
+    note = "a newtype around one of those can `#[derive(dynorm::KeyAttribute)]`"
 )]
 pub trait KeyAttribute: Clone + Send + Sync + 'static {
     /// The DynamoDB type this value is stored as.
@@ -190,6 +190,11 @@ macro_rules! integer_keys {
 integer_keys!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize);
 
 /// A model's primary key: `H` for a hash-only table, `(H, R)` for a hash and range table.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a DynamoDB primary key",
+    label = "key attributes must be strings, integers or byte vectors",
+    note = "a newtype around one of those can `#[derive(dynorm::KeyAttribute)]`"
+)]
 pub trait PrimaryKey: Clone + Send + Sync + 'static {
     /// The hash key value.
     fn hash_value(&self) -> AttributeValue;

@@ -257,3 +257,58 @@ async fn size_of_numbers_lists_and_maps_matches_dynamodb() {
         .await;
     assert!(server.is_err(), "DynamoDB Local accepted the 409,601-byte item");
 }
+
+#[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone, PartialEq)]
+#[table(name = "accounts", hash_key = "id")]
+#[global_index(name = "by-email", hash_key = "email", projection = keys_only)]
+struct Account {
+    id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    email: Option<String>,
+}
+
+#[tokio::test]
+async fn optional_index_keys_make_a_sparse_index() {
+    let (db, log) = logged_db("checks-sparse");
+    Account::create_table(&db).await.unwrap();
+    let defs = Account::schema().global_indexes[0].hash_key;
+    assert_eq!(defs.key_type, dynorm::KeyType::String);
+
+    Account {
+        id: "a".into(),
+        email: None,
+    }
+    .put(&db)
+    .await
+    .unwrap();
+    Account {
+        id: "b".into(),
+        email: Some("b@example.com".into()),
+    }
+    .put(&db)
+    .await
+    .unwrap();
+    let indexed = db
+        .client()
+        .scan()
+        .table_name(db.table_name::<Account>())
+        .index_name("by-email")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(indexed.count, 1, "only the account with an email is in the index");
+
+    log.clear();
+    let err = Account {
+        id: "c".into(),
+        email: Some(String::new()),
+    }
+    .put(&db)
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidKey { attribute, problem: KeyProblem::Empty } if attribute == "email"),
+        "{err:?}"
+    );
+    assert!(log.is_empty(), "sent {:?}", log.operations());
+}

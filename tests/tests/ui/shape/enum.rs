@@ -1,8 +1,7 @@
 use dynorm::DynaModel;
 use serde::{Deserialize, Serialize};
-use validator::Validate;
 
-#[derive(DynaModel, Serialize, Deserialize, Validate)]
+#[derive(DynaModel, Serialize, Deserialize)]
 #[table(name = "shapes", hash_key = "id")]
 enum Shape {
     Circle { id: String, radius: u32 },
