@@ -178,8 +178,15 @@ impl fmt::Display for KeyProblem {
 pub enum ValueProblem {
     /// A string, number or binary set with no elements: DynamoDB does not store empty sets.
     EmptySet,
-    /// A number that is NaN or infinite: DynamoDB numbers are finite decimals.
+    /// A number that is NaN, infinite or otherwise not a decimal: DynamoDB numbers are
+    /// finite decimals.
     NonFiniteNumber,
+    /// A number outside DynamoDB's range: magnitudes from 1E-130 to 9.99..9E+125.
+    NumberOutOfRange,
+    /// A number with more than DynamoDB's 38 significant digits.
+    TooManyDigits,
+    /// A string, number or binary set with the same element twice.
+    DuplicateSetElement,
     /// Nested deeper than DynamoDB's 32 levels.
     TooDeep,
 }
@@ -189,6 +196,9 @@ impl fmt::Display for ValueProblem {
         match self {
             ValueProblem::EmptySet => f.write_str("DynamoDB does not store empty sets"),
             ValueProblem::NonFiniteNumber => f.write_str("NaN and infinite numbers cannot be stored"),
+            ValueProblem::NumberOutOfRange => f.write_str("outside DynamoDB's number range (1E-130 to 9.9E+125)"),
+            ValueProblem::TooManyDigits => f.write_str("more than 38 significant digits"),
+            ValueProblem::DuplicateSetElement => f.write_str("a set cannot hold the same element twice"),
             ValueProblem::TooDeep => f.write_str("nested deeper than DynamoDB's 32 levels"),
         }
     }

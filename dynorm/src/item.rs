@@ -2,7 +2,7 @@
 //! would otherwise make on the server: item size, key sizes, empty sets, non-finite
 //! numbers and nesting depth.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::de::DeserializeOwned;
@@ -99,7 +99,7 @@ fn check_key_attr(value: Option<&AttributeValue>, attr: &KeyAttr, limit: usize) 
         (None, _) => return Err(invalid(KeyProblem::Missing)),
         (Some(AttributeValue::S(s)), KeyType::String) => s.len(),
         (Some(AttributeValue::B(b)), KeyType::Binary) => b.as_ref().len(),
-        (Some(AttributeValue::N(n)), KeyType::Number) if is_finite_number(n) => n.len(),
+        (Some(AttributeValue::N(n)), KeyType::Number) if Decimal::parse(n).is_some() => n.len(),
         (Some(_), key_type) => {
             let expected = match key_type {
                 KeyType::String => "S",
@@ -151,11 +151,37 @@ fn check_value(value: &AttributeValue, path: &mut PathBuf, depth: usize) -> Resu
         })
     };
     match value {
-        AttributeValue::N(n) if !is_finite_number(n) => invalid(path, ValueProblem::NonFiniteNumber),
-        AttributeValue::Ss(v) if v.is_empty() => invalid(path, ValueProblem::EmptySet),
+        AttributeValue::N(n) => match number_problem(n) {
+            Some(problem) => invalid(path, problem),
+            None => Ok(()),
+        },
+        AttributeValue::Ss(v) | AttributeValue::Ns(v) if v.is_empty() => invalid(path, ValueProblem::EmptySet),
         AttributeValue::Bs(v) if v.is_empty() => invalid(path, ValueProblem::EmptySet),
-        AttributeValue::Ns(v) if v.is_empty() => invalid(path, ValueProblem::EmptySet),
-        AttributeValue::Ns(v) if v.iter().any(|n| !is_finite_number(n)) => invalid(path, ValueProblem::NonFiniteNumber),
+        AttributeValue::Ss(v) => {
+            let mut seen = HashSet::with_capacity(v.len());
+            match v.iter().all(|e| seen.insert(e.as_str())) {
+                true => Ok(()),
+                false => invalid(path, ValueProblem::DuplicateSetElement),
+            }
+        }
+        AttributeValue::Bs(v) => {
+            let mut seen = HashSet::with_capacity(v.len());
+            match v.iter().all(|e| seen.insert(e.as_ref())) {
+                true => Ok(()),
+                false => invalid(path, ValueProblem::DuplicateSetElement),
+            }
+        }
+        AttributeValue::Ns(v) => {
+            if let Some(problem) = v.iter().find_map(|n| number_problem(n)) {
+                return invalid(path, problem);
+            }
+            // "1" and "1.0" are the same number to DynamoDB.
+            let mut seen = HashSet::with_capacity(v.len());
+            match v.iter().filter_map(|n| Decimal::parse(n)).all(|d| seen.insert(d)) {
+                true => Ok(()),
+                false => invalid(path, ValueProblem::DuplicateSetElement),
+            }
+        }
         AttributeValue::L(list) => {
             if depth >= MAX_DEPTH {
                 return invalid(path, ValueProblem::TooDeep);
@@ -182,14 +208,65 @@ fn check_value(value: &AttributeValue, path: &mut PathBuf, depth: usize) -> Resu
     }
 }
 
-/// Whether a DynamoDB number string is a finite decimal (serde_dynamo writes `NaN`,
-/// `inf` and `-inf` for non-finite floats, which DynamoDB rejects).
-fn is_finite_number(n: &str) -> bool {
-    let body = n.strip_prefix(['-', '+']).unwrap_or(n);
-    let mantissa = body.split(['e', 'E']).next().unwrap_or("");
-    !mantissa.is_empty()
-        && mantissa.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-        && mantissa.bytes().any(|b| b.is_ascii_digit())
+/// A DynamoDB number normalised as `0.digits × 10^exponent`, with no leading or
+/// trailing zeros in `digits` (empty for zero).
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Decimal {
+    negative: bool,
+    digits: String,
+    exponent: i64,
+}
+
+impl Decimal {
+    /// Parses a number string; `None` for anything that is not a finite decimal (serde_dynamo
+    /// writes `NaN`, `inf` and `-inf` for non-finite floats).
+    fn parse(n: &str) -> Option<Decimal> {
+        let (negative, body) = match n.as_bytes().first()? {
+            b'-' => (true, &n[1..]),
+            b'+' => (false, &n[1..]),
+            _ => (false, n),
+        };
+        let (mantissa, exponent) = match body.find(['e', 'E']) {
+            Some(at) => (&body[..at], body[at + 1..].parse::<i64>().ok()?),
+            None => (body, 0),
+        };
+        let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if int_part.len() + frac_part.len() == 0 || !all_digits(int_part) || !all_digits(frac_part) {
+            return None;
+        }
+        let joined = format!("{int_part}{frac_part}");
+        let leading = joined.len() - joined.trim_start_matches('0').len();
+        let digits = joined.trim_start_matches('0').trim_end_matches('0').to_owned();
+        if digits.is_empty() {
+            return Some(Decimal {
+                negative: false,
+                digits,
+                exponent: 0,
+            });
+        }
+        let exponent = (int_part.len() as i64 - leading as i64).checked_add(exponent)?;
+        Some(Decimal {
+            negative,
+            digits,
+            exponent,
+        })
+    }
+}
+
+/// What DynamoDB would reject about a number: not finite, more than 38 significant
+/// digits, or a magnitude outside 1E-130 ..= 9.99..9E+125.
+fn number_problem(n: &str) -> Option<ValueProblem> {
+    let Some(d) = Decimal::parse(n) else {
+        return Some(ValueProblem::NonFiniteNumber);
+    };
+    if d.digits.len() > 38 {
+        return Some(ValueProblem::TooManyDigits);
+    }
+    if !d.digits.is_empty() && !(-129..=126).contains(&d.exponent) {
+        return Some(ValueProblem::NumberOutOfRange);
+    }
+    None
 }
 
 /// The size of an item as DynamoDB counts it against the 400 KB limit: the UTF-8 length
@@ -200,9 +277,9 @@ pub fn item_size(item: &Item) -> usize {
 
 /// The size of one attribute value as DynamoDB counts it.
 ///
-/// Strings count their UTF-8 bytes, binaries their bytes, numbers one byte per two
-/// significant digits plus one (plus one more when negative), booleans and nulls one
-/// byte. Lists and maps cost three bytes plus one byte per element, plus their
+/// Strings count their UTF-8 bytes, binaries their bytes. A number is stored as base-100
+/// digit pairs aligned on the decimal point: one byte per pair plus one, plus one more
+/// when negative, at most 21; zero is one byte. Booleans and nulls are one byte. Lists and maps cost three bytes plus one byte per element, plus their
 /// elements (and, for maps, their keys). Sets count their elements.
 pub fn value_size(value: &AttributeValue) -> usize {
     match value {
@@ -220,12 +297,18 @@ pub fn value_size(value: &AttributeValue) -> usize {
 }
 
 fn number_size(n: &str) -> usize {
-    let negative = n.starts_with('-');
-    let body = n.trim_start_matches(['-', '+']);
-    let mantissa = body.split(['e', 'E']).next().unwrap_or("");
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let significant = digits.trim_start_matches('0').trim_end_matches('0').len().max(1);
-    significant.div_ceil(2) + 1 + usize::from(negative)
+    let Some(d) = Decimal::parse(n) else {
+        // Not a valid number: the checks reject it before sending; any estimate will do.
+        return n.len();
+    };
+    if d.digits.is_empty() {
+        return 1;
+    }
+    // Digit i sits at the power of ten `exponent - 1 - i`; pairs start at even powers.
+    let first = d.exponent - 1;
+    let last = d.exponent - d.digits.len() as i64;
+    let pairs = (first.div_euclid(2) - last.div_euclid(2) + 1) as usize;
+    (pairs + 1 + usize::from(d.negative)).min(21)
 }
 
 #[cfg(test)]
@@ -233,22 +316,61 @@ mod tests {
     use super::*;
 
     #[test]
-    fn finite_numbers() {
-        for ok in ["0", "1", "-1.5", "1e10", "3.25E-4", ".5", "+7"] {
-            assert!(is_finite_number(ok), "{ok}");
+    fn number_checks() {
+        for ok in [
+            "0", "1", "-1.5", "1e10", "3.25E-4", ".5", "5.", "+7", "-0", "1E-130", "9.9E125",
+        ] {
+            assert_eq!(number_problem(ok), None, "{ok}");
         }
-        for bad in ["NaN", "inf", "-inf", "", "-", "e5", "1x"] {
-            assert!(!is_finite_number(bad), "{bad}");
+        for bad in ["NaN", "inf", "-inf", "", "-", "e5", "1x", "1.2.3", "1e", "."] {
+            assert_eq!(number_problem(bad), Some(ValueProblem::NonFiniteNumber), "{bad}");
         }
+        assert_eq!(number_problem("1E126"), Some(ValueProblem::NumberOutOfRange));
+        assert_eq!(number_problem("1E-131"), Some(ValueProblem::NumberOutOfRange));
+        assert_eq!(number_problem(&"1".repeat(39)), Some(ValueProblem::TooManyDigits));
+        assert_eq!(number_problem(&format!("{}000", "1".repeat(38))), None);
+        assert_eq!(
+            number_problem(&1e200f64.to_string()),
+            Some(ValueProblem::NumberOutOfRange)
+        );
+        assert_eq!(
+            number_problem(&f64::MIN_POSITIVE.to_string()),
+            Some(ValueProblem::NumberOutOfRange)
+        );
+        assert_eq!(Decimal::parse("1.0"), Decimal::parse("1"));
+        assert_eq!(Decimal::parse("-0.0"), Decimal::parse("0"));
+        assert_eq!(Decimal::parse("10e-1"), Decimal::parse("1"));
+    }
+
+    #[test]
+    fn number_sizes_follow_base_100_pairs() {
+        let cases = [
+            ("0", 1),
+            ("-0", 1),
+            ("1", 2),
+            ("-1", 3),
+            ("1.5", 3),
+            ("1.1", 3),
+            ("-1.1", 4),
+            ("11000", 3),
+            ("100", 2),
+            ("1000", 2),
+            ("0.1", 2),
+            ("12345", 4),
+            ("123.45", 4),
+            ("-123456789", 7),
+        ];
+        for (n, size) in cases {
+            assert_eq!(number_size(n), size, "{n}");
+        }
+        assert_eq!(number_size(&"9".repeat(38)), 20);
+        assert_eq!(number_size(&format!("{}0", "9".repeat(38))), 21);
     }
 
     #[test]
     fn sizes_follow_dynamodb_rules() {
         assert_eq!(value_size(&AttributeValue::S("héllo".into())), 6);
         assert_eq!(value_size(&AttributeValue::Bool(true)), 1);
-        assert_eq!(value_size(&AttributeValue::N("12345".into())), 4);
-        assert_eq!(value_size(&AttributeValue::N("-1".into())), 3);
-        assert_eq!(value_size(&AttributeValue::N("1000".into())), 2);
         assert_eq!(value_size(&AttributeValue::L(vec![])), 3);
         assert_eq!(value_size(&AttributeValue::L(vec![AttributeValue::S("ab".into())])), 6);
         let map = HashMap::from([("k".to_owned(), AttributeValue::S("ab".into()))]);

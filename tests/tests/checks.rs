@@ -312,3 +312,150 @@ async fn optional_index_keys_make_a_sparse_index() {
     );
     assert!(log.is_empty(), "sent {:?}", log.operations());
 }
+
+#[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone, PartialEq)]
+#[table(name = "numbers", hash_key = "id")]
+struct Numbered {
+    id: String,
+    data: String,
+    n: serde_json::Number,
+}
+
+#[tokio::test]
+async fn number_sizes_match_dynamodb_at_the_boundary() {
+    let (db, _log) = logged_db("checks-number-size");
+    Numbered::create_table(&db).await.unwrap();
+    let numbers = [
+        "0",
+        "-0",
+        "1",
+        "-1",
+        "1.5",
+        "-1.1",
+        "11000",
+        "0.1",
+        "123.45",
+        "-123456789",
+        "1e-5",
+        "98765.4321",
+    ];
+    for n in numbers {
+        let make = |len: usize| Numbered {
+            id: "k".into(),
+            data: "x".repeat(len),
+            n: n.parse().unwrap(),
+        };
+        let base = dynorm::item_size(&dynorm::to_item(&make(0)).unwrap());
+        let at_limit = make(409_600 - base);
+        at_limit
+            .put(&db)
+            .await
+            .unwrap_or_else(|e| panic!("{n}: 409,600 bytes rejected: {e}"));
+
+        let over = dynorm::to_item(&make(409_601 - base)).unwrap();
+        assert_eq!(dynorm::item_size(&over), 409_601);
+        let server = db
+            .client()
+            .put_item()
+            .table_name(db.table_name::<Numbered>())
+            .set_item(Some(over))
+            .send()
+            .await;
+        assert!(
+            server.is_err(),
+            "{n}: DynamoDB Local accepted 409,601 bytes, so dynorm over-counts"
+        );
+    }
+}
+
+#[tokio::test]
+async fn numbers_dynamodb_cannot_store_are_rejected_before_sending() {
+    let (db, log) = logged_db("checks-number-range");
+    for (score, problem) in [
+        (1e200, ValueProblem::NumberOutOfRange),
+        (f64::MIN_POSITIVE, ValueProblem::NumberOutOfRange),
+        (-1e130, ValueProblem::NumberOutOfRange),
+    ] {
+        let mut bad = doc();
+        bad.score = score;
+        let err = bad.put(&db).await.unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidItem { problem: p, .. } if p == problem),
+            "{score}: {err:?}"
+        );
+    }
+    assert!(log.is_empty(), "sent {:?}", log.operations());
+
+    // The server agrees: the same values are refused when sent raw.
+    Doc::create_table(&db).await.unwrap();
+    let mut raw = dynorm::to_item(&doc()).unwrap();
+    raw.insert(
+        "score".into(),
+        aws_sdk_dynamodb::types::AttributeValue::N(1e200f64.to_string()),
+    );
+    let server = db
+        .client()
+        .put_item()
+        .table_name(db.table_name::<Doc>())
+        .set_item(Some(raw))
+        .send()
+        .await;
+    assert!(server.is_err());
+}
+
+#[tokio::test]
+async fn nesting_limit_is_dynamodbs() {
+    // Raw items, straight to the server: 32 levels of lists are refused, 31 accepted,
+    // which is where dynorm draws its line.
+    let (db, _log) = logged_db("checks-depth-server");
+    Doc::create_table(&db).await.unwrap();
+    let nest = |levels: usize| {
+        let mut value = aws_sdk_dynamodb::types::AttributeValue::S("leaf".into());
+        for _ in 0..levels {
+            value = aws_sdk_dynamodb::types::AttributeValue::L(vec![value]);
+        }
+        value
+    };
+    for (levels, accepted) in [(31, true), (32, false)] {
+        let mut raw = dynorm::to_item(&doc()).unwrap();
+        raw.insert("extra".into(), nest(levels));
+        let server = db
+            .client()
+            .put_item()
+            .table_name(db.table_name::<Doc>())
+            .set_item(Some(raw))
+            .send()
+            .await;
+        assert_eq!(server.is_ok(), accepted, "{levels} levels");
+    }
+}
+
+#[tokio::test]
+async fn duplicate_set_elements_are_rejected_before_sending() {
+    #[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone, PartialEq)]
+    #[table(name = "tagged", hash_key = "id")]
+    struct Tagged {
+        id: String,
+        #[serde(with = "dynorm::serde_dynamo::string_set")]
+        tags: Vec<String>,
+    }
+    let (db, log) = logged_db("checks-dup-set");
+    let err = Tagged {
+        id: "t".into(),
+        tags: vec!["a".into(), "a".into()],
+    }
+    .put(&db)
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidItem {
+                problem: ValueProblem::DuplicateSetElement,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(log.is_empty());
+}
