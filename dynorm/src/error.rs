@@ -117,11 +117,14 @@ pub enum Error {
     #[error("request throttled by DynamoDB")]
     Throttled(#[source] BoxError),
 
-    /// DynamoDB could not be reached or did not answer in time, after the SDK's own retries.
+    /// DynamoDB could not be reached, did not answer in time, or answered with a server
+    /// error (5xx), after the SDK's own retries. Worth retrying later.
     #[error("DynamoDB unavailable: {0}")]
     Unavailable(#[source] BoxError),
 
-    /// Any other error DynamoDB or the SDK returned; the SDK error is the source.
+    /// Any other error DynamoDB or the SDK returned, including configuration problems
+    /// (credentials, region or endpoint that could not be resolved); the SDK error is the
+    /// source.
     #[error("DynamoDB error{}: {message}", code.as_deref().map(|c| format!(" {c}")).unwrap_or_default())]
     Service {
         /// DynamoDB's error code, such as `ValidationException`, when there is one.
@@ -211,13 +214,17 @@ impl Error {
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        match &err {
-            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => {
+        let server_error = match &err {
+            SdkError::TimeoutError(_) => return Error::Unavailable(Box::new(err)),
+            SdkError::DispatchFailure(failure) if failure.is_io() || failure.is_timeout() => {
                 return Error::Unavailable(Box::new(err));
             }
-            SdkError::ResponseError(_) => return Error::Unavailable(Box::new(err)),
-            _ => {}
-        }
+            SdkError::ResponseError(response) => response.raw().status().is_server_error(),
+            SdkError::ServiceError(service) => service.raw().status().is_server_error(),
+            // Credentials, region or endpoint that could not be resolved, a request that
+            // could not be built: retrying will not help, so these are Service errors.
+            _ => false,
+        };
         let code = err.code().map(str::to_owned);
         match code.as_deref() {
             Some("ResourceNotFoundException") => Error::TableNotFound {
@@ -227,10 +234,16 @@ impl Error {
                 table: table.to_owned(),
                 item: None,
             },
-            Some("ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded") => {
-                Error::Throttled(Box::new(err))
+            Some(
+                "ProvisionedThroughputExceededException"
+                | "ThrottlingException"
+                | "RequestLimitExceeded"
+                | "LimitExceededException",
+            ) => Error::Throttled(Box::new(err)),
+            Some("ServiceUnavailable" | "InternalServerError" | "RequestTimeout" | "RequestTimeoutException") => {
+                Error::Unavailable(Box::new(err))
             }
-            Some("ServiceUnavailable" | "InternalServerError") => Error::Unavailable(Box::new(err)),
+            _ if server_error => Error::Unavailable(Box::new(err)),
             _ => Error::Service {
                 message: err
                     .message()

@@ -96,3 +96,19 @@ async fn throttling_is_a_typed_error_after_the_sdk_retries() {
         "the SDK's standard retry makes three attempts; dynorm adds none"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn server_errors_are_unavailable_after_the_sdk_retries() {
+    use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+    use aws_smithy_types::body::SdkBody;
+    let get = mock!(Client::get_item).then_http_response(|| {
+        HttpResponse::new(
+            500.try_into().unwrap(),
+            SdkBody::from(r#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"boom"}"#),
+        )
+    });
+    let db = Db::from_client(mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&get]));
+    let err = Job::get(&db, "1").await.unwrap_err();
+    assert!(matches!(err, Error::Unavailable(_)), "{err:?}");
+    assert_eq!(get.num_calls(), 3);
+}
