@@ -3,6 +3,7 @@
 //! happens here; the cross-field rules are in `valid.rs`.
 
 use proc_macro2::Span;
+use syn::ext::IdentExt;
 use syn::meta::ParseNestedMeta;
 use syn::parse::ParseStream;
 use syn::punctuated::Punctuated;
@@ -89,8 +90,9 @@ pub struct FieldAttrs {
     pub flatten: bool,
     /// `skip_serializing_if`: the attribute can be absent from the item.
     pub skip_serializing_if: bool,
-    /// `with` or `serialize_with`: serde does not write the field's default form.
-    pub custom_serialize: bool,
+    /// The path given to `with` or `serialize_with`, when serde does not write the field's
+    /// default form.
+    pub custom_serialize: Option<String>,
     pub version: Option<syn::Path>,
     pub ttl: Option<syn::Path>,
 }
@@ -311,8 +313,8 @@ impl syn::parse::Parse for IncludeName {
             let lit: LitStr = input.parse()?;
             Ok(IncludeName(lit.value(), lit.span()))
         } else {
-            let ident: Ident = input.parse()?;
-            Ok(IncludeName(ident.to_string(), ident.span()))
+            let ident = Ident::parse_any(input)?;
+            Ok(IncludeName(ident.unraw().to_string(), ident.span()))
         }
     }
 }
@@ -358,8 +360,10 @@ pub fn parse_field(cx: &mut Ctxt, field: &syn::Field) -> FieldAttrs {
                     out.skip_serializing_if = true;
                     skip_value(&meta)?;
                 } else if meta.path.is_ident("with") || meta.path.is_ident("serialize_with") {
-                    out.custom_serialize = true;
-                    skip_value(&meta)?;
+                    out.custom_serialize = Some(match meta.value()?.parse::<LitStr>() {
+                        Ok(lit) => lit.value(),
+                        Err(_) => String::new(),
+                    });
                 } else {
                     skip_value(&meta)?;
                 }

@@ -145,7 +145,8 @@ pub fn derive_key_attribute(input: &DeriveInput) -> TokenStream {
     let ident = &input.ident;
     let field = match &input.data {
         Data::Struct(data) => match &data.fields {
-            Fields::Named(f) if f.named.len() == 1 => f.named.first(),
+            // serde writes a tuple newtype as its inner value, which is what a key needs;
+            // a struct with a named field would be written as a map.
             Fields::Unnamed(f) if f.unnamed.len() == 1 => f.unnamed.first(),
             _ => None,
         },
@@ -154,7 +155,7 @@ pub fn derive_key_attribute(input: &DeriveInput) -> TokenStream {
     let Some(field) = field else {
         return syn::Error::new_spanned(
             ident,
-            "KeyAttribute can only be derived for a struct with exactly one field",
+            "KeyAttribute can only be derived for a tuple newtype, such as `struct UserId(String);`",
         )
         .to_compile_error();
     };
@@ -164,6 +165,14 @@ pub fn derive_key_attribute(input: &DeriveInput) -> TokenStream {
     }
     let ty = &field.ty;
     if let Some(problem) = valid::unsupported_key_type(ty, false) {
+        return syn::Error::new_spanned(ty, problem).to_compile_error();
+    }
+    let mut cx = Ctxt::default();
+    let with = crate::attr::parse_field(&mut cx, field).custom_serialize;
+    if let Err(err) = cx.check() {
+        return err.to_compile_error();
+    }
+    if let Some(problem) = valid::key_serialization_problem(ty, with.as_deref()) {
         return syn::Error::new_spanned(ty, problem).to_compile_error();
     }
     let access = match &field.ident {

@@ -33,7 +33,6 @@ pub enum ResolvedProjection {
     Include(Vec<String>),
 }
 
-const MAX_GLOBAL_INDEXES: usize = 20;
 const MAX_LOCAL_INDEXES: usize = 5;
 
 pub fn check<'m, 'a>(cx: &mut Ctxt, model: &'m Model<'a>) -> Option<Resolved<'m, 'a>> {
@@ -104,12 +103,7 @@ pub fn check<'m, 'a>(cx: &mut Ctxt, model: &'m Model<'a>) -> Option<Resolved<'m,
             }
             local_indexes.push(resolved);
         } else {
-            if global_indexes.len() == MAX_GLOBAL_INDEXES {
-                cx.error_spanned_by(
-                    index.attr,
-                    "DynamoDB allows at most 20 global secondary indexes per table",
-                );
-            }
+            // 20 global indexes is a default quota that AWS can raise, so it is not checked.
             global_indexes.push(resolved);
         }
     }
@@ -144,6 +138,8 @@ pub fn check<'m, 'a>(cx: &mut Ctxt, model: &'m Model<'a>) -> Option<Resolved<'m,
                 );
             } else if is_key {
                 cx.error_spanned_by(path, "a key attribute cannot be the ttl field");
+            } else if field.attrs.skip_serializing {
+                cx.error_spanned_by(path, "the ttl field must be serialized; remove #[serde(skip)]");
             } else {
                 ttl = Some(field);
             }
@@ -214,6 +210,19 @@ fn check_index<'m, 'a>(
         }
         None => None,
     };
+    if let (Some(h), Some(r), Some(lit)) = (hash, range, &index.range_key) {
+        if std::ptr::eq(h, r) {
+            let which = if index.local {
+                "the table's hash key"
+            } else {
+                "the index's hash key"
+            };
+            cx.error_spanned_by(
+                lit,
+                format!("the index's range key must be a different field from {which}"),
+            );
+        }
+    }
     let throughput = throughput(cx, &index.read, &index.write);
     if let (Some(_), Some(read), false) = (throughput, &index.read, table_provisioned) {
         cx.error_spanned_by(
@@ -228,6 +237,12 @@ fn check_index<'m, 'a>(
             let mut attrs = Vec::new();
             for (name, span) in names {
                 match model.find_field(name) {
+                    Some(field) if field.attrs.skip_serializing || field.attrs.flatten => {
+                        cx.syn_error(syn::Error::new(
+                            *span,
+                            format!("`{name}` is skipped or flattened by serde, so it is not an attribute to project"),
+                        ));
+                    }
                     Some(field) => {
                         let key_fields = [table_hash, table_range, hash, range];
                         if key_fields.iter().flatten().any(|k| std::ptr::eq(*k, field)) {
@@ -298,13 +313,8 @@ fn key_field<'m, 'a>(cx: &mut Ctxt, model: &'m Model<'a>, lit: &LitStr, index_ke
         cx.error_spanned_by(field.ty, problem);
         return None;
     }
-    if is_byte_vec(ty) && !field.attrs.custom_serialize {
-        cx.error_spanned_by(
-            field.ty,
-            format!(
-                "serde writes `Vec<u8>` as a list, but key `{name}` must be binary: add #[serde(with = \"dynorm::bytes\")] to the field"
-            ),
-        );
+    if let Some(problem) = key_serialization_problem(ty, field.attrs.custom_serialize.as_deref()) {
+        cx.error_spanned_by(field.ty, format!("key `{name}`: {problem}"));
         return None;
     }
     Some(field)
@@ -370,9 +380,8 @@ fn check_index_name(cx: &mut Ctxt, lit: &LitStr) {
     }
 }
 
-const INTEGERS: &[&str] = &[
-    "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
-];
+// No 128-bit integers: serde_dynamo cannot serialize them.
+const INTEGERS: &[&str] = &["u8", "u16", "u32", "u64", "usize", "i8", "i16", "i32", "i64", "isize"];
 
 fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
     match ty {
@@ -394,6 +403,22 @@ fn first_type_arg(segment: &syn::PathSegment) -> Option<&Type> {
             _ => None,
         }),
         _ => None,
+    }
+}
+
+/// Keys for get and delete are built from the field's `KeyAttribute` impl, so serde must
+/// store the field in that same form: the default form, or `dynorm::bytes` for `Vec<u8>`.
+pub fn key_serialization_problem(ty: &Type, with: Option<&str>) -> Option<&'static str> {
+    let bytes = matches!(with, Some("dynorm::bytes" | "::dynorm::bytes" | "serde_bytes"));
+    match (is_byte_vec(ty), with) {
+        (true, _) if bytes => None,
+        (true, _) => Some(
+            "serde writes `Vec<u8>` as a list, but a key must be binary: add #[serde(with = \"dynorm::bytes\")] to the field",
+        ),
+        (false, Some(_)) => Some(
+            "a key must be stored in the form its KeyAttribute gives it, so custom serde `with`/`serialize_with` is not supported on key fields",
+        ),
+        (false, None) => None,
     }
 }
 
@@ -430,6 +455,9 @@ pub fn unsupported_key_type(ty: &Type, index_key: bool) -> Option<&'static str> 
     let segment = last_segment(ty)?;
     let name = segment.ident.to_string();
     match name.as_str() {
+        "u128" | "i128" => {
+            Some("128-bit integers cannot be stored (serde_dynamo does not support them): use u64, i64 or a string")
+        }
         "bool" => Some("a boolean cannot be a DynamoDB key: keys are strings, numbers or binary"),
         "f32" | "f64" => Some("floating-point numbers cannot be keys here: use an integer or a string"),
         "Option" if index_key => Some("an optional index key holds one key type: `Option<String>`, `Option<u64>`, ..."),

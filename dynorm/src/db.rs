@@ -6,6 +6,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::Client;
 
@@ -77,8 +78,10 @@ impl Db {
         Db::builder(client).build()
     }
 
-    /// A handle on DynamoDB Local (or any endpoint) with static test credentials and
-    /// region `us-east-1`.
+    /// A handle on DynamoDB Local (or any endpoint) with static test credentials, region
+    /// `us-east-1`, a 5-second connect timeout and a 60-second timeout per attempt, so a
+    /// server that stops answering gives [`Error::Unavailable`](crate::Error::Unavailable)
+    /// instead of a hang.
     pub fn local(endpoint: impl Into<String>) -> Db {
         Db::from_client(Db::local_client(endpoint))
     }
@@ -95,6 +98,12 @@ impl Db {
             .endpoint_url(endpoint)
             .region(Region::new("us-east-1"))
             .credentials_provider(Credentials::new("dynorm", "dynorm", None, None, "dynorm-local"))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(5))
+                    .operation_attempt_timeout(Duration::from_secs(60))
+                    .build(),
+            )
     }
 
     /// Starts a handle on `client` with options.

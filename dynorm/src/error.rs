@@ -34,6 +34,8 @@ pub enum Error {
     AlreadyExists {
         /// The full table name, prefix included.
         table: String,
+        /// The existing item, as DynamoDB returned it. Decode it with [`crate::from_item`].
+        item: Option<Box<Item>>,
     },
 
     /// The write's condition expression evaluated to false.

@@ -187,7 +187,8 @@ macro_rules! integer_keys {
         }
     )*};
 }
-integer_keys!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize);
+// No 128-bit integers: serde_dynamo cannot serialize them, so they could never be stored.
+integer_keys!(u8, u16, u32, u64, usize, i8, i16, i32, i64, isize);
 
 /// A model's primary key: `H` for a hash-only table, `(H, R)` for a hash and range table.
 #[diagnostic::on_unimplemented(

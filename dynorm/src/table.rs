@@ -249,8 +249,16 @@ impl<'a, M: DynaModel> CreateTable<'a, M> {
             match created {
                 Ok(_) => {}
                 Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => {
-                    if !self.allow_existing {
-                        return Err(Error::TableExists { table });
+                    // DynamoDB answers ResourceInUse for a table being deleted, too.
+                    match describe_status(self.db, &table).await? {
+                        Some(TableStatus::Deleting) => {
+                            return Err(Error::TableNotActive {
+                                table,
+                                status: "DELETING".to_owned(),
+                            });
+                        }
+                        _ if !self.allow_existing => return Err(Error::TableExists { table }),
+                        _ => {}
                     }
                 }
                 Err(e) => return Err(Error::from_sdk(e, &table)),
@@ -258,10 +266,13 @@ impl<'a, M: DynaModel> CreateTable<'a, M> {
             let ttl = M::schema().ttl_attribute;
             if self.wait || ttl.is_some() {
                 wait_active(self.db, &table, self.db.table_wait_timeout()).await?;
-                self.db.mark_verified(&table);
             }
             if let Some(attribute) = ttl {
                 enable_ttl(self.db, &table, attribute).await?;
+            }
+            // Only a table that is fully set up, time to live included, counts as verified.
+            if self.wait || ttl.is_some() {
+                self.db.mark_verified(&table);
             }
             Ok(())
         }
@@ -381,7 +392,9 @@ into_future!(WaitForTable, ());
 ///
 /// A missing table is created from the model and waited for. A table that is CREATING
 /// is accepted and waited for; one that is DELETING (or archived) fails with
-/// [`Error::TableNotActive`]. The handle remembers a verified table, so later calls on
+/// [`Error::TableNotActive`]. For a model with a `#[dynorm(ttl)]` field, time to live is
+/// enabled on an existing table that lacks it. The key schema and indexes of an existing
+/// table are not compared with the model. The handle remembers a verified table, so later calls on
 /// the same handle make no request at all.
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct EnsureTable<'a, M: DynaModel> {
@@ -406,7 +419,12 @@ impl<'a, M: DynaModel> EnsureTable<'a, M> {
         let span = tracing::info_span!("dynorm.ensure_table", table = %table);
         async move {
             match describe_status(self.db, &table).await? {
-                Some(TableStatus::Active | TableStatus::Updating) => {}
+                Some(TableStatus::Active | TableStatus::Updating) => {
+                    // A table created earlier whose time-to-live setup failed gets it now.
+                    if let Some(attribute) = M::schema().ttl_attribute {
+                        enable_ttl(self.db, &table, attribute).await?;
+                    }
+                }
                 Some(TableStatus::Creating) => wait_active(self.db, &table, self.db.table_wait_timeout()).await?,
                 Some(other) => {
                     return Err(Error::TableNotActive {

@@ -71,7 +71,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("Saved a change; the stored tags are now {:?}.", saved.tags);
 
     match Book::objects(&db).create(&book).await {
-        Err(Error::AlreadyExists { table }) => {
+        Err(Error::AlreadyExists { table, .. }) => {
             println!("Creating the same ISBN again was refused: it already exists in `{table}`.")
         }
         other => return Err(format!("expected an already-exists error, got {other:?}").into()),

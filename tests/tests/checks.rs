@@ -459,3 +459,77 @@ async fn duplicate_set_elements_are_rejected_before_sending() {
     );
     assert!(log.is_empty());
 }
+
+#[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone, PartialEq)]
+#[table(name = "posts", hash_key = "id")]
+#[global_index(name = "by-author", hash_key = "author", range_key = "slug")]
+struct Post {
+    id: String,
+    author: String,
+    slug: String,
+}
+
+#[tokio::test]
+async fn index_keys_follow_the_key_rules_before_sending() {
+    let (db, log) = logged_db("checks-index-keys");
+    let post = |author: String, slug: String| Post {
+        id: "p".into(),
+        author,
+        slug,
+    };
+    let err = post(String::new(), "s".into()).put(&db).await.unwrap_err();
+    assert!(matches!(&err, Error::InvalidKey { attribute, problem: KeyProblem::Empty } if attribute == "author"));
+    let err = post("a".repeat(2049), "s".into()).put(&db).await.unwrap_err();
+    assert!(matches!(
+        &err,
+        Error::InvalidKey {
+            problem: KeyProblem::TooLong { limit: 2048, .. },
+            ..
+        }
+    ));
+    let err = post("a".into(), "s".repeat(1025)).put(&db).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidKey { attribute, problem: KeyProblem::TooLong { limit: 1024, .. } } if attribute == "slug")
+    );
+    assert!(log.is_empty(), "sent {:?}", log.operations());
+
+    // The same values sent raw are refused by the server.
+    Post::create_table(&db).await.unwrap();
+    let raw = dynorm::to_item(&post(String::new(), "s".into())).unwrap();
+    let server = db
+        .client()
+        .put_item()
+        .table_name(db.table_name::<Post>())
+        .set_item(Some(raw))
+        .send()
+        .await;
+    assert!(server.is_err());
+    post("a".repeat(2048), "s".repeat(1024)).put(&db).await.unwrap();
+}
+
+#[tokio::test]
+async fn empty_binary_keys_are_rejected_before_sending() {
+    #[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone, PartialEq)]
+    #[table(name = "chunks", hash_key = "digest")]
+    struct Chunk {
+        #[serde(with = "dynorm::bytes")]
+        digest: Vec<u8>,
+    }
+    let (db, log) = logged_db("checks-empty-binary");
+    let err = Chunk { digest: vec![] }.put(&db).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidKey {
+                problem: KeyProblem::Empty,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(matches!(
+        Chunk::get(&db, Vec::<u8>::new()).await,
+        Err(Error::InvalidKey { .. })
+    ));
+    assert!(log.is_empty());
+}

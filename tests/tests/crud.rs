@@ -105,11 +105,54 @@ async fn put_unique_reports_already_exists() {
     other.title = "Not Dune".into();
     let err = other.put_unique(&db).await.unwrap_err();
     assert!(
-        matches!(&err, Error::AlreadyExists { table } if table.ends_with("books")),
+        matches!(&err, Error::AlreadyExists { table, .. } if table.ends_with("books")),
         "{err:?}"
     );
+    let Error::AlreadyExists {
+        item: Some(existing), ..
+    } = err
+    else {
+        panic!("no existing item returned")
+    };
+    let existing: Book = dynorm::from_item(*existing).unwrap();
+    assert_eq!(existing, book, "the error carries the item that is there");
     let stored = Book::get(&db, book.pk()).consistent_read(true).await.unwrap().unwrap();
     assert_eq!(stored.title, "Dune", "the existing item is untouched");
+}
+
+#[tokio::test]
+async fn put_unique_and_manager_on_a_hash_and_range_model() {
+    let db = db("crud-unique-range");
+    Reply::create_table(&db).await.unwrap();
+    let replies = Reply::objects(&db);
+    let first = Reply {
+        thread: "t".into(),
+        posted: 1,
+        body: "one".into(),
+    };
+    replies.create(&first).await.unwrap();
+    // Same hash key, other range key: a different item, so it is created.
+    let second = Reply {
+        thread: "t".into(),
+        posted: 2,
+        body: "two".into(),
+    };
+    second.put_unique(&db).await.unwrap();
+    let again = Reply {
+        body: "changed".into(),
+        ..first.clone()
+    };
+    assert!(matches!(replies.create(&again).await, Err(Error::AlreadyExists { .. })));
+    assert_eq!(
+        replies.get(("t", 1u64)).consistent_read(true).await.unwrap(),
+        Some(first)
+    );
+    replies.delete(("t", 1u64)).await.unwrap();
+    assert_eq!(replies.get(("t", 1u64)).consistent_read(true).await.unwrap(), None);
+    assert_eq!(
+        replies.get(("t", 2u64)).consistent_read(true).await.unwrap(),
+        Some(second)
+    );
 }
 
 #[tokio::test]

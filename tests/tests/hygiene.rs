@@ -81,9 +81,7 @@ mod shadow {
         ::core::fmt::Debug,
         ::core::cmp::PartialEq,
     )]
-    pub struct Seq {
-        pub n: u64,
-    }
+    pub struct Seq(pub u64);
 
     /// Hash-only, with a newtype key and a version field.
     #[derive(
@@ -227,7 +225,7 @@ fn key_attribute_newtypes_delegate_to_their_field() {
     assert_eq!(<UserId as KeyAttribute>::KEY_TYPE, KeyType::String);
     assert_eq!(UserId("x".into()).to_attribute_value(), s("x"));
     assert_eq!(<Seq as KeyAttribute>::KEY_TYPE, KeyType::Number);
-    assert_eq!(Seq { n: 7 }.to_attribute_value(), n("7"));
+    assert_eq!(Seq(7).to_attribute_value(), n("7"));
     assert_eq!(<Slug as KeyAttribute>::KEY_TYPE, KeyType::String);
     assert_eq!(Slug("home".into()).to_attribute_value(), s("home"));
 }
@@ -359,13 +357,13 @@ fn binary_and_newtype_keys() {
     );
     let chunk = Chunk {
         digest: vec![0xde, 0xad],
-        seq: Seq { n: 3 },
+        seq: Seq(3),
         data: vec![1, 2, 3],
     };
-    assert_eq!(chunk.pk(), (vec![0xde, 0xad], Seq { n: 3 }));
+    assert_eq!(chunk.pk(), (vec![0xde, 0xad], Seq(3)));
 
     let db = db();
-    let input = Chunk::get(&db, (vec![0xde_u8, 0xad], Seq { n: 3 })).to_input().unwrap();
+    let input = Chunk::get(&db, (vec![0xde_u8, 0xad], Seq(3))).to_input().unwrap();
     let key = input.key().unwrap();
     assert_eq!(
         key["digest"],

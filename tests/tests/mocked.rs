@@ -112,3 +112,24 @@ async fn server_errors_are_unavailable_after_the_sdk_retries() {
     assert!(matches!(err, Error::Unavailable(_)), "{err:?}");
     assert_eq!(get.num_calls(), 3);
 }
+
+#[tokio::test]
+async fn creating_a_table_that_is_being_deleted_is_not_active_rather_than_existing() {
+    use aws_sdk_dynamodb::operation::create_table::CreateTableError;
+    use aws_sdk_dynamodb::types::error::ResourceInUseException;
+    let create = mock!(Client::create_table).then_error(|| {
+        CreateTableError::ResourceInUseException(
+            ResourceInUseException::builder()
+                .message("Table is being deleted")
+                .meta(ErrorMetadata::builder().code("ResourceInUseException").build())
+                .build(),
+        )
+    });
+    let describe = mock!(Client::describe_table).then_output(|| described(TableStatus::Deleting));
+    let db = Db::from_client(mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&create, &describe]));
+    let err = Job::create_table(&db).allow_existing(true).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::TableNotActive { status, .. } if status == "DELETING"),
+        "{err:?}"
+    );
+}

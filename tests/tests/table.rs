@@ -269,3 +269,38 @@ async fn auto_create_checks_the_table_once_per_handle() {
     session.delete(&db).await.unwrap();
     assert_eq!(log.count("DescribeTable"), after_first, "{:?}", log.operations());
 }
+
+#[tokio::test]
+async fn ensure_table_turns_on_a_missing_time_to_live() {
+    // The table exists, made elsewhere (from the same input) without time to live.
+    let (db, _log) = logged_db("table-ensure-ttl");
+    let mut input = Session::create_table(&db).to_input().unwrap();
+    let client = db.client();
+    client
+        .create_table()
+        .table_name(input.table_name.take().unwrap())
+        .set_attribute_definitions(input.attribute_definitions.take())
+        .set_key_schema(input.key_schema.take())
+        .set_billing_mode(input.billing_mode.take())
+        .set_provisioned_throughput(input.provisioned_throughput.take())
+        .set_global_secondary_indexes(input.global_secondary_indexes.take())
+        .send()
+        .await
+        .unwrap();
+    let ttl = |db: dynorm::Db| async move {
+        db.client()
+            .describe_time_to_live()
+            .table_name(db.table_name::<Session>())
+            .send()
+            .await
+            .unwrap()
+            .time_to_live_description
+            .and_then(|d| d.time_to_live_status)
+    };
+    assert_eq!(ttl(db.clone()).await, Some(TimeToLiveStatus::Disabled));
+    Session::ensure_table(&db).await.unwrap();
+    assert!(matches!(
+        ttl(db.clone()).await,
+        Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
+    ));
+}

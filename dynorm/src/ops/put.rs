@@ -69,16 +69,14 @@ impl<'a, M: DynaModel> PutItem<'a, M> {
                 Err(SdkError::ServiceError(e))
                     if matches!(e.err(), PutItemError::ConditionalCheckFailedException(_)) =>
                 {
-                    if self.unique {
-                        return Err(Error::AlreadyExists { table });
-                    }
-                    let PutItemError::ConditionalCheckFailedException(inner) = e.into_err() else {
-                        unreachable!("matched above")
+                    let item = match e.into_err() {
+                        PutItemError::ConditionalCheckFailedException(inner) => inner.item.map(Box::new),
+                        _ => None,
                     };
-                    Err(Error::ConditionFailed {
-                        table,
-                        item: inner.item.map(Box::new),
-                    })
+                    if self.unique {
+                        return Err(Error::AlreadyExists { table, item });
+                    }
+                    Err(Error::ConditionFailed { table, item })
                 }
                 Err(e) => Err(Error::from_sdk(e, &table)),
             }

@@ -1,0 +1,15 @@
+use dynorm::DynaModel;
+use serde::{Deserialize, Serialize};
+use validator::Validate;
+
+#[derive(DynaModel, Serialize, Deserialize, Validate)]
+#[table(name = "books", hash_key = "isbn")]
+#[global_index(name = "by-author", hash_key = "author", projection = include(cached))]
+struct Book {
+    isbn: String,
+    author: String,
+    #[serde(skip)]
+    cached: Option<String>,
+}
+
+fn main() {}
