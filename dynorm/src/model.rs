@@ -297,6 +297,9 @@ pub trait DynaModel: Serialize + DeserializeOwned + validator::Validate + Send +
     }
 
     /// Saves this instance: validates it and writes the whole item.
+    ///
+    /// Today this is a full put. The `#[dynorm(version)]` field is stored as it is, not
+    /// checked or incremented; conditional writes and partial saves are planned.
     fn save<'a>(&'a self, db: &'a Db) -> PutItem<'a, Self> {
         PutItem::new(db, self)
     }
