@@ -54,6 +54,7 @@ mod shadow {
     pub struct StreamView;
     pub struct AttributeValue;
     pub struct FallbackKey;
+    #[allow(clippy::upper_case_acronyms)]
     pub struct SCHEMA;
     pub struct Key;
     pub fn schema() {}
