@@ -192,6 +192,9 @@ pub enum ValueProblem {
     TooManyDigits,
     /// A string, number or binary set with the same element twice.
     DuplicateSetElement,
+    /// An attribute or map key that is the empty string (for example a `HashMap` with an
+    /// empty key): DynamoDB rejects empty attribute names.
+    EmptyAttributeName,
     /// Nested deeper than DynamoDB's 32 levels.
     TooDeep,
 }
@@ -204,6 +207,7 @@ impl fmt::Display for ValueProblem {
             ValueProblem::NumberOutOfRange => f.write_str("outside DynamoDB's number range (1E-130 to 9.9E+125)"),
             ValueProblem::TooManyDigits => f.write_str("more than 38 significant digits"),
             ValueProblem::DuplicateSetElement => f.write_str("a set cannot hold the same element twice"),
+            ValueProblem::EmptyAttributeName => f.write_str("attribute names and map keys cannot be empty"),
             ValueProblem::TooDeep => f.write_str("nested deeper than DynamoDB's 32 levels"),
         }
     }

@@ -64,6 +64,12 @@ pub(crate) fn check_item<M: DynaModel>(item: &Item) -> Result<()> {
         }
     }
     for (name, value) in item {
+        if name.is_empty() {
+            return Err(Error::InvalidItem {
+                path: String::new(),
+                problem: ValueProblem::EmptyAttributeName,
+            });
+        }
         check_value(value, &mut PathBuf::new(name), 1)?;
     }
     let size = item_size(item);
@@ -198,6 +204,9 @@ fn check_value(value: &AttributeValue, path: &mut PathBuf, depth: usize) -> Resu
                 return invalid(path, ValueProblem::TooDeep);
             }
             for (k, v) in map {
+                if k.is_empty() {
+                    return invalid(path, ValueProblem::EmptyAttributeName);
+                }
                 path.parts.push(k.clone());
                 check_value(v, path, depth + 1)?;
                 path.parts.pop();
