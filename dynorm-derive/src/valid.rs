@@ -294,6 +294,10 @@ fn key_field<'m, 'a>(cx: &mut Ctxt, model: &'m Model<'a>, lit: &LitStr, index_ke
         );
         return None;
     }
+    if field.attr_name.is_empty() || field.attr_name.len() > 255 {
+        cx.error_spanned_by(lit, "a key attribute's name must be 1 to 255 bytes long");
+        return None;
+    }
     let ty = match option_inner(field.ty) {
         Some(inner) if index_key => {
             if !field.attrs.skip_serializing_if {
