@@ -93,3 +93,16 @@ impl Intercept for RequestLog {
         Ok(())
     }
 }
+
+/// Sends an item straight to the model's table with the raw client, past every dynorm
+/// check, and tells whether DynamoDB accepted it: the server's own verdict, to compare
+/// dynorm's client-side checks with.
+pub async fn server_accepts<M: dynorm::DynaModel>(db: &Db, item: dynorm::Item) -> bool {
+    db.client()
+        .put_item()
+        .table_name(db.table_name::<M>())
+        .set_item(Some(item))
+        .send()
+        .await
+        .is_ok()
+}

@@ -4,7 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use dynorm::{DynaModel, Error, KeyProblem, ValueProblem};
-use dynorm_tests::logged_db;
+use dynorm_tests::{logged_db, server_accepts};
 use serde::{Deserialize, Serialize};
 use validator::Validate;
 
@@ -216,14 +216,8 @@ async fn item_size_boundary_matches_dynamodb() {
 
     // The server draws the line at the same byte.
     let raw = dynorm::to_item(&over).unwrap();
-    let server = db
-        .client()
-        .put_item()
-        .table_name(db.table_name::<Big>())
-        .set_item(Some(raw))
-        .send()
-        .await;
-    assert!(server.is_err(), "DynamoDB Local accepted a 409,601-byte item");
+    let server = server_accepts::<Big>(&db, raw).await;
+    assert!(!server, "DynamoDB Local accepted a 409,601-byte item");
 }
 
 #[tokio::test]
@@ -248,14 +242,8 @@ async fn size_of_numbers_lists_and_maps_matches_dynamodb() {
         Err(Error::ItemTooLarge { size: 409_601, .. })
     ));
     let raw = dynorm::to_item(&over).unwrap();
-    let server = db
-        .client()
-        .put_item()
-        .table_name(db.table_name::<Mixed>())
-        .set_item(Some(raw))
-        .send()
-        .await;
-    assert!(server.is_err(), "DynamoDB Local accepted the 409,601-byte item");
+    let server = server_accepts::<Mixed>(&db, raw).await;
+    assert!(!server, "DynamoDB Local accepted the 409,601-byte item");
 }
 
 #[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone, PartialEq)]
@@ -354,15 +342,9 @@ async fn number_sizes_match_dynamodb_at_the_boundary() {
 
         let over = dynorm::to_item(&make(409_601 - base)).unwrap();
         assert_eq!(dynorm::item_size(&over), 409_601);
-        let server = db
-            .client()
-            .put_item()
-            .table_name(db.table_name::<Numbered>())
-            .set_item(Some(over))
-            .send()
-            .await;
+        let server = server_accepts::<Numbered>(&db, over).await;
         assert!(
-            server.is_err(),
+            !server,
             "{n}: DynamoDB Local accepted 409,601 bytes, so dynorm over-counts"
         );
     }
@@ -393,14 +375,8 @@ async fn numbers_dynamodb_cannot_store_are_rejected_before_sending() {
         "score".into(),
         aws_sdk_dynamodb::types::AttributeValue::N(1e200f64.to_string()),
     );
-    let server = db
-        .client()
-        .put_item()
-        .table_name(db.table_name::<Doc>())
-        .set_item(Some(raw))
-        .send()
-        .await;
-    assert!(server.is_err());
+    let server = server_accepts::<Doc>(&db, raw).await;
+    assert!(!server);
 }
 
 #[tokio::test]
@@ -419,14 +395,8 @@ async fn nesting_limit_is_dynamodbs() {
     for (levels, accepted) in [(31, true), (32, false)] {
         let mut raw = dynorm::to_item(&doc()).unwrap();
         raw.insert("extra".into(), nest(levels));
-        let server = db
-            .client()
-            .put_item()
-            .table_name(db.table_name::<Doc>())
-            .set_item(Some(raw))
-            .send()
-            .await;
-        assert_eq!(server.is_ok(), accepted, "{levels} levels");
+        let server = server_accepts::<Doc>(&db, raw).await;
+        assert_eq!(server, accepted, "{levels} levels");
     }
 }
 
@@ -496,14 +466,8 @@ async fn index_keys_follow_the_key_rules_before_sending() {
     // The same values sent raw are refused by the server.
     Post::create_table(&db).await.unwrap();
     let raw = dynorm::to_item(&post(String::new(), "s".into())).unwrap();
-    let server = db
-        .client()
-        .put_item()
-        .table_name(db.table_name::<Post>())
-        .set_item(Some(raw))
-        .send()
-        .await;
-    assert!(server.is_err());
+    let server = server_accepts::<Post>(&db, raw).await;
+    assert!(!server);
     post("a".repeat(2048), "s".repeat(1024)).put(&db).await.unwrap();
 }
 
