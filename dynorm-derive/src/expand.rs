@@ -45,7 +45,7 @@ fn option<T: quote::ToTokens>(value: Option<T>) -> TokenStream {
 }
 
 fn throughput(t: Option<(i64, i64)>) -> TokenStream {
-    option(t.map(|(read, write)| quote!(::dynorm::__private::Throughput { read: #read, write: #write })))
+    option(t.map(|(read, write)| quote!(::dynorm::__private::Throughput::new(#read, #write))))
 }
 
 fn index(index: &ResolvedIndex) -> TokenStream {
@@ -61,13 +61,7 @@ fn index(index: &ResolvedIndex) -> TokenStream {
     };
     let throughput = throughput(index.throughput);
     quote! {
-        ::dynorm::__private::IndexSchema {
-            name: #name,
-            hash_key: #hash,
-            range_key: #range,
-            projection: #projection,
-            throughput: #throughput,
-        }
+        ::dynorm::__private::IndexSchema::__new(#name, #hash, #range, #projection, #throughput)
     }
 }
 
@@ -119,17 +113,17 @@ fn expand_model(input: &DeriveInput, model: &Resolved) -> TokenStream {
                 type Key = #key_type;
 
                 fn schema() -> &'static ::dynorm::__private::TableSchema {
-                    static SCHEMA: ::dynorm::__private::TableSchema = ::dynorm::__private::TableSchema {
-                        name: #table_name,
-                        hash_key: #hash_key,
-                        range_key: #range_key,
-                        throughput: #throughput,
-                        stream: #stream,
-                        global_indexes: &[#(#global_indexes),*],
-                        local_indexes: &[#(#local_indexes),*],
-                        version_attribute: #version,
-                        ttl_attribute: #ttl,
-                    };
+                    static SCHEMA: ::dynorm::__private::TableSchema = ::dynorm::__private::TableSchema::__new(
+                        #table_name,
+                        #hash_key,
+                        #range_key,
+                        #throughput,
+                        #stream,
+                        &[#(#global_indexes),*],
+                        &[#(#local_indexes),*],
+                        #version,
+                        #ttl,
+                    );
                     &SCHEMA
                 }
 

@@ -6,7 +6,9 @@ use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 
-use crate::Item;
+use aws_sdk_dynamodb::types::TableStatus;
+
+use crate::{Item, KeyType};
 
 /// `Result` with dynorm's [`Error`] as the default error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -64,21 +66,21 @@ pub enum Error {
     },
 
     /// The table exists but cannot be used in its current status (for example `DELETING`).
-    #[error("table `{table}` is {status}, not ACTIVE")]
+    #[error("table `{table}` is {}, not ACTIVE", status.as_str())]
     TableNotActive {
         /// The full table name, prefix included.
         table: String,
-        /// The status DynamoDB reported, such as `DELETING` or `ARCHIVED`.
-        status: String,
+        /// The status DynamoDB reported, such as `Deleting` or `Archived`.
+        status: TableStatus,
     },
 
     /// Waiting for a table to reach the wanted status took longer than allowed.
-    #[error("table `{table}` did not become {wanted} within {waited:?}")]
+    #[error("table `{table}` did not become {} within {waited:?}", wanted.as_str())]
     WaitTimeout {
         /// The full table name, prefix included.
         table: String,
         /// The status waited for.
-        wanted: &'static str,
+        wanted: TableStatus,
         /// How long dynorm waited.
         waited: std::time::Duration,
     },
@@ -116,13 +118,25 @@ pub enum Error {
     },
 
     /// DynamoDB throttled the request, after the SDK's own retries.
-    #[error("request throttled by DynamoDB")]
-    Throttled(#[source] BoxError),
+    #[error("request to table `{table}` throttled by DynamoDB")]
+    Throttled {
+        /// The full table name, prefix included.
+        table: String,
+        /// The SDK error.
+        #[source]
+        source: BoxError,
+    },
 
     /// DynamoDB could not be reached, did not answer in time, or answered with a server
     /// error (5xx), after the SDK's own retries. Worth retrying later.
-    #[error("DynamoDB unavailable: {0}")]
-    Unavailable(#[source] BoxError),
+    #[error("DynamoDB unavailable for table `{table}`: {}", aws_smithy_types::error::display::DisplayErrorContext(source.as_ref()))]
+    Unavailable {
+        /// The full table name, prefix included.
+        table: String,
+        /// The SDK error.
+        #[source]
+        source: BoxError,
+    },
 
     /// Any other error DynamoDB or the SDK returned, including configuration problems
     /// (credentials, region or endpoint that could not be resolved); the SDK error is the
@@ -157,8 +171,8 @@ pub enum KeyProblem {
     /// The key attribute was serialized with another DynamoDB type than the table
     /// declares (for example a `Vec<u8>` written as a list: use `dynorm::bytes`).
     WrongType {
-        /// The type the table declares: `S`, `N` or `B`.
-        expected: &'static str,
+        /// The type the table declares.
+        expected: KeyType,
     },
 }
 
@@ -171,7 +185,11 @@ impl fmt::Display for KeyProblem {
             }
             KeyProblem::Missing => f.write_str("missing from the item"),
             KeyProblem::WrongType { expected } => {
-                write!(f, "not stored as the table's key type {expected}")
+                write!(
+                    f,
+                    "not stored as the table's key type {}",
+                    expected.scalar_attribute_type().as_str()
+                )
             }
         }
     }
@@ -221,9 +239,17 @@ impl Error {
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
         let server_error = match &err {
-            SdkError::TimeoutError(_) => return Error::Unavailable(Box::new(err)),
+            SdkError::TimeoutError(_) => {
+                return Error::Unavailable {
+                    table: table.to_owned(),
+                    source: Box::new(err),
+                }
+            }
             SdkError::DispatchFailure(failure) if failure.is_io() || failure.is_timeout() => {
-                return Error::Unavailable(Box::new(err));
+                return Error::Unavailable {
+                    table: table.to_owned(),
+                    source: Box::new(err),
+                };
             }
             SdkError::ResponseError(response) => response.raw().status().is_server_error(),
             SdkError::ServiceError(service) => service.raw().status().is_server_error(),
@@ -240,16 +266,22 @@ impl Error {
                 table: table.to_owned(),
                 item: None,
             },
-            Some(
-                "ProvisionedThroughputExceededException"
-                | "ThrottlingException"
-                | "RequestLimitExceeded"
-                | "LimitExceededException",
-            ) => Error::Throttled(Box::new(err)),
-            Some("ServiceUnavailable" | "InternalServerError" | "RequestTimeout" | "RequestTimeoutException") => {
-                Error::Unavailable(Box::new(err))
+            Some("ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded") => {
+                Error::Throttled {
+                    table: table.to_owned(),
+                    source: Box::new(err),
+                }
             }
-            _ if server_error => Error::Unavailable(Box::new(err)),
+            Some("ServiceUnavailable" | "InternalServerError" | "RequestTimeout" | "RequestTimeoutException") => {
+                Error::Unavailable {
+                    table: table.to_owned(),
+                    source: Box::new(err),
+                }
+            }
+            _ if server_error => Error::Unavailable {
+                table: table.to_owned(),
+                source: Box::new(err),
+            },
             _ => Error::Service {
                 message: err
                     .message()
@@ -258,6 +290,19 @@ impl Error {
                 code,
                 source: Box::new(err),
             },
+        }
+    }
+
+    /// The item the failed write found in the table, for
+    /// [`AlreadyExists`](Error::AlreadyExists) and
+    /// [`ConditionFailed`](Error::ConditionFailed) when DynamoDB returned it, decoded
+    /// into `T` (the model, or a projection of it).
+    pub fn current_item<T: serde::de::DeserializeOwned>(&self) -> Option<Result<T>> {
+        match self {
+            Error::AlreadyExists { item: Some(item), .. } | Error::ConditionFailed { item: Some(item), .. } => {
+                Some(crate::from_item(Item::clone(item)))
+            }
+            _ => None,
         }
     }
 

@@ -106,14 +106,7 @@ fn check_key_attr(value: Option<&AttributeValue>, attr: &KeyAttr, limit: usize) 
         (Some(AttributeValue::S(s)), KeyType::String) => s.len(),
         (Some(AttributeValue::B(b)), KeyType::Binary) => b.as_ref().len(),
         (Some(AttributeValue::N(n)), KeyType::Number) if Decimal::parse(n).is_some() => n.len(),
-        (Some(_), key_type) => {
-            let expected = match key_type {
-                KeyType::String => "S",
-                KeyType::Number => "N",
-                KeyType::Binary => "B",
-            };
-            return Err(invalid(KeyProblem::WrongType { expected }));
-        }
+        (Some(_), expected) => return Err(invalid(KeyProblem::WrongType { expected })),
     };
     if len == 0 {
         return Err(invalid(KeyProblem::Empty));

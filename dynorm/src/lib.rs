@@ -139,8 +139,12 @@ pub use dynorm_derive::KeyAttribute;
 
 /// The SDK crate dynorm is built on, re-exported so versions always match.
 pub use aws_sdk_dynamodb;
+/// serde, re-exported so versions match.
+pub use serde;
 /// serde_dynamo, re-exported for its set helpers: `#[serde(with = "dynorm::serde_dynamo::string_set")]`.
 pub use serde_dynamo;
+/// validator, re-exported so the `Validate` every model implements is the one dynorm uses.
+pub use validator;
 
 /// Everything a model file usually needs: `use dynorm::prelude::*;`.
 pub mod prelude {

@@ -7,6 +7,7 @@ use tokio::time::Instant;
 
 use aws_sdk_dynamodb::operation::create_table::builders::CreateTableInputBuilder;
 use aws_sdk_dynamodb::operation::create_table::CreateTableInput;
+use aws_sdk_dynamodb::operation::delete_table::DeleteTableInput;
 use aws_sdk_dynamodb::operation::describe_table::DescribeTableError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType as SdkKeyType,
@@ -145,7 +146,7 @@ async fn wait_active(db: &Db, table: &str, timeout: Duration) -> Result<()> {
             Some(other) => {
                 return Err(Error::TableNotActive {
                     table: table.to_owned(),
-                    status: other.as_str().to_owned(),
+                    status: other,
                 })
             }
             None => {
@@ -157,7 +158,7 @@ async fn wait_active(db: &Db, table: &str, timeout: Duration) -> Result<()> {
         if start.elapsed() >= timeout {
             return Err(Error::WaitTimeout {
                 table: table.to_owned(),
-                wanted: "ACTIVE",
+                wanted: TableStatus::Active,
                 waited: start.elapsed(),
             });
         }
@@ -254,7 +255,7 @@ impl<'a, M: DynaModel> CreateTable<'a, M> {
                         Some(TableStatus::Deleting) => {
                             return Err(Error::TableNotActive {
                                 table,
-                                status: "DELETING".to_owned(),
+                                status: TableStatus::Deleting,
                             });
                         }
                         _ if !self.allow_existing => return Err(Error::TableExists { table }),
@@ -287,7 +288,7 @@ into_future!(CreateTable, ());
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteTable<'a, M: DynaModel> {
     db: &'a Db,
-    missing_ok: bool,
+    allow_missing: bool,
     _model: PhantomData<fn() -> M>,
 }
 
@@ -295,16 +296,24 @@ impl<'a, M: DynaModel> DeleteTable<'a, M> {
     pub(crate) fn new(db: &'a Db) -> Self {
         DeleteTable {
             db,
-            missing_ok: false,
+            allow_missing: false,
             _model: PhantomData,
         }
     }
 
     /// Succeed when the table does not exist (by default that is
     /// [`Error::TableNotFound`]).
-    pub fn missing_ok(mut self, ok: bool) -> Self {
-        self.missing_ok = ok;
+    pub fn allow_missing(mut self, allow: bool) -> Self {
+        self.allow_missing = allow;
         self
+    }
+
+    /// The `DeleteTable` input this request sends. Makes no network call.
+    pub fn to_input(&self) -> Result<DeleteTableInput> {
+        DeleteTableInput::builder()
+            .table_name(self.db.table_name::<M>())
+            .build()
+            .map_err(build_error)
     }
 
     /// Sends the request. Resolves once DynamoDB accepted the deletion.
@@ -316,7 +325,7 @@ impl<'a, M: DynaModel> DeleteTable<'a, M> {
             match self.db.client().delete_table().table_name(&table).send().await {
                 Ok(_) => Ok(()),
                 Err(e) => match Error::from_sdk(e, &table) {
-                    Error::TableNotFound { .. } if self.missing_ok => Ok(()),
+                    Error::TableNotFound { .. } if self.allow_missing => Ok(()),
                     other => Err(other),
                 },
             }
@@ -346,7 +355,8 @@ impl<'a, M: DynaModel> TableExists<'a, M> {
     /// Sends the request.
     pub async fn send(self) -> Result<bool> {
         let table = self.db.table_name::<M>();
-        Ok(describe_status(self.db, &table).await?.is_some())
+        let span = tracing::debug_span!("dynorm.table_exists", table = %table);
+        Ok(describe_status(self.db, &table).instrument(span).await?.is_some())
     }
 }
 
@@ -358,15 +368,15 @@ into_future!(TableExists, bool);
 /// [`Error::TableNotFound`] when it does not exist, and [`Error::WaitTimeout`] after the
 /// timeout (the handle's `table_wait_timeout` by default).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct WaitForTable<'a, M: DynaModel> {
+pub struct WaitUntilActive<'a, M: DynaModel> {
     db: &'a Db,
     timeout: Duration,
     _model: PhantomData<fn() -> M>,
 }
 
-impl<'a, M: DynaModel> WaitForTable<'a, M> {
+impl<'a, M: DynaModel> WaitUntilActive<'a, M> {
     pub(crate) fn new(db: &'a Db) -> Self {
-        WaitForTable {
+        WaitUntilActive {
             db,
             timeout: db.table_wait_timeout(),
             _model: PhantomData,
@@ -382,11 +392,12 @@ impl<'a, M: DynaModel> WaitForTable<'a, M> {
     /// Polls DescribeTable until the table is ACTIVE.
     pub async fn send(self) -> Result<()> {
         let table = self.db.table_name::<M>();
-        wait_active(self.db, &table, self.timeout).await
+        let span = tracing::debug_span!("dynorm.wait_until_active", table = %table);
+        wait_active(self.db, &table, self.timeout).instrument(span).await
     }
 }
 
-into_future!(WaitForTable, ());
+into_future!(WaitUntilActive, ());
 
 /// Makes sure a model's table exists and can be used. Made by [`DynaModel::ensure_table`].
 ///
@@ -419,18 +430,10 @@ impl<'a, M: DynaModel> EnsureTable<'a, M> {
         let span = tracing::info_span!("dynorm.ensure_table", table = %table);
         async move {
             match describe_status(self.db, &table).await? {
-                Some(TableStatus::Active | TableStatus::Updating) => {
-                    // A table created earlier whose time-to-live setup failed gets it now.
-                    if let Some(attribute) = M::schema().ttl_attribute {
-                        enable_ttl(self.db, &table, attribute).await?;
-                    }
-                }
+                Some(TableStatus::Active | TableStatus::Updating) => {}
                 Some(TableStatus::Creating) => wait_active(self.db, &table, self.db.table_wait_timeout()).await?,
                 Some(other) => {
-                    return Err(Error::TableNotActive {
-                        table,
-                        status: other.as_str().to_owned(),
-                    });
+                    return Err(Error::TableNotActive { table, status: other });
                 }
                 None => {
                     return CreateTable::<M>::new(self.db)
@@ -439,6 +442,10 @@ impl<'a, M: DynaModel> EnsureTable<'a, M> {
                         .send()
                         .await;
                 }
+            }
+            // A table made elsewhere, or whose time-to-live setup failed, gets it now.
+            if let Some(attribute) = M::schema().ttl_attribute {
+                enable_ttl(self.db, &table, attribute).await?;
             }
             self.db.mark_verified(&table);
             Ok(())

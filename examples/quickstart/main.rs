@@ -36,11 +36,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
 
+    let existed = Book::table_exists(&db).await?;
     Book::ensure_table(&db).await?;
-    println!(
-        "Table `{}` is ready (created from the model if it was missing).",
-        db.table_name::<Book>()
-    );
+    if existed {
+        println!("Table `{}` is there already.", db.table_name::<Book>());
+    } else {
+        println!("Created table `{}` from the model.", db.table_name::<Book>());
+    }
 
     let mut book = Book {
         isbn: "978-0441013593".into(),
@@ -95,7 +97,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         if gone.is_none() { "nothing" } else { "it still there" }
     );
 
-    Book::delete_table(&db).await?;
-    println!("Dropped table `{}`. All done.", db.table_name::<Book>());
+    // Only drop the table if this run made it.
+    if existed {
+        println!("Left table `{}` in place. All done.", db.table_name::<Book>());
+    } else {
+        Book::delete_table(&db).await?;
+        println!(
+            "Dropped table `{}`, which this run created. All done.",
+            db.table_name::<Book>()
+        );
+    }
     Ok(())
 }

@@ -108,13 +108,7 @@ async fn put_unique_reports_already_exists() {
         matches!(&err, Error::AlreadyExists { table, .. } if table.ends_with("books")),
         "{err:?}"
     );
-    let Error::AlreadyExists {
-        item: Some(existing), ..
-    } = err
-    else {
-        panic!("no existing item returned")
-    };
-    let existing: Book = dynorm::from_item(*existing).unwrap();
+    let existing: Book = err.current_item().expect("the existing item is returned").unwrap();
     assert_eq!(existing, book, "the error carries the item that is there");
     let stored = Book::get(&db, book.pk()).consistent_read(true).await.unwrap().unwrap();
     assert_eq!(stored.title, "Dune", "the existing item is untouched");
@@ -310,6 +304,10 @@ async fn operations_describe_their_input_without_sending() {
 
     let create = Book::create_table(&db).to_input().unwrap();
     assert_eq!(create.table_name(), Some(db.table_name::<Book>().as_str()));
+    let drop = Book::delete_table(&db).to_input().unwrap();
+    assert_eq!(drop.table_name(), Some(db.table_name::<Book>().as_str()));
+    let save = dune().save(&db).to_input().unwrap();
+    assert_eq!(save.item(), dune().put(&db).to_input().unwrap().item());
     assert!(log.is_empty(), "describing made requests: {:?}", log.operations());
 }
 

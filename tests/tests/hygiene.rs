@@ -289,7 +289,7 @@ fn hash_and_range_schema_and_key() {
             key_type: KeyType::Number
         })
     );
-    assert_eq!(schema.throughput, Some(Throughput { read: 5, write: 3 }));
+    assert_eq!(schema.throughput, Some(Throughput::new(5, 3)));
     assert_eq!(schema.stream, Some(StreamView::NewAndOldImages));
     assert_eq!(schema.version_attribute, None);
     assert_eq!(schema.ttl_attribute, Some("expires"));
@@ -301,7 +301,7 @@ fn hash_and_range_schema_and_key() {
     assert_eq!(gsi.hash_key.name, "author");
     assert_eq!(gsi.range_key.map(|k| k.name), Some("posted"));
     assert_eq!(gsi.projection, Projection::Include(&["body"]));
-    assert_eq!(gsi.throughput, Some(Throughput { read: 2, write: 1 }));
+    assert_eq!(gsi.throughput, Some(Throughput::new(2, 1)));
 
     let [lsi] = schema.local_indexes else {
         panic!("one local index expected: {:?}", schema.local_indexes)

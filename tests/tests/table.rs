@@ -225,7 +225,7 @@ async fn exists_delete_and_wait() {
     assert!(!Thread::table_exists(&db).await.unwrap());
     let err = Thread::delete_table(&db).await.unwrap_err();
     assert!(matches!(err, Error::TableNotFound { .. }), "{err:?}");
-    Thread::delete_table(&db).missing_ok(true).await.unwrap();
+    Thread::delete_table(&db).allow_missing(true).await.unwrap();
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ mod put;
 
 pub use delete::DeleteItem;
 pub use get::GetItem;
-pub use put::PutItem;
+pub use put::{PutItem, SaveItem};
 
 use crate::Error;
 

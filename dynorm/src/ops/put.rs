@@ -87,3 +87,30 @@ impl<'a, M: DynaModel> PutItem<'a, M> {
 }
 
 into_future!(PutItem, ());
+
+/// Saves a whole instance: validates it, checks it and writes it. Made by
+/// [`DynaModel::save`].
+///
+/// Today a save is a full put of the item. It has its own type so that saving can grow
+/// (version checks, partial saves) without changing what `put` means.
+#[must_use = "a request does nothing until it is awaited or sent"]
+pub struct SaveItem<'a, M: DynaModel>(PutItem<'a, M>);
+
+impl<'a, M: DynaModel> SaveItem<'a, M> {
+    pub(crate) fn new(db: &'a Db, model: &'a M) -> Self {
+        SaveItem(PutItem::new(db, model))
+    }
+
+    /// The SDK input this request sends, after validation and checks. Makes no network
+    /// call.
+    pub fn to_input(&self) -> Result<PutItemInput> {
+        self.0.to_input()
+    }
+
+    /// Sends the request.
+    pub async fn send(self) -> Result<()> {
+        self.0.send().await
+    }
+}
+
+into_future!(SaveItem, ());
