@@ -68,8 +68,8 @@ pub use item::{
 };
 pub use manager::Manager;
 pub use model::{
-    DynaModel, IndexSchema, IntoKey, KeyAttr, KeyAttribute, KeyType, PrimaryKey, Projection, StreamView, TableSchema,
-    Throughput,
+    DynaModel, IndexSchema, IntoKey, KeyAttr, KeyAttribute, KeyPart, KeyType, PrimaryKey, Projection, StreamView,
+    TableSchema, Throughput,
 };
 
 /// Derives [`DynaModel`] for a struct with named fields.

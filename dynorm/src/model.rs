@@ -281,22 +281,68 @@ impl<H: KeyAttribute, R: KeyAttribute> PrimaryKey for (H, R) {
     }
 }
 
+/// One part of a key as callers may pass it: the key type itself, or a borrowed form of
+/// it (`&str` or `&String` for `String`, `&[u8]` for `Vec<u8>`).
+///
+/// There is deliberately no conversion between integer types, so an integer literal
+/// takes the key's own type: `Reply::get(&db, ("thread", 3))` works for a `u64` range key.
+pub trait KeyPart<K> {
+    /// Performs the conversion.
+    fn into_key_part(self) -> K;
+}
+
+impl<K: KeyAttribute> KeyPart<K> for K {
+    fn into_key_part(self) -> K {
+        self
+    }
+}
+
+impl KeyPart<String> for &str {
+    fn into_key_part(self) -> String {
+        self.to_owned()
+    }
+}
+
+impl KeyPart<String> for &String {
+    fn into_key_part(self) -> String {
+        self.clone()
+    }
+}
+
+impl KeyPart<Vec<u8>> for &[u8] {
+    fn into_key_part(self) -> Vec<u8> {
+        self.to_vec()
+    }
+}
+
+impl KeyPart<Vec<u8>> for &Vec<u8> {
+    fn into_key_part(self) -> Vec<u8> {
+        self.clone()
+    }
+}
+
+impl<const N: usize> KeyPart<Vec<u8>> for &[u8; N] {
+    fn into_key_part(self) -> Vec<u8> {
+        self.to_vec()
+    }
+}
+
 /// Conversion into a model's key, so `Book::get(&db, "isbn")` accepts a `&str` for a
-/// `String` key and `("forum", 3u32)` for a `(String, u32)` key.
+/// `String` key and `("forum", 3)` a `(String, u32)` key. See [`KeyPart`].
 pub trait IntoKey<K> {
     /// Performs the conversion.
     fn into_key(self) -> K;
 }
 
-impl<T: Into<K>, K: KeyAttribute> IntoKey<K> for T {
+impl<T: KeyPart<K>, K: KeyAttribute> IntoKey<K> for T {
     fn into_key(self) -> K {
-        self.into()
+        self.into_key_part()
     }
 }
 
-impl<A: Into<H>, B: Into<R>, H: KeyAttribute, R: KeyAttribute> IntoKey<(H, R)> for (A, B) {
+impl<A: KeyPart<H>, B: KeyPart<R>, H: KeyAttribute, R: KeyAttribute> IntoKey<(H, R)> for (A, B) {
     fn into_key(self) -> (H, R) {
-        (self.0.into(), self.1.into())
+        (self.0.into_key_part(), self.1.into_key_part())
     }
 }
 

@@ -137,16 +137,10 @@ async fn put_unique_and_manager_on_a_hash_and_range_model() {
         ..first.clone()
     };
     assert!(matches!(replies.create(&again).await, Err(Error::AlreadyExists { .. })));
-    assert_eq!(
-        replies.get(("t", 1u64)).consistent_read(true).await.unwrap(),
-        Some(first)
-    );
-    replies.delete(("t", 1u64)).await.unwrap();
-    assert_eq!(replies.get(("t", 1u64)).consistent_read(true).await.unwrap(), None);
-    assert_eq!(
-        replies.get(("t", 2u64)).consistent_read(true).await.unwrap(),
-        Some(second)
-    );
+    assert_eq!(replies.get(("t", 1)).consistent_read(true).await.unwrap(), Some(first));
+    replies.delete(("t", 1)).await.unwrap();
+    assert_eq!(replies.get(("t", 1)).consistent_read(true).await.unwrap(), None);
+    assert_eq!(replies.get(("t", 2)).consistent_read(true).await.unwrap(), Some(second));
 }
 
 #[tokio::test]
@@ -163,22 +157,23 @@ async fn hash_and_range_model() {
         .await
         .unwrap();
     }
-    let second = Reply::get(&db, ("rust", 2u64))
+    // Any borrowed or owned string for the hash key; a bare literal for the range key.
+    let hash = String::from("rust");
+    assert!(Reply::get(&db, (&hash, 2)).await.unwrap().is_some());
+    assert!(Reply::get(&db, (hash.clone(), 2)).await.unwrap().is_some());
+    let second = Reply::get(&db, ("rust", 2))
         .consistent_read(true)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(second.body, "second");
     assert_eq!(second.pk(), ("rust".to_owned(), 2));
-    assert_eq!(Reply::get(&db, ("rust", 3u64)).await.unwrap(), None);
-    assert_eq!(Reply::get(&db, ("go", 1u64)).await.unwrap(), None);
+    assert_eq!(Reply::get(&db, ("rust", 3)).await.unwrap(), None);
+    assert_eq!(Reply::get(&db, ("go", 1)).await.unwrap(), None);
 
-    Reply::delete_by_key(&db, ("rust", 1u64)).await.unwrap();
-    assert_eq!(
-        Reply::get(&db, ("rust", 1u64)).consistent_read(true).await.unwrap(),
-        None
-    );
-    assert!(Reply::get(&db, ("rust", 2u64))
+    Reply::delete_by_key(&db, ("rust", 1)).await.unwrap();
+    assert_eq!(Reply::get(&db, ("rust", 1)).consistent_read(true).await.unwrap(), None);
+    assert!(Reply::get(&db, ("rust", 2))
         .consistent_read(true)
         .await
         .unwrap()
@@ -296,7 +291,7 @@ async fn operations_describe_their_input_without_sending() {
     );
     assert_eq!(dune().put(&db).to_input().unwrap().condition_expression(), None);
 
-    let delete = Reply::delete_by_key(&db, ("t", 7u64)).to_input().unwrap();
+    let delete = Reply::delete_by_key(&db, ("t", 7)).to_input().unwrap();
     assert_eq!(
         delete.key().unwrap().get("posted"),
         Some(&AttributeValue::N("7".into()))
