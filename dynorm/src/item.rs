@@ -51,26 +51,26 @@ pub(crate) fn check_item<M: DynaModel>(item: &Item) -> Result<()> {
     // Index keys may be absent (a sparse index), but when present DynamoDB holds them to
     // the key rules: the declared type, not empty, within the key size limits.
     for index in schema.global_indexes.iter().chain(schema.local_indexes) {
-        let keys = [
-            (Some(index.hash_key), MAX_HASH_KEY_SIZE),
-            (index.range_key, MAX_RANGE_KEY_SIZE),
-        ];
-        for (attr, limit) in keys {
-            if let Some(attr) = attr {
-                if let Some(value) = item.get(attr.name) {
-                    check_key_attr(Some(value), &attr, limit)?;
-                }
+        let hash = std::iter::once((index.hash_key, MAX_HASH_KEY_SIZE));
+        let range = index.range_key.map(|r| (r, MAX_RANGE_KEY_SIZE));
+        for (attr, limit) in hash.chain(range) {
+            if let Some(value) = item.get(attr.name) {
+                check_key_attr(Some(value), &attr, limit)?;
             }
         }
     }
     for (name, value) in item {
-        if name.is_empty() {
+        let problem = if name.is_empty() {
+            Some(ValueInvalid::at_root(ValueProblem::EmptyAttributeName))
+        } else {
+            check_value(value, 1).err()
+        };
+        if let Some(invalid) = problem {
             return Err(Error::InvalidItem {
-                path: String::new(),
-                problem: ValueProblem::EmptyAttributeName,
+                path: invalid.render(name),
+                problem: invalid.problem,
             });
         }
-        check_value(value, &mut PathBuf::new(name), 1)?;
     }
     let size = item_size(item);
     if size > MAX_ITEM_SIZE {
@@ -117,112 +117,114 @@ fn check_key_attr(value: Option<&AttributeValue>, attr: &KeyAttr, limit: usize) 
     Ok(())
 }
 
-/// A lazily built attribute path for error messages; only rendered on error.
-struct PathBuf {
-    parts: Vec<String>,
+/// One step of an attribute path: a list index or a map key.
+enum Segment<'a> {
+    Index(usize),
+    Key(&'a str),
 }
 
-impl PathBuf {
-    fn new(root: &str) -> Self {
-        PathBuf {
-            parts: vec![root.to_owned()],
+/// A value problem and where it is. The path is collected while the check unwinds, so a
+/// valid item costs no allocation.
+struct ValueInvalid<'a> {
+    problem: ValueProblem,
+    /// Innermost segment first.
+    reversed_path: Vec<Segment<'a>>,
+}
+
+impl<'a> ValueInvalid<'a> {
+    fn at_root(problem: ValueProblem) -> Self {
+        ValueInvalid {
+            problem,
+            reversed_path: Vec::new(),
         }
     }
-    fn render(&self) -> String {
-        let mut out = String::new();
-        for part in &self.parts {
-            if part.starts_with('[') || out.is_empty() {
-                out.push_str(part);
-            } else {
-                out.push('.');
-                out.push_str(part);
+
+    fn within(mut self, segment: Segment<'a>) -> Self {
+        self.reversed_path.push(segment);
+        self
+    }
+
+    /// The path as users write it: `attrs.colours[2]`.
+    fn render(&self, root: &str) -> String {
+        let mut out = root.to_owned();
+        for segment in self.reversed_path.iter().rev() {
+            match segment {
+                Segment::Index(i) => out.push_str(&format!("[{i}]")),
+                Segment::Key(k) => {
+                    out.push('.');
+                    out.push_str(k);
+                }
             }
         }
         out
     }
 }
 
-fn check_value(value: &AttributeValue, path: &mut PathBuf, depth: usize) -> Result<()> {
-    let invalid = |path: &PathBuf, problem| {
-        Err(Error::InvalidItem {
-            path: path.render(),
-            problem,
-        })
+fn check_value(value: &AttributeValue, depth: usize) -> std::result::Result<(), ValueInvalid<'_>> {
+    let fail = |problem| Err(ValueInvalid::at_root(problem));
+    let unique = |all_distinct: bool| {
+        if all_distinct {
+            Ok(())
+        } else {
+            fail(ValueProblem::DuplicateSetElement)
+        }
     };
     match value {
-        AttributeValue::N(n) => match number_problem(n) {
-            Some(problem) => invalid(path, problem),
-            None => Ok(()),
-        },
-        AttributeValue::Ss(v) | AttributeValue::Ns(v) if v.is_empty() => invalid(path, ValueProblem::EmptySet),
-        AttributeValue::Bs(v) if v.is_empty() => invalid(path, ValueProblem::EmptySet),
+        AttributeValue::N(n) => number_problem(n).map_or(Ok(()), fail),
+        AttributeValue::Ss(v) | AttributeValue::Ns(v) if v.is_empty() => fail(ValueProblem::EmptySet),
+        AttributeValue::Bs(v) if v.is_empty() => fail(ValueProblem::EmptySet),
         AttributeValue::Ss(v) => {
             let mut seen = HashSet::with_capacity(v.len());
-            match v.iter().all(|e| seen.insert(e.as_str())) {
-                true => Ok(()),
-                false => invalid(path, ValueProblem::DuplicateSetElement),
-            }
+            unique(v.iter().all(|e| seen.insert(e.as_str())))
         }
         AttributeValue::Bs(v) => {
             let mut seen = HashSet::with_capacity(v.len());
-            match v.iter().all(|e| seen.insert(e.as_ref())) {
-                true => Ok(()),
-                false => invalid(path, ValueProblem::DuplicateSetElement),
-            }
+            unique(v.iter().all(|e| seen.insert(e.as_ref())))
         }
         AttributeValue::Ns(v) => {
             if let Some(problem) = v.iter().find_map(|n| number_problem(n)) {
-                return invalid(path, problem);
+                return fail(problem);
             }
             // "1" and "1.0" are the same number to DynamoDB.
             let mut seen = HashSet::with_capacity(v.len());
-            match v.iter().filter_map(|n| Decimal::parse(n)).all(|d| seen.insert(d)) {
-                true => Ok(()),
-                false => invalid(path, ValueProblem::DuplicateSetElement),
-            }
+            unique(
+                v.iter()
+                    .filter_map(|n| Decimal::parse(n))
+                    .all(|d| seen.insert(d.canonical())),
+            )
         }
-        AttributeValue::L(list) => {
-            if depth >= MAX_DEPTH {
-                return invalid(path, ValueProblem::TooDeep);
+        AttributeValue::L(_) | AttributeValue::M(_) if depth >= MAX_DEPTH => fail(ValueProblem::TooDeep),
+        AttributeValue::L(list) => list
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, v)| check_value(v, depth + 1).map_err(|e| e.within(Segment::Index(i)))),
+        AttributeValue::M(map) => map.iter().try_for_each(|(k, v)| {
+            if k.is_empty() {
+                return fail(ValueProblem::EmptyAttributeName);
             }
-            for (i, v) in list.iter().enumerate() {
-                path.parts.push(format!("[{i}]"));
-                check_value(v, path, depth + 1)?;
-                path.parts.pop();
-            }
-            Ok(())
-        }
-        AttributeValue::M(map) => {
-            if depth >= MAX_DEPTH {
-                return invalid(path, ValueProblem::TooDeep);
-            }
-            for (k, v) in map {
-                if k.is_empty() {
-                    return invalid(path, ValueProblem::EmptyAttributeName);
-                }
-                path.parts.push(k.clone());
-                check_value(v, path, depth + 1)?;
-                path.parts.pop();
-            }
-            Ok(())
-        }
+            check_value(v, depth + 1).map_err(|e| e.within(Segment::Key(k)))
+        }),
         _ => Ok(()),
     }
 }
 
-/// A DynamoDB number normalised as `0.digits × 10^exponent`, with no leading or
-/// trailing zeros in `digits` (empty for zero).
-#[derive(Debug, PartialEq, Eq, Hash)]
-struct Decimal {
+/// A DynamoDB number read as `0.d₁d₂… × 10^exponent`, borrowing the digits of the
+/// string it was parsed from.
+struct Decimal<'a> {
     negative: bool,
-    digits: String,
+    int_part: &'a str,
+    frac_part: &'a str,
+    /// Where the significant digits (no leading or trailing zeros) sit in the integer
+    /// and fraction digits taken together; empty for zero.
+    significant: std::ops::Range<usize>,
+    /// 0 for zero.
     exponent: i64,
 }
 
-impl Decimal {
+impl<'a> Decimal<'a> {
     /// Parses a number string; `None` for anything that is not a finite decimal (serde_dynamo
     /// writes `NaN`, `inf` and `-inf` for non-finite floats).
-    fn parse(n: &str) -> Option<Decimal> {
+    fn parse(n: &'a str) -> Option<Decimal<'a>> {
         let (negative, body) = match n.as_bytes().first()? {
             b'-' => (true, &n[1..]),
             b'+' => (false, &n[1..]),
@@ -234,25 +236,48 @@ impl Decimal {
         };
         let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
         let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-        if int_part.len() + frac_part.len() == 0 || !all_digits(int_part) || !all_digits(frac_part) {
+        let len = int_part.len() + frac_part.len();
+        if len == 0 || !all_digits(int_part) || !all_digits(frac_part) {
             return None;
         }
-        let joined = format!("{int_part}{frac_part}");
-        let leading = joined.len() - joined.trim_start_matches('0').len();
-        let digits = joined.trim_start_matches('0').trim_end_matches('0').to_owned();
-        if digits.is_empty() {
-            return Some(Decimal {
+        let digits = || int_part.bytes().chain(frac_part.bytes());
+        let Some(first) = digits().position(|b| b != b'0') else {
+            let zero = Decimal {
                 negative: false,
-                digits,
+                int_part,
+                frac_part,
+                significant: 0..0,
                 exponent: 0,
-            });
-        }
-        let exponent = (int_part.len() as i64 - leading as i64).checked_add(exponent)?;
+            };
+            return Some(zero);
+        };
+        let trailing = digits().rev().position(|b| b != b'0').unwrap_or(0);
+        let exponent = (int_part.len() as i64 - first as i64).checked_add(exponent)?;
         Some(Decimal {
             negative,
-            digits,
+            int_part,
+            frac_part,
+            significant: first..len - trailing,
             exponent,
         })
+    }
+
+    fn significant_digits(&self) -> usize {
+        self.significant.len()
+    }
+
+    fn is_zero(&self) -> bool {
+        self.significant.is_empty()
+    }
+
+    /// A value equal for equal numbers ("1", "1.0", "10e-1"), to find duplicates in a set.
+    fn canonical(&self) -> (bool, i64, Vec<u8>) {
+        let digits = self.int_part.bytes().chain(self.frac_part.bytes());
+        let significant = digits
+            .skip(self.significant.start)
+            .take(self.significant.len())
+            .collect();
+        (self.negative && !self.is_zero(), self.exponent, significant)
     }
 }
 
@@ -262,10 +287,10 @@ fn number_problem(n: &str) -> Option<ValueProblem> {
     let Some(d) = Decimal::parse(n) else {
         return Some(ValueProblem::NonFiniteNumber);
     };
-    if d.digits.len() > 38 {
+    if d.significant_digits() > 38 {
         return Some(ValueProblem::TooManyDigits);
     }
-    if !d.digits.is_empty() && !(-129..=126).contains(&d.exponent) {
+    if !d.is_zero() && !(-129..=126).contains(&d.exponent) {
         return Some(ValueProblem::NumberOutOfRange);
     }
     None
@@ -303,12 +328,12 @@ fn number_size(n: &str) -> usize {
         // Not a valid number: the checks reject it before sending; any estimate will do.
         return n.len();
     };
-    if d.digits.is_empty() {
+    if d.is_zero() {
         return 1;
     }
     // Digit i sits at the power of ten `exponent - 1 - i`; pairs start at even powers.
     let first = d.exponent - 1;
-    let last = d.exponent - d.digits.len() as i64;
+    let last = d.exponent - d.significant_digits() as i64;
     let pairs = (first.div_euclid(2) - last.div_euclid(2) + 1) as usize;
     (pairs + 1 + usize::from(d.negative)).min(21)
 }
@@ -339,9 +364,18 @@ mod tests {
             number_problem(&f64::MIN_POSITIVE.to_string()),
             Some(ValueProblem::NumberOutOfRange)
         );
-        assert_eq!(Decimal::parse("1.0"), Decimal::parse("1"));
-        assert_eq!(Decimal::parse("-0.0"), Decimal::parse("0"));
-        assert_eq!(Decimal::parse("10e-1"), Decimal::parse("1"));
+        assert_eq!(
+            Decimal::parse("1.0").map(|d| d.canonical()),
+            Decimal::parse("1").map(|d| d.canonical())
+        );
+        assert_eq!(
+            Decimal::parse("-0.0").map(|d| d.canonical()),
+            Decimal::parse("0").map(|d| d.canonical())
+        );
+        assert_eq!(
+            Decimal::parse("10e-1").map(|d| d.canonical()),
+            Decimal::parse("1").map(|d| d.canonical())
+        );
     }
 
     #[test]
