@@ -119,15 +119,11 @@ impl Db {
     /// A new handle on the same client with another table-name prefix, and its own cache
     /// of verified tables.
     pub fn with_table_prefix(&self, prefix: impl Into<String>) -> Db {
-        Db {
-            inner: Arc::new(Inner {
-                client: self.inner.client.clone(),
-                table_prefix: prefix.into(),
-                auto_create_tables: self.inner.auto_create_tables,
-                table_wait_timeout: self.inner.table_wait_timeout,
-                verified: Mutex::new(HashSet::new()),
-            }),
-        }
+        Db::builder(self.inner.client.clone())
+            .table_prefix(prefix)
+            .auto_create_tables(self.inner.auto_create_tables)
+            .table_wait_timeout(self.inner.table_wait_timeout)
+            .build()
     }
 
     /// The raw SDK client, for anything dynorm does not cover.

@@ -265,14 +265,16 @@ impl<'a, M: DynaModel> CreateTable<'a, M> {
                 Err(e) => return Err(Error::from_sdk(e, &table)),
             }
             let ttl = M::schema().ttl_attribute;
-            if self.wait || ttl.is_some() {
+            // Time to live can only be set on an ACTIVE table, so a ttl model always waits.
+            let settle = self.wait || ttl.is_some();
+            if settle {
                 wait_active(self.db, &table, self.db.table_wait_timeout()).await?;
             }
             if let Some(attribute) = ttl {
                 enable_ttl(self.db, &table, attribute).await?;
             }
             // Only a table that is fully set up, time to live included, counts as verified.
-            if self.wait || ttl.is_some() {
+            if settle {
                 self.db.mark_verified(&table);
             }
             Ok(())
