@@ -33,11 +33,13 @@ pub const PROJECTION: &str = "projection";
 // Field roles inside #[dynorm].
 pub const VERSION: &str = "version";
 pub const TTL: &str = "ttl";
+pub const CREATED_AT: &str = "created_at";
+pub const UPDATED_AT: &str = "updated_at";
 
 const TABLE_KEYS: &str = "`name`, `hash_key`, `range_key`, `read`, `write`, `stream`";
 const GLOBAL_INDEX_KEYS: &str = "`name`, `hash_key`, `range_key`, `projection`, `read`, `write`";
 const LOCAL_INDEX_KEYS: &str = "`name`, `range_key`, `projection`";
-const FIELD_ROLES: &str = "`version`, `ttl`";
+const FIELD_ROLES: &str = "`version`, `ttl`, `created_at`, `updated_at`";
 
 /// `#[table(..)]`.
 pub struct TableAttr<'a> {
@@ -93,8 +95,13 @@ pub struct FieldAttrs {
     /// The path given to `with` or `serialize_with`, when serde does not write the field's
     /// default form.
     pub custom_serialize: Option<String>,
+    /// Whether `custom_serialize` came from `with` (a module) rather than
+    /// `serialize_with` (a function).
+    pub custom_is_module: bool,
     pub version: Option<syn::Path>,
     pub ttl: Option<syn::Path>,
+    pub created_at: Option<syn::Path>,
+    pub updated_at: Option<syn::Path>,
 }
 
 /// What the derive reads from the struct's serde attributes.
@@ -329,12 +336,14 @@ pub fn parse_field(cx: &mut Ctxt, field: &syn::Field) -> FieldAttrs {
                 match key.as_str() {
                     VERSION => set_once(cx, &meta, &mut out.version, meta.path.clone()),
                     TTL => set_once(cx, &meta, &mut out.ttl, meta.path.clone()),
+                    CREATED_AT => set_once(cx, &meta, &mut out.created_at, meta.path.clone()),
+                    UPDATED_AT => set_once(cx, &meta, &mut out.updated_at, meta.path.clone()),
                     _ => {
                         cx.error_spanned_by(
                             &meta.path,
                             format!(
                                 "unknown `dynorm` field attribute `{key}`{}; expected one of {FIELD_ROLES}",
-                                suggestion(&key, &[VERSION, TTL])
+                                suggestion(&key, &[VERSION, TTL, CREATED_AT, UPDATED_AT])
                             ),
                         );
                         skip_value(&meta)?;
@@ -360,6 +369,7 @@ pub fn parse_field(cx: &mut Ctxt, field: &syn::Field) -> FieldAttrs {
                     out.skip_serializing_if = true;
                     skip_value(&meta)?;
                 } else if meta.path.is_ident("with") || meta.path.is_ident("serialize_with") {
+                    out.custom_is_module = meta.path.is_ident("with");
                     out.custom_serialize = Some(match meta.value()?.parse::<LitStr>() {
                         Ok(lit) => lit.value(),
                         Err(_) => String::new(),

@@ -104,7 +104,50 @@ fn expand_model(input: &DeriveInput, model: &Resolved) -> TokenStream {
         }
     };
 
+    let document = crate::document::expand(input, model.all_fields);
+    let version_fn = model.version.map(|field| {
+        let (ident, ty) = (field.ident, field.ty);
+        quote! {
+            fn __version(&self) -> ::dynorm::__private::core::option::Option<u64> {
+                ::dynorm::__private::core::option::Option::Some(
+                    <u64 as ::dynorm::__private::core::convert::TryFrom<#ty>>::try_from(self.#ident).unwrap_or(0),
+                )
+            }
+        }
+    });
+    let stamp_fn = |name: &str, field: Option<&Field>| {
+        field.map(|field| {
+            let fn_name = quote::format_ident!("__{}", name);
+            let ty = field.ty;
+            let attr = &field.attr_name;
+            let encoder = crate::document::encoder(field);
+            let now = quote_spanned!(ty.span()=> <#ty as ::dynorm::Timestamp>::now());
+            quote! {
+                fn #fn_name() -> ::dynorm::__private::core::option::Option<(
+                    &'static str,
+                    ::dynorm::__private::core::result::Result<
+                        ::dynorm::__private::AttributeValue,
+                        ::dynorm::__private::serde_dynamo::Error,
+                    >,
+                )> {
+                    let encode: fn(&#ty) -> _ = #encoder;
+                    ::dynorm::__private::core::option::Option::Some((#attr, encode(&#now)))
+                }
+            }
+        })
+    };
+    let created_fn = stamp_fn("created_at", model.created_at);
+    let updated_fn = stamp_fn("updated_at", model.updated_at);
+    let stored = model
+        .all_fields
+        .iter()
+        .filter(|f| !f.attrs.skip_serializing && !f.attrs.flatten)
+        .map(|f| f.attr_name.as_str());
+    let flattened = model.all_fields.iter().any(|f| f.attrs.flatten);
+
     quote! {
+        #document
+
         #[doc(hidden)]
         #[allow(non_upper_case_globals, unused_qualifications, clippy::all)]
         const _: () = {
@@ -129,6 +172,14 @@ fn expand_model(input: &DeriveInput, model: &Resolved) -> TokenStream {
 
                 fn pk(&self) -> Self::Key {
                     #pk
+                }
+
+                #version_fn
+                #created_fn
+                #updated_fn
+
+                fn __attributes() -> (&'static [&'static str], bool) {
+                    (&[#(#stored),*], #flattened)
                 }
             }
         };

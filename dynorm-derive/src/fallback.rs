@@ -37,6 +37,13 @@ pub fn model(input: &DeriveInput, error: syn::Error) -> TokenStream {
                     ::dynorm::__private::core::unreachable!()
                 }
             }
+
+            #[automatically_derived]
+            impl ::dynorm::Document for #ident {
+                type Fields<R> = ();
+
+                fn __fields<R>(_: ::dynorm::__private::Path<R, Self>) {}
+            }
         };
     }
 }

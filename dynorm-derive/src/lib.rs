@@ -5,6 +5,7 @@ mod ast;
 mod attr;
 mod case;
 mod ctxt;
+mod document;
 mod expand;
 mod fallback;
 mod valid;
@@ -17,6 +18,13 @@ use syn::{parse_macro_input, DeriveInput};
 pub fn derive_dyna_model(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     expand::derive_model(&input).into()
+}
+
+/// Derives `dynorm::Document`: typed paths for a struct nested in a model.
+#[proc_macro_derive(Document, attributes(dynorm))]
+pub fn derive_document(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    document::derive(&input).into()
 }
 
 /// Derives `dynorm::KeyAttribute` for a newtype around a key type.

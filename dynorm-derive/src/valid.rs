@@ -8,6 +8,7 @@ use crate::attr::{IndexAttr, ProjectionAttr, StreamView};
 use crate::ctxt::Ctxt;
 
 pub struct Resolved<'m, 'a> {
+    pub all_fields: &'m [Field<'a>],
     pub table_name: String,
     pub hash: &'m Field<'a>,
     pub range: Option<&'m Field<'a>>,
@@ -17,6 +18,8 @@ pub struct Resolved<'m, 'a> {
     pub local_indexes: Vec<ResolvedIndex<'m, 'a>>,
     pub version: Option<&'m Field<'a>>,
     pub ttl: Option<&'m Field<'a>>,
+    pub created_at: Option<&'m Field<'a>>,
+    pub updated_at: Option<&'m Field<'a>>,
 }
 
 pub struct ResolvedIndex<'m, 'a> {
@@ -110,6 +113,8 @@ pub fn check<'m, 'a>(cx: &mut Ctxt, model: &'m Model<'a>) -> Option<Resolved<'m,
 
     let mut version = None;
     let mut ttl = None;
+    let mut created_at = None;
+    let mut updated_at = None;
     for field in &model.fields {
         let is_key = hash.is_some_and(|h| std::ptr::eq(h, field)) || range.is_some_and(|r| std::ptr::eq(r, field));
         if let Some(path) = &field.attrs.version {
@@ -144,9 +149,32 @@ pub fn check<'m, 'a>(cx: &mut Ctxt, model: &'m Model<'a>) -> Option<Resolved<'m,
                 ttl = Some(field);
             }
         }
+        for (role, path, slot) in [
+            ("created_at", &field.attrs.created_at, &mut created_at),
+            ("updated_at", &field.attrs.updated_at, &mut updated_at),
+        ] {
+            let Some(path) = path else { continue };
+            if field.attrs.version.is_some() || field.attrs.ttl.is_some() {
+                cx.error_spanned_by(path, format!("the version or ttl field cannot also be the {role} field"));
+            } else if slot.is_some() {
+                cx.error_spanned_by(path, format!("a model can have only one #[dynorm({role})] field"));
+            } else if is_key {
+                cx.error_spanned_by(path, format!("a key attribute cannot be the {role} field"));
+            } else if field.attrs.skip_serializing {
+                cx.error_spanned_by(path, format!("the {role} field must be serialized; remove #[serde(skip)]"));
+            } else if field.attrs.flatten {
+                cx.error_spanned_by(path, format!("the {role} field cannot be flattened"));
+            } else {
+                *slot = Some(field);
+            }
+        }
+        if field.attrs.created_at.is_some() && field.attrs.updated_at.is_some() {
+            cx.error_spanned_by(field.ident, "a field cannot be both the created_at and the updated_at field");
+        }
     }
 
     Some(Resolved {
+        all_fields: &model.fields,
         table_name,
         hash: hash?,
         range,
@@ -156,6 +184,8 @@ pub fn check<'m, 'a>(cx: &mut Ctxt, model: &'m Model<'a>) -> Option<Resolved<'m,
         local_indexes,
         version,
         ttl,
+        created_at,
+        updated_at,
     })
 }
 

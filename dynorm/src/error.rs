@@ -51,6 +51,25 @@ pub enum Error {
         item: Option<Box<Item>>,
     },
 
+    /// A versioned write (`#[dynorm(version)]`) found another version in the table than
+    /// the one it was based on: someone else wrote the item since it was read. Read it
+    /// again and retry. The first write of a new item fails this way when the item exists.
+    #[error("version conflict in table `{table}`: the item changed since version {expected}")]
+    VersionConflict {
+        /// The full table name, prefix included.
+        table: String,
+        /// The version the write expected to find (0 for a first write).
+        expected: u64,
+        /// The item as it is in the table, when DynamoDB returned it. Decode it with
+        /// [`Error::current_item`].
+        item: Option<Box<Item>>,
+    },
+
+    /// A condition, filter or update that DynamoDB would reject: an empty update, two
+    /// actions on overlapping paths, an `IN` with no values. Nothing was sent.
+    #[error("invalid expression: {0}")]
+    InvalidExpression(String),
+
     /// The table does not exist (DynamoDB's `ResourceNotFoundException`).
     #[error("table `{table}` does not exist")]
     TableNotFound {
@@ -294,12 +313,15 @@ impl Error {
     }
 
     /// The item the failed write found in the table, for
-    /// [`AlreadyExists`](Error::AlreadyExists) and
-    /// [`ConditionFailed`](Error::ConditionFailed) when DynamoDB returned it, decoded
+    /// [`AlreadyExists`](Error::AlreadyExists),
+    /// [`ConditionFailed`](Error::ConditionFailed) and
+    /// [`VersionConflict`](Error::VersionConflict) when DynamoDB returned it, decoded
     /// into `T` (the model, or a projection of it).
     pub fn current_item<T: serde::de::DeserializeOwned>(&self) -> Option<Result<T>> {
         match self {
-            Error::AlreadyExists { item: Some(item), .. } | Error::ConditionFailed { item: Some(item), .. } => {
+            Error::AlreadyExists { item: Some(item), .. }
+            | Error::ConditionFailed { item: Some(item), .. }
+            | Error::VersionConflict { item: Some(item), .. } => {
                 Some(crate::from_item(Item::clone(item)))
             }
             _ => None,

@@ -34,13 +34,6 @@ pub fn from_item<T: DeserializeOwned>(item: Item) -> Result<T> {
     Ok(serde_dynamo::from_item(item)?)
 }
 
-/// Serializes a model and runs every client-side check on the result.
-pub(crate) fn encode_model<M: DynaModel>(model: &M) -> Result<Item> {
-    let item = to_item(model)?;
-    check_item::<M>(&item)?;
-    Ok(item)
-}
-
 /// Checks a whole item: key attributes, values and size.
 pub(crate) fn check_item<M: DynaModel>(item: &Item) -> Result<()> {
     let schema = M::schema();
@@ -80,6 +73,15 @@ pub(crate) fn check_item<M: DynaModel>(item: &Item) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// Checks one value bound for an expression (an update or a condition), reporting a
+/// problem at `path`, the attribute path as users write it.
+pub(crate) fn check_expression_value(path: &str, value: &AttributeValue) -> Result<()> {
+    check_value(value, 1).map_err(|invalid| Error::InvalidItem {
+        path: invalid.render(path),
+        problem: invalid.problem,
+    })
 }
 
 /// Builds the key item for a model's primary key, checking each key value.

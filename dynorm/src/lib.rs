@@ -55,18 +55,24 @@
 pub mod bytes;
 mod db;
 mod error;
+pub mod expr;
 mod item;
 mod manager;
 mod model;
 pub mod ops;
 pub mod table;
+mod timestamp;
+mod tracked;
 
 pub use db::{Db, DbBuilder};
 pub use error::{BoxError, Error, KeyProblem, Result, ValueProblem};
 pub use item::{
     from_item, item_size, to_item, value_size, Item, MAX_DEPTH, MAX_HASH_KEY_SIZE, MAX_ITEM_SIZE, MAX_RANGE_KEY_SIZE,
 };
+pub use expr::{Condition, Document, Path, Update};
 pub use manager::Manager;
+pub use timestamp::Timestamp;
+pub use tracked::{SaveChanges, Tracked};
 pub use model::{
     DynaModel, IndexSchema, IntoKey, KeyAttr, KeyAttribute, KeyPart, KeyType, PrimaryKey, Projection, StreamView,
     TableSchema, Throughput,
@@ -134,6 +140,35 @@ pub use model::{
 /// assert_eq!(schema.ttl_attribute, Some("expiresAt"));
 /// ```
 pub use dynorm_derive::DynaModel;
+/// Derives [`Document`] for a struct stored inside a model (a nested map), so its fields
+/// get typed paths: `User::fields().address().fields().city()`.
+///
+/// Attribute names follow serde, as for [`DynaModel`](derive@DynaModel). A model already
+/// implements `Document`; derive it only on nested structs.
+///
+/// ```
+/// use dynorm::{DynaModel, Document};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Document, Serialize, Deserialize)]
+/// struct Address {
+///     city: String,
+///     #[serde(rename = "postCode")]
+///     post_code: String,
+/// }
+///
+/// #[derive(DynaModel, Serialize, Deserialize, validator::Validate)]
+/// #[table(name = "users", hash_key = "id")]
+/// struct User {
+///     id: String,
+///     address: Address,
+/// }
+///
+/// let city = User::fields().address().fields().city();
+/// assert_eq!(city.to_string(), "address.city");
+/// let in_lyon = city.eq("Lyon");
+/// ```
+pub use dynorm_derive::Document;
 /// Derives [`KeyAttribute`] for a newtype around a key type.
 pub use dynorm_derive::KeyAttribute;
 
@@ -148,15 +183,23 @@ pub use validator;
 
 /// Everything a model file usually needs: `use dynorm::prelude::*;`.
 pub mod prelude {
-    pub use crate::{Db, DynaModel, Error, IntoKey, KeyAttribute, Result};
+    pub use crate::{Condition, Db, Document, DynaModel, Error, IntoKey, KeyAttribute, Result, Tracked, Update};
 }
 
 /// Items the derive's generated code uses. Not public API.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::model::{IndexSchema, KeyAttr, KeyType, Projection, StreamView, TableSchema, Throughput};
+    pub use crate::expr::Path;
     pub use aws_sdk_dynamodb::types::AttributeValue;
     pub use core;
+    pub use serde;
+    pub use serde_dynamo;
+
+    /// Encodes a value the way serde_dynamo stores it.
+    pub fn encode<T: serde::Serialize + ?Sized>(value: &T) -> Result<AttributeValue, serde_dynamo::Error> {
+        serde_dynamo::to_attribute_value(value)
+    }
 
     /// The key type of the stub impl emitted when the derive reports an error, so the
     /// user sees that error and not a cascade.

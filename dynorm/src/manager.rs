@@ -1,10 +1,11 @@
 //! The botocraft-style manager: `Model::objects(&db)` gathers a model's verbs in one place.
 
 use crate::model::IntoKey;
-use crate::ops::{DeleteItem, GetItem, PutItem};
+use crate::expr::Update;
+use crate::ops::{DeleteItem, GetItem, PutItem, UpdateItem};
 use crate::{Db, DynaModel};
 
-/// A model's verbs on one handle. Made by [`DynaModel::objects`].
+/// A model's verbs on one handle: `create`, `get`, `update`, `partial_update` and `delete`. Made by [`DynaModel::objects`].
 ///
 /// ```no_run
 /// # use dynorm::{Db, DynaModel};
@@ -63,6 +64,18 @@ impl<'a, M: DynaModel> Manager<'a, M> {
 
     /// Deletes an item by key.
     pub fn delete(&self, key: impl IntoKey<M::Key>) -> DeleteItem<'a, M> {
-        DeleteItem::new(self.db, key.into_key())
+        DeleteItem::new(self.db, key.into_key(), None)
+    }
+
+    /// Updates an item by key with the actions chained on the builder; see
+    /// [`UpdateItem`].
+    pub fn update(&self, key: impl IntoKey<M::Key>) -> UpdateItem<'a, M> {
+        UpdateItem::for_key(self.db, key.into_key())
+    }
+
+    /// Updates an item by key with a prepared [`Update`]: only the attributes it names
+    /// change.
+    pub fn partial_update(&self, key: impl IntoKey<M::Key>, update: Update<M>) -> UpdateItem<'a, M> {
+        UpdateItem::for_key(self.db, key.into_key()).apply(update)
     }
 }

@@ -6,8 +6,9 @@ use aws_sdk_dynamodb::types::{AttributeValue, ScalarAttributeType};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::expr::{Document, Path};
 use crate::manager::Manager;
-use crate::ops::{DeleteItem, GetItem, PutItem, SaveItem};
+use crate::ops::{DeleteItem, GetItem, PutItem, SaveItem, UpdateItem};
 use crate::table::{CreateTable, DeleteTable, EnsureTable, TableExists, WaitUntilActive};
 use crate::Db;
 
@@ -377,7 +378,7 @@ impl<A: KeyPart<H>, B: KeyPart<R>, H: KeyAttribute, R: KeyAttribute> IntoKey<(H,
 /// book.delete(&db).await?;
 /// # Ok(()) }
 /// ```
-pub trait DynaModel: Serialize + DeserializeOwned + validator::Validate + Send + Sync + Sized + 'static {
+pub trait DynaModel: Document + Serialize + DeserializeOwned + validator::Validate + Send + Sync + Sized + 'static {
     /// The primary key: the hash key field's type, or a tuple of the hash and range key
     /// fields' types.
     type Key: PrimaryKey + std::fmt::Debug;
@@ -404,22 +405,75 @@ pub trait DynaModel: Serialize + DeserializeOwned + validator::Validate + Send +
         PutItem::new(db, self).unique()
     }
 
-    /// Saves this instance: validates it and writes the whole item.
+    /// Saves this instance: validates it, writes the whole item and refreshes the
+    /// instance with what was written (the new version, the timestamps).
     ///
-    /// Today this is a full put. The `#[dynorm(version)]` field is stored as it is, not
-    /// checked or incremented; conditional writes and partial saves are planned.
-    fn save<'a>(&'a self, db: &'a Db) -> SaveItem<'a, Self> {
+    /// With a `#[dynorm(version)]` field the write is conditioned on the version this
+    /// instance holds (a version of 0 means "new": the item must not exist) and stores
+    /// the next version; a stale instance fails with
+    /// [`Error::VersionConflict`](crate::Error::VersionConflict). To send only what
+    /// changed since the item was read, use [`Tracked`](crate::Tracked).
+    fn save<'a>(&'a mut self, db: &'a Db) -> SaveItem<'a, Self> {
         SaveItem::new(db, self)
     }
 
+    /// Updates this instance's item with the actions chained on the builder, and
+    /// refreshes the instance from the item DynamoDB returns (`ALL_NEW`).
+    ///
+    /// A versioned model's update is conditioned on this instance's version and
+    /// increments it.
+    fn update<'a>(&'a mut self, db: &'a Db) -> UpdateItem<'a, Self> {
+        UpdateItem::for_instance(db, self)
+    }
+
+    /// Updates an item by key with the actions chained on the builder. Resolves to the
+    /// item after the update (`ALL_NEW`, by default). As in DynamoDB, an update of a
+    /// missing item creates it; add a condition such as `f.id().exists()` to prevent that.
+    fn update_by_key(db: &Db, key: impl IntoKey<Self::Key>) -> UpdateItem<'_, Self> {
+        UpdateItem::for_key(db, key.into_key())
+    }
+
+    /// The model's typed attribute paths, one method per field, for conditions, filters
+    /// and updates: `Book::fields().title().eq("Dune")`.
+    fn fields() -> Self::Fields<Self> {
+        Self::__fields(Path::root())
+    }
+
+    /// The `#[dynorm(version)]` field's value; `None` without one. Used by the derive.
+    #[doc(hidden)]
+    fn __version(&self) -> Option<u64> {
+        None
+    }
+
+    /// The `#[dynorm(created_at)]` attribute and the current time as stored in it.
+    #[doc(hidden)]
+    fn __created_at() -> Option<(&'static str, Result<AttributeValue, serde_dynamo::Error>)> {
+        None
+    }
+
+    /// The `#[dynorm(updated_at)]` attribute and the current time as stored in it.
+    #[doc(hidden)]
+    fn __updated_at() -> Option<(&'static str, Result<AttributeValue, serde_dynamo::Error>)> {
+        None
+    }
+
+    /// The attributes the model's fields are stored in, and whether a flattened field
+    /// adds attributes that cannot be listed.
+    #[doc(hidden)]
+    fn __attributes() -> (&'static [&'static str], bool) {
+        (&[], true)
+    }
+
     /// Deletes this instance's item.
+    ///
+    /// A versioned model's delete is conditioned on this instance's version.
     fn delete<'a>(&'a self, db: &'a Db) -> DeleteItem<'a, Self> {
-        DeleteItem::new(db, self.pk())
+        DeleteItem::new(db, self.pk(), self.__version())
     }
 
     /// Deletes an item by key. Deleting a missing item succeeds.
     fn delete_by_key(db: &Db, key: impl IntoKey<Self::Key>) -> DeleteItem<'_, Self> {
-        DeleteItem::new(db, key.into_key())
+        DeleteItem::new(db, key.into_key(), None)
     }
 
     /// The model's manager: `create`, `get` and `delete` in one place, botocraft style.

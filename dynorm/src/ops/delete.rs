@@ -1,55 +1,98 @@
-use std::marker::PhantomData;
-
 use aws_sdk_dynamodb::operation::delete_item::builders::DeleteItemInputBuilder;
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemInput;
+use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use tracing::Instrument;
 
-use super::{build_error, into_future};
+use super::guard::Guard;
+use super::{build_error, into_future, write_failure};
+use crate::expr::render::Placeholders;
+use crate::expr::Condition;
 use crate::item::key_item;
-use crate::{Db, DynaModel, Error, Result};
+use crate::{Db, DynaModel, Result};
 
 /// Deletes one item by primary key. Made by [`DynaModel::delete`] and
-/// [`DynaModel::delete_by_key`]. Deleting an item that does not exist succeeds.
+/// [`DynaModel::delete_by_key`]. Deleting an item that does not exist succeeds, unless
+/// a condition requires it.
+///
+/// Deleting an instance of a versioned model is conditioned on the instance's version: a
+/// stale instance fails with [`Error::VersionConflict`](crate::Error::VersionConflict).
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct DeleteItem<'a, M: DynaModel> {
     db: &'a Db,
     key: M::Key,
-    _model: PhantomData<fn() -> M>,
+    guard: Guard<M>,
 }
 
 impl<'a, M: DynaModel> DeleteItem<'a, M> {
-    pub(crate) fn new(db: &'a Db, key: M::Key) -> Self {
-        DeleteItem {
-            db,
-            key,
-            _model: PhantomData,
+    pub(crate) fn new(db: &'a Db, key: M::Key, version: Option<u64>) -> Self {
+        let mut guard = Guard::new();
+        if M::schema().version_attribute.is_some() {
+            guard.expected_version = version;
         }
+        DeleteItem { db, key, guard }
+    }
+
+    /// Only delete if `condition` holds for the item; otherwise fail with
+    /// [`Error::ConditionFailed`](crate::Error::ConditionFailed), which carries the
+    /// current item. Conditions given more than once are ANDed.
+    pub fn condition(mut self, condition: Condition<M>) -> Self {
+        self.guard.and(condition);
+        self
+    }
+
+    /// Only delete if the item's `#[dynorm(version)]` field is `version`.
+    pub fn expect_version(mut self, version: u64) -> Self {
+        if M::schema().version_attribute.is_some() {
+            self.guard.expected_version = Some(version);
+        }
+        self
+    }
+
+    /// Deletes whatever the item's version.
+    pub fn skip_version_check(mut self) -> Self {
+        self.guard.expected_version = None;
+        self
     }
 
     /// The SDK input this request sends. Makes no network call.
     pub fn to_input(&self) -> Result<DeleteItemInput> {
-        self.input_builder(self.db.table_name::<M>())?
+        let mut guard = Guard {
+            condition: self.guard.condition.clone(),
+            unique: false,
+            expected_version: self.guard.expected_version,
+        };
+        self.input_builder(self.db.table_name::<M>(), &mut guard)?
             .build()
             .map_err(build_error)
     }
 
-    fn input_builder(&self, table: String) -> Result<DeleteItemInputBuilder> {
+    fn input_builder(&self, table: String, guard: &mut Guard<M>) -> Result<DeleteItemInputBuilder> {
+        let key = key_item::<M>(&self.key)?;
+        let mut placeholders = Placeholders::default();
+        let condition = guard.render(&mut placeholders)?;
+        let on_failure = condition.as_ref().map(|_| ReturnValuesOnConditionCheckFailure::AllOld);
+        let (names, values) = placeholders.into_maps();
         Ok(DeleteItemInput::builder()
             .table_name(table)
-            .set_key(Some(key_item::<M>(&self.key)?)))
+            .set_key(Some(key))
+            .set_condition_expression(condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .set_return_values_on_condition_check_failure(on_failure))
     }
 
     /// Sends the request.
-    pub async fn send(self) -> Result<()> {
+    pub async fn send(mut self) -> Result<()> {
         let table = self.db.table_name::<M>();
         let span = tracing::debug_span!("dynorm.delete_item", table = %table);
         async move {
-            let input = self.input_builder(table.clone())?;
+            let mut guard = std::mem::replace(&mut self.guard, Guard::new());
+            let input = self.input_builder(table.clone(), &mut guard)?;
             self.db.prepare::<M>(&table).await?;
             input
                 .send_with(self.db.client())
                 .await
-                .map_err(|e| Error::from_sdk(e, &table))?;
+                .map_err(|e| write_failure(e, &table).into_error(&table, &guard))?;
             Ok(())
         }
         .instrument(span)

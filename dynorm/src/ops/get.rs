@@ -6,7 +6,7 @@ use tracing::Instrument;
 
 use super::{build_error, into_future};
 use crate::item::{from_item, key_item};
-use crate::{Db, DynaModel, Error, Result};
+use crate::{Db, DynaModel, Error, Result, Tracked};
 
 /// Reads one item by primary key. Made by [`DynaModel::get`].
 ///
@@ -68,3 +68,24 @@ impl<'a, M: DynaModel> GetItem<'a, M> {
 }
 
 into_future!(GetItem, Option<M>);
+
+impl<'a, M: DynaModel> GetItem<'a, M> {
+    /// Reads the item as a [`Tracked`] instance, whose
+    /// [`save`](Tracked::save) sends only what changed.
+    pub fn tracked(self) -> GetTracked<'a, M> {
+        GetTracked(self)
+    }
+}
+
+/// Reads one item as a [`Tracked`] instance. Made by [`GetItem::tracked`].
+#[must_use = "a request does nothing until it is awaited or sent"]
+pub struct GetTracked<'a, M: DynaModel>(GetItem<'a, M>);
+
+impl<'a, M: DynaModel> GetTracked<'a, M> {
+    /// Sends the request.
+    pub async fn send(self) -> Result<Option<Tracked<M>>> {
+        self.0.send().await?.map(Tracked::loaded).transpose()
+    }
+}
+
+into_future!(GetTracked, Option<Tracked<M>>);

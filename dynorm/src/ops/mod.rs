@@ -1,17 +1,28 @@
-//! Single-item operations: get, put (and put-unique, save) and delete.
+//! Single-item operations: get, put (and put-unique, save), update and delete.
 //!
 //! Each operation is a `#[must_use]` builder. Chain its options, then `.await` it or call
 //! `.send()`; `.to_input()` returns the SDK input it would send, without a network call.
 
 mod delete;
 mod get;
+pub(crate) mod guard;
 mod put;
+mod update;
 
 pub use delete::DeleteItem;
-pub use get::GetItem;
-pub use put::{PutItem, SaveItem};
+pub use get::{GetItem, GetTracked};
+pub use put::{PutItem, SaveItem, WriteInput};
+pub use update::{ReturnValues, UpdateItem};
 
-use crate::Error;
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+
+use crate::{DynaModel, Error, Item};
+use guard::Guard;
 
 /// The SDK's input builders only fail when a required field is missing, which dynorm
 /// always sets; this keeps such a failure typed rather than a panic.
@@ -37,3 +48,54 @@ macro_rules! into_future {
     };
 }
 pub(crate) use into_future;
+
+/// A failed single-item write: its condition did not hold (with the item DynamoDB
+/// returned), or another error.
+pub(crate) enum WriteFailure {
+    Condition(Option<Item>),
+    Other(Error),
+}
+
+impl WriteFailure {
+    pub(crate) fn into_error<M: DynaModel>(self, table: &str, guard: &Guard<M>) -> Error {
+        match self {
+            WriteFailure::Condition(item) => guard.failure(table.to_owned(), item),
+            WriteFailure::Other(err) => err,
+        }
+    }
+}
+
+/// The SDK errors of writes that take a condition.
+pub(crate) trait ConditionalError: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static {
+    fn is_condition_failure(&self) -> bool;
+    fn into_item(self) -> Option<Item>;
+}
+
+macro_rules! conditional_error {
+    ($error:ident) => {
+        impl ConditionalError for $error {
+            fn is_condition_failure(&self) -> bool {
+                matches!(self, $error::ConditionalCheckFailedException(_))
+            }
+            fn into_item(self) -> Option<Item> {
+                match self {
+                    $error::ConditionalCheckFailedException(inner) => inner.item,
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+conditional_error!(PutItemError);
+conditional_error!(UpdateItemError);
+conditional_error!(DeleteItemError);
+
+/// Sorts an SDK error into a failed condition or another error.
+pub(crate) fn write_failure<E: ConditionalError>(err: SdkError<E, HttpResponse>, table: &str) -> WriteFailure {
+    match err {
+        SdkError::ServiceError(ctx) if ctx.err().is_condition_failure() => {
+            WriteFailure::Condition(ctx.into_err().into_item())
+        }
+        other => WriteFailure::Other(Error::from_sdk(other, table)),
+    }
+}

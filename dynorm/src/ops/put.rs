@@ -1,23 +1,61 @@
 use aws_sdk_dynamodb::operation::put_item::builders::PutItemInputBuilder;
-use aws_sdk_dynamodb::operation::put_item::{PutItemError, PutItemInput};
-use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
-use aws_smithy_runtime_api::client::result::SdkError;
+use aws_sdk_dynamodb::operation::put_item::PutItemInput;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemInputBuilder;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemInput;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use tracing::Instrument;
 
-use super::{build_error, into_future};
-use crate::item::encode_model;
-use crate::{Db, DynaModel, Error, Result};
+use super::guard::{next_version, Guard};
+use super::{build_error, into_future, write_failure};
+use crate::expr::render::Placeholders;
+use crate::expr::Condition;
+use crate::item::{check_item, from_item, to_item};
+use crate::{Db, DynaModel, Item, Result};
 
-/// Writes a whole item. Made by [`DynaModel::put`], [`DynaModel::put_unique`] and
-/// [`DynaModel::save`].
+/// The request a whole-item write sends.
+///
+/// A model with a `#[dynorm(created_at)]` field is written with `UpdateItem`, so the
+/// stored creation time survives the write (`if_not_exists`); every other model with
+/// `PutItem`.
+#[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
+pub enum WriteInput {
+    /// A `PutItem` request.
+    Put(PutItemInput),
+    /// An `UpdateItem` request that sets every attribute of the item.
+    Update(UpdateItemInput),
+}
+
+/// A whole-item write before it is built or sent.
+enum WriteBuilder {
+    Put(PutItemInputBuilder),
+    Update(UpdateItemInputBuilder),
+}
+
+impl WriteBuilder {
+    fn build(self) -> Result<WriteInput> {
+        Ok(match self {
+            WriteBuilder::Put(b) => WriteInput::Put(b.build().map_err(build_error)?),
+            WriteBuilder::Update(b) => WriteInput::Update(b.build().map_err(build_error)?),
+        })
+    }
+}
+
+/// Writes a whole item. Made by [`DynaModel::put`] and [`DynaModel::put_unique`].
 ///
 /// The model is validated with its `validator` rules and checked against DynamoDB's
 /// limits (item size, key sizes, empty sets, non-finite numbers) before anything is sent.
+///
+/// A model with a `#[dynorm(version)]` field is written conditioned on the version it
+/// holds (0 means new: no item may have the key) and stored with the next version; a
+/// stale instance fails with [`Error::VersionConflict`]. `put` leaves the instance as
+/// it is; [`DynaModel::save`] also refreshes it.
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct PutItem<'a, M: DynaModel> {
     db: &'a Db,
     model: &'a M,
-    unique: bool,
+    guard: Guard<M>,
+    check_version: bool,
 }
 
 impl<'a, M: DynaModel> PutItem<'a, M> {
@@ -25,61 +63,58 @@ impl<'a, M: DynaModel> PutItem<'a, M> {
         PutItem {
             db,
             model,
-            unique: false,
+            guard: Guard::new(),
+            check_version: true,
         }
     }
 
     /// Only write if no item has this key; otherwise fail with
     /// [`Error::AlreadyExists`].
     pub fn unique(mut self) -> Self {
-        self.unique = true;
+        self.guard.unique = true;
+        self
+    }
+
+    /// Only write if `condition` holds for the item in the table; otherwise fail with
+    /// [`Error::ConditionFailed`], which carries the current item. Conditions given
+    /// more than once are ANDed.
+    pub fn condition(mut self, condition: Condition<M>) -> Self {
+        self.guard.and(condition);
+        self
+    }
+
+    /// Writes without checking the `#[dynorm(version)]` field: the item is overwritten
+    /// whatever its version, and stored with this instance's version plus one.
+    pub fn skip_version_check(mut self) -> Self {
+        self.check_version = false;
         self
     }
 
     /// The SDK input this request sends, after validation and checks. Makes no network
     /// call.
-    pub fn to_input(&self) -> Result<PutItemInput> {
-        self.input_builder(self.db.table_name::<M>())?
-            .build()
-            .map_err(build_error)
+    pub fn to_input(&self) -> Result<WriteInput> {
+        let mut guard = self.guard_copy();
+        Ok(prepare(self.model, self.db.table_name::<M>(), &mut guard, self.check_version, false)?
+            .0
+            .build()?)
     }
 
-    fn input_builder(&self, table: String) -> Result<PutItemInputBuilder> {
-        self.model.validate()?;
-        let item = encode_model(self.model)?;
-        let mut input = PutItemInput::builder().table_name(table).set_item(Some(item));
-        if self.unique {
-            input = input
-                .condition_expression("attribute_not_exists(#h)")
-                .expression_attribute_names("#h", M::schema().hash_key.name)
-                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+    fn guard_copy(&self) -> Guard<M> {
+        Guard {
+            condition: self.guard.condition.clone(),
+            unique: self.guard.unique,
+            expected_version: None,
         }
-        Ok(input)
     }
 
     /// Sends the request.
-    pub async fn send(self) -> Result<()> {
+    pub async fn send(mut self) -> Result<()> {
         let table = self.db.table_name::<M>();
-        let span = tracing::debug_span!("dynorm.put_item", table = %table, unique = self.unique);
+        let span = tracing::debug_span!("dynorm.put_item", table = %table, unique = self.guard.unique);
         async move {
-            let input = self.input_builder(table.clone())?;
-            self.db.prepare::<M>(&table).await?;
-            match input.send_with(self.db.client()).await {
-                Ok(_) => Ok(()),
-                Err(SdkError::ServiceError(e))
-                    if matches!(e.err(), PutItemError::ConditionalCheckFailedException(_)) =>
-                {
-                    let item = match e.into_err() {
-                        PutItemError::ConditionalCheckFailedException(inner) => inner.item.map(Box::new),
-                        _ => None,
-                    };
-                    if self.unique {
-                        return Err(Error::AlreadyExists { table, item });
-                    }
-                    Err(Error::ConditionFailed { table, item })
-                }
-                Err(e) => Err(Error::from_sdk(e, &table)),
-            }
+            let (input, _) = prepare(self.model, table.clone(), &mut self.guard, self.check_version, false)?;
+            send_write::<M>(self.db, &table, input, &self.guard).await?;
+            Ok(())
         }
         .instrument(span)
         .await
@@ -88,29 +123,183 @@ impl<'a, M: DynaModel> PutItem<'a, M> {
 
 into_future!(PutItem, ());
 
-/// Saves a whole instance: validates it, checks it and writes it. Made by
-/// [`DynaModel::save`].
-///
-/// Today a save is a full put of the item. It has its own type so that saving can grow
-/// (version checks, partial saves) without changing what `put` means.
+/// Saves a whole instance: validates it, checks it, writes it and refreshes the instance
+/// with what was stored (the new version and timestamps). Made by [`DynaModel::save`].
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SaveItem<'a, M: DynaModel>(PutItem<'a, M>);
+pub struct SaveItem<'a, M: DynaModel> {
+    db: &'a Db,
+    model: &'a mut M,
+    guard: Guard<M>,
+    check_version: bool,
+}
 
 impl<'a, M: DynaModel> SaveItem<'a, M> {
-    pub(crate) fn new(db: &'a Db, model: &'a M) -> Self {
-        SaveItem(PutItem::new(db, model))
+    pub(crate) fn new(db: &'a Db, model: &'a mut M) -> Self {
+        SaveItem {
+            db,
+            model,
+            guard: Guard::new(),
+            check_version: true,
+        }
+    }
+
+    /// Only save if `condition` holds for the item in the table; otherwise fail with
+    /// [`Error::ConditionFailed`]. Conditions given more than once are ANDed.
+    pub fn condition(mut self, condition: Condition<M>) -> Self {
+        self.guard.and(condition);
+        self
+    }
+
+    /// Saves without checking the `#[dynorm(version)]` field.
+    pub fn skip_version_check(mut self) -> Self {
+        self.check_version = false;
+        self
     }
 
     /// The SDK input this request sends, after validation and checks. Makes no network
     /// call.
-    pub fn to_input(&self) -> Result<PutItemInput> {
-        self.0.to_input()
+    pub fn to_input(&self) -> Result<WriteInput> {
+        let mut guard = Guard {
+            condition: self.guard.condition.clone(),
+            unique: false,
+            expected_version: None,
+        };
+        Ok(prepare(&*self.model, self.db.table_name::<M>(), &mut guard, self.check_version, true)?
+            .0
+            .build()?)
     }
 
     /// Sends the request.
-    pub async fn send(self) -> Result<()> {
-        self.0.send().await
+    pub async fn send(mut self) -> Result<()> {
+        let table = self.db.table_name::<M>();
+        let span = tracing::debug_span!("dynorm.save", table = %table);
+        async move {
+            let (input, written) = prepare(&*self.model, table.clone(), &mut self.guard, self.check_version, true)?;
+            let returned = send_write::<M>(self.db, &table, input, &self.guard).await?;
+            if let Some(item) = returned.or(written) {
+                *self.model = from_item(item)?;
+            }
+            Ok(())
+        }
+        .instrument(span)
+        .await
     }
 }
 
 into_future!(SaveItem, ());
+
+/// Builds the write for a whole model: the item with its next version and timestamps,
+/// and the conditions. Returns the input and, for a put, the item written (a save
+/// refreshes the instance from it).
+fn prepare<M: DynaModel>(
+    model: &M,
+    table: String,
+    guard: &mut Guard<M>,
+    check_version: bool,
+    keep_item: bool,
+) -> Result<(WriteBuilder, Option<Item>)> {
+    model.validate()?;
+    let schema = M::schema();
+    let mut item = to_item(model)?;
+    if let Some(attr) = schema.version_attribute {
+        let current = model.__version().unwrap_or(0);
+        item.insert(attr.to_owned(), next_version(current)?);
+        if check_version {
+            guard.expected_version = Some(current);
+        }
+    }
+    if let Some((attr, now)) = M::__updated_at() {
+        item.insert(attr.to_owned(), now?);
+    }
+    let created_at = match M::__created_at() {
+        Some((attr, now)) => {
+            let now = now?;
+            // Checked with the value a new item would get.
+            item.insert(attr.to_owned(), now.clone());
+            Some((attr, now))
+        }
+        None => None,
+    };
+    check_item::<M>(&item)?;
+
+    let mut placeholders = Placeholders::default();
+    let condition = guard.render(&mut placeholders)?;
+    let on_failure = condition.as_ref().map(|_| ReturnValuesOnConditionCheckFailure::AllOld);
+
+    let Some((created_attr, now)) = created_at else {
+        let written = keep_item.then(|| item.clone());
+        let (names, values) = placeholders.into_maps();
+        let input = PutItemInput::builder()
+            .table_name(table)
+            .set_item(Some(item))
+            .set_condition_expression(condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .set_return_values_on_condition_check_failure(on_failure);
+        return Ok((WriteBuilder::Put(input), written));
+    };
+
+    // An UpdateItem that sets every attribute, keeps a stored creation time and removes
+    // the model's attributes that this instance leaves out.
+    let mut key = Item::with_capacity(2);
+    for attr in std::iter::once(schema.hash_key.name).chain(schema.range_key.map(|k| k.name)) {
+        if let Some(value) = item.remove(attr) {
+            key.insert(attr.to_owned(), value);
+        }
+    }
+    item.remove(created_attr);
+    let mut set = Vec::with_capacity(item.len() + 1);
+    let created = placeholders.name(created_attr);
+    let now = placeholders.value(now);
+    set.push(format!("{created} = if_not_exists({created}, {now})"));
+    let (attributes, _) = M::__attributes();
+    let mut remove = Vec::new();
+    for attr in attributes {
+        let is_key = *attr == schema.hash_key.name || schema.range_key.is_some_and(|k| k.name == *attr);
+        if !is_key && *attr != created_attr && !item.contains_key(*attr) {
+            remove.push(placeholders.name(attr));
+        }
+    }
+    let mut names: Vec<&String> = item.keys().collect();
+    names.sort();
+    for name in names {
+        let value: AttributeValue = item[name].clone();
+        let n = placeholders.name(name);
+        let v = placeholders.value(value);
+        set.push(format!("{n} = {v}"));
+    }
+    let mut expression = format!("SET {}", set.join(", "));
+    if !remove.is_empty() {
+        expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
+    }
+    let (names, values) = placeholders.into_maps();
+    let input = UpdateItemInput::builder()
+        .table_name(table)
+        .set_key(Some(key))
+        .update_expression(expression)
+        .set_condition_expression(condition)
+        .set_expression_attribute_names(names)
+        .set_expression_attribute_values(values)
+        .set_return_values_on_condition_check_failure(on_failure)
+        .return_values(if keep_item { ReturnValue::AllNew } else { ReturnValue::None });
+    Ok((WriteBuilder::Update(input), None))
+}
+
+/// Sends a whole-item write; returns the item DynamoDB returned, for an update.
+async fn send_write<M: DynaModel>(db: &Db, table: &str, input: WriteBuilder, guard: &Guard<M>) -> Result<Option<Item>> {
+    db.prepare::<M>(table).await?;
+    let client = db.client();
+    let result = match input {
+        WriteBuilder::Put(input) => input
+            .send_with(client)
+            .await
+            .map(|_| None)
+            .map_err(|e| write_failure(e, table)),
+        WriteBuilder::Update(input) => input
+            .send_with(client)
+            .await
+            .map(|out| out.attributes)
+            .map_err(|e| write_failure(e, table)),
+    };
+    result.map_err(|failure| failure.into_error(table, guard))
+}

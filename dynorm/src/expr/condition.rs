@@ -1,0 +1,368 @@
+//! Conditions and filters: comparisons and functions on typed paths, combined with `&`,
+//! `|` and `!`.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::{BitAnd, BitOr, Not};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::Serialize;
+
+use super::path::{Container, Ordered, Path, Segment, Text, ValueOf};
+
+/// A condition on items of the model `R`: a write's condition, or a read's filter.
+///
+/// Build one from a path's methods and combine conditions with `&` (and), `|` (or) and
+/// `!` (not), like DynamORM's Q objects:
+///
+/// ```
+/// # use dynorm::{DynaModel, Document};
+/// # #[derive(DynaModel, serde::Serialize, serde::Deserialize, validator::Validate)]
+/// # #[table(name = "books", hash_key = "isbn")]
+/// # struct Book { isbn: String, title: String, year: u16, tags: Vec<String> }
+/// let f = Book::fields();
+/// let recent_rust = f.year().ge(2020) & (f.tags().contains("rust") | f.title().begins_with("Rust"));
+/// let untagged = !f.tags().exists();
+/// ```
+#[must_use = "a condition does nothing until it is given to a request"]
+pub struct Condition<R> {
+    pub(crate) node: Node,
+    /// Values that could not be encoded; reported when the request is built.
+    pub(crate) errors: Vec<serde_dynamo::Error>,
+    _model: PhantomData<fn() -> R>,
+}
+
+impl<R> Clone for Condition<R> {
+    fn clone(&self) -> Self {
+        Condition {
+            node: self.node.clone(),
+            errors: clone_errors(&self.errors),
+            _model: PhantomData,
+        }
+    }
+}
+
+/// serde_dynamo's error is not `Clone`; a clone keeps each error's message.
+pub(crate) fn clone_errors(errors: &[serde_dynamo::Error]) -> Vec<serde_dynamo::Error> {
+    errors
+        .iter()
+        .map(|e| <serde_dynamo::Error as serde::ser::Error>::custom(e.to_string()))
+        .collect()
+}
+
+impl<R> fmt::Debug for Condition<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Condition").field("node", &self.node).finish()
+    }
+}
+
+/// A condition's syntax tree, independent of the model.
+#[derive(Clone, Debug)]
+pub(crate) enum Node {
+    Compare(Operand, Comparison, Operand),
+    Between(Operand, Operand, Operand),
+    In(Operand, Vec<Operand>),
+    BeginsWith(Vec<Segment>, Operand),
+    Contains(Vec<Segment>, Operand),
+    Exists(Vec<Segment>),
+    NotExists(Vec<Segment>),
+    Type(Vec<Segment>, AttributeType),
+    And(Box<Node>, Box<Node>),
+    Or(Box<Node>, Box<Node>),
+    Not(Box<Node>),
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum Operand {
+    Path(Vec<Segment>),
+    Size(Vec<Segment>),
+    Value(AttributeValue),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Comparison {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Comparison {
+    pub(crate) fn symbol(self) -> &'static str {
+        match self {
+            Comparison::Eq => "=",
+            Comparison::Ne => "<>",
+            Comparison::Lt => "<",
+            Comparison::Le => "<=",
+            Comparison::Gt => ">",
+            Comparison::Ge => ">=",
+        }
+    }
+}
+
+/// A DynamoDB attribute type, for [`Path::has_type`] (`attribute_type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AttributeType {
+    /// `S`: a string.
+    String,
+    /// `SS`: a string set.
+    StringSet,
+    /// `N`: a number.
+    Number,
+    /// `NS`: a number set.
+    NumberSet,
+    /// `B`: binary.
+    Binary,
+    /// `BS`: a binary set.
+    BinarySet,
+    /// `BOOL`: a boolean.
+    Bool,
+    /// `NULL`: null.
+    Null,
+    /// `L`: a list.
+    List,
+    /// `M`: a map.
+    Map,
+}
+
+impl AttributeType {
+    /// DynamoDB's name for the type, as `attribute_type` takes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttributeType::String => "S",
+            AttributeType::StringSet => "SS",
+            AttributeType::Number => "N",
+            AttributeType::NumberSet => "NS",
+            AttributeType::Binary => "B",
+            AttributeType::BinarySet => "BS",
+            AttributeType::Bool => "BOOL",
+            AttributeType::Null => "NULL",
+            AttributeType::List => "L",
+            AttributeType::Map => "M",
+        }
+    }
+}
+
+impl<R> Condition<R> {
+    fn new(node: Node, errors: Vec<serde_dynamo::Error>) -> Self {
+        Condition {
+            node,
+            errors,
+            _model: PhantomData,
+        }
+    }
+
+    fn combine(mut self, other: Condition<R>, node: fn(Box<Node>, Box<Node>) -> Node) -> Self {
+        self.errors.extend(other.errors);
+        Condition::new(node(Box::new(self.node), Box::new(other.node)), self.errors)
+    }
+
+    /// All of the conditions (`AND`); `None` when there are none.
+    pub fn all(conditions: impl IntoIterator<Item = Condition<R>>) -> Option<Condition<R>> {
+        conditions.into_iter().reduce(|a, b| a & b)
+    }
+
+    /// Any of the conditions (`OR`); `None` when there are none.
+    pub fn any(conditions: impl IntoIterator<Item = Condition<R>>) -> Option<Condition<R>> {
+        conditions.into_iter().reduce(|a, b| a | b)
+    }
+}
+
+impl<R> BitAnd for Condition<R> {
+    type Output = Condition<R>;
+    fn bitand(self, rhs: Self) -> Self {
+        self.combine(rhs, Node::And)
+    }
+}
+
+impl<R> BitOr for Condition<R> {
+    type Output = Condition<R>;
+    fn bitor(self, rhs: Self) -> Self {
+        self.combine(rhs, Node::Or)
+    }
+}
+
+impl<R> Not for Condition<R> {
+    type Output = Condition<R>;
+    fn not(self) -> Self {
+        Condition::new(Node::Not(Box::new(self.node)), self.errors)
+    }
+}
+
+/// Encodes values, collecting errors instead of failing, so building a condition never
+/// fails; the first error is reported when the request is built.
+struct Values(Vec<serde_dynamo::Error>);
+
+impl Values {
+    fn operand(&mut self, value: Result<AttributeValue, serde_dynamo::Error>) -> Operand {
+        match value {
+            Ok(value) => Operand::Value(value),
+            Err(err) => {
+                self.0.push(err);
+                Operand::Value(AttributeValue::Null(true))
+            }
+        }
+    }
+}
+
+impl<R, T> Path<R, T> {
+    fn compare(&self, op: Comparison, value: impl ValueOf<T>) -> Condition<R> {
+        let mut values = Values(Vec::new());
+        let rhs = values.operand(self.encode_value(value));
+        Condition::new(Node::Compare(Operand::Path(self.segments.clone()), op, rhs), values.0)
+    }
+
+    /// `path = value`.
+    pub fn eq(&self, value: impl ValueOf<T>) -> Condition<R> {
+        self.compare(Comparison::Eq, value)
+    }
+
+    /// `path <> value`. True when the attribute is absent, as in DynamoDB.
+    pub fn ne(&self, value: impl ValueOf<T>) -> Condition<R> {
+        self.compare(Comparison::Ne, value)
+    }
+
+    /// `path IN (v1, v2, ...)`. DynamoDB takes 1 to 100 values; other counts are
+    /// reported when the request is built.
+    pub fn is_in<V: ValueOf<T>>(&self, values: impl IntoIterator<Item = V>) -> Condition<R> {
+        let mut encoded = Values(Vec::new());
+        let list = values.into_iter().map(|v| encoded.operand(self.encode_value(v))).collect();
+        Condition::new(Node::In(Operand::Path(self.segments.clone()), list), encoded.0)
+    }
+
+    /// `attribute_exists(path)`.
+    pub fn exists(&self) -> Condition<R> {
+        Condition::new(Node::Exists(self.segments.clone()), Vec::new())
+    }
+
+    /// `attribute_not_exists(path)`.
+    pub fn not_exists(&self) -> Condition<R> {
+        Condition::new(Node::NotExists(self.segments.clone()), Vec::new())
+    }
+
+    /// `attribute_type(path, type)`: the attribute is stored as `ty`.
+    pub fn has_type(&self, ty: AttributeType) -> Condition<R> {
+        Condition::new(Node::Type(self.segments.clone(), ty), Vec::new())
+    }
+
+    /// `size(path)`, to compare with a number: the length of a string or binary, the
+    /// number of elements of a set or list, of entries of a map.
+    pub fn size(&self) -> Size<R> {
+        Size {
+            segments: self.segments.clone(),
+            _model: PhantomData,
+        }
+    }
+}
+
+impl<R, T: Ordered> Path<R, T> {
+    /// `path < value`.
+    pub fn lt(&self, value: impl ValueOf<T>) -> Condition<R> {
+        self.compare(Comparison::Lt, value)
+    }
+
+    /// `path <= value`.
+    pub fn le(&self, value: impl ValueOf<T>) -> Condition<R> {
+        self.compare(Comparison::Le, value)
+    }
+
+    /// `path > value`.
+    pub fn gt(&self, value: impl ValueOf<T>) -> Condition<R> {
+        self.compare(Comparison::Gt, value)
+    }
+
+    /// `path >= value`.
+    pub fn ge(&self, value: impl ValueOf<T>) -> Condition<R> {
+        self.compare(Comparison::Ge, value)
+    }
+
+    /// `path BETWEEN low AND high`, both ends included.
+    pub fn between(&self, low: impl ValueOf<T>, high: impl ValueOf<T>) -> Condition<R> {
+        let mut values = Values(Vec::new());
+        let low = values.operand(self.encode_value(low));
+        let high = values.operand(self.encode_value(high));
+        Condition::new(
+            Node::Between(Operand::Path(self.segments.clone()), low, high),
+            values.0,
+        )
+    }
+}
+
+impl<R, T: Text> Path<R, T> {
+    /// `begins_with(path, prefix)`.
+    pub fn begins_with(&self, prefix: impl ValueOf<T>) -> Condition<R> {
+        let mut values = Values(Vec::new());
+        let prefix = values.operand(self.encode_value(prefix));
+        Condition::new(Node::BeginsWith(self.segments.clone(), prefix), values.0)
+    }
+}
+
+impl<R, T: Container> Path<R, T>
+where
+    T::Element: Serialize,
+{
+    /// `contains(path, element)`: a substring of a string, an element of a set or list.
+    pub fn contains(&self, element: impl ValueOf<T::Element>) -> Condition<R> {
+        let mut values = Values(Vec::new());
+        let element = values.operand(serde_dynamo::to_attribute_value(element.into_value()));
+        Condition::new(Node::Contains(self.segments.clone(), element), values.0)
+    }
+}
+
+/// `size(path)`, compared with a number. Made by [`Path::size`].
+#[must_use = "compare the size with a number to make a condition"]
+pub struct Size<R> {
+    segments: Vec<Segment>,
+    _model: PhantomData<fn() -> R>,
+}
+
+impl<R> Size<R> {
+    fn compare(&self, op: Comparison, n: u64) -> Condition<R> {
+        let rhs = Operand::Value(AttributeValue::N(n.to_string()));
+        Condition::new(Node::Compare(Operand::Size(self.segments.clone()), op, rhs), Vec::new())
+    }
+
+    /// `size(path) = n`.
+    pub fn eq(&self, n: u64) -> Condition<R> {
+        self.compare(Comparison::Eq, n)
+    }
+
+    /// `size(path) <> n`.
+    pub fn ne(&self, n: u64) -> Condition<R> {
+        self.compare(Comparison::Ne, n)
+    }
+
+    /// `size(path) < n`.
+    pub fn lt(&self, n: u64) -> Condition<R> {
+        self.compare(Comparison::Lt, n)
+    }
+
+    /// `size(path) <= n`.
+    pub fn le(&self, n: u64) -> Condition<R> {
+        self.compare(Comparison::Le, n)
+    }
+
+    /// `size(path) > n`.
+    pub fn gt(&self, n: u64) -> Condition<R> {
+        self.compare(Comparison::Gt, n)
+    }
+
+    /// `size(path) >= n`.
+    pub fn ge(&self, n: u64) -> Condition<R> {
+        self.compare(Comparison::Ge, n)
+    }
+
+    /// `size(path) BETWEEN low AND high`.
+    pub fn between(&self, low: u64, high: u64) -> Condition<R> {
+        Condition::new(
+            Node::Between(
+                Operand::Size(self.segments.clone()),
+                Operand::Value(AttributeValue::N(low.to_string())),
+                Operand::Value(AttributeValue::N(high.to_string())),
+            ),
+            Vec::new(),
+        )
+    }
+}

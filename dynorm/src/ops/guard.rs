@@ -1,0 +1,99 @@
+//! What every conditional write shares: the conditions it is sent with (the caller's,
+//! uniqueness, the version check) and the typed error a failed condition becomes.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::expr::render::Placeholders;
+use crate::expr::Condition;
+use crate::{DynaModel, Error, Item, Result};
+
+/// The conditions of one write.
+pub(crate) struct Guard<M> {
+    /// The caller's condition.
+    pub condition: Option<Condition<M>>,
+    /// Require that no item has the key (`put_unique`, `create`).
+    pub unique: bool,
+    /// The version the item must have; 0 means the item must not exist yet. `None`
+    /// when the model has no version field or the check is skipped.
+    pub expected_version: Option<u64>,
+}
+
+impl<M: DynaModel> Guard<M> {
+    pub(crate) fn new() -> Self {
+        Guard {
+            condition: None,
+            unique: false,
+            expected_version: None,
+        }
+    }
+
+    /// Adds a caller's condition, ANDed with any earlier one.
+    pub(crate) fn and(&mut self, condition: Condition<M>) {
+        self.condition = Some(match self.condition.take() {
+            Some(existing) => existing & condition,
+            None => condition,
+        });
+    }
+
+    /// The condition expression, or `None` when the write is unconditional.
+    pub(crate) fn render(&mut self, placeholders: &mut Placeholders) -> Result<Option<String>> {
+        let schema = M::schema();
+        let mut parts = Vec::new();
+        let new_item = self.unique || self.expected_version == Some(0);
+        if new_item {
+            parts.push(format!("attribute_not_exists({})", placeholders.name(schema.hash_key.name)));
+        }
+        if let (Some(attr), Some(expected)) = (schema.version_attribute, self.expected_version) {
+            if expected > 0 {
+                let name = placeholders.name(attr);
+                let value = placeholders.value(AttributeValue::N(expected.to_string()));
+                parts.push(format!("{name} = {value}"));
+            }
+        }
+        if let Some(condition) = self.condition.take() {
+            parts.push(placeholders.condition(condition)?);
+        }
+        Ok(match parts.len() {
+            0 => None,
+            1 => parts.pop(),
+            _ => Some(parts.iter().map(|p| format!("({p})")).collect::<Vec<_>>().join(" AND ")),
+        })
+    }
+
+    /// The error for a failed condition, given the item DynamoDB returned (`ALL_OLD`).
+    pub(crate) fn failure(&self, table: String, item: Option<Item>) -> Error {
+        if let (Some(attr), Some(expected)) = (M::schema().version_attribute, self.expected_version) {
+            let found = item.as_ref().and_then(|i| match i.get(attr) {
+                Some(AttributeValue::N(n)) => n.parse::<u64>().ok(),
+                _ => None,
+            });
+            let conflict = match (&item, expected) {
+                (Some(_), 0) => true,
+                (None, 0) => false,
+                (None, _) => true,
+                (Some(_), expected) => found != Some(expected),
+            };
+            if conflict {
+                return Error::VersionConflict {
+                    table,
+                    expected,
+                    item: item.map(Box::new),
+                };
+            }
+        }
+        let item = item.map(Box::new);
+        if self.unique && item.is_some() {
+            Error::AlreadyExists { table, item }
+        } else {
+            Error::ConditionFailed { table, item }
+        }
+    }
+}
+
+/// The next version after `current`, as DynamoDB stores it.
+pub(crate) fn next_version(current: u64) -> Result<AttributeValue> {
+    current
+        .checked_add(1)
+        .map(|next| AttributeValue::N(next.to_string()))
+        .ok_or_else(|| Error::InvalidExpression("the version field is at its maximum value".into()))
+}

@@ -1,0 +1,271 @@
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemInputBuilder;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemInput;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use serde::Serialize;
+use tracing::Instrument;
+
+use super::guard::{next_version, Guard};
+use super::{build_error, into_future, write_failure};
+use crate::expr::render::Placeholders;
+use crate::expr::{Action, Condition, List, Numeric, Path, Segment, Set, Update, ValueOf};
+use crate::item::{from_item, key_item};
+use crate::{Db, DynaModel, Result};
+
+/// What an update resolves to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ReturnValues {
+    /// The item after the update (the default).
+    #[default]
+    AllNew,
+    /// The item before the update; `None` when the update created it.
+    AllOld,
+    /// Nothing: the update resolves to `None`.
+    None,
+}
+
+/// Updates one item with SET, REMOVE, ADD and DELETE actions on typed paths. Made by
+/// [`DynaModel::update`] (on an instance, which is refreshed from the result),
+/// [`DynaModel::update_by_key`] and the manager's `update` and `partial_update`.
+///
+/// ```no_run
+/// # use dynorm::{Db, DynaModel};
+/// # #[derive(DynaModel, serde::Serialize, serde::Deserialize, validator::Validate)]
+/// # #[table(name = "books", hash_key = "isbn")]
+/// # struct Book { isbn: String, title: String, views: u64, tags: Vec<String> }
+/// # async fn run(db: Db) -> dynorm::Result<()> {
+/// let f = Book::fields();
+/// let updated = Book::update_by_key(&db, "isbn-1")
+///     .increment(f.views(), 1)
+///     .append(f.tags(), ["classic"])
+///     .condition(f.isbn().exists())
+///     .await?;
+/// # Ok(()) }
+/// ```
+///
+/// Versioned models: an instance's update is conditioned on its version and stores the
+/// next one; an update by key increments the version (`ADD`) and checks it only when
+/// given [`expect_version`](UpdateItem::expect_version). `#[dynorm(updated_at)]` is set,
+/// and `#[dynorm(created_at)]` set only where absent.
+#[must_use = "a request does nothing until it is awaited or sent"]
+pub struct UpdateItem<'a, M: DynaModel> {
+    db: &'a Db,
+    key: M::Key,
+    target: Option<&'a mut M>,
+    update: Update<M>,
+    guard: Guard<M>,
+    check_version: bool,
+    return_values: ReturnValues,
+}
+
+impl<'a, M: DynaModel> UpdateItem<'a, M> {
+    pub(crate) fn for_instance(db: &'a Db, model: &'a mut M) -> Self {
+        let mut guard = Guard::new();
+        guard.expected_version = model.__version();
+        UpdateItem {
+            db,
+            key: model.pk(),
+            target: Some(model),
+            update: Update::new(),
+            guard,
+            check_version: true,
+            return_values: ReturnValues::AllNew,
+        }
+    }
+
+    pub(crate) fn for_key(db: &'a Db, key: M::Key) -> Self {
+        UpdateItem {
+            db,
+            key,
+            target: None,
+            update: Update::new(),
+            guard: Guard::new(),
+            check_version: true,
+            return_values: ReturnValues::AllNew,
+        }
+    }
+
+    fn with(mut self, f: impl FnOnce(Update<M>) -> Update<M>) -> Self {
+        self.update = f(std::mem::take(&mut self.update));
+        self
+    }
+
+    /// Adds the actions of a prepared [`Update`].
+    pub fn apply(self, update: Update<M>) -> Self {
+        self.with(|u| u.merge(update))
+    }
+
+    /// `SET path = value`.
+    pub fn set<T>(self, path: Path<M, T>, value: impl ValueOf<T>) -> Self {
+        self.with(|u| u.set(path, value))
+    }
+
+    /// `SET path = if_not_exists(path, value)`.
+    pub fn set_if_not_exists<T>(self, path: Path<M, T>, value: impl ValueOf<T>) -> Self {
+        self.with(|u| u.set_if_not_exists(path, value))
+    }
+
+    /// `REMOVE path`.
+    pub fn remove<T>(self, path: Path<M, T>) -> Self {
+        self.with(|u| u.remove(path))
+    }
+
+    /// Adds `by` to a number; an absent attribute counts as 0.
+    pub fn increment<T: Numeric>(self, path: Path<M, T>, by: impl ValueOf<T>) -> Self {
+        self.with(|u| u.increment(path, by))
+    }
+
+    /// Subtracts `by` from a number; an absent attribute counts as 0.
+    pub fn decrement<T: Numeric>(self, path: Path<M, T>, by: impl ValueOf<T>) -> Self {
+        self.with(|u| u.decrement(path, by))
+    }
+
+    /// `ADD path n` on a number.
+    pub fn add<T: Numeric>(self, path: Path<M, T>, n: impl ValueOf<T>) -> Self {
+        self.with(|u| u.add(path, n))
+    }
+
+    /// `ADD path {elements}` on a set.
+    pub fn add_to_set<T: Set, E: ValueOf<T::Element>>(
+        self,
+        path: Path<M, T>,
+        elements: impl IntoIterator<Item = E>,
+    ) -> Self {
+        self.with(|u| u.add_to_set(path, elements))
+    }
+
+    /// `DELETE path {elements}` on a set.
+    pub fn delete_from_set<T: Set, E: ValueOf<T::Element>>(
+        self,
+        path: Path<M, T>,
+        elements: impl IntoIterator<Item = E>,
+    ) -> Self {
+        self.with(|u| u.delete_from_set(path, elements))
+    }
+
+    /// Appends to a list; an absent list counts as empty.
+    pub fn append<T: List, E: ValueOf<T::Element>>(self, path: Path<M, T>, items: impl IntoIterator<Item = E>) -> Self
+    where
+        T::Element: Serialize,
+    {
+        self.with(|u| u.append(path, items))
+    }
+
+    /// Prepends to a list; an absent list counts as empty.
+    pub fn prepend<T: List, E: ValueOf<T::Element>>(self, path: Path<M, T>, items: impl IntoIterator<Item = E>) -> Self
+    where
+        T::Element: Serialize,
+    {
+        self.with(|u| u.prepend(path, items))
+    }
+
+    /// Only update if `condition` holds; otherwise fail with
+    /// [`Error::ConditionFailed`](crate::Error::ConditionFailed), which carries the
+    /// current item. Conditions given more than once are ANDed.
+    pub fn condition(mut self, condition: Condition<M>) -> Self {
+        self.guard.and(condition);
+        self
+    }
+
+    /// Only update if the item's `#[dynorm(version)]` field is `version` (0: the item
+    /// must not exist), and store `version + 1`.
+    pub fn expect_version(mut self, version: u64) -> Self {
+        self.guard.expected_version = Some(version);
+        self.check_version = true;
+        self
+    }
+
+    /// Updates whatever the item's version; the version is still incremented.
+    pub fn skip_version_check(mut self) -> Self {
+        self.check_version = false;
+        self
+    }
+
+    /// What the update resolves to: the new item (default), the old one, or nothing.
+    /// An instance is only refreshed with [`ReturnValues::AllNew`].
+    pub fn return_values(mut self, return_values: ReturnValues) -> Self {
+        self.return_values = return_values;
+        self
+    }
+
+    /// The SDK input this request sends. Makes no network call.
+    pub fn to_input(&self) -> Result<UpdateItemInput> {
+        let mut guard = Guard {
+            condition: self.guard.condition.clone(),
+            unique: false,
+            expected_version: self.guard.expected_version,
+        };
+        self.input_builder(self.db.table_name::<M>(), self.update.clone(), &mut guard)?
+            .build()
+            .map_err(build_error)
+    }
+
+    fn input_builder(&self, table: String, update: Update<M>, guard: &mut Guard<M>) -> Result<UpdateItemInputBuilder> {
+        let schema = M::schema();
+        let key = key_item::<M>(&self.key)?;
+        let mut update = update;
+        if let Some(attr) = schema.version_attribute {
+            let path = vec![Segment::Name(attr.into())];
+            match (self.check_version, guard.expected_version) {
+                (true, Some(expected)) => update.push_action(Action::Set(path, next_version(expected)?)),
+                _ => {
+                    guard.expected_version = None;
+                    update.push_action(Action::Add(path, AttributeValue::N("1".into())));
+                }
+            }
+        } else {
+            guard.expected_version = None;
+        }
+        if let Some((attr, now)) = M::__updated_at() {
+            update.push_action(Action::Set(vec![Segment::Name(attr.into())], now?));
+        }
+        if let Some((attr, now)) = M::__created_at() {
+            update.push_action(Action::SetIfNotExists(vec![Segment::Name(attr.into())], now?));
+        }
+        let mut placeholders = Placeholders::default();
+        let expression = placeholders.update(update)?;
+        let condition = guard.render(&mut placeholders)?;
+        let on_failure = condition.as_ref().map(|_| ReturnValuesOnConditionCheckFailure::AllOld);
+        let (names, values) = placeholders.into_maps();
+        let return_values = match self.return_values {
+            ReturnValues::AllNew => ReturnValue::AllNew,
+            ReturnValues::AllOld => ReturnValue::AllOld,
+            ReturnValues::None => ReturnValue::None,
+        };
+        Ok(UpdateItemInput::builder()
+            .table_name(table)
+            .set_key(Some(key))
+            .update_expression(expression)
+            .set_condition_expression(condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .set_return_values_on_condition_check_failure(on_failure)
+            .return_values(return_values))
+    }
+
+    /// Sends the request. Resolves to the item [`return_values`](Self::return_values)
+    /// asks for.
+    pub async fn send(mut self) -> Result<Option<M>> {
+        let table = self.db.table_name::<M>();
+        let span = tracing::debug_span!("dynorm.update_item", table = %table);
+        async move {
+            let mut guard = std::mem::replace(&mut self.guard, Guard::new());
+            let update = std::mem::take(&mut self.update);
+            let input = self.input_builder(table.clone(), update, &mut guard)?;
+            self.db.prepare::<M>(&table).await?;
+            let output = input
+                .send_with(self.db.client())
+                .await
+                .map_err(|e| write_failure(e, &table).into_error(&table, &guard))?;
+            if let (Some(target), Some(new), ReturnValues::AllNew) = (self.target, &output.attributes, self.return_values) {
+                // Decoded twice rather than requiring `M: Clone`.
+                *target = from_item(new.clone())?;
+            }
+            output.attributes.map(from_item::<M>).transpose()
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+into_future!(UpdateItem, Option<M>);

@@ -1,0 +1,415 @@
+//! Partial saves: an instance that remembers what was loaded, and saves only what
+//! changed, as the smallest nested paths.
+
+use std::collections::HashSet;
+use std::ops::{Deref, DerefMut};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::expr::{Action, Path, Segment, Update};
+use crate::item::{check_item, to_item};
+use crate::ops::{SaveItem, UpdateItem, WriteInput};
+use crate::{Db, DynaModel, Error, Item, Result};
+
+/// A model instance that remembers the item it was loaded as, so that saving it sends
+/// only what changed.
+///
+/// Get one with [`GetItem::tracked`](crate::ops::GetItem::tracked), or wrap an
+/// instance with [`Tracked::loaded`] (read elsewhere) or [`Tracked::new`] (not stored
+/// yet). It dereferences to the model, so fields are changed in place:
+///
+/// ```no_run
+/// # use dynorm::{Db, DynaModel, Document};
+/// # #[derive(Document, serde::Serialize, serde::Deserialize, Clone)]
+/// # struct Address { city: String, zip: String }
+/// # #[derive(DynaModel, serde::Serialize, serde::Deserialize, validator::Validate)]
+/// # #[table(name = "users", hash_key = "id")]
+/// # struct User { id: String, name: String, address: Address, nickname: Option<String> }
+/// # async fn run(db: Db) -> dynorm::Result<()> {
+/// let mut user = User::get(&db, "u1").tracked().await?.expect("exists");
+/// user.address.city = "Lyon".into();
+/// user.nickname = None;
+/// // One UpdateItem: SET address.city, REMOVE nickname (or SET it to NULL when the
+/// // field is serialized as null). `address.zip` and `name` are not sent.
+/// user.save(&db).await?;
+/// # Ok(()) }
+/// ```
+///
+/// What a save sends:
+/// - SET for each changed leaf (a changed map entry or list element, not the whole
+///   map or list), REMOVE for attributes and map entries that disappeared;
+/// - for a set whose elements were only added (or only removed), ADD (or DELETE) of
+///   those elements, so concurrent additions by others survive;
+/// - nothing at all when nothing changed;
+/// - a condition that the item still exists, and with a `#[dynorm(version)]` field that
+///   its version is the loaded one (then the next version is stored);
+/// - `#[dynorm(updated_at)]` set to now; `#[dynorm(created_at)]` never overwritten.
+///
+/// Attributes the model does not know about are never touched.
+pub struct Tracked<M> {
+    model: M,
+    /// The item as last loaded or saved; `None` for an instance not stored yet.
+    snapshot: Option<Item>,
+}
+
+impl<M: DynaModel + std::fmt::Debug> std::fmt::Debug for Tracked<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tracked")
+            .field("model", &self.model)
+            .field("stored", &self.snapshot.is_some())
+            .finish()
+    }
+}
+
+impl<M> Deref for Tracked<M> {
+    type Target = M;
+    fn deref(&self) -> &M {
+        &self.model
+    }
+}
+
+impl<M> DerefMut for Tracked<M> {
+    fn deref_mut(&mut self) -> &mut M {
+        &mut self.model
+    }
+}
+
+impl<M: DynaModel> Tracked<M> {
+    /// Tracks an instance that is not stored yet: its first save writes the whole item
+    /// (as [`DynaModel::save`] does); later saves send only changes.
+    pub fn new(model: M) -> Self {
+        Tracked { model, snapshot: None }
+    }
+
+    /// Tracks an instance as it is stored now (for example one read by a query).
+    pub fn loaded(model: M) -> Result<Self> {
+        let snapshot = Some(to_item(&model)?);
+        Ok(Tracked { model, snapshot })
+    }
+
+    /// The instance, no longer tracked.
+    pub fn into_inner(self) -> M {
+        self.model
+    }
+
+    /// Whether the instance differs from what was loaded or last saved.
+    pub fn is_changed(&self) -> Result<bool> {
+        match &self.snapshot {
+            None => Ok(true),
+            Some(snapshot) => Ok(!changes::<M>(snapshot, &to_item(&self.model)?)?.is_empty()),
+        }
+    }
+
+    /// Saves what changed since the instance was loaded or last saved.
+    pub fn save<'a>(&'a mut self, db: &'a Db) -> SaveChanges<'a, M> {
+        SaveChanges {
+            db,
+            tracked: self,
+            check_version: true,
+        }
+    }
+}
+
+/// Saves a [`Tracked`] instance's changes. Made by [`Tracked::save`].
+#[must_use = "a request does nothing until it is awaited or sent"]
+pub struct SaveChanges<'a, M: DynaModel> {
+    db: &'a Db,
+    tracked: &'a mut Tracked<M>,
+    check_version: bool,
+}
+
+impl<'a, M: DynaModel> SaveChanges<'a, M> {
+    /// Saves without checking the `#[dynorm(version)]` field (it is still incremented).
+    pub fn skip_version_check(mut self) -> Self {
+        self.check_version = false;
+        self
+    }
+
+    /// The SDK input this save sends, or `None` when nothing changed. Makes no network
+    /// call.
+    pub fn to_input(self) -> Result<Option<WriteInput>> {
+        let check_version = self.check_version;
+        let db = self.db;
+        match &mut self.tracked.snapshot {
+            None => {
+                let save = SaveItem::new(db, &mut self.tracked.model);
+                let save = if check_version { save } else { save.skip_version_check() };
+                Ok(Some(save.to_input()?))
+            }
+            Some(snapshot) => {
+                let snapshot = snapshot.clone();
+                let update = partial_update(db, &mut self.tracked.model, &snapshot, check_version)?;
+                update.map(|u| u.to_input().map(WriteInput::Update)).transpose()
+            }
+        }
+    }
+
+    /// Sends the save, when there is anything to save. Resolves to whether a request
+    /// was sent.
+    pub async fn send(self) -> Result<bool> {
+        let check_version = self.check_version;
+        let tracked = self.tracked;
+        let snapshot = match tracked.snapshot.take() {
+            None => {
+                let save = SaveItem::new(self.db, &mut tracked.model);
+                let save = if check_version { save } else { save.skip_version_check() };
+                save.await?;
+                tracked.snapshot = Some(to_item(&tracked.model)?);
+                return Ok(true);
+            }
+            Some(snapshot) => snapshot,
+        };
+        let update = match partial_update(self.db, &mut tracked.model, &snapshot, check_version) {
+            Ok(Some(update)) => update,
+            Ok(None) => {
+                tracked.snapshot = Some(snapshot);
+                return Ok(false);
+            }
+            Err(err) => {
+                tracked.snapshot = Some(snapshot);
+                return Err(err);
+            }
+        };
+        match update.await {
+            Ok(_) => {
+                tracked.snapshot = Some(to_item(&tracked.model)?);
+                Ok(true)
+            }
+            Err(err) => {
+                tracked.snapshot = Some(snapshot);
+                Err(err)
+            }
+        }
+    }
+}
+
+impl<'a, M: DynaModel> std::future::IntoFuture for SaveChanges<'a, M> {
+    type Output = Result<bool>;
+    type IntoFuture = futures::future::BoxFuture<'a, Result<bool>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// The update that brings the stored item from `snapshot` to `model`; `None` when
+/// nothing changed.
+fn partial_update<'a, M: DynaModel>(
+    db: &'a Db,
+    model: &'a mut M,
+    snapshot: &Item,
+    check_version: bool,
+) -> Result<Option<UpdateItem<'a, M>>> {
+    model.validate()?;
+    let current = to_item(&*model)?;
+    check_item::<M>(&current)?;
+    let schema = M::schema();
+    for key in std::iter::once(schema.hash_key.name).chain(schema.range_key.map(|k| k.name)) {
+        if snapshot.get(key) != current.get(key) {
+            return Err(Error::InvalidExpression(format!(
+                "the key attribute `{key}` of a tracked item changed; a save cannot move an item \
+                 (put it under the new key and delete the old one)"
+            )));
+        }
+    }
+    let actions = changes::<M>(snapshot, &current)?;
+    if actions.is_empty() {
+        return Ok(None);
+    }
+    let mut update = Update::new();
+    for action in actions {
+        update.push_action(action);
+    }
+    let loaded_version = model.__version();
+    let hash: Path<M, String> = Path::unchecked([schema.hash_key.name]);
+    let mut request = UpdateItem::for_instance(db, model).apply(update);
+    request = match loaded_version {
+        // Written by something that does not keep the version: the first versioned write.
+        Some(0) if schema.version_attribute.is_some() => {
+            let version: Path<M, u64> = Path::unchecked(schema.version_attribute);
+            request.skip_version_check().condition(version.not_exists())
+        }
+        _ if !check_version => request.skip_version_check(),
+        _ => request,
+    };
+    Ok(Some(request.condition(hash.exists())))
+}
+
+/// The smallest actions that turn `old` into `new`, leaving out the attributes dynorm
+/// maintains (version and timestamps).
+fn changes<M: DynaModel>(old: &Item, new: &Item) -> Result<Vec<Action>> {
+    let schema = M::schema();
+    let managed: HashSet<&str> = schema
+        .version_attribute
+        .into_iter()
+        .chain(M::__created_at().map(|(a, _)| a))
+        .chain(M::__updated_at().map(|(a, _)| a))
+        .collect();
+    let mut actions = Vec::new();
+    let mut names: Vec<&String> = new.keys().filter(|n| !managed.contains(n.as_str())).collect();
+    names.sort();
+    for name in names {
+        let path = vec![Segment::Name(name.clone().into())];
+        match old.get(name) {
+            None => actions.push(Action::Set(path, new[name].clone())),
+            Some(before) => diff_value(path, before, &new[name], &mut actions),
+        }
+    }
+    let mut removed: Vec<&String> = old
+        .keys()
+        .filter(|n| !new.contains_key(*n) && !managed.contains(n.as_str()))
+        .collect();
+    removed.sort();
+    for name in removed {
+        actions.push(Action::Remove(vec![Segment::Name(name.clone().into())]));
+    }
+    Ok(actions)
+}
+
+fn child(path: &[Segment], segment: Segment) -> Vec<Segment> {
+    let mut out = Vec::with_capacity(path.len() + 1);
+    out.extend_from_slice(path);
+    out.push(segment);
+    out
+}
+
+fn diff_value(path: Vec<Segment>, old: &AttributeValue, new: &AttributeValue, actions: &mut Vec<Action>) {
+    if old == new {
+        return;
+    }
+    match (old, new) {
+        // An empty map key cannot be a path step; such a map is set whole.
+        (AttributeValue::M(a), AttributeValue::M(b)) if !a.keys().chain(b.keys()).any(String::is_empty) => {
+            let mut keys: Vec<&String> = b.keys().collect();
+            keys.sort();
+            for key in keys {
+                let at = child(&path, Segment::Name(key.clone().into()));
+                match a.get(key) {
+                    None => actions.push(Action::Set(at, b[key].clone())),
+                    Some(before) => diff_value(at, before, &b[key], actions),
+                }
+            }
+            let mut removed: Vec<&String> = a.keys().filter(|k| !b.contains_key(*k)).collect();
+            removed.sort();
+            for key in removed {
+                actions.push(Action::Remove(child(&path, Segment::Name(key.clone().into()))));
+            }
+        }
+        (AttributeValue::L(a), AttributeValue::L(b)) => {
+            for (i, (before, after)) in a.iter().zip(b).enumerate() {
+                diff_value(child(&path, Segment::Index(i)), before, after, actions);
+            }
+            // SET of an index past the end appends; REMOVE of several indexes refers to
+            // the positions before the update.
+            for (i, after) in b.iter().enumerate().skip(a.len()) {
+                actions.push(Action::Set(child(&path, Segment::Index(i)), after.clone()));
+            }
+            for i in b.len()..a.len() {
+                actions.push(Action::Remove(child(&path, Segment::Index(i))));
+            }
+        }
+        (AttributeValue::Ss(a), AttributeValue::Ss(b)) => {
+            set_diff(path, a, b, AttributeValue::Ss, new, actions);
+        }
+        (AttributeValue::Ns(a), AttributeValue::Ns(b)) => {
+            set_diff(path, a, b, AttributeValue::Ns, new, actions);
+        }
+        _ => actions.push(Action::Set(path, new.clone())),
+    }
+}
+
+/// A set that only gained (or only lost) elements is sent as ADD (or DELETE) of those,
+/// which merges with concurrent changes; otherwise it is set whole.
+fn set_diff(
+    path: Vec<Segment>,
+    old: &[String],
+    new: &[String],
+    make: fn(Vec<String>) -> AttributeValue,
+    whole: &AttributeValue,
+    actions: &mut Vec<Action>,
+) {
+    let before: HashSet<&String> = old.iter().collect();
+    let after: HashSet<&String> = new.iter().collect();
+    let added: Vec<String> = new.iter().filter(|e| !before.contains(e)).cloned().collect();
+    let removed: Vec<String> = old.iter().filter(|e| !after.contains(e)).cloned().collect();
+    match (added.is_empty(), removed.is_empty()) {
+        (true, true) => {}
+        (false, true) => actions.push(Action::Add(path, make(added))),
+        (true, false) => actions.push(Action::Delete(path, make(removed))),
+        (false, false) => actions.push(Action::Set(path, whole.clone())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &str) -> AttributeValue {
+        AttributeValue::S(v.into())
+    }
+
+    fn render(actions: &[Action]) -> Vec<String> {
+        actions
+            .iter()
+            .map(|a| {
+                let kind = match a {
+                    Action::Set(..) => "SET",
+                    Action::Remove(..) => "REMOVE",
+                    Action::Add(..) => "ADD",
+                    Action::Delete(..) => "DELETE",
+                    _ => "OTHER",
+                };
+                format!("{kind} {}", crate::expr::path::display_segments(a.segments()))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn nested_changes_are_the_smallest_paths() {
+        let old = AttributeValue::M(
+            [("city".to_owned(), s("Paris")), ("zip".to_owned(), s("75001"))]
+                .into_iter()
+                .collect(),
+        );
+        let new = AttributeValue::M(
+            [("city".to_owned(), s("Lyon")), ("zip".to_owned(), s("75001"))]
+                .into_iter()
+                .collect(),
+        );
+        let mut actions = Vec::new();
+        diff_value(vec![Segment::Name("address".into())], &old, &new, &mut actions);
+        assert_eq!(render(&actions), ["SET address.city"]);
+    }
+
+    #[test]
+    fn lists_grow_and_shrink_by_index() {
+        let mut actions = Vec::new();
+        let path = vec![Segment::Name("l".into())];
+        diff_value(
+            path.clone(),
+            &AttributeValue::L(vec![s("a"), s("b")]),
+            &AttributeValue::L(vec![s("a"), s("c"), s("d")]),
+            &mut actions,
+        );
+        assert_eq!(render(&actions), ["SET l[1]", "SET l[2]"]);
+        actions.clear();
+        diff_value(
+            path,
+            &AttributeValue::L(vec![s("a"), s("b"), s("c")]),
+            &AttributeValue::L(vec![s("a")]),
+            &mut actions,
+        );
+        assert_eq!(render(&actions), ["REMOVE l[1]", "REMOVE l[2]"]);
+    }
+
+    #[test]
+    fn sets_add_or_delete_elements() {
+        let mut actions = Vec::new();
+        let path = vec![Segment::Name("tags".into())];
+        let old = AttributeValue::Ss(vec!["a".into()]);
+        diff_value(path.clone(), &old, &AttributeValue::Ss(vec!["a".into(), "b".into()]), &mut actions);
+        diff_value(path.clone(), &AttributeValue::Ss(vec!["a".into(), "b".into()]), &old, &mut actions);
+        diff_value(path, &old, &AttributeValue::Ss(vec!["b".into()]), &mut actions);
+        assert_eq!(render(&actions), ["ADD tags", "DELETE tags", "SET tags"]);
+    }
+}
