@@ -278,9 +278,10 @@ async fn operations_describe_their_input_without_sending() {
     assert_eq!(get.key().unwrap().get("isbn"), Some(&AttributeValue::S("x".into())));
 
     let put = dune().put_unique(&db).to_input().unwrap();
-    assert_eq!(put.condition_expression(), Some("attribute_not_exists(#h)"));
+    let put = put.as_put().unwrap();
+    assert_eq!(put.condition_expression(), Some("attribute_not_exists(#n0)"));
     assert_eq!(
-        put.expression_attribute_names().unwrap().get("#h").map(String::as_str),
+        put.expression_attribute_names().unwrap().get("#n0").map(String::as_str),
         Some("isbn")
     );
     let item = put.item().unwrap();
@@ -289,7 +290,7 @@ async fn operations_describe_their_input_without_sending() {
         item.get("tags"),
         Some(&AttributeValue::Ss(vec!["classic".into(), "sf".into()]))
     );
-    assert_eq!(dune().put(&db).to_input().unwrap().condition_expression(), None);
+    assert_eq!(dune().put(&db).to_input().unwrap().as_put().unwrap().condition_expression(), None);
 
     let delete = Reply::delete_by_key(&db, ("t", 7)).to_input().unwrap();
     assert_eq!(
@@ -301,8 +302,9 @@ async fn operations_describe_their_input_without_sending() {
     assert_eq!(create.table_name(), Some(db.table_name::<Book>().as_str()));
     let drop = Book::delete_table(&db).to_input().unwrap();
     assert_eq!(drop.table_name(), Some(db.table_name::<Book>().as_str()));
-    let save = dune().save(&db).to_input().unwrap();
-    assert_eq!(save.item(), dune().put(&db).to_input().unwrap().item());
+    let mut saved = dune();
+    let save = saved.save(&db).to_input().unwrap();
+    assert_eq!(save.as_put().unwrap().item(), dune().put(&db).to_input().unwrap().as_put().unwrap().item());
     assert!(log.is_empty(), "describing made requests: {:?}", log.operations());
 }
 

@@ -271,7 +271,7 @@ fn hash_only_requests_carry_the_key() {
     assert_eq!(input.key().unwrap()["id"], s("u-1"));
 
     let input = user().put(&db).to_input().unwrap();
-    let item = input.item().unwrap();
+    let item = input.as_put().unwrap().item().unwrap();
     assert_eq!(item["id"], s("u-1"));
     assert_eq!(item["displayName"], s("Ada"));
 }

@@ -257,29 +257,46 @@ impl<R, T> Path<R, T> {
     }
 }
 
-impl<R, T: Ordered> Path<R, T> {
+// The type requirements sit on each method, not on the impl, so a misuse reports the
+// requirement's own message ("`bool` is not ordered by DynamoDB").
+impl<R, T> Path<R, T> {
     /// `path < value`.
-    pub fn lt(&self, value: impl ValueOf<T>) -> Condition<R> {
+    pub fn lt(&self, value: impl ValueOf<T>) -> Condition<R>
+    where
+        T: Ordered,
+    {
         self.compare(Comparison::Lt, value)
     }
 
     /// `path <= value`.
-    pub fn le(&self, value: impl ValueOf<T>) -> Condition<R> {
+    pub fn le(&self, value: impl ValueOf<T>) -> Condition<R>
+    where
+        T: Ordered,
+    {
         self.compare(Comparison::Le, value)
     }
 
     /// `path > value`.
-    pub fn gt(&self, value: impl ValueOf<T>) -> Condition<R> {
+    pub fn gt(&self, value: impl ValueOf<T>) -> Condition<R>
+    where
+        T: Ordered,
+    {
         self.compare(Comparison::Gt, value)
     }
 
     /// `path >= value`.
-    pub fn ge(&self, value: impl ValueOf<T>) -> Condition<R> {
+    pub fn ge(&self, value: impl ValueOf<T>) -> Condition<R>
+    where
+        T: Ordered,
+    {
         self.compare(Comparison::Ge, value)
     }
 
     /// `path BETWEEN low AND high`, both ends included.
-    pub fn between(&self, low: impl ValueOf<T>, high: impl ValueOf<T>) -> Condition<R> {
+    pub fn between(&self, low: impl ValueOf<T>, high: impl ValueOf<T>) -> Condition<R>
+    where
+        T: Ordered,
+    {
         let mut values = Values(Vec::new());
         let low = values.operand(self.encode_value(low));
         let high = values.operand(self.encode_value(high));
@@ -288,23 +305,23 @@ impl<R, T: Ordered> Path<R, T> {
             values.0,
         )
     }
-}
 
-impl<R, T: Text> Path<R, T> {
     /// `begins_with(path, prefix)`.
-    pub fn begins_with(&self, prefix: impl ValueOf<T>) -> Condition<R> {
+    pub fn begins_with(&self, prefix: impl ValueOf<T>) -> Condition<R>
+    where
+        T: Text,
+    {
         let mut values = Values(Vec::new());
         let prefix = values.operand(self.encode_value(prefix));
         Condition::new(Node::BeginsWith(self.segments.clone(), prefix), values.0)
     }
-}
 
-impl<R, T: Container> Path<R, T>
-where
-    T::Element: Serialize,
-{
     /// `contains(path, element)`: a substring of a string, an element of a set or list.
-    pub fn contains(&self, element: impl ValueOf<T::Element>) -> Condition<R> {
+    pub fn contains(&self, element: impl ValueOf<T::Element>) -> Condition<R>
+    where
+        T: Container,
+        T::Element: Serialize,
+    {
         let mut values = Values(Vec::new());
         let element = values.operand(serde_dynamo::to_attribute_value(element.into_value()));
         Condition::new(Node::Contains(self.segments.clone(), element), values.0)

@@ -157,45 +157,39 @@ impl<R, T> Path<R, T> {
     }
 }
 
-impl<R, T: Document> Path<R, T> {
-    /// The fields of the nested document at this path (its type derives
-    /// [`Document`](derive@crate::Document)).
-    pub fn fields(&self) -> T::Fields<R> {
-        T::__fields(Path::with_encoder(self.segments.clone(), noop_encoder::<T>))
+impl<R, T> Path<R, T> {
+    /// The fields of the nested document at this path (its type, or the type inside its
+    /// `Option`, derives [`Document`](derive@crate::Document)).
+    pub fn fields(&self) -> <T::Document as Document>::Fields<R>
+    where
+        T: Nested,
+    {
+        T::Document::__fields(Path::with_encoder(self.segments.clone(), noop_encoder::<T::Document>))
     }
-}
 
-impl<R, T: Document> Path<R, Option<T>> {
-    /// The fields of the optional nested document at this path.
-    pub fn fields(&self) -> T::Fields<R> {
-        T::__fields(Path::with_encoder(self.segments.clone(), noop_encoder::<T>))
+    /// The list element at `index` (`tags[3]`).
+    pub fn at(&self, index: usize) -> Path<R, T::Element>
+    where
+        T: List,
+        T::Element: Serialize,
+    {
+        Path::from_segments(self.child_segments(Segment::Index(index)))
+    }
+
+    /// The map entry under `key` (`counts.rust`). The key is sent as a placeholder, so
+    /// any string is safe.
+    pub fn key(&self, key: impl Into<String>) -> Path<R, T::Value>
+    where
+        T: Map,
+        T::Value: Serialize,
+    {
+        Path::from_segments(self.child_segments(Segment::Name(Cow::Owned(key.into()))))
     }
 }
 
 // A document path handed to `__fields` is only navigated, never encoded.
 fn noop_encoder<T>(_: &T) -> Result<AttributeValue, serde_dynamo::Error> {
     Ok(AttributeValue::Null(true))
-}
-
-impl<R, T: List> Path<R, T>
-where
-    T::Element: Serialize,
-{
-    /// The list element at `index` (`tags[3]`).
-    pub fn at(&self, index: usize) -> Path<R, T::Element> {
-        Path::from_segments(self.child_segments(Segment::Index(index)))
-    }
-}
-
-impl<R, T: Map> Path<R, T>
-where
-    T::Value: Serialize,
-{
-    /// The map entry under `key` (`counts.rust`). The key is sent as a placeholder, so
-    /// any string is safe.
-    pub fn key(&self, key: impl Into<String>) -> Path<R, T::Value> {
-        Path::from_segments(self.child_segments(Segment::Name(Cow::Owned(key.into()))))
-    }
 }
 
 /// A nested document: a struct stored as a map inside a model, whose fields have typed
@@ -209,6 +203,25 @@ pub trait Document {
     fn __fields<R>(base: Path<R, Self>) -> Self::Fields<R>
     where
         Self: Sized;
+}
+
+/// A field that holds a nested [`Document`]: the document itself, or an `Option` of it.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a nested document",
+    label = "`fields()` needs a field whose type derives `dynorm::Document`",
+    note = "derive `dynorm::Document` on the nested struct"
+)]
+pub trait Nested {
+    /// The document type.
+    type Document: Document;
+}
+
+impl<T: Document> Nested for T {
+    type Document = T;
+}
+
+impl<T: Document> Nested for Option<T> {
+    type Document = T;
 }
 
 /// A value accepted where a field of type `T` is expected: a `T`, a `&T`, a `&str` for a

@@ -26,6 +26,24 @@ pub enum WriteInput {
     Update(UpdateItemInput),
 }
 
+impl WriteInput {
+    /// The `PutItem` input, when the write is one.
+    pub fn as_put(&self) -> Option<&PutItemInput> {
+        match self {
+            WriteInput::Put(input) => Some(input),
+            WriteInput::Update(_) => None,
+        }
+    }
+
+    /// The `UpdateItem` input, when the write is one.
+    pub fn as_update(&self) -> Option<&UpdateItemInput> {
+        match self {
+            WriteInput::Update(input) => Some(input),
+            WriteInput::Put(_) => None,
+        }
+    }
+}
+
 /// A whole-item write before it is built or sent.
 enum WriteBuilder {
     Put(PutItemInputBuilder),

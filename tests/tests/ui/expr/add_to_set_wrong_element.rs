@@ -1,0 +1,17 @@
+use std::collections::BTreeSet;
+
+use dynorm::DynaModel;
+use serde::{Deserialize, Serialize};
+use validator::Validate;
+
+#[derive(DynaModel, Serialize, Deserialize, Validate)]
+#[table(name = "players", hash_key = "id")]
+struct Player {
+    id: String,
+    #[serde(with = "dynorm::serde_dynamo::string_set", default)]
+    colours: BTreeSet<String>,
+}
+
+fn main() {
+    let _ = dynorm::expr::Update::new().add_to_set(Player::fields().colours(), [1u32]);
+}
