@@ -155,13 +155,19 @@ pub fn check<'m, 'a>(cx: &mut Ctxt, model: &'m Model<'a>) -> Option<Resolved<'m,
         ] {
             let Some(path) = path else { continue };
             if field.attrs.version.is_some() || field.attrs.ttl.is_some() {
-                cx.error_spanned_by(path, format!("the version or ttl field cannot also be the {role} field"));
+                cx.error_spanned_by(
+                    path,
+                    format!("the version or ttl field cannot also be the {role} field"),
+                );
             } else if slot.is_some() {
                 cx.error_spanned_by(path, format!("a model can have only one #[dynorm({role})] field"));
             } else if is_key {
                 cx.error_spanned_by(path, format!("a key attribute cannot be the {role} field"));
             } else if field.attrs.skip_serializing {
-                cx.error_spanned_by(path, format!("the {role} field must be serialized; remove #[serde(skip)]"));
+                cx.error_spanned_by(
+                    path,
+                    format!("the {role} field must be serialized; remove #[serde(skip)]"),
+                );
             } else if field.attrs.flatten {
                 cx.error_spanned_by(path, format!("the {role} field cannot be flattened"));
             } else {
@@ -169,7 +175,10 @@ pub fn check<'m, 'a>(cx: &mut Ctxt, model: &'m Model<'a>) -> Option<Resolved<'m,
             }
         }
         if field.attrs.created_at.is_some() && field.attrs.updated_at.is_some() {
-            cx.error_spanned_by(field.ident, "a field cannot be both the created_at and the updated_at field");
+            cx.error_spanned_by(
+                field.ident,
+                "a field cannot be both the created_at and the updated_at field",
+            );
         }
     }
 

@@ -321,9 +321,7 @@ impl Error {
         match self {
             Error::AlreadyExists { item: Some(item), .. }
             | Error::ConditionFailed { item: Some(item), .. }
-            | Error::VersionConflict { item: Some(item), .. } => {
-                Some(crate::from_item(Item::clone(item)))
-            }
+            | Error::VersionConflict { item: Some(item), .. } => Some(crate::from_item(Item::clone(item))),
             _ => None,
         }
     }

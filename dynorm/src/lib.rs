@@ -5,12 +5,13 @@
 //! Annotate a struct with `#[derive(DynaModel)]` and a `#[table(..)]` attribute, and it
 //! gets typed, async operations: [`get`](DynaModel::get), [`put`](DynaModel::put),
 //! [`put_unique`](DynaModel::put_unique), [`save`](DynaModel::save),
-//! [`delete`](DynaModel::delete), a [`Manager`] (`Book::objects(&db)`), and table
-//! management ([`create_table`](DynaModel::create_table),
-//! [`ensure_table`](DynaModel::ensure_table), ...).
+//! [`update`](DynaModel::update), [`delete`](DynaModel::delete), partial saves through
+//! [`Tracked`], a [`Manager`] (`Book::objects(&db)`), and table management
+//! ([`create_table`](DynaModel::create_table), [`ensure_table`](DynaModel::ensure_table),
+//! ...). Conditions and updates are written in Rust on typed paths ([`expr`]).
 //!
 //! ```no_run
-//! use dynorm::{Db, DynaModel};
+//! use dynorm::{Db, DynaModel, Error};
 //! use serde::{Deserialize, Serialize};
 //! use validator::Validate;
 //!
@@ -23,6 +24,8 @@
 //!     title: String,
 //!     author: String,
 //!     published: u16,
+//!     #[serde(default)]
+//!     views: u64,
 //!     #[dynorm(version)]
 //!     #[serde(default)]
 //!     version: u64,
@@ -32,24 +35,36 @@
 //! let db = Db::from_env().await; // or Db::local("http://127.0.0.1:8000")
 //! Book::ensure_table(&db).await?;
 //!
-//! let book = Book {
+//! let mut book = Book {
 //!     isbn: "978-0441013593".into(),
 //!     title: "Dune".into(),
 //!     author: "Frank Herbert".into(),
 //!     published: 1965,
+//!     views: 0,
 //!     version: 0,
 //! };
-//! book.put(&db).await?;
-//! let loaded = Book::get(&db, "978-0441013593").consistent_read(true).await?;
-//! assert_eq!(loaded.as_ref(), Some(&book));
-//! book.delete(&db).await?;
+//! book.save(&db).await?; // version 0 means new: fails if the item exists
+//! assert_eq!(book.version, 1);
+//!
+//! let f = Book::fields();
+//! book.update(&db).increment(f.views(), 1).condition(f.published().lt(2000)).await?;
+//! assert_eq!((book.views, book.version), (1, 2));
+//!
+//! let mut copy = Book::get(&db, "978-0441013593").tracked().await?.expect("stored");
+//! copy.title = "Dune (1965)".into();
+//! copy.save(&db).await?; // sends SET title, conditioned on version 2
+//! match book.delete(&db).await {
+//!     Err(Error::VersionConflict { .. }) => {} // `book` is stale now
+//!     other => panic!("{other:?}"),
+//! }
+//! copy.delete(&db).await?;
 //! # Ok(()) }
 //! ```
 //!
 //! Every operation is a `#[must_use]` builder: `.await` it, or call `.to_input()` to get
 //! the SDK input it would send, without a network call. Client-side checks (validation,
-//! item and key sizes, empty sets, non-finite numbers) run before any request, and every
-//! failure is a variant of [`Error`].
+//! item and key sizes, empty sets, non-finite numbers, malformed expressions) run before
+//! any request, and every failure is a variant of [`Error`].
 #![warn(missing_docs)]
 
 pub mod bytes;
@@ -66,18 +81,47 @@ mod tracked;
 
 pub use db::{Db, DbBuilder};
 pub use error::{BoxError, Error, KeyProblem, Result, ValueProblem};
+pub use expr::{Condition, Document, Path, Update};
 pub use item::{
     from_item, item_size, to_item, value_size, Item, MAX_DEPTH, MAX_HASH_KEY_SIZE, MAX_ITEM_SIZE, MAX_RANGE_KEY_SIZE,
 };
-pub use expr::{Condition, Document, Path, Update};
 pub use manager::Manager;
-pub use timestamp::Timestamp;
-pub use tracked::{SaveChanges, Tracked};
 pub use model::{
     DynaModel, IndexSchema, IntoKey, KeyAttr, KeyAttribute, KeyPart, KeyType, PrimaryKey, Projection, StreamView,
     TableSchema, Throughput,
 };
+pub use timestamp::Timestamp;
+pub use tracked::{SaveChanges, Tracked};
 
+/// Derives [`Document`] for a struct stored inside a model (a nested map), so its fields
+/// get typed paths: `User::fields().address().fields().city()`.
+///
+/// Attribute names follow serde, as for [`DynaModel`](derive@DynaModel). A model already
+/// implements `Document`; derive it only on nested structs.
+///
+/// ```
+/// use dynorm::{DynaModel, Document};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Document, Serialize, Deserialize)]
+/// struct Address {
+///     city: String,
+///     #[serde(rename = "postCode")]
+///     post_code: String,
+/// }
+///
+/// #[derive(DynaModel, Serialize, Deserialize, validator::Validate)]
+/// #[table(name = "users", hash_key = "id")]
+/// struct User {
+///     id: String,
+///     address: Address,
+/// }
+///
+/// let city = User::fields().address().fields().city();
+/// assert_eq!(city.to_string(), "address.city");
+/// let in_lyon = city.eq("Lyon");
+/// ```
+pub use dynorm_derive::Document;
 /// Derives [`DynaModel`] for a struct with named fields.
 ///
 /// The struct must also implement `Serialize`, `Deserialize` and `validator::Validate`
@@ -106,6 +150,16 @@ pub use model::{
 /// - `#[dynorm(version)]` on one integer field: the optimistic-locking version.
 /// - `#[dynorm(ttl)]` on one integer (or `Option` of one) field holding epoch seconds:
 ///   time to live is enabled on it when the table is created.
+/// - `#[dynorm(created_at)]` on one [`Timestamp`] field: set on the item's first write and
+///   never overwritten (whole-item writes of such a model are sent as `UpdateItem` with
+///   `if_not_exists`).
+/// - `#[dynorm(updated_at)]` on one [`Timestamp`] field: set on every write.
+///
+/// # Generated items
+///
+/// - `impl DynaModel` and [`Document`] for the struct.
+/// - `{Name}Fields<R>`, a struct with one method per stored field returning its typed
+///   [`Path`], reached through `Name::fields()`. It has the struct's visibility.
 ///
 /// Attribute names are the ones serde writes: `#[serde(rename)]`, `#[serde(rename_all)]`
 /// and `#[serde(skip)]` are followed.
@@ -140,35 +194,6 @@ pub use model::{
 /// assert_eq!(schema.ttl_attribute, Some("expiresAt"));
 /// ```
 pub use dynorm_derive::DynaModel;
-/// Derives [`Document`] for a struct stored inside a model (a nested map), so its fields
-/// get typed paths: `User::fields().address().fields().city()`.
-///
-/// Attribute names follow serde, as for [`DynaModel`](derive@DynaModel). A model already
-/// implements `Document`; derive it only on nested structs.
-///
-/// ```
-/// use dynorm::{DynaModel, Document};
-/// use serde::{Deserialize, Serialize};
-///
-/// #[derive(Document, Serialize, Deserialize)]
-/// struct Address {
-///     city: String,
-///     #[serde(rename = "postCode")]
-///     post_code: String,
-/// }
-///
-/// #[derive(DynaModel, Serialize, Deserialize, validator::Validate)]
-/// #[table(name = "users", hash_key = "id")]
-/// struct User {
-///     id: String,
-///     address: Address,
-/// }
-///
-/// let city = User::fields().address().fields().city();
-/// assert_eq!(city.to_string(), "address.city");
-/// let in_lyon = city.eq("Lyon");
-/// ```
-pub use dynorm_derive::Document;
 /// Derives [`KeyAttribute`] for a newtype around a key type.
 pub use dynorm_derive::KeyAttribute;
 
@@ -189,8 +214,8 @@ pub mod prelude {
 /// Items the derive's generated code uses. Not public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::model::{IndexSchema, KeyAttr, KeyType, Projection, StreamView, TableSchema, Throughput};
     pub use crate::expr::Path;
+    pub use crate::model::{IndexSchema, KeyAttr, KeyType, Projection, StreamView, TableSchema, Throughput};
     pub use aws_sdk_dynamodb::types::AttributeValue;
     pub use core;
     pub use serde;

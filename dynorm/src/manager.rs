@@ -1,7 +1,7 @@
 //! The botocraft-style manager: `Model::objects(&db)` gathers a model's verbs in one place.
 
-use crate::model::IntoKey;
 use crate::expr::Update;
+use crate::model::IntoKey;
 use crate::ops::{DeleteItem, GetItem, PutItem, UpdateItem};
 use crate::{Db, DynaModel};
 

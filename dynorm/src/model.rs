@@ -378,7 +378,9 @@ impl<A: KeyPart<H>, B: KeyPart<R>, H: KeyAttribute, R: KeyAttribute> IntoKey<(H,
 /// book.delete(&db).await?;
 /// # Ok(()) }
 /// ```
-pub trait DynaModel: Document + Serialize + DeserializeOwned + validator::Validate + Send + Sync + Sized + 'static {
+pub trait DynaModel:
+    Document + Serialize + DeserializeOwned + validator::Validate + Send + Sync + Sized + 'static
+{
     /// The primary key: the hash key field's type, or a tuple of the hash and range key
     /// fields' types.
     type Key: PrimaryKey + std::fmt::Debug;

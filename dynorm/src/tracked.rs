@@ -407,8 +407,18 @@ mod tests {
         let mut actions = Vec::new();
         let path = vec![Segment::Name("tags".into())];
         let old = AttributeValue::Ss(vec!["a".into()]);
-        diff_value(path.clone(), &old, &AttributeValue::Ss(vec!["a".into(), "b".into()]), &mut actions);
-        diff_value(path.clone(), &AttributeValue::Ss(vec!["a".into(), "b".into()]), &old, &mut actions);
+        diff_value(
+            path.clone(),
+            &old,
+            &AttributeValue::Ss(vec!["a".into(), "b".into()]),
+            &mut actions,
+        );
+        diff_value(
+            path.clone(),
+            &AttributeValue::Ss(vec!["a".into(), "b".into()]),
+            &old,
+            &mut actions,
+        );
         diff_value(path, &old, &AttributeValue::Ss(vec!["b".into()]), &mut actions);
         assert_eq!(render(&actions), ["ADD tags", "DELETE tags", "SET tags"]);
     }

@@ -1,4 +1,6 @@
-//! The dynorm quick start: create a table from a model, then put, get, save and delete.
+//! The dynorm quick start: create a table from a model, then save, get, update with typed
+//! expressions, save only what changed, see optimistic locking refuse a stale write, and
+//! delete.
 //!
 //! Run it with `scripts/demo`, which starts DynamoDB Local. Pointed elsewhere, it uses
 //! `DYNAMODB_ENDPOINT` when set, and the standard AWS configuration otherwise.
@@ -21,6 +23,11 @@ struct Book {
     published: u16,
     #[serde(default, with = "dynorm::serde_dynamo::string_set")]
     tags: BTreeSet<String>,
+    #[serde(default)]
+    views: u64,
+    #[dynorm(version)]
+    #[serde(default)]
+    version: u64,
 }
 
 #[tokio::main]
@@ -50,9 +57,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         author: "Frank Herbert".into(),
         published: 1965,
         tags: ["science fiction".to_owned()].into(),
+        views: 0,
+        version: 0,
     };
-    book.put(&db).await?;
-    println!("Put \"{}\" by {} (ISBN {}).", book.title, book.author, book.isbn);
+    // Version 0 means new: the first save fails if the ISBN is taken.
+    book.save(&db).await?;
+    println!(
+        "Saved \"{}\" by {} (ISBN {}), now at version {}.",
+        book.title, book.author, book.isbn, book.version
+    );
 
     let loaded = Book::get(&db, "978-0441013593").consistent_read(true).await?;
     match &loaded {
@@ -70,7 +83,40 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .consistent_read(true)
         .await?
         .ok_or("book vanished after save")?;
-    println!("Saved a change; the stored tags are now {:?}.", saved.tags);
+    println!(
+        "Saved a change; the stored tags are now {:?} (version {}).",
+        saved.tags, saved.version
+    );
+
+    // A typed update: the paths come from the model, the values must match the fields.
+    let f = Book::fields();
+    book.update(&db)
+        .increment(f.views(), 1)
+        .add_to_set(f.tags(), ["desert planet"])
+        .condition(f.published().lt(2000))
+        .await?;
+    println!(
+        "Counted a view with a conditional update: {} view, tags {:?}, version {}.",
+        book.views, book.tags, book.version
+    );
+
+    // A partial save sends only what changed since the item was read.
+    let mut copy = Book::get(&db, book.pk()).tracked().await?.ok_or("book vanished")?;
+    copy.title = "Dune (40th anniversary edition)".into();
+    copy.save(&db).await?;
+    println!(
+        "Renamed it with a partial save (only the title was sent); version {}.",
+        copy.version
+    );
+
+    // `book` still holds the version before that save: optimistic locking refuses it.
+    book.views = 1000;
+    match book.save(&db).await {
+        Err(Error::VersionConflict { expected, .. }) => {
+            println!("A save from the stale copy (version {expected}) was refused: someone saved since.")
+        }
+        other => return Err(format!("expected a version conflict, got {other:?}").into()),
+    }
 
     match Book::objects(&db).create(&book).await {
         Err(Error::AlreadyExists { table, .. }) => {
@@ -90,7 +136,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         other => return Err(format!("expected a validation error, got {other:?}").into()),
     }
 
-    book.delete(&db).await?;
+    copy.delete(&db).await?;
     let gone = Book::get(&db, "978-0441013593").consistent_read(true).await?;
     println!(
         "Deleted it; reading it again finds {}.",

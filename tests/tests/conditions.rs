@@ -101,24 +101,44 @@ async fn every_operator_selects_the_right_items() {
         ("le", f.score().le(-20), Box::new(|t| t.score <= -20)),
         ("gt", f.score().gt(100), Box::new(|t| t.score > 100)),
         ("ge", f.score().ge(100), Box::new(|t| t.score >= 100)),
-        ("between", f.score().between(-10, 30), Box::new(|t| (-10..=30).contains(&t.score))),
+        (
+            "between",
+            f.score().between(-10, 30),
+            Box::new(|t| (-10..=30).contains(&t.score)),
+        ),
         ("string lt", f.name().lt("b"), Box::new(|t| t.name.as_str() < "b")),
         (
             "in",
             f.id().is_in(["t01", "t05", "t09", "missing"]),
             Box::new(|t| ["t01", "t05", "t09"].contains(&t.id.as_str())),
         ),
-        ("begins_with", f.name().begins_with("apr"), Box::new(|t| t.name.starts_with("apr"))),
-        ("contains substring", f.name().contains("an"), Box::new(|t| t.name.contains("an"))),
+        (
+            "begins_with",
+            f.name().begins_with("apr"),
+            Box::new(|t| t.name.starts_with("apr")),
+        ),
+        (
+            "contains substring",
+            f.name().contains("an"),
+            Box::new(|t| t.name.contains("an")),
+        ),
         (
             "contains list element",
             f.tags().contains("tag2"),
             Box::new(|t| t.tags.iter().any(|x| x == "tag2")),
         ),
-        ("contains set element", f.colours().contains("blue"), Box::new(|t| t.colours.contains("blue"))),
+        (
+            "contains set element",
+            f.colours().contains("blue"),
+            Box::new(|t| t.colours.contains("blue")),
+        ),
         ("exists", f.note().exists(), Box::new(|t| t.note.is_some())),
         ("not_exists", f.note().not_exists(), Box::new(|t| t.note.is_none())),
-        ("has_type", f.note().has_type(AttributeType::String), Box::new(|t| t.note.is_some())),
+        (
+            "has_type",
+            f.note().has_type(AttributeType::String),
+            Box::new(|t| t.note.is_some()),
+        ),
         (
             "has_type set",
             f.colours().has_type(AttributeType::StringSet),
@@ -126,14 +146,26 @@ async fn every_operator_selects_the_right_items() {
         ),
         ("size eq", f.tags().size().eq(2), Box::new(|t| t.tags.len() == 2)),
         ("size gt", f.name().size().gt(6), Box::new(|t| t.name.len() > 6)),
-        ("size between", f.tags().size().between(1, 2), Box::new(|t| (1..=2).contains(&t.tags.len()))),
-        ("nested", f.dims().fields().width().ge(3), Box::new(|t| t.dims.width >= 3)),
+        (
+            "size between",
+            f.tags().size().between(1, 2),
+            Box::new(|t| (1..=2).contains(&t.tags.len())),
+        ),
+        (
+            "nested",
+            f.dims().fields().width().ge(3),
+            Box::new(|t| t.dims.width >= 3),
+        ),
         (
             "nested string",
             f.dims().fields().label().eq("L1"),
             Box::new(|t| t.dims.label == "L1"),
         ),
-        ("list index", f.tags().at(1).eq("tag1"), Box::new(|t| t.tags.get(1).is_some_and(|x| x == "tag1"))),
+        (
+            "list index",
+            f.tags().at(1).eq("tag1"),
+            Box::new(|t| t.tags.get(1).is_some_and(|x| x == "tag1")),
+        ),
         ("map key", f.counts().key("a").lt(5), Box::new(|t| t.counts["a"] < 5)),
         (
             "and",
@@ -145,7 +177,11 @@ async fn every_operator_selects_the_right_items() {
             f.score().lt(-40) | f.name().begins_with("cherry"),
             Box::new(|t| t.score < -40 || t.name.starts_with("cherry")),
         ),
-        ("not", !f.name().begins_with("a"), Box::new(|t| !t.name.starts_with('a'))),
+        (
+            "not",
+            !f.name().begins_with("a"),
+            Box::new(|t| !t.name.starts_with('a')),
+        ),
         (
             "nested combination",
             !(f.score().between(0, 100) | f.tags().size().eq(0)) & f.colours().contains("red"),
@@ -228,7 +264,10 @@ async fn invalid_expressions_fail_before_sending() {
         .set(f.dims().fields().width(), 3)
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::InvalidExpression(ref m) if m.contains("overlapping")), "{err:?}");
+    assert!(
+        matches!(err, Error::InvalidExpression(ref m) if m.contains("overlapping")),
+        "{err:?}"
+    );
     let err = Thing::update_by_key(&db, "x")
         .set(f.score(), 1)
         .set(f.colours(), BTreeSet::new())

@@ -290,7 +290,16 @@ async fn operations_describe_their_input_without_sending() {
         item.get("tags"),
         Some(&AttributeValue::Ss(vec!["classic".into(), "sf".into()]))
     );
-    assert_eq!(dune().put(&db).to_input().unwrap().as_put().unwrap().condition_expression(), None);
+    assert_eq!(
+        dune()
+            .put(&db)
+            .to_input()
+            .unwrap()
+            .as_put()
+            .unwrap()
+            .condition_expression(),
+        None
+    );
 
     let delete = Reply::delete_by_key(&db, ("t", 7)).to_input().unwrap();
     assert_eq!(
@@ -304,7 +313,10 @@ async fn operations_describe_their_input_without_sending() {
     assert_eq!(drop.table_name(), Some(db.table_name::<Book>().as_str()));
     let mut saved = dune();
     let save = saved.save(&db).to_input().unwrap();
-    assert_eq!(save.as_put().unwrap().item(), dune().put(&db).to_input().unwrap().as_put().unwrap().item());
+    assert_eq!(
+        save.as_put().unwrap().item(),
+        dune().put(&db).to_input().unwrap().as_put().unwrap().item()
+    );
     assert!(log.is_empty(), "describing made requests: {:?}", log.operations());
 }
 

@@ -39,7 +39,10 @@ async fn versions_guard_every_write() {
 
     let mut mine = counter("c1");
     mine.save(&db).await.unwrap();
-    assert_eq!(mine.version, 1, "the first save stores version 1 and refreshes the instance");
+    assert_eq!(
+        mine.version, 1,
+        "the first save stores version 1 and refreshes the instance"
+    );
     assert_eq!(stored(&db, "c1").await.version, 1);
 
     // A second new instance with the same key: the first write requires no item.
@@ -73,7 +76,11 @@ async fn versions_guard_every_write() {
     // The explicit way around the check.
     b.put(&db).skip_version_check().await.unwrap();
     assert_eq!(stored(&db, "c1").await.value, 20);
-    assert_eq!(stored(&db, "c1").await.version, 2, "b held version 1; the write stores 2");
+    assert_eq!(
+        stored(&db, "c1").await.version,
+        2,
+        "b held version 1; the write stores 2"
+    );
 
     // Instance updates are checked and increment.
     let mut c = stored(&db, "c1").await;
@@ -83,7 +90,11 @@ async fn versions_guard_every_write() {
     let err = stale.update(&db).increment(f.value(), 1).await.unwrap_err();
     assert!(matches!(err, Error::VersionConflict { .. }), "{err:?}");
     // Updates by key increment the version, and check it when asked.
-    let new = Counter::update_by_key(&db, "c1").set(f.note(), "n").await.unwrap().unwrap();
+    let new = Counter::update_by_key(&db, "c1")
+        .set(f.note(), "n")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(new.version, 4);
     let err = Counter::update_by_key(&db, "c1")
         .set(f.note(), "m")
@@ -193,7 +204,12 @@ async fn created_at_is_set_once_and_updated_at_always() {
     let mut first = stamped("one");
     first.extra = Some("x".into());
     first.save(&db).await.unwrap();
-    assert_eq!(first.created.len(), "2026-11-21T10:15:30.123Z".len(), "{}", first.created);
+    assert_eq!(
+        first.created.len(),
+        "2026-11-21T10:15:30.123Z".len(),
+        "{}",
+        first.created
+    );
     assert!(first.updated > 1_700_000_000);
     let created = first.created.clone();
     let load = || async { Stamped::get(&db, "s1").consistent_read(true).await.unwrap().unwrap() };
@@ -204,7 +220,10 @@ async fn created_at_is_set_once_and_updated_at_always() {
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     stamped("two").put(&db).await.unwrap();
     let now = load().await;
-    assert_eq!((now.body.as_str(), now.created.as_str(), now.extra.as_deref()), ("two", created.as_str(), None));
+    assert_eq!(
+        (now.body.as_str(), now.created.as_str(), now.extra.as_deref()),
+        ("two", created.as_str(), None)
+    );
 
     // Neither a partial save nor an update overwrites it.
     let mut tracked = Stamped::get(&db, "s1").tracked().await.unwrap().unwrap();
@@ -217,7 +236,11 @@ async fn created_at_is_set_once_and_updated_at_always() {
     assert_eq!((now.body.as_str(), now.created.as_str()), ("four", created.as_str()));
 
     // created_at is also set by an update that creates the item.
-    let made = Stamped::update_by_key(&db, "s2").set(f.body(), "new").await.unwrap().unwrap();
+    let made = Stamped::update_by_key(&db, "s2")
+        .set(f.body(), "new")
+        .await
+        .unwrap()
+        .unwrap();
     assert!(!made.created.is_empty() && made.updated > 0);
 }
 

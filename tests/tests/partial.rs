@@ -93,10 +93,16 @@ async fn only_the_changed_nested_paths_are_sent() {
         "REMOVE nickname",
         "ADD roles :",
     ] {
-        assert!(expression.contains(expected), "`{expected}` missing from `{expression}`");
+        assert!(
+            expression.contains(expected),
+            "`{expected}` missing from `{expression}`"
+        );
     }
     for untouched in ["street", "city", "zip", "lon", "theme", "name"] {
-        assert!(!names.iter().any(|n| n == untouched), "`{untouched}` was sent: {expression}");
+        assert!(
+            !names.iter().any(|n| n == untouched),
+            "`{untouched}` was sent: {expression}"
+        );
     }
     // Someone else changes other attributes meanwhile...
     let f = User::fields();
@@ -138,7 +144,12 @@ async fn nothing_changed_sends_nothing() {
     assert!(u.save(&db).await.unwrap());
     assert_eq!(log.count("UpdateItem"), 1);
     assert_eq!(
-        User::get(&db, "u2").consistent_read(true).await.unwrap().unwrap().scores,
+        User::get(&db, "u2")
+            .consistent_read(true)
+            .await
+            .unwrap()
+            .unwrap()
+            .scores,
         [1]
     );
 }
@@ -164,5 +175,8 @@ async fn a_changed_key_is_refused() {
     let mut u = Tracked::loaded(user("u4")).unwrap();
     u.id = "u5".into();
     let err = u.save(&db).await.unwrap_err();
-    assert!(matches!(err, Error::InvalidExpression(ref m) if m.contains("key")), "{err:?}");
+    assert!(
+        matches!(err, Error::InvalidExpression(ref m) if m.contains("key")),
+        "{err:?}"
+    );
 }

@@ -53,7 +53,11 @@ fn doc(id: &str) -> Doc {
 }
 
 async fn stored(db: &dynorm::Db, id: &str) -> Doc {
-    Doc::get(db, id).consistent_read(true).await.unwrap().expect("item exists")
+    Doc::get(db, id)
+        .consistent_read(true)
+        .await
+        .unwrap()
+        .expect("item exists")
 }
 
 #[tokio::test]
@@ -106,7 +110,10 @@ async fn each_update_operation_stores_the_right_item() {
     want.sizes.remove(&1);
     assert_eq!(stored(&db, "d1").await, want, "DELETE from sets");
 
-    Doc::update_by_key(&db, "d1").append(f.tags(), ["c", "d"]).await.unwrap();
+    Doc::update_by_key(&db, "d1")
+        .append(f.tags(), ["c", "d"])
+        .await
+        .unwrap();
     Doc::update_by_key(&db, "d1").prepend(f.tags(), ["z"]).await.unwrap();
     want.tags = ["z", "a", "b", "c", "d"].map(String::from).to_vec();
     assert_eq!(stored(&db, "d1").await, want, "list_append, both ends");
@@ -135,7 +142,10 @@ async fn each_update_operation_stores_the_right_item() {
     want.extra.insert("a.b #c".into(), "dotted key".into());
     assert_eq!(stored(&db, "d1").await, want, "nested paths, list index, map key");
 
-    Doc::update_by_key(&db, "d1").remove(stats.history().at(0)).await.unwrap();
+    Doc::update_by_key(&db, "d1")
+        .remove(stats.history().at(0))
+        .await
+        .unwrap();
     want.stats.history.remove(0);
     assert_eq!(stored(&db, "d1").await, want, "REMOVE list element");
 }

@@ -228,7 +228,10 @@ impl<R, T> Path<R, T> {
     /// reported when the request is built.
     pub fn is_in<V: ValueOf<T>>(&self, values: impl IntoIterator<Item = V>) -> Condition<R> {
         let mut encoded = Values(Vec::new());
-        let list = values.into_iter().map(|v| encoded.operand(self.encode_value(v))).collect();
+        let list = values
+            .into_iter()
+            .map(|v| encoded.operand(self.encode_value(v)))
+            .collect();
         Condition::new(Node::In(Operand::Path(self.segments.clone()), list), encoded.0)
     }
 
@@ -300,10 +303,7 @@ impl<R, T> Path<R, T> {
         let mut values = Values(Vec::new());
         let low = values.operand(self.encode_value(low));
         let high = values.operand(self.encode_value(high));
-        Condition::new(
-            Node::Between(Operand::Path(self.segments.clone()), low, high),
-            values.0,
-        )
+        Condition::new(Node::Between(Operand::Path(self.segments.clone()), low, high), values.0)
     }
 
     /// `begins_with(path, prefix)`.

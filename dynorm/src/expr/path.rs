@@ -102,12 +102,7 @@ impl<R, T: Serialize> Path<R, T> {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        Path::from_segments(
-            names
-                .into_iter()
-                .map(|n| Segment::Name(Cow::Owned(n.into())))
-                .collect(),
-        )
+        Path::from_segments(names.into_iter().map(|n| Segment::Name(Cow::Owned(n.into()))).collect())
     }
 
     pub(crate) fn from_segments(segments: Vec<Segment>) -> Self {

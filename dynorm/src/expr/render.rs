@@ -61,6 +61,11 @@ impl<R> Update<R> {
     }
 }
 
+/// `ExpressionAttributeNames`: placeholder to name.
+pub(crate) type Names = HashMap<String, String>;
+/// `ExpressionAttributeValues`: placeholder to value.
+pub(crate) type Values = HashMap<String, AttributeValue>;
+
 /// The placeholders of one request, shared by its expressions.
 #[derive(Default, Debug)]
 pub(crate) struct Placeholders {
@@ -123,7 +128,7 @@ impl Placeholders {
     }
 
     /// Both maps, moved out.
-    pub(crate) fn into_maps(self) -> (Option<HashMap<String, String>>, Option<HashMap<String, AttributeValue>>) {
+    pub(crate) fn into_maps(self) -> (Option<Names>, Option<Values>) {
         let names = (!self.names.is_empty()).then(|| self.names.into_iter().map(|(n, p)| (p, n)).collect());
         let values = (!self.values.is_empty()).then_some(self.values);
         (names, values)

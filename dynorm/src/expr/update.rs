@@ -19,6 +19,7 @@ use super::path::{List, Numeric, Path, Segment, Set, SetElement, ValueOf};
 /// # #[table(name = "books", hash_key = "isbn")]
 /// # struct Book { isbn: String, title: String, views: u64, tags: Vec<String>, note: Option<String> }
 /// use dynorm::expr::Update;
+/// use dynorm::DynaModel;
 ///
 /// let f = Book::fields();
 /// let update = Update::new()
@@ -111,7 +112,11 @@ impl<R> Update<R> {
         self
     }
 
-    fn push(mut self, value: Result<AttributeValue, serde_dynamo::Error>, action: impl FnOnce(AttributeValue) -> Action) -> Self {
+    fn push(
+        mut self,
+        value: Result<AttributeValue, serde_dynamo::Error>,
+        action: impl FnOnce(AttributeValue) -> Action,
+    ) -> Self {
         match value {
             Ok(value) => self.actions.push(action(value)),
             Err(err) => self.errors.push(err),
@@ -163,7 +168,11 @@ impl<R> Update<R> {
 
     /// `ADD path {elements}` on a set: adds the elements, creating the set when absent.
     /// An empty iterator adds nothing.
-    pub fn add_to_set<T: Set, E: ValueOf<T::Element>>(mut self, path: Path<R, T>, elements: impl IntoIterator<Item = E>) -> Self {
+    pub fn add_to_set<T: Set, E: ValueOf<T::Element>>(
+        mut self,
+        path: Path<R, T>,
+        elements: impl IntoIterator<Item = E>,
+    ) -> Self {
         if let Some(set) = to_set::<T::Element, E>(elements) {
             self.actions.push(Action::Add(path.segments, set));
         }

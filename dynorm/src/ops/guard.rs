@@ -41,10 +41,14 @@ impl<M: DynaModel> Guard<M> {
         let mut parts = Vec::new();
         let new_item = self.unique || self.expected_version == Some(0);
         if new_item {
-            parts.push(format!("attribute_not_exists({})", placeholders.name(schema.hash_key.name)));
+            parts.push(format!(
+                "attribute_not_exists({})",
+                placeholders.name(schema.hash_key.name)
+            ));
         }
         if let (Some(attr), Some(expected)) = (schema.version_attribute, self.expected_version) {
-            if expected > 0 {
+            // A unique write needs no item at all, whatever its version.
+            if expected > 0 && !self.unique {
                 let name = placeholders.name(attr);
                 let value = placeholders.value(AttributeValue::N(expected.to_string()));
                 parts.push(format!("{name} = {value}"));
@@ -62,6 +66,12 @@ impl<M: DynaModel> Guard<M> {
 
     /// The error for a failed condition, given the item DynamoDB returned (`ALL_OLD`).
     pub(crate) fn failure(&self, table: String, item: Option<Item>) -> Error {
+        if self.unique && item.is_some() {
+            return Error::AlreadyExists {
+                table,
+                item: item.map(Box::new),
+            };
+        }
         if let (Some(attr), Some(expected)) = (M::schema().version_attribute, self.expected_version) {
             let found = item.as_ref().and_then(|i| match i.get(attr) {
                 Some(AttributeValue::N(n)) => n.parse::<u64>().ok(),
@@ -81,11 +91,9 @@ impl<M: DynaModel> Guard<M> {
                 };
             }
         }
-        let item = item.map(Box::new);
-        if self.unique && item.is_some() {
-            Error::AlreadyExists { table, item }
-        } else {
-            Error::ConditionFailed { table, item }
+        Error::ConditionFailed {
+            table,
+            item: item.map(Box::new),
         }
     }
 }

@@ -112,9 +112,15 @@ impl<'a, M: DynaModel> PutItem<'a, M> {
     /// call.
     pub fn to_input(&self) -> Result<WriteInput> {
         let mut guard = self.guard_copy();
-        Ok(prepare(self.model, self.db.table_name::<M>(), &mut guard, self.check_version, false)?
-            .0
-            .build()?)
+        prepare(
+            self.model,
+            self.db.table_name::<M>(),
+            &mut guard,
+            self.check_version,
+            false,
+        )?
+        .0
+        .build()
     }
 
     fn guard_copy(&self) -> Guard<M> {
@@ -182,9 +188,15 @@ impl<'a, M: DynaModel> SaveItem<'a, M> {
             unique: false,
             expected_version: None,
         };
-        Ok(prepare(&*self.model, self.db.table_name::<M>(), &mut guard, self.check_version, true)?
-            .0
-            .build()?)
+        prepare(
+            &*self.model,
+            self.db.table_name::<M>(),
+            &mut guard,
+            self.check_version,
+            true,
+        )?
+        .0
+        .build()
     }
 
     /// Sends the request.
@@ -299,7 +311,11 @@ fn prepare<M: DynaModel>(
         .set_expression_attribute_names(names)
         .set_expression_attribute_values(values)
         .set_return_values_on_condition_check_failure(on_failure)
-        .return_values(if keep_item { ReturnValue::AllNew } else { ReturnValue::None });
+        .return_values(if keep_item {
+            ReturnValue::AllNew
+        } else {
+            ReturnValue::None
+        });
     Ok((WriteBuilder::Update(input), None))
 }
 

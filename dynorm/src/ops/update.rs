@@ -257,7 +257,9 @@ impl<'a, M: DynaModel> UpdateItem<'a, M> {
                 .send_with(self.db.client())
                 .await
                 .map_err(|e| write_failure(e, &table).into_error(&table, &guard))?;
-            if let (Some(target), Some(new), ReturnValues::AllNew) = (self.target, &output.attributes, self.return_values) {
+            if let (Some(target), Some(new), ReturnValues::AllNew) =
+                (self.target, &output.attributes, self.return_values)
+            {
                 // Decoded twice rather than requiring `M: Clone`.
                 *target = from_item(new.clone())?;
             }
