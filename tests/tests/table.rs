@@ -125,7 +125,7 @@ async fn create_table_builds_keys_indexes_and_projections() {
     assert_eq!(included, ["author", "tags"]);
 
     // The table is usable right away.
-    let thread = Thread {
+    let mut thread = Thread {
         forum_name: "rust".into(),
         subject: "async".into(),
         author: "ferris".into(),
@@ -135,7 +135,8 @@ async fn create_table_builds_keys_indexes_and_projections() {
         tags: vec!["help".into()],
         version: 0,
     };
-    thread.put(&db).await.unwrap();
+    thread.save(&db).await.unwrap();
+    assert_eq!(thread.version, 1);
     assert_eq!(
         Thread::get(&db, ("rust", "async")).consistent_read(true).await.unwrap(),
         Some(thread)
