@@ -2,8 +2,7 @@
 //! the `Document` impl that hands it out. Shared by `DynaModel` and `Document`.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
-use syn::spanned::Spanned;
+use quote::{format_ident, quote};
 use syn::DeriveInput;
 
 use crate::ast::{Field, Model};
@@ -67,7 +66,7 @@ pub fn expand(input: &DeriveInput, fields: &[Field]) -> TokenStream {
                 let encoder = encoder(field);
                 quote!(self.base.__child_with::<#ty>(#attr, #encoder))
             } else {
-                quote_spanned!(ty.span()=> self.base.__child::<#ty>(#attr))
+                quote!(self.base.__child::<#ty>(#attr))
             };
             quote! {
                 #[doc = #doc]

@@ -170,6 +170,13 @@ pub fn check<'m, 'a>(cx: &mut Ctxt, model: &'m Model<'a>) -> Option<Resolved<'m,
                 );
             } else if field.attrs.flatten {
                 cx.error_spanned_by(path, format!("the {role} field cannot be flattened"));
+            } else if role == "created_at" && model.fields.iter().any(|f| f.attrs.flatten) {
+                // Whole-item writes of such a model are updates that must remove the
+                // attributes an instance leaves out, and flattened ones cannot be listed.
+                cx.error_spanned_by(
+                    path,
+                    "a model with #[serde(flatten)] fields cannot have a created_at field",
+                );
             } else {
                 *slot = Some(field);
             }

@@ -76,9 +76,9 @@ pub(crate) fn check_item<M: DynaModel>(item: &Item) -> Result<()> {
 }
 
 /// Checks one value bound for an expression (an update or a condition), reporting a
-/// problem at `path`, the attribute path as users write it.
-pub(crate) fn check_expression_value(path: &str, value: &AttributeValue) -> Result<()> {
-    check_value(value, 1).map_err(|invalid| Error::InvalidItem {
+/// problem at `path`, the attribute path as users write it, `depth` levels down.
+pub(crate) fn check_expression_value(path: &str, depth: usize, value: &AttributeValue) -> Result<()> {
+    check_value(value, depth.max(1)).map_err(|invalid| Error::InvalidItem {
         path: invalid.render(path),
         problem: invalid.problem,
     })

@@ -43,7 +43,7 @@
 //!     views: 0,
 //!     version: 0,
 //! };
-//! book.save(&db).await?; // version 0 means new: fails if the item exists
+//! book.save(&db).await?; // version 0 means new: fails if a versioned item has this key
 //! assert_eq!(book.version, 1);
 //!
 //! let f = Book::fields();

@@ -411,7 +411,8 @@ pub trait DynaModel:
     /// instance with what was written (the new version, the timestamps).
     ///
     /// With a `#[dynorm(version)]` field the write is conditioned on the version this
-    /// instance holds (a version of 0 means "new": the item must not exist) and stores
+    /// instance holds (a version of 0 means "new": the stored item, if any, must have no
+    /// version) and stores
     /// the next version; a stale instance fails with
     /// [`Error::VersionConflict`](crate::Error::VersionConflict). To send only what
     /// changed since the item was read, use [`Tracked`](crate::Tracked).

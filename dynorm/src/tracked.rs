@@ -7,7 +7,7 @@ use std::ops::{Deref, DerefMut};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::expr::{Action, Path, Segment, Update};
-use crate::item::{check_item, to_item};
+use crate::item::{check_item, from_item, to_item};
 use crate::ops::{SaveItem, UpdateItem, WriteInput};
 use crate::{Db, DynaModel, Error, Item, Result};
 
@@ -82,9 +82,24 @@ impl<M: DynaModel> Tracked<M> {
     }
 
     /// Tracks an instance as it is stored now (for example one read by a query).
+    ///
+    /// Prefer [`Tracked::from_item`] when the stored item is at hand: a field filled in
+    /// by `#[serde(default)]` is then known to be absent from the table, and is saved
+    /// whole rather than by paths inside it that DynamoDB could not update.
     pub fn loaded(model: M) -> Result<Self> {
         let snapshot = Some(to_item(&model)?);
         Ok(Tracked { model, snapshot })
+    }
+
+    /// Tracks the model decoded from an item as stored.
+    pub fn from_item(item: Item) -> Result<Self> {
+        let model: M = from_item(item.clone())?;
+        let mut snapshot = to_item(&model)?;
+        prune_item(&mut snapshot, &item);
+        Ok(Tracked {
+            model,
+            snapshot: Some(snapshot),
+        })
     }
 
     /// The instance, no longer tracked.
@@ -145,41 +160,24 @@ impl<'a, M: DynaModel> SaveChanges<'a, M> {
     }
 
     /// Sends the save, when there is anything to save. Resolves to whether a request
-    /// was sent.
+    /// was sent. The snapshot moves on only once the write succeeded, so a failed or
+    /// cancelled save leaves the changes pending.
     pub async fn send(self) -> Result<bool> {
         let check_version = self.check_version;
         let tracked = self.tracked;
-        let snapshot = match tracked.snapshot.take() {
-            None => {
-                let save = SaveItem::new(self.db, &mut tracked.model);
-                let save = if check_version { save } else { save.skip_version_check() };
-                save.await?;
-                tracked.snapshot = Some(to_item(&tracked.model)?);
-                return Ok(true);
-            }
-            Some(snapshot) => snapshot,
+        let Some(snapshot) = tracked.snapshot.clone() else {
+            let save = SaveItem::new(self.db, &mut tracked.model);
+            let save = if check_version { save } else { save.skip_version_check() };
+            save.await?;
+            tracked.snapshot = Some(to_item(&tracked.model)?);
+            return Ok(true);
         };
-        let update = match partial_update(self.db, &mut tracked.model, &snapshot, check_version) {
-            Ok(Some(update)) => update,
-            Ok(None) => {
-                tracked.snapshot = Some(snapshot);
-                return Ok(false);
-            }
-            Err(err) => {
-                tracked.snapshot = Some(snapshot);
-                return Err(err);
-            }
+        let Some(update) = partial_update(self.db, &mut tracked.model, &snapshot, check_version)? else {
+            return Ok(false);
         };
-        match update.await {
-            Ok(_) => {
-                tracked.snapshot = Some(to_item(&tracked.model)?);
-                Ok(true)
-            }
-            Err(err) => {
-                tracked.snapshot = Some(snapshot);
-                Err(err)
-            }
-        }
+        update.await?;
+        tracked.snapshot = Some(to_item(&tracked.model)?);
+        Ok(true)
     }
 }
 
@@ -220,17 +218,12 @@ fn partial_update<'a, M: DynaModel>(
     for action in actions {
         update.push_action(action);
     }
-    let loaded_version = model.__version();
     let hash: Path<M, String> = Path::unchecked([schema.hash_key.name]);
-    let mut request = UpdateItem::for_instance(db, model).apply(update);
-    request = match loaded_version {
-        // Written by something that does not keep the version: the first versioned write.
-        Some(0) if schema.version_attribute.is_some() => {
-            let version: Path<M, u64> = Path::unchecked(schema.version_attribute);
-            request.skip_version_check().condition(version.not_exists())
-        }
-        _ if !check_version => request.skip_version_check(),
-        _ => request,
+    let request = UpdateItem::for_instance(db, model).apply(update);
+    let request = if check_version {
+        request
+    } else {
+        request.skip_version_check()
     };
     Ok(Some(request.condition(hash.exists())))
 }
@@ -263,7 +256,60 @@ fn changes<M: DynaModel>(old: &Item, new: &Item) -> Result<Vec<Action>> {
     for name in removed {
         actions.push(Action::Remove(vec![Segment::Name(name.clone().into())]));
     }
-    Ok(actions)
+    Ok(fit_expression(actions, new))
+}
+
+/// Drops from `encoded` every map entry that `stored` lacks, so the snapshot says what
+/// the table holds: a value that `#[serde(default)]` filled in is absent, and a change to
+/// it is saved whole, not by paths inside it.
+fn prune_item(encoded: &mut Item, stored: &Item) {
+    encoded.retain(|k, _| stored.contains_key(k));
+    for (k, v) in encoded.iter_mut() {
+        if let Some(s) = stored.get(k) {
+            prune(v, s);
+        }
+    }
+}
+
+fn prune(encoded: &mut AttributeValue, stored: &AttributeValue) {
+    match (encoded, stored) {
+        (AttributeValue::M(encoded), AttributeValue::M(stored)) => prune_item(encoded, stored),
+        (AttributeValue::L(encoded), AttributeValue::L(stored)) if encoded.len() == stored.len() => {
+            for (e, s) in encoded.iter_mut().zip(stored) {
+                prune(e, s);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Keeps a save's update expression well under DynamoDB's 4 KB limit: while the
+/// estimate is over budget, the top-level attribute with the most actions is set whole.
+fn fit_expression(mut actions: Vec<Action>, new: &Item) -> Vec<Action> {
+    const BUDGET: usize = 3072;
+    // `#n12.#n13[4] = :v20, `: about 7 bytes a segment and 8 for the rest.
+    let cost = |a: &Action| 8 + 7 * a.segments().len();
+    while actions.iter().map(cost).sum::<usize>() > BUDGET {
+        let mut per_attribute: std::collections::HashMap<&Segment, usize> = std::collections::HashMap::new();
+        for action in &actions {
+            *per_attribute.entry(&action.segments()[0]).or_default() += 1;
+        }
+        let Some((busiest, count)) = per_attribute.into_iter().max_by_key(|(_, n)| *n) else {
+            break;
+        };
+        if count == 1 {
+            // One action per attribute already: the expression cannot shrink further.
+            break;
+        }
+        let busiest = busiest.clone();
+        actions.retain(|a| a.segments()[0] != busiest);
+        let Segment::Name(name) = &busiest else { break };
+        match new.get(name.as_ref()) {
+            Some(value) => actions.push(Action::Set(vec![busiest.clone()], value.clone())),
+            None => actions.push(Action::Remove(vec![busiest.clone()])),
+        }
+    }
+    actions
 }
 
 fn child(path: &[Segment], segment: Segment) -> Vec<Segment> {

@@ -60,7 +60,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         views: 0,
         version: 0,
     };
-    // Version 0 means new: the first save fails if the ISBN is taken.
+    // Version 0 means new: the first save fails if a versioned item has this ISBN.
     book.save(&db).await?;
     println!(
         "Saved \"{}\" by {} (ISBN {}), now at version {}.",

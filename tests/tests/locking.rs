@@ -256,3 +256,42 @@ async fn a_tracked_new_instance_is_created_then_diffed() {
     assert_eq!(&stored(&db, "c3").await, &*tracked);
     assert_eq!(tracked.version, 2);
 }
+
+#[tokio::test]
+async fn items_written_without_a_version_take_a_first_versioned_write() {
+    let db = db("versions_adopt");
+    Counter::ensure_table(&db).await.unwrap();
+    // Written by another program: no version attribute.
+    let mut item = dynorm::to_item(&counter("c4")).unwrap();
+    item.remove("version");
+    db.client()
+        .put_item()
+        .table_name(db.table_name::<Counter>())
+        .set_item(Some(item))
+        .send()
+        .await
+        .unwrap();
+    let mut a = stored(&db, "c4").await;
+    let mut b = stored(&db, "c4").await;
+    assert_eq!(a.version, 0);
+    a.value = 1;
+    a.save(&db).await.unwrap();
+    assert_eq!(a.version, 1);
+    b.value = 2;
+    let err = b.save(&db).await.unwrap_err();
+    assert!(matches!(err, Error::VersionConflict { expected: 0, .. }), "{err:?}");
+
+    // An instance update always refreshes the instance, whatever it asks to return.
+    let f = Counter::fields();
+    let returned = a
+        .update(&db)
+        .increment(f.value(), 1)
+        .return_values(dynorm::ops::ReturnValues::None)
+        .await
+        .unwrap();
+    assert_eq!((a.value, a.version), (2, 2));
+    assert_eq!(returned.map(|c| c.version), Some(2));
+    a.value = 5;
+    a.save(&db).await.unwrap();
+    assert_eq!(stored(&db, "c4").await.value, 5);
+}

@@ -180,3 +180,55 @@ async fn a_changed_key_is_refused() {
         "{err:?}"
     );
 }
+
+#[tokio::test]
+async fn defaults_missing_from_the_table_are_saved_whole() {
+    let db = db("partial_defaults");
+    User::ensure_table(&db).await.unwrap();
+    // Written by another program: no `scores`, `roles` or `prefs` attributes.
+    let mut item = dynorm::to_item(&user("u6")).unwrap();
+    for absent in ["scores", "roles", "prefs"] {
+        item.remove(absent);
+    }
+    db.client()
+        .put_item()
+        .table_name(db.table_name::<User>())
+        .set_item(Some(item))
+        .send()
+        .await
+        .unwrap();
+    let mut u = User::get(&db, "u6").tracked().await.unwrap().unwrap();
+    assert!(u.prefs.is_empty() && u.scores.is_empty());
+    u.prefs.insert("theme".into(), "light".into());
+    u.scores.push(9);
+    // An empty set cannot be stored at all; this one gets an element.
+    u.roles.insert("viewer".into());
+    let (expression, _) = described(u.save(&db).to_input().unwrap().unwrap());
+    for whole in ["prefs = :", "scores = :", "roles = :"] {
+        assert!(expression.contains(whole), "{expression}");
+    }
+    assert!(u.save(&db).await.unwrap());
+    let stored = User::get(&db, "u6").consistent_read(true).await.unwrap().unwrap();
+    assert_eq!(stored.prefs["theme"], "light");
+    assert_eq!(stored.scores, [9]);
+}
+
+#[tokio::test]
+async fn a_large_diff_stays_within_the_expression_limit() {
+    let db = db("partial_large");
+    User::ensure_table(&db).await.unwrap();
+    let mut big = user("u7");
+    big.scores = (0..600).collect();
+    big.put(&db).await.unwrap();
+    let mut u = User::get(&db, "u7").tracked().await.unwrap().unwrap();
+    for s in u.scores.iter_mut() {
+        *s += 1;
+    }
+    u.address.city = "Nice".into();
+    let (expression, _) = described(u.save(&db).to_input().unwrap().unwrap());
+    assert!(expression.contains("scores = :"), "the list is set whole: {expression}");
+    assert!(expression.contains("address.city = :"), "{expression}");
+    assert!(u.save(&db).await.unwrap());
+    let stored = User::get(&db, "u7").consistent_read(true).await.unwrap().unwrap();
+    assert_eq!(stored, *u);
+}

@@ -16,6 +16,18 @@ use crate::{Error, Result};
 
 /// DynamoDB's limit on the number of values in one `IN`.
 const MAX_IN_VALUES: usize = 100;
+/// DynamoDB's limit on the length of one expression.
+const MAX_EXPRESSION_LEN: usize = 4096;
+
+pub(crate) fn within_limit(text: String) -> Result<String> {
+    if text.len() > MAX_EXPRESSION_LEN {
+        return Err(Error::InvalidExpression(format!(
+            "the expression is {} bytes, over DynamoDB's limit of {MAX_EXPRESSION_LEN}",
+            text.len()
+        )));
+    }
+    Ok(text)
+}
 
 /// A rendered expression with its placeholders, for use with the raw SDK client
 /// (`filter_expression`, `condition_expression`, `update_expression`).
@@ -93,7 +105,7 @@ impl Placeholders {
 
     /// A value bound for an item attribute, checked as DynamoDB would check it.
     fn checked_value(&mut self, path: &[Segment], value: AttributeValue) -> Result<String> {
-        check_expression_value(&display_segments(path), &value)?;
+        check_expression_value(&display_segments(path), path.len(), &value)?;
         Ok(self.value(value))
     }
 
@@ -139,7 +151,7 @@ impl Placeholders {
         if let Some(err) = condition.errors.into_iter().next() {
             return Err(Error::Serialization(err));
         }
-        self.node(condition.node)
+        within_limit(self.node(condition.node)?)
     }
 
     fn operand(&mut self, operand: Operand) -> Result<String> {
@@ -252,7 +264,7 @@ impl Placeholders {
                 clauses.push(format!("{keyword} {}", parts.join(", ")));
             }
         }
-        Ok(clauses.join(" "))
+        within_limit(clauses.join(" "))
     }
 }
 

@@ -6,7 +6,7 @@ use tracing::Instrument;
 
 use super::{build_error, into_future};
 use crate::item::{from_item, key_item};
-use crate::{Db, DynaModel, Error, Result, Tracked};
+use crate::{Db, DynaModel, Error, Item, Result, Tracked};
 
 /// Reads one item by primary key. Made by [`DynaModel::get`].
 ///
@@ -51,6 +51,11 @@ impl<'a, M: DynaModel> GetItem<'a, M> {
 
     /// Sends the request.
     pub async fn send(self) -> Result<Option<M>> {
+        self.send_item().await?.map(from_item).transpose()
+    }
+
+    /// Sends the request; resolves to the item as stored.
+    pub(crate) async fn send_item(self) -> Result<Option<Item>> {
         let table = self.db.table_name::<M>();
         let span = tracing::debug_span!("dynorm.get_item", table = %table);
         async move {
@@ -60,7 +65,7 @@ impl<'a, M: DynaModel> GetItem<'a, M> {
                 .send_with(self.db.client())
                 .await
                 .map_err(|e| Error::from_sdk(e, &table))?;
-            output.item.map(from_item).transpose()
+            Ok(output.item)
         }
         .instrument(span)
         .await
@@ -84,7 +89,7 @@ pub struct GetTracked<'a, M: DynaModel>(GetItem<'a, M>);
 impl<'a, M: DynaModel> GetTracked<'a, M> {
     /// Sends the request.
     pub async fn send(self) -> Result<Option<Tracked<M>>> {
-        self.0.send().await?.map(Tracked::loaded).transpose()
+        self.0.send_item().await?.map(Tracked::from_item).transpose()
     }
 }
 

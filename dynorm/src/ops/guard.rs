@@ -13,8 +13,9 @@ pub(crate) struct Guard<M> {
     pub condition: Option<Condition<M>>,
     /// Require that no item has the key (`put_unique`, `create`).
     pub unique: bool,
-    /// The version the item must have; 0 means the item must not exist yet. `None`
-    /// when the model has no version field or the check is skipped.
+    /// The version the item must have; 0 means the item must have no version yet (it
+    /// does not exist, or was written without one). `None` when the model has no
+    /// version field or the check is skipped.
     pub expected_version: Option<u64>,
 }
 
@@ -39,17 +40,17 @@ impl<M: DynaModel> Guard<M> {
     pub(crate) fn render(&mut self, placeholders: &mut Placeholders) -> Result<Option<String>> {
         let schema = M::schema();
         let mut parts = Vec::new();
-        let new_item = self.unique || self.expected_version == Some(0);
-        if new_item {
-            parts.push(format!(
-                "attribute_not_exists({})",
-                placeholders.name(schema.hash_key.name)
-            ));
-        }
-        if let (Some(attr), Some(expected)) = (schema.version_attribute, self.expected_version) {
+        if self.unique {
             // A unique write needs no item at all, whatever its version.
-            if expected > 0 && !self.unique {
-                let name = placeholders.name(attr);
+            let hash = placeholders.name(schema.hash_key.name);
+            parts.push(format!("attribute_not_exists({hash})"));
+        } else if let (Some(attr), Some(expected)) = (schema.version_attribute, self.expected_version) {
+            let name = placeholders.name(attr);
+            if expected == 0 {
+                // Version 0 is a first versioned write: no item, or one written without a
+                // version (by another program, or before the field existed).
+                parts.push(format!("attribute_not_exists({name})"));
+            } else {
                 let value = placeholders.value(AttributeValue::N(expected.to_string()));
                 parts.push(format!("{name} = {value}"));
             }
@@ -77,11 +78,10 @@ impl<M: DynaModel> Guard<M> {
                 Some(AttributeValue::N(n)) => n.parse::<u64>().ok(),
                 _ => None,
             });
-            let conflict = match (&item, expected) {
-                (Some(_), 0) => true,
-                (None, 0) => false,
-                (None, _) => true,
-                (Some(_), expected) => found != Some(expected),
+            // With the item missing, a check of version 0 held; of any other version failed.
+            let conflict = match expected {
+                0 => found.is_some(),
+                _ => found != Some(expected),
             };
             if conflict {
                 return Error::VersionConflict {

@@ -7,7 +7,7 @@ use tracing::Instrument;
 
 use super::guard::{next_version, Guard};
 use super::{build_error, into_future, write_failure};
-use crate::expr::render::Placeholders;
+use crate::expr::render::{within_limit, Placeholders};
 use crate::expr::Condition;
 use crate::item::{check_item, from_item, to_item};
 use crate::{Db, DynaModel, Item, Result};
@@ -65,7 +65,7 @@ impl WriteBuilder {
 /// limits (item size, key sizes, empty sets, non-finite numbers) before anything is sent.
 ///
 /// A model with a `#[dynorm(version)]` field is written conditioned on the version it
-/// holds (0 means new: no item may have the key) and stored with the next version; a
+/// holds (0 means new: an item with the key may only exist without a version) and stored with the next version; a
 /// stale instance fails with [`Error::VersionConflict`]. `put` leaves the instance as
 /// it is; [`DynaModel::save`] also refreshes it.
 #[must_use = "a request does nothing until it is awaited or sent"]
@@ -302,6 +302,7 @@ fn prepare<M: DynaModel>(
     if !remove.is_empty() {
         expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
     }
+    let expression = within_limit(expression)?;
     let (names, values) = placeholders.into_maps();
     let input = UpdateItemInput::builder()
         .table_name(table)

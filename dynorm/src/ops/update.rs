@@ -182,7 +182,8 @@ impl<'a, M: DynaModel> UpdateItem<'a, M> {
     }
 
     /// What the update resolves to: the new item (default), the old one, or nothing.
-    /// An instance is only refreshed with [`ReturnValues::AllNew`].
+    /// Ignored on an instance's update, which always asks for the new item to refresh
+    /// the instance (its version, its timestamps) from it.
     pub fn return_values(mut self, return_values: ReturnValues) -> Self {
         self.return_values = return_values;
         self
@@ -227,7 +228,11 @@ impl<'a, M: DynaModel> UpdateItem<'a, M> {
         let condition = guard.render(&mut placeholders)?;
         let on_failure = condition.as_ref().map(|_| ReturnValuesOnConditionCheckFailure::AllOld);
         let (names, values) = placeholders.into_maps();
-        let return_values = match self.return_values {
+        let return_values = match if self.target.is_some() {
+            ReturnValues::AllNew
+        } else {
+            self.return_values
+        } {
             ReturnValues::AllNew => ReturnValue::AllNew,
             ReturnValues::AllOld => ReturnValue::AllOld,
             ReturnValues::None => ReturnValue::None,
@@ -257,9 +262,7 @@ impl<'a, M: DynaModel> UpdateItem<'a, M> {
                 .send_with(self.db.client())
                 .await
                 .map_err(|e| write_failure(e, &table).into_error(&table, &guard))?;
-            if let (Some(target), Some(new), ReturnValues::AllNew) =
-                (self.target, &output.attributes, self.return_values)
-            {
+            if let (Some(target), Some(new)) = (self.target, &output.attributes) {
                 // Decoded twice rather than requiring `M: Clone`.
                 *target = from_item(new.clone())?;
             }
