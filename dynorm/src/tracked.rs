@@ -143,19 +143,14 @@ impl<'a, M: DynaModel> SaveChanges<'a, M> {
     /// The SDK input this save sends, or `None` when nothing changed. Makes no network
     /// call.
     pub fn to_input(self) -> Result<Option<WriteInput>> {
-        let check_version = self.check_version;
-        let db = self.db;
-        match &mut self.tracked.snapshot {
-            None => {
-                let save = SaveItem::new(db, &mut self.tracked.model);
-                let save = if check_version { save } else { save.skip_version_check() };
-                Ok(Some(save.to_input()?))
-            }
-            Some(snapshot) => {
-                let snapshot = snapshot.clone();
-                let update = partial_update(db, &mut self.tracked.model, &snapshot, check_version)?;
-                update.map(|u| u.to_input().map(WriteInput::Update)).transpose()
-            }
+        let tracked = self.tracked;
+        match &tracked.snapshot {
+            None => Ok(Some(
+                first_save(self.db, &mut tracked.model, self.check_version).to_input()?,
+            )),
+            Some(snapshot) => partial_update(self.db, &mut tracked.model, snapshot, self.check_version)?
+                .map(|u| u.to_input().map(WriteInput::Update))
+                .transpose(),
         }
     }
 
@@ -163,21 +158,28 @@ impl<'a, M: DynaModel> SaveChanges<'a, M> {
     /// was sent. The snapshot moves on only once the write succeeded, so a failed or
     /// cancelled save leaves the changes pending.
     pub async fn send(self) -> Result<bool> {
-        let check_version = self.check_version;
         let tracked = self.tracked;
-        let Some(snapshot) = tracked.snapshot.clone() else {
-            let save = SaveItem::new(self.db, &mut tracked.model);
-            let save = if check_version { save } else { save.skip_version_check() };
-            save.await?;
-            tracked.snapshot = Some(to_item(&tracked.model)?);
-            return Ok(true);
-        };
-        let Some(update) = partial_update(self.db, &mut tracked.model, &snapshot, check_version)? else {
-            return Ok(false);
-        };
-        update.await?;
+        match &tracked.snapshot {
+            None => first_save(self.db, &mut tracked.model, self.check_version).await?,
+            Some(snapshot) => match partial_update(self.db, &mut tracked.model, snapshot, self.check_version)? {
+                Some(update) => {
+                    update.await?;
+                }
+                None => return Ok(false),
+            },
+        }
         tracked.snapshot = Some(to_item(&tracked.model)?);
         Ok(true)
+    }
+}
+
+/// The whole-item save of an instance not stored yet.
+fn first_save<'a, M: DynaModel>(db: &'a Db, model: &'a mut M, check_version: bool) -> SaveItem<'a, M> {
+    let save = SaveItem::new(db, model);
+    if check_version {
+        save
+    } else {
+        save.skip_version_check()
     }
 }
 

@@ -197,9 +197,7 @@ impl<R> Update<R> {
     where
         T::Element: Serialize,
     {
-        let list: Vec<T::Element> = items.into_iter().map(ValueOf::into_value).collect();
-        let encoded = serde_dynamo::to_attribute_value(list);
-        self.push(encoded, |v| Action::Append(path.segments, v, false))
+        self.list_append(path, items, false)
     }
 
     /// Prepends to a list (`list_append` with the new items first); an absent list
@@ -208,9 +206,21 @@ impl<R> Update<R> {
     where
         T::Element: Serialize,
     {
+        self.list_append(path, items, true)
+    }
+
+    fn list_append<T: List, E: ValueOf<T::Element>>(
+        self,
+        path: Path<R, T>,
+        items: impl IntoIterator<Item = E>,
+        prepend: bool,
+    ) -> Self
+    where
+        T::Element: Serialize,
+    {
         let list: Vec<T::Element> = items.into_iter().map(ValueOf::into_value).collect();
         let encoded = serde_dynamo::to_attribute_value(list);
-        self.push(encoded, |v| Action::Append(path.segments, v, true))
+        self.push(encoded, |v| Action::Append(path.segments, v, prepend))
     }
 }
 

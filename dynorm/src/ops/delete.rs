@@ -56,11 +56,7 @@ impl<'a, M: DynaModel> DeleteItem<'a, M> {
 
     /// The SDK input this request sends. Makes no network call.
     pub fn to_input(&self) -> Result<DeleteItemInput> {
-        let mut guard = Guard {
-            condition: self.guard.condition.clone(),
-            unique: false,
-            expected_version: self.guard.expected_version,
-        };
+        let mut guard = self.guard.clone();
         self.input_builder(self.db.table_name::<M>(), &mut guard)?
             .build()
             .map_err(build_error)

@@ -19,6 +19,16 @@ pub(crate) struct Guard<M> {
     pub expected_version: Option<u64>,
 }
 
+impl<M> Clone for Guard<M> {
+    fn clone(&self) -> Self {
+        Guard {
+            condition: self.condition.clone(),
+            unique: self.unique,
+            expected_version: self.expected_version,
+        }
+    }
+}
+
 impl<M: DynaModel> Guard<M> {
     pub(crate) fn new() -> Self {
         Guard {

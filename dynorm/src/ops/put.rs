@@ -111,7 +111,7 @@ impl<'a, M: DynaModel> PutItem<'a, M> {
     /// The SDK input this request sends, after validation and checks. Makes no network
     /// call.
     pub fn to_input(&self) -> Result<WriteInput> {
-        let mut guard = self.guard_copy();
+        let mut guard = self.guard.clone();
         prepare(
             self.model,
             self.db.table_name::<M>(),
@@ -121,14 +121,6 @@ impl<'a, M: DynaModel> PutItem<'a, M> {
         )?
         .0
         .build()
-    }
-
-    fn guard_copy(&self) -> Guard<M> {
-        Guard {
-            condition: self.guard.condition.clone(),
-            unique: self.guard.unique,
-            expected_version: None,
-        }
     }
 
     /// Sends the request.
@@ -183,11 +175,7 @@ impl<'a, M: DynaModel> SaveItem<'a, M> {
     /// The SDK input this request sends, after validation and checks. Makes no network
     /// call.
     pub fn to_input(&self) -> Result<WriteInput> {
-        let mut guard = Guard {
-            condition: self.guard.condition.clone(),
-            unique: false,
-            expected_version: None,
-        };
+        let mut guard = self.guard.clone();
         prepare(
             &*self.model,
             self.db.table_name::<M>(),
