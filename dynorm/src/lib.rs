@@ -73,6 +73,8 @@ mod error;
 pub mod expr;
 mod item;
 mod manager;
+#[allow(dead_code)]
+mod read;
 mod model;
 pub mod ops;
 pub mod table;
