@@ -65,8 +65,127 @@ fn index(index: &ResolvedIndex) -> TokenStream {
     }
 }
 
+/// DynaModel's own methods, which an index method must not shadow.
+const MODEL_METHODS: &[&str] = &[
+    "schema", "pk", "get", "put", "put_unique", "save", "update", "update_by_key", "query", "scan", "fields",
+    "delete", "delete_by_key", "objects", "create_table", "delete_table", "table_exists", "wait_until_active",
+    "ensure_table",
+];
+
+/// `by-author` → `by_author`; a name that is no identifier gets an `index_` prefix.
+fn index_method_name(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    let out = out.trim_matches('_').to_owned();
+    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) || syn::parse_str::<syn::Ident>(&out).is_err() {
+        format!("index_{out}")
+    } else {
+        out
+    }
+}
+
+fn pascal(snake: &str) -> String {
+    snake
+        .split('_')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let mut chars = p.chars();
+            chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+        })
+        .collect()
+}
+
+/// One marker type per index, implementing `dynorm::Index`, and a constructor method on
+/// the model named after the index.
+fn index_handles(input: &DeriveInput, model: &Resolved) -> TokenStream {
+    let ident = &input.ident;
+    let vis = &input.vis;
+    let mut seen: Vec<String> = Vec::new();
+    let mut out = TokenStream::new();
+    let all = model
+        .global_indexes
+        .iter()
+        .enumerate()
+        .map(|(i, x)| (i, x, true))
+        .chain(model.local_indexes.iter().enumerate().map(|(i, x)| (i, x, false)));
+    for (position, index, global) in all {
+        let method_name = index_method_name(&index.name);
+        if MODEL_METHODS.contains(&method_name.as_str()) || seen.contains(&method_name) {
+            let problem = if seen.contains(&method_name) {
+                format!("two indexes would both get the method `{method_name}`; rename one")
+            } else {
+                format!("an index named `{}` would shadow `DynaModel::{method_name}`; rename it", index.name)
+            };
+            out.extend(syn::Error::new_spanned(ident, problem).to_compile_error());
+            continue;
+        }
+        seen.push(method_name.clone());
+        let method = quote::format_ident!("{}", method_name);
+        let marker = quote::format_ident!("{}{}Index", ident, pascal(&method_name));
+        let hash_ty = valid::key_type(index.hash);
+        let range_ty = match index.range {
+            Some(range) => {
+                let ty = valid::key_type(range);
+                quote!(#ty)
+            }
+            None => quote!(::dynorm::__private::NoRange),
+        };
+        let list = if global {
+            quote!(global_indexes)
+        } else {
+            quote!(local_indexes)
+        };
+        let kind = if global { "global" } else { "local" };
+        let name = &index.name;
+        let type_doc = format!("The `{name}` {kind} secondary index of [`{ident}`], made by [`{ident}::{method_name}`]; query or scan it through [`dynorm::Index`].");
+        let method_doc = format!("The `{name}` {kind} secondary index: `{ident}::{method_name}().query(&db, hash)` or `.scan(&db)`.");
+        let consistent = (!global).then(|| {
+            quote! {
+                #[automatically_derived]
+                impl ::dynorm::__private::ConsistentRead for #marker {}
+            }
+        });
+        out.extend(quote! {
+            #[doc = #type_doc]
+            #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+            #vis struct #marker;
+
+            #[automatically_derived]
+            impl ::dynorm::__private::Index for #marker {
+                type Model = #ident;
+                type Hash = #hash_ty;
+                type Range = #range_ty;
+
+                fn schema() -> ::dynorm::__private::core::option::Option<&'static ::dynorm::__private::IndexSchema> {
+                    ::dynorm::__private::core::option::Option::Some(
+                        &<#ident as ::dynorm::DynaModel>::schema().#list[#position],
+                    )
+                }
+            }
+
+            #consistent
+
+            impl #ident {
+                #[doc = #method_doc]
+                #[allow(dead_code)]
+                #vis fn #method() -> #marker {
+                    #marker
+                }
+            }
+        });
+    }
+    out
+}
+
 fn expand_model(input: &DeriveInput, model: &Resolved) -> TokenStream {
     let ident = &input.ident;
+    let handles = index_handles(input, model);
     let table_name = &model.table_name;
     let hash_key = key_attr(model.hash);
     let range_key = option(model.range.map(key_attr));
@@ -148,6 +267,8 @@ fn expand_model(input: &DeriveInput, model: &Resolved) -> TokenStream {
     quote! {
         #document
 
+        #handles
+
         #[doc(hidden)]
         #[allow(non_upper_case_globals, unused_qualifications, clippy::all)]
         const _: () = {
@@ -226,6 +347,13 @@ pub fn derive_key_attribute(input: &DeriveInput) -> TokenStream {
     };
     let key_type = quote_spanned!(ty.span()=> <#ty as ::dynorm::KeyAttribute>::KEY_TYPE);
     let to_value = quote_spanned!(ty.span()=> <#ty as ::dynorm::KeyAttribute>::to_attribute_value(&#access));
+    // `begins_with` works on newtypes of strings and byte vectors.
+    let prefix = is_prefix_type(ty).then(|| {
+        quote! {
+            #[automatically_derived]
+            impl ::dynorm::__private::PrefixKey for #ident {}
+        }
+    });
     quote! {
         #[doc(hidden)]
         const _: () = {
@@ -236,6 +364,19 @@ pub fn derive_key_attribute(input: &DeriveInput) -> TokenStream {
                     #to_value
                 }
             }
+            #prefix
         };
+    }
+}
+
+/// Whether a newtype's field is a string or byte vector, whose keys have prefixes.
+fn is_prefix_type(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Path(p) => p
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| matches!(s.ident.to_string().as_str(), "String" | "Vec" | "Cow")),
+        _ => false,
     }
 }

@@ -48,6 +48,7 @@ struct Inner {
     auto_create_tables: bool,
     table_wait_timeout: Duration,
     verified: Mutex<HashSet<String>>,
+    cursor_key: Option<CursorKey>,
 }
 
 impl fmt::Debug for Db {
@@ -113,6 +114,7 @@ impl Db {
             table_prefix: String::new(),
             auto_create_tables: false,
             table_wait_timeout: Duration::from_secs(300),
+            cursor_key: None,
         }
     }
 
@@ -123,7 +125,24 @@ impl Db {
             .table_prefix(prefix)
             .auto_create_tables(self.inner.auto_create_tables)
             .table_wait_timeout(self.inner.table_wait_timeout)
+            .with_cursor_key(self.inner.cursor_key.clone())
             .build()
+    }
+
+    /// A new handle on the same client whose read cursors are signed with `key`; see
+    /// [`DbBuilder::cursor_key`].
+    pub fn with_cursor_key(&self, key: impl AsRef<[u8]>) -> Db {
+        Db::builder(self.inner.client.clone())
+            .table_prefix(self.inner.table_prefix.clone())
+            .auto_create_tables(self.inner.auto_create_tables)
+            .table_wait_timeout(self.inner.table_wait_timeout)
+            .cursor_key(key)
+            .build()
+    }
+
+    /// The key that signs read cursors, if one is set.
+    pub(crate) fn cursor_key(&self) -> Option<&[u8]> {
+        self.inner.cursor_key.as_ref().map(|k| &*k.0)
     }
 
     /// The raw SDK client, for anything dynorm does not cover.
@@ -187,6 +206,16 @@ impl Db {
     }
 }
 
+/// A cursor signing key; never printed.
+#[derive(Clone)]
+struct CursorKey(Arc<[u8]>);
+
+impl fmt::Debug for CursorKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CursorKey(..)")
+    }
+}
+
 /// Options for a [`Db`] handle. Start with [`Db::builder`].
 #[derive(Debug)]
 #[must_use = "call .build() to get the handle"]
@@ -195,9 +224,23 @@ pub struct DbBuilder {
     table_prefix: String,
     auto_create_tables: bool,
     table_wait_timeout: Duration,
+    cursor_key: Option<CursorKey>,
 }
 
 impl DbBuilder {
+    /// The secret that signs read cursors ([`ReadStream::cursor`](crate::ReadStream::cursor)).
+    /// Handles that share the key accept each other's cursors; use at least 32 random
+    /// bytes, and keep it out of source code.
+    pub fn cursor_key(mut self, key: impl AsRef<[u8]>) -> Self {
+        self.cursor_key = Some(CursorKey(Arc::from(key.as_ref())));
+        self
+    }
+
+    fn with_cursor_key(mut self, key: Option<CursorKey>) -> Self {
+        self.cursor_key = key;
+        self
+    }
+
     /// A prefix put before every model's table name, such as `"dev-"`.
     pub fn table_prefix(mut self, prefix: impl Into<String>) -> Self {
         self.table_prefix = prefix.into();
@@ -226,6 +269,7 @@ impl DbBuilder {
                 auto_create_tables: self.auto_create_tables,
                 table_wait_timeout: self.table_wait_timeout,
                 verified: Mutex::new(HashSet::new()),
+                cursor_key: self.cursor_key,
             }),
         }
     }

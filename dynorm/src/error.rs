@@ -70,6 +70,45 @@ pub enum Error {
     #[error("invalid expression: {0}")]
     InvalidExpression(String),
 
+    /// A read option that DynamoDB would reject, such as `limit(0)` or `segments(0)`.
+    /// Nothing was sent.
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+
+    /// A cursor given to [`resume`](crate::ReadStream::resume) was not made by this
+    /// read, or was changed. No page was read.
+    #[error("invalid cursor: {0}")]
+    InvalidCursor(CursorProblem),
+
+    /// An item read from an index with a partial projection, or read with
+    /// `specific_attributes`, lacks attributes the target type needs.
+    #[error(
+        "an item read from {source_name} ({projection}) cannot be decoded as `{target}`: {error}; \
+         read it into a type with only those attributes (`.read_as::<T>()`), \
+         or give the missing fields `#[serde(default)]`"
+    )]
+    PartialItem {
+        /// The table, or `index `name` of table `name``.
+        source_name: String,
+        /// Which attributes the read returns, such as `keys-only projection`.
+        projection: String,
+        /// The type the item was decoded into.
+        target: &'static str,
+        /// The decoding error.
+        #[source]
+        error: serde_dynamo::Error,
+    },
+
+    /// A batch request left items unprocessed past its retries. Nothing listed here was
+    /// applied (for writes) or read (for reads).
+    #[error("{} key(s) of table `{table}` were left unprocessed by DynamoDB", keys.len())]
+    Unprocessed {
+        /// The full table name, prefix included.
+        table: String,
+        /// The keys left unprocessed.
+        keys: Vec<Item>,
+    },
+
     /// The table does not exist (DynamoDB's `ResourceNotFoundException`).
     #[error("table `{table}` does not exist")]
     TableNotFound {
@@ -211,6 +250,33 @@ impl fmt::Display for KeyProblem {
                 )
             }
         }
+    }
+}
+
+/// Why a cursor was rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CursorProblem {
+    /// The handle has no cursor key: set one with
+    /// [`DbBuilder::cursor_key`](crate::DbBuilder::cursor_key).
+    NoKey,
+    /// Not a cursor: not base64url, or too short.
+    Malformed,
+    /// The signature does not match: the cursor was edited, or signed with another key.
+    BadSignature,
+    /// The cursor was made by another query (table, index, key condition, filter,
+    /// projection or segments differ).
+    OtherQuery,
+}
+
+impl fmt::Display for CursorProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CursorProblem::NoKey => "the handle has no cursor key (DbBuilder::cursor_key)",
+            CursorProblem::Malformed => "not a dynorm cursor",
+            CursorProblem::BadSignature => "the signature does not match: the cursor was changed",
+            CursorProblem::OtherQuery => "the cursor belongs to another query",
+        })
     }
 }
 

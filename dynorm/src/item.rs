@@ -98,7 +98,7 @@ pub(crate) fn key_item<M: DynaModel>(key: &M::Key) -> Result<Item> {
     Ok(item)
 }
 
-fn check_key_attr(value: Option<&AttributeValue>, attr: &KeyAttr, limit: usize) -> Result<()> {
+pub(crate) fn check_key_attr(value: Option<&AttributeValue>, attr: &KeyAttr, limit: usize) -> Result<()> {
     let invalid = |problem| Error::InvalidKey {
         attribute: attr.name.to_owned(),
         problem,

@@ -73,16 +73,15 @@ mod error;
 pub mod expr;
 mod item;
 mod manager;
-#[allow(dead_code)]
-mod read;
 mod model;
 pub mod ops;
+pub mod read;
 pub mod table;
 mod timestamp;
 mod tracked;
 
 pub use db::{Db, DbBuilder};
-pub use error::{BoxError, Error, KeyProblem, Result, ValueProblem};
+pub use error::{BoxError, CursorProblem, Error, KeyProblem, Result, ValueProblem};
 pub use expr::{Condition, Document, Path, Update};
 pub use item::{
     from_item, item_size, to_item, value_size, Item, MAX_DEPTH, MAX_HASH_KEY_SIZE, MAX_ITEM_SIZE, MAX_RANGE_KEY_SIZE,
@@ -92,6 +91,7 @@ pub use model::{
     DynaModel, IndexSchema, IntoKey, KeyAttr, KeyAttribute, KeyPart, KeyType, PrimaryKey, Projection, StreamView,
     TableSchema, Throughput,
 };
+pub use read::{ConsistentRead, Index, NoRange, Query, ReadStream, Scan, Table};
 pub use timestamp::Timestamp;
 pub use tracked::{SaveChanges, Tracked};
 
@@ -210,13 +210,16 @@ pub use validator;
 
 /// Everything a model file usually needs: `use dynorm::prelude::*;`.
 pub mod prelude {
-    pub use crate::{Condition, Db, Document, DynaModel, Error, IntoKey, KeyAttribute, Result, Tracked, Update};
+    pub use crate::{
+        Condition, Db, Document, DynaModel, Error, Index, IntoKey, KeyAttribute, Result, Tracked, Update,
+    };
 }
 
 /// Items the derive's generated code uses. Not public API.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::expr::Path;
+    pub use crate::read::{ConsistentRead, Index, NoRange, PrefixKey};
     pub use crate::model::{IndexSchema, KeyAttr, KeyType, Projection, StreamView, TableSchema, Throughput};
     pub use aws_sdk_dynamodb::types::AttributeValue;
     pub use core;

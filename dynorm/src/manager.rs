@@ -2,10 +2,11 @@
 
 use crate::expr::Update;
 use crate::model::IntoKey;
-use crate::ops::{DeleteItem, GetItem, PutItem, UpdateItem};
+use crate::ops::{DeleteItem, GetItem, GetMany, PutItem, UpdateItem};
 use crate::{Db, DynaModel};
 
-/// A model's verbs on one handle: `create`, `get`, `update`, `partial_update` and `delete`. Made by [`DynaModel::objects`].
+/// A model's verbs on one handle: `create`, `get`, `get_many`, `list`, `update`,
+/// `partial_update` and `delete`. Made by [`DynaModel::objects`].
 ///
 /// ```no_run
 /// # use dynorm::{Db, DynaModel};
@@ -60,6 +61,18 @@ impl<'a, M: DynaModel> Manager<'a, M> {
     /// Reads an item by key; `Ok(None)` when absent.
     pub fn get(&self, key: impl IntoKey<M::Key>) -> GetItem<'a, M> {
         GetItem::new(self.db, key.into_key())
+    }
+
+    /// Reads many items by key (`BatchGetItem`), in the order of `keys`; keys with no item
+    /// are skipped. See [`GetMany`].
+    pub fn get_many<K: IntoKey<M::Key>>(&self, keys: impl IntoIterator<Item = K>) -> GetMany<'a, M> {
+        GetMany::new(self.db, keys.into_iter().map(IntoKey::into_key).collect())
+    }
+
+    /// Every item of the table: a lazy scan stream. Add `.recursive()` to read past the
+    /// first page, or `.segments(n)` for a parallel scan; see [`ReadStream`](crate::ReadStream).
+    pub fn list(&self) -> crate::Scan<'a, crate::Table<M>> {
+        M::scan(self.db)
     }
 
     /// Deletes an item by key.

@@ -258,6 +258,10 @@ integer_keys!(u8, u16, u32, u64, usize, i8, i16, i32, i64, isize);
     note = "a newtype around one of those can `#[derive(dynorm::KeyAttribute)]`"
 )]
 pub trait PrimaryKey: Clone + Send + Sync + 'static {
+    /// The hash key's type.
+    type Hash: KeyAttribute;
+    /// The range key's type; [`NoRange`](crate::NoRange) for a hash-only key.
+    type Range: Send + Sync + 'static;
     /// The hash key value.
     fn hash_value(&self) -> AttributeValue;
     /// The range key value, for a hash and range key.
@@ -265,6 +269,8 @@ pub trait PrimaryKey: Clone + Send + Sync + 'static {
 }
 
 impl<H: KeyAttribute> PrimaryKey for H {
+    type Hash = H;
+    type Range = crate::NoRange;
     fn hash_value(&self) -> AttributeValue {
         self.to_attribute_value()
     }
@@ -274,6 +280,8 @@ impl<H: KeyAttribute> PrimaryKey for H {
 }
 
 impl<H: KeyAttribute, R: KeyAttribute> PrimaryKey for (H, R) {
+    type Hash = H;
+    type Range = R;
     fn hash_value(&self) -> AttributeValue {
         self.0.to_attribute_value()
     }
@@ -434,6 +442,19 @@ pub trait DynaModel:
     /// missing item creates it; add a condition such as `f.id().exists()` to prevent that.
     fn update_by_key(db: &Db, key: impl IntoKey<Self::Key>) -> UpdateItem<'_, Self> {
         UpdateItem::for_key(db, key.into_key())
+    }
+
+    /// Queries the table: the items whose hash key is `hash`, in range key order. Chain
+    /// a range key condition, a filter and read options; see [`ReadStream`](crate::ReadStream).
+    /// Indexes are queried through the methods the derive generates, such as
+    /// `Book::by_author().query(&db, "Herbert")`.
+    fn query(db: &Db, hash: impl KeyPart<<Self::Key as PrimaryKey>::Hash>) -> crate::Query<'_, crate::Table<Self>> {
+        crate::Index::query(crate::Table::new(), db, hash)
+    }
+
+    /// Scans the table. See [`ReadStream`](crate::ReadStream).
+    fn scan(db: &Db) -> crate::Scan<'_, crate::Table<Self>> {
+        crate::Index::scan(crate::Table::new(), db)
     }
 
     /// The model's typed attribute paths, one method per field, for conditions, filters

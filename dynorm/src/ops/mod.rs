@@ -1,16 +1,18 @@
-//! Single-item operations: get, put (and put-unique, save), update and delete.
+//! Item operations: get (and get-many), put (and put-unique, save), update and delete.
 //!
 //! Each operation is a `#[must_use]` builder. Chain its options, then `.await` it or call
 //! `.send()`; `.to_input()` returns the SDK input it would send, without a network call.
 
 mod delete;
 mod get;
+mod get_many;
 pub(crate) mod guard;
 mod put;
 mod update;
 
 pub use delete::DeleteItem;
 pub use get::{GetItem, GetTracked};
+pub use get_many::GetMany;
 pub use put::{PutItem, SaveItem, WriteInput};
 pub use update::{ReturnValues, UpdateItem};
 
