@@ -8,10 +8,12 @@
 //! [`update`](DynaModel::update), [`delete`](DynaModel::delete), partial saves through
 //! [`Tracked`], a [`Manager`] (`Book::objects(&db)`), and table management
 //! ([`create_table`](DynaModel::create_table), [`ensure_table`](DynaModel::ensure_table),
-//! ...). Conditions and updates are written in Rust on typed paths ([`expr`]).
+//! ...). Conditions and updates are written in Rust on typed paths ([`expr`]). Queries
+//! and scans, on the table and on each index, are lazy [`ReadStream`]s.
 //!
 //! ```no_run
-//! use dynorm::{Db, DynaModel, Error};
+//! use dynorm::{Db, DynaModel, Error, Index};
+//! use futures::TryStreamExt;
 //! use serde::{Deserialize, Serialize};
 //! use validator::Validate;
 //!
@@ -56,6 +58,19 @@
 //! match book.delete(&db).await {
 //!     Err(Error::VersionConflict { .. }) => {} // `book` is stale now
 //!     other => panic!("{other:?}"),
+//! }
+//!
+//! // Queries and scans are lazy streams; each index has a typed handle.
+//! let sixties: Vec<Book> = Book::by_author()
+//!     .query(&db, "Frank Herbert")
+//!     .range(|published| published.between(1960, 1969))
+//!     .filter(f.views().gt(0))
+//!     .recursive()
+//!     .collect_all()
+//!     .await?;
+//! let mut every = Book::scan(&db).segments(4); // a parallel scan, merged
+//! while let Some(book) = every.try_next().await? {
+//!     println!("{}", book.title);
 //! }
 //! copy.delete(&db).await?;
 //! # Ok(()) }
@@ -201,6 +216,9 @@ pub use dynorm_derive::KeyAttribute;
 
 /// The SDK crate dynorm is built on, re-exported so versions always match.
 pub use aws_sdk_dynamodb;
+
+/// The `futures` crate, for `StreamExt` and `TryStreamExt` on read streams.
+pub use futures;
 /// serde, re-exported so versions match.
 pub use serde;
 /// serde_dynamo, re-exported for its set helpers: `#[serde(with = "dynorm::serde_dynamo::string_set")]`.

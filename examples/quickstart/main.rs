@@ -1,13 +1,13 @@
 //! The dynorm quick start: create a table from a model, then save, get, update with typed
-//! expressions, save only what changed, see optimistic locking refuse a stale write, and
-//! delete.
+//! expressions, save only what changed, see optimistic locking refuse a stale write, query
+//! an index and scan the table, and delete.
 //!
 //! Run it with `scripts/demo`, which starts DynamoDB Local. Pointed elsewhere, it uses
 //! `DYNAMODB_ENDPOINT` when set, and the standard AWS configuration otherwise.
 
 use std::collections::BTreeSet;
 
-use dynorm::{Db, DynaModel, Error};
+use dynorm::{Db, DynaModel, Error, Index};
 use serde::{Deserialize, Serialize};
 use validator::Validate;
 
@@ -134,6 +134,47 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("A book without a title was stopped before sending anything: {errors}")
         }
         other => return Err(format!("expected a validation error, got {other:?}").into()),
+    }
+
+    // More of Herbert's books, then a query on the by-author index and a scan.
+    for (isbn, title, published) in [
+        ("978-0441172719", "Dune Messiah", 1969),
+        ("978-0441104024", "Children of Dune", 1976),
+        ("978-0765342850", "The Dragon in the Sea", 1956),
+    ] {
+        let other = Book {
+            isbn: isbn.into(),
+            title: title.into(),
+            author: "Frank Herbert".into(),
+            published,
+            tags: BTreeSet::from(["science fiction".to_owned()]),
+            views: 0,
+            version: 0,
+        };
+        other.put(&db).await?;
+    }
+    let f = Book::fields();
+    let dune_years: Vec<Book> = Book::by_author()
+        .query(&db, "Frank Herbert")
+        .range(|published| published.between(1960, 1979))
+        .filter(f.title().contains("Dune"))
+        .recursive()
+        .collect_all()
+        .await?;
+    println!(
+        "Herbert's Dune books of 1960-1979, from the by-author index: {}.",
+        dune_years
+            .iter()
+            .map(|b| format!("{} ({})", b.title, b.published))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let stored = Book::scan(&db).recursive().count().await?;
+    println!("A scan counts {stored} books in the table.");
+    for book in Book::scan(&db).recursive().collect_all().await? {
+        if book.isbn != "978-0441013593" {
+            book.delete(&db).await?;
+        }
     }
 
     copy.delete(&db).await?;

@@ -124,7 +124,8 @@ async fn table_queries_match_the_raw_sdk() {
 
     // Each range operator.
     type Cond = fn(dynorm::read::RangeKey<dynorm::Table<Book>>) -> dynorm::read::KeyCondition<dynorm::Table<Book>>;
-    let cases: Vec<(Cond, &str, Vec<(&str, AttributeValue)>)> = vec![
+    type Case = (Cond, &'static str, Vec<(&'static str, AttributeValue)>);
+    let cases: Vec<Case> = vec![
         (|k| k.eq("isbn-00005"), "#r = :a", vec![(":a", s("isbn-00005"))]),
         (|k| k.lt("isbn-00100"), "#r < :a", vec![(":a", s("isbn-00100"))]),
         (|k| k.le("isbn-00101"), "#r <= :a", vec![(":a", s("isbn-00101"))]),

@@ -159,8 +159,13 @@ pub struct ReadStream<'a, I: Index, Op, T> {
     lanes: Vec<Lane<'a>>,
     buffer: VecDeque<(usize, Item)>,
     halted: bool,
-    _types: PhantomData<fn() -> (I, Op, T)>,
+    /// The key attributes of an item, to resume after it.
+    key_names: Vec<&'static str>,
+    _types: Types<I, Op, T>,
 }
+
+/// The stream's type parameters, owned by nothing: it is `Send` and `Sync` whatever they are.
+type Types<I, Op, T> = PhantomData<fn() -> (I, Op, T)>;
 
 impl<I: Index, O, T> Unpin for ReadStream<'_, I, O, T> {}
 
@@ -206,6 +211,7 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
             lanes: Vec::new(),
             buffer: VecDeque::new(),
             halted: false,
+            key_names: Self::key_names(),
             _types: PhantomData,
         }
     }
@@ -300,6 +306,7 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
             lanes: self.lanes,
             buffer: self.buffer,
             halted: self.halted,
+            key_names: self.key_names,
             _types: PhantomData,
         }
     }
@@ -422,7 +429,6 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
         names.extend(schema.range_key.map(|k| k.name));
         names.push(I::hash_key().name);
         names.extend(I::range_key().map(|k| k.name));
-        names.dedup();
         let mut unique = Vec::with_capacity(names.len());
         for name in names {
             if !unique.contains(&name) {
@@ -470,7 +476,7 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
                         parts.push(part);
                     }
                 }
-                for key in Self::key_names() {
+                for key in self.key_names.iter().copied() {
                     let part = ph.name(key);
                     if !parts.contains(&part) {
                         parts.push(part);
@@ -763,7 +769,7 @@ impl<'a, I: Index, O: Op, T: DeserializeOwned> Stream for ReadStream<'a, I, O, T
         let this = self.get_mut();
         loop {
             if let Some((lane_index, item)) = this.buffer.pop_front() {
-                let key_names = Self::key_names();
+                let key_names = &this.key_names;
                 let lane = &mut this.lanes[lane_index];
                 lane.buffered -= 1;
                 lane.resume = if lane.buffered == 0 {
