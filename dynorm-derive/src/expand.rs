@@ -70,16 +70,27 @@ const MODEL_METHODS: &[&str] = &[
     "schema", "pk", "get", "put", "put_unique", "save", "update", "update_by_key", "query", "scan", "fields",
     "delete", "delete_by_key", "objects", "create_table", "delete_table", "table_exists", "wait_until_active",
     "ensure_table",
+    // Common inherent and trait constructors a method must not silently shadow.
+    "new", "default",
 ];
 
 /// `by-author` → `by_author`; a name that is no identifier gets an `index_` prefix.
 fn index_method_name(name: &str) -> String {
     let mut out = String::new();
+    let mut previous_lower = false;
     for c in name.chars() {
         if c.is_ascii_alphanumeric() {
+            // camelCase words are split like serde's snake_case: `byAuthor` → `by_author`.
+            if c.is_ascii_uppercase() && previous_lower {
+                out.push('_');
+            }
+            previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
             out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('_') {
-            out.push('_');
+        } else {
+            previous_lower = false;
+            if !out.ends_with('_') {
+                out.push('_');
+            }
         }
     }
     let out = out.trim_matches('_').to_owned();
@@ -107,6 +118,7 @@ fn index_handles(input: &DeriveInput, model: &Resolved) -> TokenStream {
     let ident = &input.ident;
     let vis = &input.vis;
     let mut seen: Vec<String> = Vec::new();
+    let mut markers: Vec<String> = Vec::new();
     let mut out = TokenStream::new();
     let all = model
         .global_indexes
@@ -126,8 +138,15 @@ fn index_handles(input: &DeriveInput, model: &Resolved) -> TokenStream {
             continue;
         }
         seen.push(method_name.clone());
+        let marker_name = format!("{}{}Index", ident, pascal(&method_name));
+        if markers.contains(&marker_name) {
+            let problem = format!("two indexes would both get the type `{marker_name}`; rename one");
+            out.extend(syn::Error::new_spanned(ident, problem).to_compile_error());
+            continue;
+        }
+        markers.push(marker_name.clone());
         let method = quote::format_ident!("{}", method_name);
-        let marker = quote::format_ident!("{}{}Index", ident, pascal(&method_name));
+        let marker = quote::format_ident!("{}", marker_name);
         let hash_ty = valid::key_type(index.hash);
         let range_ty = match index.range {
             Some(range) => {

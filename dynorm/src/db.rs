@@ -229,8 +229,10 @@ pub struct DbBuilder {
 
 impl DbBuilder {
     /// The secret that signs read cursors ([`ReadStream::cursor`](crate::ReadStream::cursor)).
-    /// Handles that share the key accept each other's cursors; use at least 32 random
-    /// bytes, and keep it out of source code.
+    /// Handles that share the key accept each other's cursors. Use at least 32 random
+    /// bytes, and keep it out of source code; keys under 16 bytes are refused when a
+    /// cursor is made or read ([`CursorProblem::WeakKey`](crate::CursorProblem::WeakKey)).
+    /// Cursors are signed, not encrypted: their holder can read the key values in them.
     pub fn cursor_key(mut self, key: impl AsRef<[u8]>) -> Self {
         self.cursor_key = Some(CursorKey(Arc::from(key.as_ref())));
         self

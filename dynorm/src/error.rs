@@ -260,6 +260,8 @@ pub enum CursorProblem {
     /// The handle has no cursor key: set one with
     /// [`DbBuilder::cursor_key`](crate::DbBuilder::cursor_key).
     NoKey,
+    /// The handle's cursor key is shorter than 16 bytes.
+    WeakKey,
     /// Not a cursor: not base64url, or too short.
     Malformed,
     /// The signature does not match: the cursor was edited, or signed with another key.
@@ -273,6 +275,7 @@ impl fmt::Display for CursorProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             CursorProblem::NoKey => "the handle has no cursor key (DbBuilder::cursor_key)",
+            CursorProblem::WeakKey => "the handle's cursor key is shorter than 16 bytes",
             CursorProblem::Malformed => "not a dynorm cursor",
             CursorProblem::BadSignature => "the signature does not match: the cursor was changed",
             CursorProblem::OtherQuery => "the cursor belongs to another query",

@@ -148,3 +148,59 @@ async fn creating_a_table_that_is_being_deleted_is_not_active_rather_than_existi
         "{err:?}"
     );
 }
+
+/// A read that fails mid-way (throttled after the SDK's retries): the stream yields what
+/// it read, the typed error, and ends; `again()` goes on from the kept position, with no
+/// item lost or repeated.
+#[tokio::test(start_paused = true)]
+async fn a_read_stream_error_keeps_its_position_for_again() {
+    use aws_sdk_dynamodb::operation::query::{QueryError, QueryOutput};
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use futures::StreamExt;
+
+    let item = |id: &str| std::collections::HashMap::from([("id".to_owned(), AttributeValue::S(id.to_owned()))]);
+    let throttled = || {
+        QueryError::ProvisionedThroughputExceededException(
+            ProvisionedThroughputExceededException::builder()
+                .message("slow down")
+                .meta(ErrorMetadata::builder().code("ProvisionedThroughputExceededException").build())
+                .build(),
+        )
+    };
+    let query = mock!(Client::query)
+        .sequence()
+        .output(move || {
+            QueryOutput::builder()
+                .items(item("a"))
+                .items(item("b"))
+                .last_evaluated_key("id", AttributeValue::S("b".into()))
+                .count(2)
+                .scanned_count(2)
+                .build()
+        })
+        .error(throttled)
+        .times(3)
+        .output(move || QueryOutput::builder().items(item("c")).count(1).scanned_count(1).build())
+        .build();
+    let db = Db::from_client(mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&query]));
+
+    let mut stream = Job::query(&db, "x").recursive();
+    assert_eq!(stream.next().await.unwrap().unwrap().id, "a");
+    assert_eq!(stream.next().await.unwrap().unwrap().id, "b");
+    let err = stream.next().await.unwrap().unwrap_err();
+    assert!(matches!(err, Error::Throttled { .. }), "{err:?}");
+    assert!(stream.next().await.is_none(), "the stream ends after the error");
+    assert_eq!(stream.last().and_then(|k| k.get("id")), Some(&AttributeValue::S("b".into())));
+
+    let rest: Vec<String> = stream.again().map(|r| r.unwrap().id).collect().await;
+    assert_eq!(rest, ["c"]);
+    assert_eq!(query.num_calls(), 5);
+}
+
+#[test]
+fn read_streams_can_move_to_other_tasks() {
+    fn send<T: Send>(_: &T) {}
+    let db = Db::local("http://127.0.0.1:1");
+    send(&Job::scan(&db).segments(4));
+    send(&Job::query(&db, "x").recursive());
+}

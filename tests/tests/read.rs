@@ -242,6 +242,10 @@ async fn table_queries_match_the_raw_sdk() {
         .unwrap();
     assert_eq!(ours, out.count as usize);
     assert!(ours > 0);
+    // A projection does not get in the way of a count.
+    let counted = Book::query(&db, "shelf-1").specific_attributes(f.title()).count().await.unwrap();
+    assert_eq!(counted, PER_SHELF);
+    assert_eq!(Book::scan(&db).specific_attributes(f.title()).recursive().count().await.unwrap(), SHELVES * PER_SHELF);
 }
 
 #[tokio::test]
@@ -509,6 +513,19 @@ async fn again_and_start_resume_without_gaps_or_duplicates() {
     let rest = Book::query(&db, "shelf-1").start(last).recursive().collect_all().await.unwrap();
     assert_eq!(rest, all[30..]);
 
+    // An option that changes the read, set after again(), starts it afresh.
+    let mut stream = Book::query(&db, "shelf-1").limit(10);
+    let _: Vec<Book> = stream.by_ref().try_collect().await.unwrap();
+    let reversed = stream.again().reverse().collect_all().await.unwrap();
+    assert_eq!(reversed, all.iter().rev().take(10).cloned().collect::<Vec<_>>());
+
+    // count() of a partly read stream counts from where it is.
+    let mut stream = Book::query(&db, "shelf-1").recursive();
+    for _ in 0..3 {
+        stream.next().await.unwrap().unwrap();
+    }
+    assert_eq!(stream.count().await.unwrap(), PER_SHELF - 3);
+
     // again() after the end reruns the read.
     let stream = Book::query(&db, "shelf-1").recursive();
     let first: Vec<Book> = {
@@ -575,7 +592,7 @@ async fn cursors_resume_across_handles_and_are_rejected_elsewhere() {
     let edited = String::from_utf8(bytes).unwrap();
     let err = query(&fresh).resume(edited).collect_all().await.unwrap_err();
     assert!(matches!(err, Error::InvalidCursor(CursorProblem::BadSignature)), "{err}");
-    let other_key = fresh.with_cursor_key("another key");
+    let other_key = fresh.with_cursor_key("another key of 32 bytes or so...");
     let err = query(&other_key).resume(cursor.clone()).collect_all().await.unwrap_err();
     assert!(matches!(err, Error::InvalidCursor(CursorProblem::BadSignature)), "{err}");
     let err = query(&fresh).resume("garbage!").collect_all().await.unwrap_err();
@@ -585,6 +602,19 @@ async fn cursors_resume_across_handles_and_are_rejected_elsewhere() {
         query(&no_key).cursor(),
         Err(Error::InvalidCursor(CursorProblem::NoKey))
     ));
+
+    let weak = fresh.with_cursor_key("short");
+    assert!(matches!(query(&weak).cursor(), Err(Error::InvalidCursor(CursorProblem::WeakKey))));
+
+    // A resumed stream not yet polled hands its cursor on unchanged.
+    assert_eq!(query(&fresh).resume(cursor.clone()).cursor().unwrap(), Some(cursor.clone()));
+
+    // A bad cursor, then again(): the error again, never a silent restart.
+    let mut bad = query(&fresh).resume("garbage!");
+    assert!(bad.next().await.unwrap().is_err());
+    assert!(bad.next().await.is_none());
+    let mut bad = bad.again();
+    assert!(matches!(bad.next().await, Some(Err(Error::InvalidCursor(_)))));
 
     // A finished read has no cursor.
     let mut stream = query(&db);

@@ -3,7 +3,7 @@ use std::marker::PhantomData;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::KeysAndAttributes;
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 use tracing::Instrument;
 
 use super::{build_error, into_future};
@@ -23,7 +23,8 @@ const ROUNDS: u32 = 8;
 /// Keys are checked first, duplicates are read once, and requests of 100 keys run a few
 /// at a time. Keys DynamoDB leaves unprocessed are retried with exponential backoff and
 /// jitter; if some remain after the retries, the call fails with
-/// [`Error::Unprocessed`] listing them, so nothing is dropped silently.
+/// [`Error::Unprocessed`] listing every key left, across all requests, so nothing is
+/// dropped silently.
 ///
 /// Resolves to the items found, **in the order of the keys given**; keys with no item
 /// are skipped.
@@ -87,17 +88,32 @@ impl<'a, M: DynaModel> GetMany<'a, M> {
         let span = tracing::debug_span!("dynorm.batch_get_item", table = %table, keys = unique.len());
         let db = self.db;
         let consistent = self.consistent_read;
-        let found: Vec<Vec<Item>> = async {
+        let results: Vec<Result<Vec<Item>>> = async {
             db.prepare::<M>(&table).await?;
             let chunks: Vec<Vec<Item>> = unique.chunks(KEYS_PER_REQUEST).map(<[Item]>::to_vec).collect();
-            futures::stream::iter(chunks)
-                .map(|chunk| fetch(db, &table, chunk, consistent))
-                .buffer_unordered(CONCURRENCY)
-                .try_collect()
-                .await
+            Ok::<_, Error>(
+                futures::stream::iter(chunks)
+                    .map(|chunk| fetch(db, &table, chunk, consistent))
+                    .buffer_unordered(CONCURRENCY)
+                    .collect()
+                    .await,
+            )
         }
         .instrument(span)
         .await?;
+        // Every request runs to its end, so the error lists every key left unprocessed.
+        let mut found = Vec::with_capacity(results.len());
+        let mut left = Vec::new();
+        for result in results {
+            match result {
+                Ok(items) => found.push(items),
+                Err(Error::Unprocessed { keys, .. }) => left.extend(keys),
+                Err(other) => return Err(other),
+            }
+        }
+        if !left.is_empty() {
+            return Err(Error::Unprocessed { table, keys: left });
+        }
         let mut by_key: HashMap<String, Item> = found
             .into_iter()
             .flatten()

@@ -4,6 +4,9 @@
 //! Layout before base64url: version byte, 16 bytes of the query's fingerprint, the lane
 //! count and one position per lane (scan segments are lanes), then an HMAC-SHA256 tag
 //! over everything before it.
+//!
+//! Cursors are signed, not encrypted: whoever holds one can read the key values in it
+//! (the last key evaluated, which may be of an item a filter dropped).
 
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -16,6 +19,10 @@ use crate::error::CursorProblem;
 use crate::{Error, Item};
 
 const VERSION: u8 = 1;
+/// The shortest cursor key accepted.
+pub(crate) const MIN_KEY_LEN: usize = 16;
+/// Longer strings are not cursors of any read dynorm makes; refused before any work.
+const MAX_CURSOR_LEN: usize = 1 << 20;
 const FINGERPRINT_LEN: usize = 16;
 const TAG_LEN: usize = 32;
 
@@ -53,6 +60,16 @@ impl Fingerprint {
     }
 }
 
+/// The key that signs cursors: derived from the handle's cursor key, so a secret used
+/// elsewhere too never signs cursors directly.
+pub(crate) fn signing_key(db: &crate::Db) -> Result<[u8; 32], Error> {
+    let key = db.cursor_key().ok_or(Error::InvalidCursor(CursorProblem::NoKey))?;
+    if key.len() < MIN_KEY_LEN {
+        return Err(Error::InvalidCursor(CursorProblem::WeakKey));
+    }
+    Ok(mac(key).chain_update(b"dynorm cursor v1").finalize().into_bytes().into())
+}
+
 fn mac(key: &[u8]) -> Hmac<Sha256> {
     // HMAC takes keys of any length; this cannot fail.
     <Hmac<Sha256> as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC accepts any key length"))
@@ -80,6 +97,9 @@ pub(crate) fn encode(key: &[u8], fingerprint: &Fingerprint, lanes: &[Position]) 
 
 /// Checks a cursor's signature and query, and returns its lanes' positions.
 pub(crate) fn decode(key: &[u8], fingerprint: &Fingerprint, cursor: &str, lanes: usize) -> Result<Vec<Position>, Error> {
+    if cursor.len() > MAX_CURSOR_LEN {
+        return Err(Error::InvalidCursor(CursorProblem::Malformed));
+    }
     let bytes = URL_SAFE_NO_PAD
         .decode(cursor.as_bytes())
         .map_err(|_| Error::InvalidCursor(CursorProblem::Malformed))?;

@@ -79,6 +79,9 @@ impl KeyOrdered for QueryOp {}
 pub trait Segmented: Op {}
 impl Segmented for ScanOp {}
 
+/// Requests in flight at once, across the segments of a parallel scan.
+const MAX_IN_FLIGHT: usize = 16;
+
 /// One page as the stream needs it.
 struct Page {
     items: Vec<Item>,
@@ -139,8 +142,15 @@ impl Lane<'_> {
 /// Misuse does not compile: `reverse` on a scan, `consistent` on a global index,
 /// `segments` on a query, a range condition on a table or index without a range key.
 ///
-/// After an error the stream yields what it had already read, then ends; its position is
-/// kept, so [`again`](Self::again) retries from there.
+/// After a request error the stream yields that error, then the items it had already
+/// read, then ends; its position is kept, so [`again`](Self::again) retries from there.
+/// An item that cannot be decoded fails alone, and the stream goes on.
+///
+/// Options that change what is read (`range`, `filter`, `specific_attributes`,
+/// `reverse`, `start`, `segments`, `resume`) start the read afresh when set on a stream
+/// already polled. The position (`last`, `cursor`, `again`) is after the last item the
+/// stream yielded: adapters that read ahead, such as `peekable`, move it past items not
+/// yet seen.
 #[must_use = "a read sends nothing until the stream is polled"]
 pub struct ReadStream<'a, I: Index, Op, T> {
     db: &'a Db,
@@ -235,6 +245,7 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
     /// Starts after this key: the [`last`](Self::last) of an earlier read
     /// (DynamoDB's `ExclusiveStartKey`).
     pub fn start(mut self, last_key: Item) -> Self {
+        self.restart();
         self.start = Some(last_key);
         self
     }
@@ -251,6 +262,7 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
     where
         O: KeyOrdered,
     {
+        self.restart();
         self.reverse = true;
         self
     }
@@ -268,6 +280,7 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
     /// applied after items are evaluated, so they still count against
     /// [`limit`](Self::limit)). Several filters must all hold.
     pub fn filter(mut self, condition: Condition<I::Model>) -> Self {
+        self.restart();
         self.filter = Some(match self.filter.take() {
             Some(filter) => filter & condition,
             None => condition,
@@ -281,6 +294,7 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
     /// [`read_as`](Self::read_as), or into the model when the other fields have
     /// `#[serde(default)]`.
     pub fn specific_attributes(mut self, attributes: impl Attributes<I::Model>) -> Self {
+        self.restart();
         let list = self.attributes.get_or_insert_with(AttributeList::default);
         attributes.add_to(list);
         self
@@ -318,6 +332,7 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
     where
         O: Segmented,
     {
+        self.restart();
         self.segments = Some(n);
         self.recursive = true;
         self
@@ -327,6 +342,7 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
     /// [`cursor`](Self::cursor). A cursor of another query, edited, or signed with
     /// another key makes the stream's first item [`Error::InvalidCursor`].
     pub fn resume(mut self, cursor: impl Into<String>) -> Self {
+        self.restart();
         self.resume = Some(cursor.into());
         self
     }
@@ -348,12 +364,16 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
     /// An opaque, URL-safe string to continue this read later, from any handle with the
     /// same cursor key ([`DbBuilder::cursor_key`](crate::DbBuilder::cursor_key)), with
     /// [`resume`](Self::resume) on the same query. It is signed, and bound to the table,
-    /// index, key condition, filter, projection, direction and segments.
+    /// index, key condition, filter, projection, direction, start key and segments.
     ///
     /// `Ok(None)` when the read reached the end. The position is after the last item
     /// yielded, so nothing is skipped or repeated.
     pub fn cursor(&self) -> Result<Option<String>> {
-        let key = self.db.cursor_key().ok_or(Error::InvalidCursor(CursorProblem::NoKey))?;
+        let key = cursor::signing_key(self.db)?;
+        if let (true, Some(resume)) = (self.lanes.is_empty(), &self.resume) {
+            // Not polled yet: it continues where the given cursor points.
+            return Ok(Some(resume.clone()));
+        }
         let positions: Vec<Position> = if self.lanes.is_empty() {
             (0..self.lane_count()).map(|_| Position::Start).collect()
         } else {
@@ -362,13 +382,14 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
         if positions.iter().all(|p| *p == Position::End) {
             return Ok(None);
         }
-        Ok(Some(cursor::encode(key, &self.fingerprint()?, &positions)))
+        Ok(Some(cursor::encode(&key, &self.fingerprint()?, &positions)))
     }
 
     /// The same read again: it continues from where this stream stopped (after the last
     /// item it yielded), or starts over when it had reached the end. `limit` counts
     /// afresh.
     pub fn again(mut self) -> Self {
+        self.halted = false;
         if self.lanes.is_empty() {
             return self;
         }
@@ -378,8 +399,14 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
             *lane = Lane::at(position);
         }
         self.buffer.clear();
-        self.halted = false;
         self
+    }
+
+    /// Forgets where the read is: an option that changes what is read starts it afresh.
+    fn restart(&mut self) {
+        self.lanes.clear();
+        self.buffer.clear();
+        self.halted = false;
     }
 
     fn lane_count(&self) -> usize {
@@ -439,7 +466,7 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
     }
 
     /// The expressions of a request; `Placeholders` numbers them identically every time.
-    fn render(&self) -> Result<Rendered> {
+    fn render(&self, count: bool) -> Result<Rendered> {
         let mut ph = Placeholders::default();
         let key_condition = match &self.hash {
             Some(hash) => {
@@ -468,7 +495,7 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
             None => None,
         };
         let projection = match &self.attributes {
-            Some(list) => {
+            Some(list) if !count => {
                 let mut parts: Vec<String> = Vec::new();
                 for segments in &list.0 {
                     let part = ph.path(segments)?;
@@ -484,7 +511,7 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
                 }
                 Some(parts.join(", "))
             }
-            None => None,
+            _ => None,
         };
         let (names, values) = ph.into_maps();
         Ok(Rendered {
@@ -498,7 +525,7 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
 
     /// What a cursor is bound to.
     fn fingerprint(&self) -> Result<Fingerprint> {
-        let rendered = self.render()?;
+        let rendered = self.render(false)?;
         let mut f = Fingerprint::default();
         f.text("op", if O::QUERY { "query" } else { "scan" });
         f.text("table", &self.table());
@@ -516,6 +543,9 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
         for (placeholder, value) in &values {
             f.value(placeholder, value);
         }
+        if let Some(start) = &self.start {
+            f.value("start", &AttributeValue::M(start.clone()));
+        }
         f.text("reverse", if self.reverse { "1" } else { "0" });
         f.text("segments", &self.lane_count().to_string());
         Ok(f)
@@ -527,13 +557,25 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
             return Ok(());
         }
         self.check()?;
-        let positions = match self.resume.take() {
+        let positions = match &self.resume {
             Some(text) => {
-                let key = self.db.cursor_key().ok_or(Error::InvalidCursor(CursorProblem::NoKey))?;
-                cursor::decode(key, &self.fingerprint()?, &text, self.lane_count())?
+                let key = cursor::signing_key(self.db)?;
+                let positions = cursor::decode(&key, &self.fingerprint()?, text, self.lane_count())?;
+                // A start key must be exactly this read's key attributes.
+                let well_formed = positions.iter().all(|p| match p {
+                    Position::After(item) => {
+                        item.len() == self.key_names.len() && self.key_names.iter().all(|n| item.contains_key(*n))
+                    }
+                    _ => true,
+                });
+                if !well_formed {
+                    return Err(Error::InvalidCursor(CursorProblem::OtherQuery));
+                }
+                positions
             }
             None => vec![Position::Start; self.lane_count()],
         };
+        self.resume = None;
         self.lanes = positions.into_iter().map(Lane::at).collect();
         Ok(())
     }
@@ -541,6 +583,7 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
     fn wants_page(&self, lane: &Lane<'_>) -> bool {
         let limit_left = self.limit.is_none_or(|l| lane.evaluated < l);
         lane.pending.is_none()
+            && lane.buffered == 0
             && lane.position != Position::End
             && limit_left
             && (!lane.requested || self.recursive)
@@ -570,7 +613,7 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
             .set_index_name(I::schema().map(|i| i.name.to_owned()))
             .set_key_condition_expression(rendered.key_condition)
             .set_filter_expression(rendered.filter)
-            .set_projection_expression(if count { None } else { rendered.projection })
+            .set_projection_expression(rendered.projection)
             .set_expression_attribute_names(rendered.names)
             .set_expression_attribute_values(rendered.values)
             .set_limit(self.request_limit(lane))
@@ -586,7 +629,7 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
             .table_name(self.table())
             .set_index_name(I::schema().map(|i| i.name.to_owned()))
             .set_filter_expression(rendered.filter)
-            .set_projection_expression(if count { None } else { rendered.projection })
+            .set_projection_expression(rendered.projection)
             .set_expression_attribute_names(rendered.names)
             .set_expression_attribute_values(rendered.values)
             .set_limit(self.request_limit(lane))
@@ -600,7 +643,7 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
     /// The request for the next page of one lane.
     fn request(&self, lane_index: usize, count: bool) -> Result<BoxFuture<'a, Result<Page>>> {
         let lane = &self.lanes[lane_index];
-        let rendered = self.render()?;
+        let rendered = self.render(count)?;
         let db = self.db;
         let table = self.table();
         let index = I::schema().map_or("", |i| i.name);
@@ -665,11 +708,17 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
     /// when [`recursive`](Self::recursive), summed. Sends nothing else; items are not
     /// decoded.
     pub async fn count(mut self) -> Result<usize> {
+        // A stream already polled counts from where it is: after the last item yielded.
+        for lane in &mut self.lanes {
+            *lane = Lane::at(lane.resume.clone());
+        }
+        self.buffer.clear();
         self.init()?;
         let mut total = 0;
         loop {
             let wanted: Vec<usize> = (0..self.lanes.len())
                 .filter(|&i| self.wants_page(&self.lanes[i]))
+                .take(MAX_IN_FLIGHT)
                 .collect();
             if wanted.is_empty() {
                 return Ok(total);
@@ -685,8 +734,7 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
         }
     }
 
-    /// The SDK input of the first request, without sending it (for a segmented scan,
-    /// segment 0's).
+    /// The lane of a first request, after the client-side checks.
     fn first_lane(&self) -> Result<Lane<'a>> {
         self.check()?;
         Ok(Lane::at(Position::Start))
@@ -700,25 +748,27 @@ impl<'a, I: Index, T> ReadStream<'a, I, QueryOp, T> {
     where
         I::Range: RangeKeyType,
     {
+        self.restart();
         self.range = Some(condition(RangeKey::new()).op);
         self
     }
 
-    /// The `Query` input of the first request. Sends nothing.
+    /// The `Query` input of a first request (from `start`, not from a `resume` cursor).
+    /// Sends nothing.
     pub fn to_input(&self) -> Result<QueryInput> {
         let lane = self.first_lane()?;
-        self.query_builder(self.render()?, &lane, false)
+        self.query_builder(self.render(false)?, &lane, false)
             .build()
             .map_err(build_error)
     }
 }
 
 impl<'a, I: Index, T> ReadStream<'a, I, ScanOp, T> {
-    /// The `Scan` input of the first request (segment 0's, for a segmented scan). Sends
-    /// nothing.
+    /// The `Scan` input of a first request (segment 0's, for a segmented scan; from
+    /// `start`, not from a `resume` cursor). Sends nothing.
     pub fn to_input(&self) -> Result<ScanInput> {
         let lane = self.first_lane()?;
-        self.scan_builder(self.render()?, 0, &lane, false)
+        self.scan_builder(self.render(false)?, 0, &lane, false)
             .build()
             .map_err(build_error)
     }
@@ -768,6 +818,45 @@ impl<'a, I: Index, O: Op, T: DeserializeOwned> Stream for ReadStream<'a, I, O, T
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         loop {
+            // Keep every lane busy: a lane whose items were all yielded asks for its
+            // next page, while the others' items are still being consumed.
+            let mut waiting = false;
+            if !this.halted {
+                if let Err(err) = this.init() {
+                    return Poll::Ready(Some(Err(this.halt(err))));
+                }
+                let mut in_flight = this.lanes.iter().filter(|l| l.pending.is_some()).count();
+                for i in 0..this.lanes.len() {
+                    if in_flight >= MAX_IN_FLIGHT {
+                        break;
+                    }
+                    if this.wants_page(&this.lanes[i]) {
+                        match this.request(i, false) {
+                            Ok(future) => this.lanes[i].pending = Some(future),
+                            Err(err) => return Poll::Ready(Some(Err(this.halt(err)))),
+                        }
+                        in_flight += 1;
+                    }
+                }
+                for i in 0..this.lanes.len() {
+                    let Some(pending) = this.lanes[i].pending.as_mut() else {
+                        continue;
+                    };
+                    match pending.as_mut().poll(cx) {
+                        Poll::Pending => waiting = true,
+                        Poll::Ready(result) => {
+                            this.lanes[i].pending = None;
+                            match result {
+                                Ok(page) => {
+                                    let (items, _) = this.absorb(i, page);
+                                    this.buffer.extend(items.into_iter().map(|item| (i, item)));
+                                }
+                                Err(err) => return Poll::Ready(Some(Err(this.halt(err)))),
+                            }
+                        }
+                    }
+                }
+            }
             if let Some((lane_index, item)) = this.buffer.pop_front() {
                 let key_names = &this.key_names;
                 let lane = &mut this.lanes[lane_index];
@@ -786,40 +875,6 @@ impl<'a, I: Index, O: Op, T: DeserializeOwned> Stream for ReadStream<'a, I, O, T
             }
             if this.halted {
                 return Poll::Ready(None);
-            }
-            if let Err(err) = this.init() {
-                this.halted = true;
-                return Poll::Ready(Some(Err(err)));
-            }
-            for i in 0..this.lanes.len() {
-                if this.wants_page(&this.lanes[i]) {
-                    match this.request(i, false) {
-                        Ok(future) => this.lanes[i].pending = Some(future),
-                        Err(err) => return Poll::Ready(Some(Err(this.halt(err)))),
-                    }
-                }
-            }
-            let mut waiting = false;
-            for i in 0..this.lanes.len() {
-                let Some(pending) = this.lanes[i].pending.as_mut() else {
-                    continue;
-                };
-                match pending.as_mut().poll(cx) {
-                    Poll::Pending => waiting = true,
-                    Poll::Ready(result) => {
-                        this.lanes[i].pending = None;
-                        match result {
-                            Ok(page) => {
-                                let (items, _) = this.absorb(i, page);
-                                this.buffer.extend(items.into_iter().map(|item| (i, item)));
-                            }
-                            Err(err) => return Poll::Ready(Some(Err(this.halt(err)))),
-                        }
-                    }
-                }
-            }
-            if !this.buffer.is_empty() {
-                continue;
             }
             if waiting {
                 return Poll::Pending;
