@@ -322,7 +322,7 @@ fn print_table(kinds: &[Kind], rows: &[(usize, Vec<Measurement>)]) {
     }
     print!(" | {:>10}", "dynorm/raw");
     for &kind in kinds {
-        print!(" | {:>14}", format!("{} it/s", label(kind)));
+        print!(" | {:>18}", format!("{} it/s", label(kind)));
     }
     println!();
     for (count, row) in rows {
@@ -334,7 +334,7 @@ fn print_table(kinds: &[Kind], rows: &[(usize, Vec<Measurement>)]) {
         let (first, raw) = (row[0], row[row.len() - 1]);
         print!(" | {:>10.2}", first.peak_mib() / raw.peak_mib());
         for m in row {
-            print!(" | {:>14.0}", m.items_per_sec());
+            print!(" | {:>18.0}", m.items_per_sec());
         }
         println!();
     }
