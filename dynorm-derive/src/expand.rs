@@ -67,11 +67,28 @@ fn index(index: &ResolvedIndex) -> TokenStream {
 
 /// DynaModel's own methods, which an index method must not shadow.
 const MODEL_METHODS: &[&str] = &[
-    "schema", "pk", "get", "put", "put_unique", "save", "update", "update_by_key", "query", "scan", "fields",
-    "delete", "delete_by_key", "objects", "create_table", "delete_table", "table_exists", "wait_until_active",
+    "schema",
+    "pk",
+    "get",
+    "put",
+    "put_unique",
+    "save",
+    "update",
+    "update_by_key",
+    "query",
+    "scan",
+    "fields",
+    "delete",
+    "delete_by_key",
+    "objects",
+    "create_table",
+    "delete_table",
+    "table_exists",
+    "wait_until_active",
     "ensure_table",
     // Common inherent and trait constructors a method must not silently shadow.
-    "new", "default",
+    "new",
+    "default",
 ];
 
 /// `by-author` → `by_author`; a name that is no identifier gets an `index_` prefix.
@@ -107,7 +124,10 @@ fn pascal(snake: &str) -> String {
         .filter(|p| !p.is_empty())
         .map(|p| {
             let mut chars = p.chars();
-            chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+            chars
+                .next()
+                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
         })
         .collect()
 }
@@ -132,21 +152,25 @@ fn index_handles(input: &DeriveInput, model: &Resolved) -> TokenStream {
             let problem = if seen.contains(&method_name) {
                 format!("two indexes would both get the method `{method_name}`; rename one")
             } else {
-                format!("an index named `{}` would shadow `DynaModel::{method_name}`; rename it", index.name)
+                format!(
+                    "an index named `{}` would shadow `DynaModel::{method_name}`; rename it",
+                    index.name
+                )
             };
-            out.extend(syn::Error::new_spanned(ident, problem).to_compile_error());
+            out.extend(syn::Error::new(index.name_span, problem).to_compile_error());
             continue;
         }
         seen.push(method_name.clone());
         let marker_name = format!("{}{}Index", ident, pascal(&method_name));
         if markers.contains(&marker_name) {
             let problem = format!("two indexes would both get the type `{marker_name}`; rename one");
-            out.extend(syn::Error::new_spanned(ident, problem).to_compile_error());
+            out.extend(syn::Error::new(index.name_span, problem).to_compile_error());
             continue;
         }
         markers.push(marker_name.clone());
         let method = quote::format_ident!("{}", method_name);
-        let marker = quote::format_ident!("{}", marker_name);
+        // Spanned at the index's name, so errors about the handle point at the declaration.
+        let marker = syn::Ident::new(&marker_name, index.name_span);
         let hash_ty = valid::key_type(index.hash);
         let range_ty = match index.range {
             Some(range) => {
@@ -163,7 +187,9 @@ fn index_handles(input: &DeriveInput, model: &Resolved) -> TokenStream {
         let kind = if global { "global" } else { "local" };
         let name = &index.name;
         let type_doc = format!("The `{name}` {kind} secondary index of [`{ident}`], made by [`{ident}::{method_name}`]; query or scan it through [`dynorm::Index`].");
-        let method_doc = format!("The `{name}` {kind} secondary index: `{ident}::{method_name}().query(&db, hash)` or `.scan(&db)`.");
+        let method_doc = format!(
+            "The `{name}` {kind} secondary index: `{ident}::{method_name}().query(&db, hash)` or `.scan(&db)`."
+        );
         let consistent = (!global).then(|| {
             quote! {
                 #[automatically_derived]

@@ -24,6 +24,8 @@ pub struct Resolved<'m, 'a> {
 
 pub struct ResolvedIndex<'m, 'a> {
     pub name: String,
+    /// Where the index is named, for errors about its name.
+    pub name_span: proc_macro2::Span,
     pub hash: &'m Field<'a>,
     pub range: Option<&'m Field<'a>>,
     pub projection: ResolvedProjection,
@@ -309,7 +311,12 @@ fn check_index<'m, 'a>(
             ResolvedProjection::Include(attrs)
         }
     };
+    let name_span = match &index.name {
+        Some(lit) => lit.span(),
+        None => syn::spanned::Spanned::span(index.attr),
+    };
     Some(ResolvedIndex {
+        name_span,
         name: name?,
         hash: hash?,
         range,

@@ -228,17 +228,15 @@ pub use validator;
 
 /// Everything a model file usually needs: `use dynorm::prelude::*;`.
 pub mod prelude {
-    pub use crate::{
-        Condition, Db, Document, DynaModel, Error, Index, IntoKey, KeyAttribute, Result, Tracked, Update,
-    };
+    pub use crate::{Condition, Db, Document, DynaModel, Error, Index, IntoKey, KeyAttribute, Result, Tracked, Update};
 }
 
 /// Items the derive's generated code uses. Not public API.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::expr::Path;
-    pub use crate::read::{ConsistentRead, Index, NoRange, PrefixKey};
     pub use crate::model::{IndexSchema, KeyAttr, KeyType, Projection, StreamView, TableSchema, Throughput};
+    pub use crate::read::{ConsistentRead, Index, NoRange, PrefixKey};
     pub use aws_sdk_dynamodb::types::AttributeValue;
     pub use core;
     pub use serde;

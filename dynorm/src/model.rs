@@ -295,6 +295,11 @@ impl<H: KeyAttribute, R: KeyAttribute> PrimaryKey for (H, R) {
 ///
 /// There is deliberately no conversion between integer types, so an integer literal
 /// takes the key's own type: `Reply::get(&db, ("thread", 3))` works for a `u64` range key.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a value of the key type `{K}`",
+    label = "expected a `{K}` key value",
+    note = "a `String` key takes `&str`, `&String` or `String`; an integer key takes its own integer type"
+)]
 pub trait KeyPart<K> {
     /// Performs the conversion.
     fn into_key_part(self) -> K;

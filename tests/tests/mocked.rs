@@ -163,7 +163,11 @@ async fn a_read_stream_error_keeps_its_position_for_again() {
         QueryError::ProvisionedThroughputExceededException(
             ProvisionedThroughputExceededException::builder()
                 .message("slow down")
-                .meta(ErrorMetadata::builder().code("ProvisionedThroughputExceededException").build())
+                .meta(
+                    ErrorMetadata::builder()
+                        .code("ProvisionedThroughputExceededException")
+                        .build(),
+                )
                 .build(),
         )
     };
@@ -180,7 +184,13 @@ async fn a_read_stream_error_keeps_its_position_for_again() {
         })
         .error(throttled)
         .times(3)
-        .output(move || QueryOutput::builder().items(item("c")).count(1).scanned_count(1).build())
+        .output(move || {
+            QueryOutput::builder()
+                .items(item("c"))
+                .count(1)
+                .scanned_count(1)
+                .build()
+        })
         .build();
     let db = Db::from_client(mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&query]));
 
@@ -190,7 +200,10 @@ async fn a_read_stream_error_keeps_its_position_for_again() {
     let err = stream.next().await.unwrap().unwrap_err();
     assert!(matches!(err, Error::Throttled { .. }), "{err:?}");
     assert!(stream.next().await.is_none(), "the stream ends after the error");
-    assert_eq!(stream.last().and_then(|k| k.get("id")), Some(&AttributeValue::S("b".into())));
+    assert_eq!(
+        stream.last().and_then(|k| k.get("id")),
+        Some(&AttributeValue::S("b".into()))
+    );
 
     let rest: Vec<String> = stream.again().map(|r| r.unwrap().id).collect().await;
     assert_eq!(rest, ["c"]);

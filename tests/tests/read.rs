@@ -45,7 +45,11 @@ fn books() -> Vec<Book> {
             author: format!("author-{}", i % 10),
             published: 1950 + (i % 50) as u16,
             pages: 100 + (i as u32 * 37) % 900,
-            blurb: if i % 7 == 0 { String::new() } else { format!("blurb {i}") },
+            blurb: if i % 7 == 0 {
+                String::new()
+            } else {
+                format!("blurb {i}")
+            },
         })
         .collect()
 }
@@ -136,10 +140,18 @@ async fn table_queries_match_the_raw_sdk() {
             "#r BETWEEN :a AND :b",
             vec![(":a", s("isbn-00200")), (":b", s("isbn-00400"))],
         ),
-        (|k| k.begins_with("isbn-001"), "begins_with(#r, :a)", vec![(":a", s("isbn-001"))]),
+        (
+            |k| k.begins_with("isbn-001"),
+            "begins_with(#r, :a)",
+            vec![(":a", s("isbn-001"))],
+        ),
     ];
     for (condition, text, values) in cases {
-        let ours = Book::query(&db, "shelf-1").range(condition).collect_all().await.unwrap();
+        let ours = Book::query(&db, "shelf-1")
+            .range(condition)
+            .collect_all()
+            .await
+            .unwrap();
         let raw = raw_query(
             || {
                 let mut b = q()
@@ -158,7 +170,12 @@ async fn table_queries_match_the_raw_sdk() {
     }
 
     // Reverse, consistent, filter.
-    let ours = Book::query(&db, "shelf-2").reverse().consistent().collect_all().await.unwrap();
+    let ours = Book::query(&db, "shelf-2")
+        .reverse()
+        .consistent()
+        .collect_all()
+        .await
+        .unwrap();
     let raw = raw_query(
         || {
             q().expression_attribute_values(":h", s("shelf-2"))
@@ -212,7 +229,12 @@ async fn table_queries_match_the_raw_sdk() {
         .send()
         .await
         .unwrap();
-    let raw: Vec<Title> = out.items.unwrap().into_iter().map(|i| dynorm::from_item(i).unwrap()).collect();
+    let raw: Vec<Title> = out
+        .items
+        .unwrap()
+        .into_iter()
+        .map(|i| dynorm::from_item(i).unwrap())
+        .collect();
     assert_eq!(ours, raw);
     // Without a projection type, the missing fields make a clear error.
     let err = Book::query(&db, "shelf-3")
@@ -243,9 +265,21 @@ async fn table_queries_match_the_raw_sdk() {
     assert_eq!(ours, out.count as usize);
     assert!(ours > 0);
     // A projection does not get in the way of a count.
-    let counted = Book::query(&db, "shelf-1").specific_attributes(f.title()).count().await.unwrap();
+    let counted = Book::query(&db, "shelf-1")
+        .specific_attributes(f.title())
+        .count()
+        .await
+        .unwrap();
     assert_eq!(counted, PER_SHELF);
-    assert_eq!(Book::scan(&db).specific_attributes(f.title()).recursive().count().await.unwrap(), SHELVES * PER_SHELF);
+    assert_eq!(
+        Book::scan(&db)
+            .specific_attributes(f.title())
+            .recursive()
+            .count()
+            .await
+            .unwrap(),
+        SHELVES * PER_SHELF
+    );
 }
 
 #[tokio::test]
@@ -275,7 +309,11 @@ async fn limit_counts_evaluated_items_and_pages_follow() {
         .await
         .unwrap();
     let raw = raw_query(
-        || q().limit(50).filter_expression("pages > :p").expression_attribute_values(":p", n(600)),
+        || {
+            q().limit(50)
+                .filter_expression("pages > :p")
+                .expression_attribute_values(":p", n(600))
+        },
         false,
     )
     .await;
@@ -300,7 +338,12 @@ async fn limit_counts_evaluated_items_and_pages_follow() {
 
     // Recursive without a limit: everything, in pages.
     log.clear();
-    let ours = Book::query(&logged, "shelf-0").recursive().page_size(100).collect_all().await.unwrap();
+    let ours = Book::query(&logged, "shelf-0")
+        .recursive()
+        .page_size(100)
+        .collect_all()
+        .await
+        .unwrap();
     assert_eq!(ours, all);
     assert_eq!(ours.len(), PER_SHELF);
     assert_eq!(log.count("Query"), 4, "3 full pages and the empty last one");
@@ -378,7 +421,12 @@ async fn indexes_match_the_raw_sdk() {
         .send()
         .await
         .unwrap();
-    let raw: Vec<BookKeys> = out.items.unwrap().into_iter().map(|i| dynorm::from_item(i).unwrap()).collect();
+    let raw: Vec<BookKeys> = out
+        .items
+        .unwrap()
+        .into_iter()
+        .map(|i| dynorm::from_item(i).unwrap())
+        .collect();
     assert_eq!(ours.len(), PER_SHELF / 5);
     assert_eq!(ours, raw);
     assert!(ours.windows(2).all(|w| w[0].title <= w[1].title));
@@ -386,7 +434,12 @@ async fn indexes_match_the_raw_sdk() {
     // Into the model, the missing attributes are a clear error.
     let err = Book::by_title().query(&db, "shelf-2").collect_all().await.unwrap_err();
     match &err {
-        Error::PartialItem { source_name, projection, target, .. } => {
+        Error::PartialItem {
+            source_name,
+            projection,
+            target,
+            ..
+        } => {
             assert!(source_name.contains("by-title"), "{err}");
             assert_eq!(projection, "keys-only projection");
             assert!(target.ends_with("Book"));
@@ -401,7 +454,13 @@ async fn indexes_match_the_raw_sdk() {
     assert_eq!(ours, raw);
     let count = Book::by_title().scan(&db).recursive().count().await.unwrap();
     assert_eq!(count, SHELVES * PER_SHELF);
-    let keys: Vec<BookKeys> = Book::by_title().scan(&db).recursive().read_as().collect_all().await.unwrap();
+    let keys: Vec<BookKeys> = Book::by_title()
+        .scan(&db)
+        .recursive()
+        .read_as()
+        .collect_all()
+        .await
+        .unwrap();
     assert_eq!(keys.len(), SHELVES * PER_SHELF);
 }
 
@@ -447,7 +506,11 @@ async fn scans_segments_and_the_manager() {
     let mut stream = Book::scan(&db).segments(4).page_size(50);
     while let Some(book) = stream.next().await {
         let book = book.unwrap();
-        assert!(seen.insert((book.shelf.clone(), book.isbn.clone())), "{} twice", book.isbn);
+        assert!(
+            seen.insert((book.shelf.clone(), book.isbn.clone())),
+            "{} twice",
+            book.isbn
+        );
     }
     assert_eq!(seen.len(), SHELVES * PER_SHELF);
     assert_eq!(Book::scan(&db).segments(4).count().await.unwrap(), SHELVES * PER_SHELF);
@@ -474,7 +537,10 @@ async fn scans_segments_and_the_manager() {
         .filter_map(|(shelf, isbn)| raw_all.iter().find(|b| &b.shelf == shelf && &b.isbn == isbn).cloned())
         .collect();
     assert_eq!(got.len(), SHELVES * PER_SHELF / 3);
-    assert_eq!(got, expected, "in the order of the keys, missing ones skipped, duplicates once");
+    assert_eq!(
+        got, expected,
+        "in the order of the keys, missing ones skipped, duplicates once"
+    );
 }
 
 #[tokio::test]
@@ -510,7 +576,12 @@ async fn again_and_start_resume_without_gaps_or_duplicates() {
     assert_eq!(read, all[..130]);
 
     // start() from a saved key, on a new stream.
-    let rest = Book::query(&db, "shelf-1").start(last).recursive().collect_all().await.unwrap();
+    let rest = Book::query(&db, "shelf-1")
+        .start(last)
+        .recursive()
+        .collect_all()
+        .await
+        .unwrap();
     assert_eq!(rest, all[30..]);
 
     // An option that changes the read, set after again(), starts it afresh.
@@ -562,7 +633,9 @@ async fn cursors_resume_across_handles_and_are_rejected_elsewhere() {
         read.push(stream.next().await.unwrap().unwrap());
     }
     let cursor = stream.cursor().unwrap().expect("more to read");
-    assert!(cursor.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+    assert!(cursor
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
     drop(stream);
     let fresh = Db::local(dynorm_tests::endpoint())
         .with_table_prefix(db.table_prefix())
@@ -573,16 +646,33 @@ async fn cursors_resume_across_handles_and_are_rejected_elsewhere() {
 
     // Another query: another hash key, filter, direction or index.
     let other_queries = [
-        Book::by_author().query(&fresh, "author-2").range(|p| p.ge(1955)).filter(f.pages().gt(150u32)),
-        Book::by_author().query(&fresh, "author-1").range(|p| p.ge(1956)).filter(f.pages().gt(150u32)),
-        Book::by_author().query(&fresh, "author-1").range(|p| p.ge(1955)).filter(f.pages().gt(151u32)),
-        Book::by_author().query(&fresh, "author-1").range(|p| p.ge(1955)).filter(f.pages().gt(150u32)).reverse(),
+        Book::by_author()
+            .query(&fresh, "author-2")
+            .range(|p| p.ge(1955))
+            .filter(f.pages().gt(150u32)),
+        Book::by_author()
+            .query(&fresh, "author-1")
+            .range(|p| p.ge(1956))
+            .filter(f.pages().gt(150u32)),
+        Book::by_author()
+            .query(&fresh, "author-1")
+            .range(|p| p.ge(1955))
+            .filter(f.pages().gt(151u32)),
+        Book::by_author()
+            .query(&fresh, "author-1")
+            .range(|p| p.ge(1955))
+            .filter(f.pages().gt(150u32))
+            .reverse(),
     ];
     for other in other_queries {
         let err = other.resume(cursor.clone()).collect_all().await.unwrap_err();
         assert!(matches!(err, Error::InvalidCursor(CursorProblem::OtherQuery)), "{err}");
     }
-    let err = Book::scan(&fresh).resume(cursor.clone()).collect_all().await.unwrap_err();
+    let err = Book::scan(&fresh)
+        .resume(cursor.clone())
+        .collect_all()
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::InvalidCursor(CursorProblem::OtherQuery)), "{err}");
 
     // One flipped byte anywhere, or another key.
@@ -591,10 +681,20 @@ async fn cursors_resume_across_handles_and_are_rejected_elsewhere() {
     bytes[middle] = if bytes[middle] == b'A' { b'B' } else { b'A' };
     let edited = String::from_utf8(bytes).unwrap();
     let err = query(&fresh).resume(edited).collect_all().await.unwrap_err();
-    assert!(matches!(err, Error::InvalidCursor(CursorProblem::BadSignature)), "{err}");
+    assert!(
+        matches!(err, Error::InvalidCursor(CursorProblem::BadSignature)),
+        "{err}"
+    );
     let other_key = fresh.with_cursor_key("another key of 32 bytes or so...");
-    let err = query(&other_key).resume(cursor.clone()).collect_all().await.unwrap_err();
-    assert!(matches!(err, Error::InvalidCursor(CursorProblem::BadSignature)), "{err}");
+    let err = query(&other_key)
+        .resume(cursor.clone())
+        .collect_all()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidCursor(CursorProblem::BadSignature)),
+        "{err}"
+    );
     let err = query(&fresh).resume("garbage!").collect_all().await.unwrap_err();
     assert!(matches!(err, Error::InvalidCursor(CursorProblem::Malformed)), "{err}");
     let no_key = Db::local(dynorm_tests::endpoint()).with_table_prefix(db.table_prefix());
@@ -604,10 +704,16 @@ async fn cursors_resume_across_handles_and_are_rejected_elsewhere() {
     ));
 
     let weak = fresh.with_cursor_key("short");
-    assert!(matches!(query(&weak).cursor(), Err(Error::InvalidCursor(CursorProblem::WeakKey))));
+    assert!(matches!(
+        query(&weak).cursor(),
+        Err(Error::InvalidCursor(CursorProblem::WeakKey))
+    ));
 
     // A resumed stream not yet polled hands its cursor on unchanged.
-    assert_eq!(query(&fresh).resume(cursor.clone()).cursor().unwrap(), Some(cursor.clone()));
+    assert_eq!(
+        query(&fresh).resume(cursor.clone()).cursor().unwrap(),
+        Some(cursor.clone())
+    );
 
     // A bad cursor, then again(): the error again, never a silent restart.
     let mut bad = query(&fresh).resume("garbage!");
@@ -660,7 +766,11 @@ async fn recursive_reads_cross_the_one_megabyte_page() {
 
     log.clear();
     let one_page = Big::query(&db, "b").collect_all().await.unwrap();
-    assert!(!one_page.is_empty() && one_page.len() < 40, "one 1 MB page: {}", one_page.len());
+    assert!(
+        !one_page.is_empty() && one_page.len() < 40,
+        "one 1 MB page: {}",
+        one_page.len()
+    );
     assert_eq!(log.count("Query"), 1);
 
     log.clear();
@@ -733,5 +843,7 @@ async fn keys_only_index_into_a_model_with_defaults() {
     // An INCLUDE projection keeps the listed attributes.
     let from_src = Event::by_source().query(&db, "src1").collect_all().await.unwrap();
     assert_eq!(from_src.len(), 10);
-    assert!(from_src.iter().all(|e| e.payload.is_empty() && !e.kind.is_empty() && e.at == 0));
+    assert!(from_src
+        .iter()
+        .all(|e| e.payload.is_empty() && !e.kind.is_empty() && e.at == 0));
 }

@@ -39,7 +39,11 @@ pub struct GetMany<'a, M: DynaModel> {
 /// An item's key as a map key: DynamoDB key values are strings, numbers and binaries,
 /// whose debug form is exact.
 fn key_id(item: &Item, names: &[&str]) -> String {
-    names.iter().map(|n| format!("{:?}", item.get(*n))).collect::<Vec<_>>().join("\u{0}")
+    names
+        .iter()
+        .map(|n| format!("{:?}", item.get(*n)))
+        .collect::<Vec<_>>()
+        .join("\u{0}")
 }
 
 /// Exponential backoff with full jitter: a random delay up to 25 ms × 2^round.

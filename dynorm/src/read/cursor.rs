@@ -67,7 +67,11 @@ pub(crate) fn signing_key(db: &crate::Db) -> Result<[u8; 32], Error> {
     if key.len() < MIN_KEY_LEN {
         return Err(Error::InvalidCursor(CursorProblem::WeakKey));
     }
-    Ok(mac(key).chain_update(b"dynorm cursor v1").finalize().into_bytes().into())
+    Ok(mac(key)
+        .chain_update(b"dynorm cursor v1")
+        .finalize()
+        .into_bytes()
+        .into())
 }
 
 fn mac(key: &[u8]) -> Hmac<Sha256> {
@@ -96,7 +100,12 @@ pub(crate) fn encode(key: &[u8], fingerprint: &Fingerprint, lanes: &[Position]) 
 }
 
 /// Checks a cursor's signature and query, and returns its lanes' positions.
-pub(crate) fn decode(key: &[u8], fingerprint: &Fingerprint, cursor: &str, lanes: usize) -> Result<Vec<Position>, Error> {
+pub(crate) fn decode(
+    key: &[u8],
+    fingerprint: &Fingerprint,
+    cursor: &str,
+    lanes: usize,
+) -> Result<Vec<Position>, Error> {
     if cursor.len() > MAX_CURSOR_LEN {
         return Err(Error::InvalidCursor(CursorProblem::Malformed));
     }
@@ -278,7 +287,9 @@ mod tests {
     fn round_trips_and_is_url_safe() {
         let lanes = vec![Position::After(item()), Position::End, Position::Start];
         let cursor = encode(b"secret", &query("q"), &lanes);
-        assert!(cursor.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        assert!(cursor
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
         assert_eq!(decode(b"secret", &query("q"), &cursor, 3).unwrap(), lanes);
     }
 
@@ -289,15 +300,27 @@ mod tests {
             Err(Error::InvalidCursor(p)) => p,
             other => panic!("expected a cursor error, got {other:?}"),
         };
-        assert_eq!(problem(decode(b"secret", &query("other"), &cursor, 1)), CursorProblem::OtherQuery);
-        assert_eq!(problem(decode(b"other", &query("q"), &cursor, 1)), CursorProblem::BadSignature);
+        assert_eq!(
+            problem(decode(b"secret", &query("other"), &cursor, 1)),
+            CursorProblem::OtherQuery
+        );
+        assert_eq!(
+            problem(decode(b"other", &query("q"), &cursor, 1)),
+            CursorProblem::BadSignature
+        );
         let raw = URL_SAFE_NO_PAD.decode(&cursor).unwrap();
         for i in 0..raw.len() {
             let mut edited = raw.clone();
             edited[i] ^= 1;
             let edited = URL_SAFE_NO_PAD.encode(edited);
-            assert_eq!(problem(decode(b"secret", &query("q"), &edited, 1)), CursorProblem::BadSignature);
+            assert_eq!(
+                problem(decode(b"secret", &query("q"), &edited, 1)),
+                CursorProblem::BadSignature
+            );
         }
-        assert_eq!(problem(decode(b"secret", &query("q"), "not a cursor!", 1)), CursorProblem::Malformed);
+        assert_eq!(
+            problem(decode(b"secret", &query("q"), "not a cursor!", 1)),
+            CursorProblem::Malformed
+        );
     }
 }

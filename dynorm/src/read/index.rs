@@ -36,8 +36,9 @@ use crate::{DynaModel, KeyAttribute};
 pub trait Index: Send + Sync + 'static {
     /// The model stored in the table.
     type Model: DynaModel;
-    /// The type of the hash key.
-    type Hash: KeyAttribute;
+    /// The type of the hash key (a [`KeyAttribute`]; the bound sits on
+    /// [`query`](Index::query), so a model whose key type is wrong reports it once).
+    type Hash: Send + Sync + 'static;
     /// The type of the range key; [`NoRange`] when there is none.
     type Range: Send + Sync + 'static;
 
@@ -65,6 +66,7 @@ pub trait Index: Send + Sync + 'static {
     fn query(self, db: &crate::Db, hash: impl KeyPart<Self::Hash>) -> crate::Query<'_, Self>
     where
         Self: Sized,
+        Self::Hash: KeyAttribute,
     {
         crate::read::ReadStream::new_query(db, hash.into_key_part().to_attribute_value())
     }
