@@ -145,6 +145,16 @@ impl Db {
         self.inner.cursor_key.as_ref().map(|k| &*k.0)
     }
 
+    /// A batch of puts and deletes, across tables; see [`BatchWrite`](crate::batch::BatchWrite).
+    pub fn batch_write(&self) -> crate::batch::BatchWrite<'_> {
+        crate::batch::BatchWrite::new(self)
+    }
+
+    /// A batch of reads by key, across tables; see [`BatchGet`](crate::batch::BatchGet).
+    pub fn batch_get(&self) -> crate::batch::BatchGet<'_> {
+        crate::batch::BatchGet::new(self)
+    }
+
     /// The raw SDK client, for anything dynorm does not cover.
     pub fn client(&self) -> &Client {
         &self.inner.client

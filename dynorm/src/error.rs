@@ -99,14 +99,26 @@ pub enum Error {
         error: serde_dynamo::Error,
     },
 
-    /// A batch request left items unprocessed past its retries. Nothing listed here was
-    /// applied (for writes) or read (for reads).
-    #[error("{} key(s) of table `{table}` were left unprocessed by DynamoDB", keys.len())]
-    Unprocessed {
+    /// A batch could not finish: its deadline passed with items DynamoDB left
+    /// unprocessed, or a request failed for good. `left` lists every put and delete not
+    /// applied (or whose request's outcome is unknown) and every key not read; everything
+    /// else in the batch was applied or read.
+    #[error("batch incomplete: {} entr{} left{}", left.len(), if left.len() == 1 { "y" } else { "ies" }, cause.as_ref().map(|c| format!(" ({c})")).unwrap_or_default())]
+    BatchIncomplete {
+        /// The entries not applied or not read.
+        left: Vec<crate::batch::BatchOp>,
+        /// The error that stopped the batch, when one did (rather than its deadline).
+        cause: Option<Box<Error>>,
+    },
+
+    /// The same key appears twice in one batch write (DynamoDB rejects those). Nothing
+    /// was sent.
+    #[error("the same key appears twice in a batch write to table `{table}`")]
+    DuplicateKey {
         /// The full table name, prefix included.
         table: String,
-        /// The keys left unprocessed.
-        keys: Vec<Item>,
+        /// The item or key written twice.
+        key: Item,
     },
 
     /// The table does not exist (DynamoDB's `ResourceNotFoundException`).

@@ -417,3 +417,15 @@ mod tests {
         assert_eq!(item_size(&item), 5);
     }
 }
+
+/// A form of a number string equal for equal numbers ("1", "1.0", "10e-1"), for keys
+/// compared the way DynamoDB compares them; the string itself when it is no number.
+pub(crate) fn normalize_number(n: &str) -> String {
+    match Decimal::parse(n) {
+        Some(d) => {
+            let (negative, exponent, digits) = d.canonical();
+            format!("{}{}e{exponent}", if negative { "-" } else { "" }, String::from_utf8_lossy(&digits))
+        }
+        None => n.to_owned(),
+    }
+}

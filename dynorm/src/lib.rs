@@ -82,6 +82,7 @@
 //! any request, and every failure is a variant of [`Error`].
 #![warn(missing_docs)]
 
+pub mod batch;
 pub mod bytes;
 mod db;
 mod error;

@@ -1,0 +1,396 @@
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::KeysAndAttributes;
+use futures::StreamExt;
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use super::{backoff, key_id, retryable, BatchOp, BatchOptions};
+use crate::item::{from_item, key_item};
+use crate::model::IntoKey;
+use crate::ops::build_error;
+use crate::{Db, DynaModel, Error, Item, Result};
+
+/// DynamoDB's limit of keys per `BatchGetItem` request.
+const KEYS_PER_REQUEST: usize = 100;
+
+/// Reads any number of items by key, across tables, with `BatchGetItem`. Made by
+/// [`Db::batch_get`]; [`Manager::get_many`](crate::Manager::get_many) is the one-model
+/// shorthand.
+///
+/// Keys are checked when added, and a key added twice is read once. Requests of at most
+/// 100 keys run [`concurrency`](Self::concurrency) at a time (DynamoDB's 16 MB response
+/// limit shows up as unprocessed keys). Unprocessed keys, and requests throttled or
+/// unavailable after the SDK's retries, are retried with exponential backoff and full
+/// jitter until the [`deadline`](Self::deadline); keys still not read then are listed in
+/// [`Error::BatchIncomplete`].
+///
+/// ```no_run
+/// # use dynorm::{Db, DynaModel};
+/// # #[derive(DynaModel, serde::Serialize, serde::Deserialize, validator::Validate)]
+/// # #[table(name = "books", hash_key = "isbn")]
+/// # struct Book { isbn: String }
+/// # #[derive(DynaModel, serde::Serialize, serde::Deserialize, validator::Validate)]
+/// # #[table(name = "authors", hash_key = "name")]
+/// # struct Author { name: String }
+/// # async fn run(db: Db) -> dynorm::Result<()> {
+/// let mut found = db.batch_get().get_all::<Book, _>(["1", "2"]).get::<Author>("Le Guin").await?;
+/// let books: Vec<Book> = found.models()?; // in the order the keys were added
+/// let le_guin: Option<Author> = found.take("Le Guin")?; // or look one up by key
+/// # Ok(()) }
+/// ```
+#[must_use = "a batch does nothing until it is awaited or sent"]
+pub struct BatchGet<'a> {
+    db: &'a Db,
+    /// Per table: its key attribute names, and its keys in the order added.
+    keys: Vec<TableKeys>,
+    tables: Vec<(String, super::Prepare)>,
+    consistent: bool,
+    problem: Option<Error>,
+    options: BatchOptions,
+}
+
+struct TableKeys {
+    table: String,
+    names: Vec<&'static str>,
+    ids: HashSet<String>,
+    order: Vec<(String, Item)>,
+}
+
+/// The items a [`BatchGet`] read, by table and key.
+#[derive(Debug, Default)]
+pub struct BatchGetOutput {
+    /// Per table: the key ids in the order added, and the items found by key id.
+    tables: HashMap<String, (Vec<&'static str>, Vec<String>, HashMap<String, Item>)>,
+    db: Option<Db>,
+    requests: usize,
+}
+
+impl<'a> BatchGet<'a> {
+    pub(crate) fn new(db: &'a Db) -> Self {
+        BatchGet {
+            db,
+            keys: Vec::new(),
+            tables: Vec::new(),
+            consistent: false,
+            problem: None,
+            options: BatchOptions::default(),
+        }
+    }
+
+    /// Adds the key of an item of `M` to read.
+    pub fn get<M: DynaModel>(self, key: impl IntoKey<M::Key>) -> Self {
+        self.get_key::<M>(key.into_key())
+    }
+
+    pub(crate) fn get_key<M: DynaModel>(mut self, key: M::Key) -> Self {
+        if self.problem.is_some() {
+            return self;
+        }
+        let key = match key_item::<M>(&key) {
+            Ok(key) => key,
+            Err(err) => {
+                self.problem = Some(err);
+                return self;
+            }
+        };
+        let table = self.db.table_name::<M>();
+        let position = match self.keys.iter().position(|t| t.table == table) {
+            Some(i) => i,
+            None => {
+                let schema = M::schema();
+                self.tables.push((table.clone(), super::prepare::<M>));
+                self.keys.push(TableKeys {
+                    table,
+                    names: std::iter::once(schema.hash_key.name)
+                        .chain(schema.range_key.map(|k| k.name))
+                        .collect(),
+                    ids: HashSet::new(),
+                    order: Vec::new(),
+                });
+                self.keys.len() - 1
+            }
+        };
+        let entry = &mut self.keys[position];
+        let id = key_id(&key, &entry.names);
+        if entry.ids.insert(id.clone()) {
+            entry.order.push((id, key));
+        }
+        self
+    }
+
+    /// Adds the keys of items of `M` to read.
+    pub fn get_all<M: DynaModel, K: IntoKey<M::Key>>(mut self, keys: impl IntoIterator<Item = K>) -> Self {
+        for key in keys {
+            self = self.get::<M>(key);
+        }
+        self
+    }
+
+    /// Asks for strongly consistent reads.
+    pub fn consistent_read(mut self, consistent: bool) -> Self {
+        self.consistent = consistent;
+        self
+    }
+
+    /// Requests in flight at once (default 4; at least 1).
+    pub fn concurrency(mut self, requests: usize) -> Self {
+        self.options.concurrency = requests.max(1);
+        self
+    }
+
+    /// How long the batch may take, retries included (default 60 s).
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.options.deadline = deadline;
+        self
+    }
+
+    /// The keys split into requests of at most 100, across tables, in the order added.
+    fn chunks(&self) -> Result<Vec<HashMap<String, KeysAndAttributes>>> {
+        let mut chunks = Vec::new();
+        let mut current: HashMap<String, Vec<Item>> = HashMap::new();
+        let mut count = 0;
+        for table in &self.keys {
+            for (_, key) in &table.order {
+                if count == KEYS_PER_REQUEST {
+                    chunks.push(self.request(std::mem::take(&mut current))?);
+                    count = 0;
+                }
+                current.entry(table.table.clone()).or_default().push(key.clone());
+                count += 1;
+            }
+        }
+        if count > 0 {
+            chunks.push(self.request(current)?);
+        }
+        Ok(chunks)
+    }
+
+    fn request(&self, keys: HashMap<String, Vec<Item>>) -> Result<HashMap<String, KeysAndAttributes>> {
+        keys.into_iter()
+            .map(|(table, keys)| {
+                let request = KeysAndAttributes::builder()
+                    .set_keys(Some(keys))
+                    .consistent_read(self.consistent)
+                    .build()
+                    .map_err(build_error)?;
+                Ok((table, request))
+            })
+            .collect()
+    }
+
+    /// The requests this batch would send first, without sending anything.
+    pub fn to_requests(&self) -> Result<Vec<HashMap<String, KeysAndAttributes>>> {
+        if let Some(problem) = &self.problem {
+            return Err(Error::InvalidRequest(problem.to_string()));
+        }
+        self.chunks()
+    }
+
+    /// Sends the batch.
+    pub async fn send(mut self) -> Result<BatchGetOutput> {
+        if let Some(problem) = self.problem.take() {
+            return Err(problem);
+        }
+        let chunks = self.chunks()?;
+        let keys: usize = self.keys.iter().map(|t| t.order.len()).sum();
+        let span = tracing::debug_span!("dynorm.batch_get_item", keys, requests = chunks.len());
+        let db = self.db;
+        let options = self.options;
+        async move {
+            for (_, prepare) in &self.tables {
+                prepare(db).await?;
+            }
+            let deadline = Instant::now() + options.deadline;
+            let stop = AtomicBool::new(false);
+            let results: Vec<Chunk> = futures::stream::iter(chunks)
+                .map(|chunk| run_chunk(db, chunk, deadline, &stop))
+                .buffer_unordered(options.concurrency)
+                .collect()
+                .await;
+            let mut output = BatchGetOutput {
+                db: Some(db.clone()),
+                ..BatchGetOutput::default()
+            };
+            for table in &self.keys {
+                let ids = table.order.iter().map(|(id, _)| id.clone()).collect();
+                output
+                    .tables
+                    .insert(table.table.clone(), (table.names.clone(), ids, HashMap::new()));
+            }
+            let mut left = Vec::new();
+            let mut cause = None;
+            for chunk in results {
+                output.requests += chunk.requests;
+                left.extend(chunk.left);
+                if cause.is_none() {
+                    cause = chunk.cause;
+                }
+                for (table, items) in chunk.items {
+                    if let Some((names, _, found)) = output.tables.get_mut(&table) {
+                        for item in items {
+                            found.insert(key_id(&item, names), item);
+                        }
+                    }
+                }
+            }
+            if !left.is_empty() {
+                return Err(Error::BatchIncomplete {
+                    left,
+                    cause: cause.map(Box::new),
+                });
+            }
+            Ok(output)
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+impl<'a> std::future::IntoFuture for BatchGet<'a> {
+    type Output = Result<BatchGetOutput>;
+    type IntoFuture = futures::future::BoxFuture<'a, Result<BatchGetOutput>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+impl BatchGetOutput {
+    fn table<M: DynaModel>(&mut self) -> Option<&mut (Vec<&'static str>, Vec<String>, HashMap<String, Item>)> {
+        let full = self.db.as_ref()?.table_name::<M>();
+        self.tables.get_mut(&full)
+    }
+
+    /// Takes out every item of `M` that was found, in the order its keys were added;
+    /// keys with no item are skipped.
+    pub fn models<M: DynaModel>(&mut self) -> Result<Vec<M>> {
+        let Some((_, order, found)) = self.table::<M>() else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::with_capacity(found.len());
+        for id in order.iter() {
+            if let Some(item) = found.remove(id) {
+                out.push(from_item(item)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Takes out the item of `M` with this key; `None` when it was not found (or not
+    /// asked for, or already taken).
+    pub fn take<M: DynaModel>(&mut self, key: impl IntoKey<M::Key>) -> Result<Option<M>> {
+        let key = key_item::<M>(&key.into_key())?;
+        let Some((names, _, found)) = self.table::<M>() else {
+            return Ok(None);
+        };
+        let id = key_id(&key, names);
+        found.remove(&id).map(from_item).transpose()
+    }
+
+    /// How many items were found and not taken yet.
+    pub fn len(&self) -> usize {
+        self.tables.values().map(|(_, _, found)| found.len()).sum()
+    }
+
+    /// Whether no item is left to take.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// `BatchGetItem` requests sent, retries included.
+    pub fn requests(&self) -> usize {
+        self.requests
+    }
+}
+
+struct Chunk {
+    items: HashMap<String, Vec<Item>>,
+    left: Vec<BatchOp>,
+    cause: Option<Error>,
+    requests: usize,
+}
+
+fn describe(pending: HashMap<String, KeysAndAttributes>) -> Vec<BatchOp> {
+    pending
+        .into_iter()
+        .flat_map(|(table, request)| {
+            request.keys.into_iter().map(move |key| BatchOp::Get {
+                table: table.clone(),
+                key,
+            })
+        })
+        .collect()
+}
+
+async fn run_chunk(
+    db: &Db,
+    mut pending: HashMap<String, KeysAndAttributes>,
+    deadline: Instant,
+    stop: &AtomicBool,
+) -> Chunk {
+    let mut items: HashMap<String, Vec<Item>> = HashMap::new();
+    let mut requests = 0;
+    let mut round = 0;
+    // The last retryable failure, reported if the deadline passes before a success.
+    let mut last_error: Option<Error> = None;
+    loop {
+        let now = Instant::now();
+        if stop.load(Ordering::Relaxed) || now >= deadline {
+            return Chunk {
+                items,
+                left: describe(pending),
+                cause: last_error.take(),
+                requests,
+            };
+        }
+        requests += 1;
+        let table = pending.keys().next().cloned().unwrap_or_default();
+        let send = db.client().batch_get_item().set_request_items(Some(pending.clone())).send();
+        match tokio::time::timeout(deadline - now, send).await {
+            Err(_elapsed) => {
+                return Chunk {
+                    items,
+                    left: describe(pending),
+                    cause: last_error.take(),
+                    requests,
+                }
+            }
+            Ok(Ok(out)) => {
+                for (table, found) in out.responses.unwrap_or_default() {
+                    items.entry(table).or_default().extend(found);
+                }
+                pending = out.unprocessed_keys.unwrap_or_default();
+                pending.retain(|_, request| !request.keys.is_empty());
+                last_error = None;
+                if pending.is_empty() {
+                    return Chunk {
+                        items,
+                        left: Vec::new(),
+                        cause: None,
+                        requests,
+                    };
+                }
+            }
+            Ok(Err(err)) => {
+                let err = Error::from_sdk(err, &table);
+                if !retryable(&err) {
+                    stop.store(true, Ordering::Relaxed);
+                    return Chunk {
+                        items,
+                        left: describe(pending),
+                        cause: Some(err),
+                        requests,
+                    };
+                }
+                tracing::debug!(error = %err, "batch get request failed; retrying");
+                last_error = Some(err);
+            }
+        }
+        round += 1;
+        let wait = backoff(round).min(deadline.saturating_duration_since(Instant::now()));
+        tokio::time::sleep(wait).await;
+    }
+}

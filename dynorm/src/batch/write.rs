@@ -1,0 +1,425 @@
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, WriteRequest};
+use futures::StreamExt;
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use super::{backoff, key_id, retryable, BatchOp, BatchOptions};
+use crate::item::{check_item, key_item, to_item};
+use crate::model::IntoKey;
+use crate::ops::build_error;
+use crate::{Db, DynaModel, Error, Item, Result};
+
+/// DynamoDB's limits of one `BatchWriteItem` request.
+const WRITES_PER_REQUEST: usize = 25;
+const BYTES_PER_REQUEST: usize = 16 * 1024 * 1024;
+
+/// Puts and deletes of any number of items, across tables, with `BatchWriteItem`.
+/// Made by [`Db::batch_write`].
+///
+/// Every put is validated and checked (size, keys, values) when it is added; the first
+/// problem is returned by [`send`](Self::send) before any request goes out, as is a key
+/// that appears twice in one batch (DynamoDB rejects those). Writes are sent in requests
+/// of at most 25 items and 16 MB, [`concurrency`](Self::concurrency) requests at a time;
+/// items DynamoDB leaves unprocessed, and requests throttled or unavailable after the
+/// SDK's retries, are sent again with exponential backoff and full jitter until the
+/// [`deadline`](Self::deadline). What is still not applied then is listed in
+/// [`Error::BatchIncomplete`].
+///
+/// Batch writes take no conditions: a put replaces the item whole, with the version and
+/// `created_at` the instance holds (`updated_at` is set to now). Use a transaction or
+/// [`save`](DynaModel::save) for versioned writes.
+///
+/// ```no_run
+/// # use dynorm::{Db, DynaModel};
+/// # #[derive(DynaModel, serde::Serialize, serde::Deserialize, validator::Validate)]
+/// # #[table(name = "books", hash_key = "isbn")]
+/// # struct Book { isbn: String }
+/// # async fn run(db: Db, books: Vec<Book>) -> dynorm::Result<()> {
+/// let written = db.batch_write().put_all(&books).delete::<Book>("0-00-000000-0").send().await?;
+/// # Ok(()) }
+/// ```
+#[must_use = "a batch does nothing until it is awaited or sent"]
+pub struct BatchWrite<'a> {
+    db: &'a Db,
+    ops: Vec<Entry>,
+    tables: Vec<(String, super::Prepare)>,
+    problem: Option<Error>,
+    options: BatchOptions,
+}
+
+struct Entry {
+    table: String,
+    key: String,
+    request: WriteRequest,
+    size: usize,
+}
+
+/// What a finished batch write did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BatchWriteOutput {
+    /// Writes applied: every write of the batch.
+    pub applied: usize,
+    /// `BatchWriteItem` requests sent, retries included.
+    pub requests: usize,
+}
+
+impl<'a> BatchWrite<'a> {
+    pub(crate) fn new(db: &'a Db) -> Self {
+        BatchWrite {
+            db,
+            ops: Vec::new(),
+            tables: Vec::new(),
+            problem: None,
+            options: BatchOptions::default(),
+        }
+    }
+
+    fn add_table<M: DynaModel>(&mut self, table: &str) {
+        if !self.tables.iter().any(|(t, _)| t == table) {
+            self.tables.push((table.to_owned(), super::prepare::<M>));
+        }
+    }
+
+    fn add(&mut self, table: String, key: String, request: WriteRequest, size: usize) {
+        self.ops.push(Entry {
+            table,
+            key,
+            request,
+            size,
+        });
+    }
+
+    fn key_names<M: DynaModel>() -> Vec<&'static str> {
+        let schema = M::schema();
+        std::iter::once(schema.hash_key.name)
+            .chain(schema.range_key.map(|k| k.name))
+            .collect()
+    }
+
+    /// Adds a put of `model`, replacing any item with its key.
+    pub fn put<M: DynaModel>(mut self, model: &M) -> Self {
+        if self.problem.is_some() {
+            return self;
+        }
+        match encode(model) {
+            Ok(item) => {
+                let table = self.db.table_name::<M>();
+                self.add_table::<M>(&table);
+                let key = key_id(&item, &Self::key_names::<M>());
+                let size = crate::item_size(&item);
+                let put = PutRequest::builder().set_item(Some(item)).build();
+                match put {
+                    Ok(put) => self.add(table, key, WriteRequest::builder().put_request(put).build(), size),
+                    Err(err) => self.problem = Some(build_error(err)),
+                }
+            }
+            Err(err) => self.problem = Some(err),
+        }
+        self
+    }
+
+    /// Adds a put of every model.
+    pub fn put_all<'m, M: DynaModel>(mut self, models: impl IntoIterator<Item = &'m M>) -> Self {
+        for model in models {
+            self = self.put(model);
+        }
+        self
+    }
+
+    /// Adds a delete of the item with this key. Deleting a missing item succeeds.
+    pub fn delete<M: DynaModel>(mut self, key: impl IntoKey<M::Key>) -> Self {
+        if self.problem.is_some() {
+            return self;
+        }
+        match key_item::<M>(&key.into_key()) {
+            Ok(key) => {
+                let table = self.db.table_name::<M>();
+                self.add_table::<M>(&table);
+                let id = key_id(&key, &Self::key_names::<M>());
+                let size = crate::item_size(&key);
+                match DeleteRequest::builder().set_key(Some(key)).build() {
+                    Ok(delete) => self.add(
+                        table,
+                        id,
+                        WriteRequest::builder().delete_request(delete).build(),
+                        size,
+                    ),
+                    Err(err) => self.problem = Some(build_error(err)),
+                }
+            }
+            Err(err) => self.problem = Some(err),
+        }
+        self
+    }
+
+    /// Adds a delete of every key.
+    pub fn delete_all<M: DynaModel, K: IntoKey<M::Key>>(mut self, keys: impl IntoIterator<Item = K>) -> Self {
+        for key in keys {
+            self = self.delete::<M>(key);
+        }
+        self
+    }
+
+    /// Requests in flight at once (default 4; at least 1).
+    pub fn concurrency(mut self, requests: usize) -> Self {
+        self.options.concurrency = requests.max(1);
+        self
+    }
+
+    /// How long the batch may take, retries included (default 60 s). When it passes,
+    /// the writes not applied are returned in [`Error::BatchIncomplete`].
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.options.deadline = deadline;
+        self
+    }
+
+    /// How many writes the batch holds.
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+
+    /// Whether the batch holds no write.
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+
+    /// The requests this batch would send first, without sending anything: at most 25
+    /// writes and 16 MB each. Fails as [`send`](Self::send) would before sending.
+    pub fn to_requests(&self) -> Result<Vec<HashMap<String, Vec<WriteRequest>>>> {
+        self.check()?;
+        Ok(self.chunks().into_iter().map(|c| group(&c)).collect())
+    }
+
+    fn check(&self) -> Result<()> {
+        if let Some(problem) = &self.problem {
+            return Err(clone_problem(problem));
+        }
+        let mut seen = HashSet::with_capacity(self.ops.len());
+        for op in &self.ops {
+            if !seen.insert((op.table.as_str(), op.key.as_str())) {
+                let key = match (&op.request.put_request, &op.request.delete_request) {
+                    (Some(put), _) => put.item.clone(),
+                    (_, Some(delete)) => delete.key.clone(),
+                    _ => Item::new(),
+                };
+                return Err(Error::DuplicateKey {
+                    table: op.table.clone(),
+                    key,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The writes split into requests: at most 25 and 16 MB each, in the order added.
+    fn chunks(&self) -> Vec<Vec<(String, WriteRequest)>> {
+        let mut chunks = Vec::new();
+        let mut current: Vec<(String, WriteRequest)> = Vec::new();
+        let mut bytes = 0;
+        for op in &self.ops {
+            if current.len() == WRITES_PER_REQUEST || (bytes + op.size > BYTES_PER_REQUEST && !current.is_empty()) {
+                chunks.push(std::mem::take(&mut current));
+                bytes = 0;
+            }
+            bytes += op.size;
+            current.push((op.table.clone(), op.request.clone()));
+        }
+        if !current.is_empty() {
+            chunks.push(current);
+        }
+        chunks
+    }
+
+    /// Sends the batch.
+    pub async fn send(self) -> Result<BatchWriteOutput> {
+        self.check()?;
+        let total = self.ops.len();
+        let chunks = self.chunks();
+        let db = self.db;
+        let options = self.options;
+        let span = tracing::debug_span!("dynorm.batch_write_item", writes = total, requests = chunks.len());
+        async move {
+            for (_, prepare) in &self.tables {
+                prepare(db).await?;
+            }
+            let deadline = Instant::now() + options.deadline;
+            let stop = AtomicBool::new(false);
+            let results: Vec<Chunk> = futures::stream::iter(chunks)
+                .map(|chunk| run_chunk(db, chunk, deadline, &stop))
+                .buffer_unordered(options.concurrency)
+                .collect()
+                .await;
+            let mut left = Vec::new();
+            let mut cause = None;
+            let mut requests = 0;
+            for chunk in results {
+                requests += chunk.requests;
+                left.extend(chunk.left);
+                if cause.is_none() {
+                    cause = chunk.cause;
+                }
+            }
+            if left.is_empty() {
+                Ok(BatchWriteOutput {
+                    applied: total,
+                    requests,
+                })
+            } else {
+                Err(Error::BatchIncomplete {
+                    left,
+                    cause: cause.map(Box::new),
+                })
+            }
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+impl<'a> std::future::IntoFuture for BatchWrite<'a> {
+    type Output = Result<BatchWriteOutput>;
+    type IntoFuture = futures::future::BoxFuture<'a, Result<BatchWriteOutput>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// How one request's writes ended.
+struct Chunk {
+    left: Vec<BatchOp>,
+    cause: Option<Error>,
+    requests: usize,
+}
+
+fn group(chunk: &[(String, WriteRequest)]) -> HashMap<String, Vec<WriteRequest>> {
+    let mut out: HashMap<String, Vec<WriteRequest>> = HashMap::new();
+    for (table, request) in chunk {
+        out.entry(table.clone()).or_default().push(request.clone());
+    }
+    out
+}
+
+fn describe(pending: HashMap<String, Vec<WriteRequest>>) -> Vec<BatchOp> {
+    let mut out = Vec::new();
+    for (table, requests) in pending {
+        for request in requests {
+            if let Some(put) = request.put_request {
+                out.push(BatchOp::Put {
+                    table: table.clone(),
+                    item: put.item,
+                });
+            } else if let Some(delete) = request.delete_request {
+                out.push(BatchOp::Delete {
+                    table: table.clone(),
+                    key: delete.key,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Sends one request's writes until all are applied, the deadline passes, another
+/// request failed for good, or this one fails for good.
+async fn run_chunk(db: &Db, chunk: Vec<(String, WriteRequest)>, deadline: Instant, stop: &AtomicBool) -> Chunk {
+    let mut pending = group(&chunk);
+    let mut requests = 0;
+    let mut round = 0;
+    // The last retryable failure, reported if the deadline passes before a success.
+    let mut last_error: Option<Error> = None;
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return Chunk {
+                left: describe(pending),
+                cause: last_error.take(),
+                requests,
+            };
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return Chunk {
+                left: describe(pending),
+                cause: last_error.take(),
+                requests,
+            };
+        }
+        requests += 1;
+        let send = db.client().batch_write_item().set_request_items(Some(pending.clone())).send();
+        let table = pending.keys().next().cloned().unwrap_or_default();
+        match tokio::time::timeout(deadline - now, send).await {
+            Err(_elapsed) => {
+                // The request's fate is unknown: it is listed as not applied.
+                return Chunk {
+                    left: describe(pending),
+                    cause: last_error.take(),
+                    requests,
+                };
+            }
+            Ok(Ok(out)) => {
+                pending = out.unprocessed_items.unwrap_or_default();
+                pending.retain(|_, requests| !requests.is_empty());
+                last_error = None;
+                if pending.is_empty() {
+                    return Chunk {
+                        left: Vec::new(),
+                        cause: None,
+                        requests,
+                    };
+                }
+            }
+            Ok(Err(err)) => {
+                let err = Error::from_sdk(err, &table);
+                if !retryable(&err) {
+                    stop.store(true, Ordering::Relaxed);
+                    return Chunk {
+                        left: describe(pending),
+                        cause: Some(err),
+                        requests,
+                    };
+                }
+                tracing::debug!(error = %err, "batch write request failed; retrying");
+                last_error = Some(err);
+            }
+        }
+        round += 1;
+        let wait = backoff(round).min(deadline.saturating_duration_since(Instant::now()));
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// A model encoded for a batch put: validated, `updated_at` set, checked.
+fn encode<M: DynaModel>(model: &M) -> Result<Item> {
+    model.validate()?;
+    let mut item = to_item(model)?;
+    if let Some((attr, now)) = M::__updated_at() {
+        item.insert(attr.to_owned(), now?);
+    }
+    check_item::<M>(&item)?;
+    Ok(item)
+}
+
+/// The problem found when adding a write, again for each `to_requests` call.
+fn clone_problem(err: &Error) -> Error {
+    match err {
+        Error::Validation(e) => Error::Validation(e.clone()),
+        Error::ItemTooLarge { size, limit } => Error::ItemTooLarge {
+            size: *size,
+            limit: *limit,
+        },
+        Error::InvalidKey { attribute, problem } => Error::InvalidKey {
+            attribute: attribute.clone(),
+            problem: *problem,
+        },
+        Error::InvalidItem { path, problem } => Error::InvalidItem {
+            path: path.clone(),
+            problem: *problem,
+        },
+        other => Error::InvalidRequest(other.to_string()),
+    }
+}
