@@ -155,6 +155,16 @@ impl Db {
         crate::batch::BatchGet::new(self)
     }
 
+    /// An all-or-nothing group of writes; see [`TransactWrite`](crate::transact::TransactWrite).
+    pub fn transact_write(&self) -> crate::transact::TransactWrite<'_> {
+        crate::transact::TransactWrite::new(self)
+    }
+
+    /// A consistent read of several items; see [`TransactGet`](crate::transact::TransactGet).
+    pub fn transact_get(&self) -> crate::transact::TransactGet<'_> {
+        crate::transact::TransactGet::new(self)
+    }
+
     /// The raw SDK client, for anything dynorm does not cover.
     pub fn client(&self) -> &Client {
         &self.inner.client

@@ -111,6 +111,15 @@ pub enum Error {
         cause: Option<Box<Error>>,
     },
 
+    /// DynamoDB cancelled a transaction: nothing was written. `reasons` holds one entry
+    /// per item, in the order of the transaction (code `None` for the items that were
+    /// fine), with the current item where a condition failed.
+    #[error("transaction canceled: {}", reasons.iter().filter(|r| r.code != crate::transact::CancelCode::None).map(|r| format!("item {} in `{}`: {:?}", r.index, r.table, r.code)).collect::<Vec<_>>().join(", "))]
+    TransactionCanceled {
+        /// Why each item was cancelled.
+        reasons: Vec<crate::transact::CancelReason>,
+    },
+
     /// The same key appears twice in one batch write (DynamoDB rejects those). Nothing
     /// was sent.
     #[error("the same key appears twice in a batch write to table `{table}`")]

@@ -340,6 +340,22 @@ fn number_size(n: &str) -> usize {
     (pairs + 1 + usize::from(d.negative)).min(21)
 }
 
+/// A form of a number string equal for equal numbers ("1", "1.0", "10e-1"), for keys
+/// compared the way DynamoDB compares them; the string itself when it is no number.
+pub(crate) fn normalize_number(n: &str) -> String {
+    match Decimal::parse(n) {
+        Some(d) => {
+            let (negative, exponent, digits) = d.canonical();
+            format!(
+                "{}{}e{exponent}",
+                if negative { "-" } else { "" },
+                String::from_utf8_lossy(&digits)
+            )
+        }
+        None => n.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -415,17 +431,5 @@ mod tests {
         assert_eq!(value_size(&AttributeValue::M(map)), 7);
         let item = Item::from([("id".to_owned(), AttributeValue::S("abc".into()))]);
         assert_eq!(item_size(&item), 5);
-    }
-}
-
-/// A form of a number string equal for equal numbers ("1", "1.0", "10e-1"), for keys
-/// compared the way DynamoDB compares them; the string itself when it is no number.
-pub(crate) fn normalize_number(n: &str) -> String {
-    match Decimal::parse(n) {
-        Some(d) => {
-            let (negative, exponent, digits) = d.canonical();
-            format!("{}{}e{exponent}", if negative { "-" } else { "" }, String::from_utf8_lossy(&digits))
-        }
-        None => n.to_owned(),
     }
 }

@@ -95,6 +95,7 @@ pub mod read;
 pub mod table;
 mod timestamp;
 mod tracked;
+pub mod transact;
 
 pub use db::{Db, DbBuilder};
 pub use error::{BoxError, CursorProblem, Error, KeyProblem, Result, ValueProblem};

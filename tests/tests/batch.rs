@@ -161,8 +161,14 @@ async fn mixed_puts_and_deletes_across_two_tables() {
     let out = batch.send().await.unwrap();
     assert_eq!(out.applied, total);
 
-    assert_eq!(all::<Reading>(&db).await, expected_readings.into_values().collect::<Vec<_>>());
-    assert_eq!(all::<Sensor>(&db).await, expected_sensors.into_values().collect::<Vec<_>>());
+    assert_eq!(
+        all::<Reading>(&db).await,
+        expected_readings.into_values().collect::<Vec<_>>()
+    );
+    assert_eq!(
+        all::<Sensor>(&db).await,
+        expected_sensors.into_values().collect::<Vec<_>>()
+    );
 
     // A batch get across both tables.
     let mut found = db
@@ -207,7 +213,10 @@ async fn large_items_are_split_and_land() {
         .to_requests()
         .unwrap();
     assert_eq!(
-        requests.iter().map(|r| r.values().map(|k| k.keys.len()).sum::<usize>()).collect::<Vec<_>>(),
+        requests
+            .iter()
+            .map(|r| r.values().map(|k| k.keys.len()).sum::<usize>())
+            .collect::<Vec<_>>(),
         [100, 100, 50]
     );
 }
@@ -228,7 +237,10 @@ async fn bad_batches_are_refused_before_sending() {
     match &err {
         Error::DuplicateKey { table, key } => {
             assert!(table.ends_with("batch_readings"));
-            assert_eq!(key.get("at"), Some(&dynorm::aws_sdk_dynamodb::types::AttributeValue::N("3".into())));
+            assert_eq!(
+                key.get("at"),
+                Some(&dynorm::aws_sdk_dynamodb::types::AttributeValue::N("3".into()))
+            );
         }
         other => panic!("expected DuplicateKey, got {other:?}"),
     }
@@ -261,13 +273,22 @@ async fn bad_batches_are_refused_before_sending() {
 async fn a_missing_table_stops_the_batch_and_lists_every_write() {
     let db = db("batch-missing");
     let items = readings(60);
-    let err = db.batch_write().put_all(&items).concurrency(1).send().await.unwrap_err();
+    let err = db
+        .batch_write()
+        .put_all(&items)
+        .concurrency(1)
+        .send()
+        .await
+        .unwrap_err();
     match err {
         Error::BatchIncomplete { left, cause } => {
             assert_eq!(left.len(), 60, "nothing was applied");
             assert!(left.iter().all(|op| matches!(op, BatchOp::Put { .. })));
             assert!(
-                matches!(cause.as_deref(), Some(Error::TableNotFound { .. }) | Some(Error::Service { .. })),
+                matches!(
+                    cause.as_deref(),
+                    Some(Error::TableNotFound { .. }) | Some(Error::Service { .. })
+                ),
                 "{cause:?}"
             );
         }

@@ -68,7 +68,9 @@ async fn half_unprocessed_for_five_rounds_loses_nothing() {
                     }
                 }
             }
-            BatchWriteItemOutput::builder().set_unprocessed_items(Some(unprocessed)).build()
+            BatchWriteItemOutput::builder()
+                .set_unprocessed_items(Some(unprocessed))
+                .build()
         })
     };
     let db = Db::from_client(mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&write]));
@@ -80,7 +82,11 @@ async fn half_unprocessed_for_five_rounds_loses_nothing() {
     let unique: HashSet<&String> = applied.iter().collect();
     assert_eq!(applied.len(), 500, "each item applied exactly once");
     assert_eq!(unique.len(), 500);
-    assert!(seen.lock().unwrap().iter().all(|(id, n)| if stubborn(id) { *n == 6 } else { *n == 1 }));
+    assert!(seen
+        .lock()
+        .unwrap()
+        .iter()
+        .all(|(id, n)| if stubborn(id) { *n == 6 } else { *n == 1 }));
     assert_eq!(out.requests, write.num_calls());
     assert!(write.num_calls() >= 20 + 5 * 10, "{} requests", write.num_calls());
 }
@@ -104,7 +110,10 @@ async fn a_server_that_never_processes_gives_every_write_back_after_the_deadline
         .await
         .unwrap_err();
     let waited = started.elapsed();
-    assert!(waited >= Duration::from_secs(10) && waited < Duration::from_secs(16), "{waited:?}");
+    assert!(
+        waited >= Duration::from_secs(10) && waited < Duration::from_secs(16),
+        "{waited:?}"
+    );
     let Error::BatchIncomplete { left, cause } = err else {
         panic!("expected BatchIncomplete, got {err:?}");
     };
@@ -124,7 +133,11 @@ async fn a_server_that_never_processes_gives_every_write_back_after_the_deadline
     expected.push("gone".into());
     expected.sort();
     assert_eq!(ids, expected, "every write listed once");
-    assert!(write.num_calls() >= 5 * 4, "each of the 5 requests retried: {}", write.num_calls());
+    assert!(
+        write.num_calls() >= 5 * 4,
+        "each of the 5 requests retried: {}",
+        write.num_calls()
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -133,7 +146,11 @@ async fn throttling_past_the_deadline_is_reported_as_the_cause() {
         BatchWriteItemError::ProvisionedThroughputExceededException(
             ProvisionedThroughputExceededException::builder()
                 .message("slow down")
-                .meta(ErrorMetadata::builder().code("ProvisionedThroughputExceededException").build())
+                .meta(
+                    ErrorMetadata::builder()
+                        .code("ProvisionedThroughputExceededException")
+                        .build(),
+                )
                 .build(),
         )
     });
@@ -162,7 +179,9 @@ async fn batch_gets_follow_unprocessed_keys() {
             let mut unprocessed: HashMap<String, KeysAndAttributes> = HashMap::new();
             for (table, request) in input.request_items().unwrap() {
                 for key in request.keys() {
-                    let Some(AttributeValue::S(id)) = key.get("id") else { panic!() };
+                    let Some(AttributeValue::S(id)) = key.get("id") else {
+                        panic!()
+                    };
                     let mut seen = seen.lock().unwrap();
                     let times = seen.entry(id.clone()).or_default();
                     *times += 1;
@@ -192,5 +211,48 @@ async fn batch_gets_follow_unprocessed_keys() {
     keys.push("e9999".into());
     let got = Event::objects(&db).get_many(keys.clone()).await.unwrap();
     assert_eq!(got.len(), 250, "the missing key is skipped");
-    assert!(got.iter().zip(&keys).all(|(e, k)| &e.id == k && e.body == format!("body of {k}")));
+    assert!(got
+        .iter()
+        .zip(&keys)
+        .all(|(e, k)| &e.id == k && e.body == format!("body of {k}")));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_transaction_conflict_is_a_typed_cancellation() {
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+    use aws_sdk_dynamodb::types::error::TransactionCanceledException;
+    use aws_sdk_dynamodb::types::CancellationReason;
+    use dynorm::transact::CancelCode;
+
+    let tx = mock!(Client::transact_write_items).then_error(|| {
+        TransactWriteItemsError::TransactionCanceledException(
+            TransactionCanceledException::builder()
+                .message("Transaction cancelled, please refer cancellation reasons for specific reasons [None, TransactionConflict]")
+                .cancellation_reasons(CancellationReason::builder().code("None").build())
+                .cancellation_reasons(
+                    CancellationReason::builder()
+                        .code("TransactionConflict")
+                        .message("Transaction is ongoing for the item")
+                        .build(),
+                )
+                .meta(ErrorMetadata::builder().code("TransactionCanceledException").build())
+                .build(),
+        )
+    });
+    let db = Db::from_client(mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&tx]));
+    let items = events(2);
+    let err = db
+        .transact_write()
+        .write(items[0].put(&db))
+        .write(items[1].put(&db))
+        .await
+        .unwrap_err();
+    let Error::TransactionCanceled { reasons } = &err else {
+        panic!("expected TransactionCanceled, got {err:?}");
+    };
+    assert_eq!(reasons[0].code, CancelCode::None);
+    assert_eq!(reasons[1].code, CancelCode::TransactionConflict);
+    assert_eq!(reasons[1].index, 1);
+    assert_eq!(reasons[1].table, "events");
+    assert!(err.to_string().contains("TransactionConflict"), "{err}");
 }

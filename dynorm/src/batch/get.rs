@@ -59,11 +59,19 @@ struct TableKeys {
     order: Vec<(String, Item)>,
 }
 
+/// One table's keys and the items found for them.
+#[derive(Debug, Default)]
+struct Found {
+    names: Vec<&'static str>,
+    order: Vec<String>,
+    items: HashMap<String, Item>,
+}
+
 /// The items a [`BatchGet`] read, by table and key.
 #[derive(Debug, Default)]
 pub struct BatchGetOutput {
     /// Per table: the key ids in the order added, and the items found by key id.
-    tables: HashMap<String, (Vec<&'static str>, Vec<String>, HashMap<String, Item>)>,
+    tables: HashMap<String, Found>,
     db: Option<Db>,
     requests: usize,
 }
@@ -216,9 +224,12 @@ impl<'a> BatchGet<'a> {
             };
             for table in &self.keys {
                 let ids = table.order.iter().map(|(id, _)| id.clone()).collect();
-                output
-                    .tables
-                    .insert(table.table.clone(), (table.names.clone(), ids, HashMap::new()));
+                let found = Found {
+                    names: table.names.clone(),
+                    order: ids,
+                    items: HashMap::new(),
+                };
+                output.tables.insert(table.table.clone(), found);
             }
             let mut left = Vec::new();
             let mut cause = None;
@@ -229,9 +240,9 @@ impl<'a> BatchGet<'a> {
                     cause = chunk.cause;
                 }
                 for (table, items) in chunk.items {
-                    if let Some((names, _, found)) = output.tables.get_mut(&table) {
+                    if let Some(found) = output.tables.get_mut(&table) {
                         for item in items {
-                            found.insert(key_id(&item, names), item);
+                            found.items.insert(key_id(&item, &found.names), item);
                         }
                     }
                 }
@@ -259,7 +270,7 @@ impl<'a> std::future::IntoFuture for BatchGet<'a> {
 }
 
 impl BatchGetOutput {
-    fn table<M: DynaModel>(&mut self) -> Option<&mut (Vec<&'static str>, Vec<String>, HashMap<String, Item>)> {
+    fn table<M: DynaModel>(&mut self) -> Option<&mut Found> {
         let full = self.db.as_ref()?.table_name::<M>();
         self.tables.get_mut(&full)
     }
@@ -267,12 +278,12 @@ impl BatchGetOutput {
     /// Takes out every item of `M` that was found, in the order its keys were added;
     /// keys with no item are skipped.
     pub fn models<M: DynaModel>(&mut self) -> Result<Vec<M>> {
-        let Some((_, order, found)) = self.table::<M>() else {
+        let Some(found) = self.table::<M>() else {
             return Ok(Vec::new());
         };
-        let mut out = Vec::with_capacity(found.len());
-        for id in order.iter() {
-            if let Some(item) = found.remove(id) {
+        let mut out = Vec::with_capacity(found.items.len());
+        for id in &found.order {
+            if let Some(item) = found.items.remove(id) {
                 out.push(from_item(item)?);
             }
         }
@@ -283,16 +294,16 @@ impl BatchGetOutput {
     /// asked for, or already taken).
     pub fn take<M: DynaModel>(&mut self, key: impl IntoKey<M::Key>) -> Result<Option<M>> {
         let key = key_item::<M>(&key.into_key())?;
-        let Some((names, _, found)) = self.table::<M>() else {
+        let Some(found) = self.table::<M>() else {
             return Ok(None);
         };
-        let id = key_id(&key, names);
-        found.remove(&id).map(from_item).transpose()
+        let id = key_id(&key, &found.names);
+        found.items.remove(&id).map(from_item).transpose()
     }
 
     /// How many items were found and not taken yet.
     pub fn len(&self) -> usize {
-        self.tables.values().map(|(_, _, found)| found.len()).sum()
+        self.tables.values().map(|found| found.items.len()).sum()
     }
 
     /// Whether no item is left to take.
@@ -348,7 +359,11 @@ async fn run_chunk(
         }
         requests += 1;
         let table = pending.keys().next().cloned().unwrap_or_default();
-        let send = db.client().batch_get_item().set_request_items(Some(pending.clone())).send();
+        let send = db
+            .client()
+            .batch_get_item()
+            .set_request_items(Some(pending.clone()))
+            .send();
         match tokio::time::timeout(deadline - now, send).await {
             Err(_elapsed) => {
                 return Chunk {

@@ -143,12 +143,7 @@ impl<'a> BatchWrite<'a> {
                 let id = key_id(&key, &Self::key_names::<M>());
                 let size = crate::item_size(&key);
                 match DeleteRequest::builder().set_key(Some(key)).build() {
-                    Ok(delete) => self.add(
-                        table,
-                        id,
-                        WriteRequest::builder().delete_request(delete).build(),
-                        size,
-                    ),
+                    Ok(delete) => self.add(table, id, WriteRequest::builder().delete_request(delete).build(), size),
                     Err(err) => self.problem = Some(build_error(err)),
                 }
             }
@@ -350,7 +345,11 @@ async fn run_chunk(db: &Db, chunk: Vec<(String, WriteRequest)>, deadline: Instan
             };
         }
         requests += 1;
-        let send = db.client().batch_write_item().set_request_items(Some(pending.clone())).send();
+        let send = db
+            .client()
+            .batch_write_item()
+            .set_request_items(Some(pending.clone()))
+            .send();
         let table = pending.keys().next().cloned().unwrap_or_default();
         match tokio::time::timeout(deadline - now, send).await {
             Err(_elapsed) => {

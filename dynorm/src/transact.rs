@@ -1,0 +1,557 @@
+//! Transactions: all-or-nothing writes (`TransactWriteItems`) and consistent reads of
+//! several items (`TransactGetItems`), across tables.
+
+use std::collections::HashSet;
+use std::marker::PhantomData;
+
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    ConditionCheck as SdkConditionCheck, Delete, Get, Put, ReturnValuesOnConditionCheckFailure, TransactGetItem,
+    TransactWriteItem, Update,
+};
+use aws_smithy_runtime_api::client::result::SdkError;
+use tracing::Instrument;
+
+use crate::batch::{key_id, prepare, Prepare};
+use crate::expr::render::Placeholders;
+use crate::expr::Condition;
+use crate::item::{from_item, item_size, key_item};
+use crate::model::IntoKey;
+use crate::ops::{build_error, DeleteItem, GetItem, PutItem, UpdateItem, WriteInput};
+use crate::{Db, DynaModel, Error, Item, Result};
+
+/// DynamoDB's limits of one transaction.
+pub const MAX_TRANSACTION_ITEMS: usize = 100;
+/// The total size of a transaction's items, in bytes.
+pub const MAX_TRANSACTION_BYTES: usize = 4 * 1024 * 1024;
+
+/// One write of a transaction, with what dynorm checks about it.
+pub struct TransactEntry {
+    item: TransactWriteItem,
+    table: String,
+    key: String,
+    size: usize,
+    prepare: Prepare,
+}
+
+/// What can go into a [`TransactWrite`]: the builders of `put`, `put_unique`,
+/// `update`/`update_by_key` and `delete`/`delete_by_key`, with their conditions (and
+/// version checks: a versioned model's write is conditioned on its version and stores
+/// the next one), and [`ConditionCheck`].
+///
+/// A transaction does not refresh instances: after an instance `update` or a versioned
+/// `put` in a transaction, read the item again for its new version.
+pub trait TransactOp {
+    /// The write as a transaction item.
+    fn into_entry(self) -> Result<TransactEntry>;
+}
+
+fn on_failure(condition: &Option<String>) -> Option<ReturnValuesOnConditionCheckFailure> {
+    condition.as_ref().map(|_| ReturnValuesOnConditionCheckFailure::AllOld)
+}
+
+fn key_of<M: DynaModel>(item: &Item) -> String {
+    let schema = M::schema();
+    let names: Vec<&str> = std::iter::once(schema.hash_key.name)
+        .chain(schema.range_key.map(|k| k.name))
+        .collect();
+    key_id(item, &names)
+}
+
+fn entry<M: DynaModel>(item: TransactWriteItem, table: String, key: &Item, size: usize) -> TransactEntry {
+    TransactEntry {
+        item,
+        table,
+        key: key_of::<M>(key),
+        size,
+        prepare: prepare::<M>,
+    }
+}
+
+impl<M: DynaModel> TransactOp for PutItem<'_, M> {
+    fn into_entry(self) -> Result<TransactEntry> {
+        match self.to_input()? {
+            WriteInput::Put(input) => {
+                let item = input.item.unwrap_or_default();
+                let size = item_size(&item);
+                let key = item.clone();
+                let table = input.table_name.unwrap_or_default();
+                let put = Put::builder()
+                    .table_name(&table)
+                    .set_item(Some(item))
+                    .set_return_values_on_condition_check_failure(on_failure(&input.condition_expression))
+                    .set_condition_expression(input.condition_expression)
+                    .set_expression_attribute_names(input.expression_attribute_names)
+                    .set_expression_attribute_values(input.expression_attribute_values)
+                    .build()
+                    .map_err(build_error)?;
+                Ok(entry::<M>(
+                    TransactWriteItem::builder().put(put).build(),
+                    table,
+                    &key,
+                    size,
+                ))
+            }
+            WriteInput::Update(input) => update_entry::<M>(input),
+        }
+    }
+}
+
+fn update_entry<M: DynaModel>(
+    input: aws_sdk_dynamodb::operation::update_item::UpdateItemInput,
+) -> Result<TransactEntry> {
+    let key = input.key.unwrap_or_default();
+    let size = item_size(&key)
+        + input
+            .expression_attribute_values
+            .as_ref()
+            .map_or(0, |v| v.values().map(crate::value_size).sum());
+    let table = input.table_name.unwrap_or_default();
+    let update = Update::builder()
+        .table_name(&table)
+        .set_key(Some(key.clone()))
+        .set_update_expression(input.update_expression)
+        .set_return_values_on_condition_check_failure(on_failure(&input.condition_expression))
+        .set_condition_expression(input.condition_expression)
+        .set_expression_attribute_names(input.expression_attribute_names)
+        .set_expression_attribute_values(input.expression_attribute_values)
+        .build()
+        .map_err(build_error)?;
+    Ok(entry::<M>(
+        TransactWriteItem::builder().update(update).build(),
+        table,
+        &key,
+        size,
+    ))
+}
+
+impl<M: DynaModel> TransactOp for UpdateItem<'_, M> {
+    fn into_entry(self) -> Result<TransactEntry> {
+        update_entry::<M>(self.to_input()?)
+    }
+}
+
+impl<M: DynaModel> TransactOp for DeleteItem<'_, M> {
+    fn into_entry(self) -> Result<TransactEntry> {
+        let input = self.to_input()?;
+        let key = input.key.unwrap_or_default();
+        let size = item_size(&key);
+        let table = input.table_name.unwrap_or_default();
+        let delete = Delete::builder()
+            .table_name(&table)
+            .set_key(Some(key.clone()))
+            .set_return_values_on_condition_check_failure(on_failure(&input.condition_expression))
+            .set_condition_expression(input.condition_expression)
+            .set_expression_attribute_names(input.expression_attribute_names)
+            .set_expression_attribute_values(input.expression_attribute_values)
+            .build()
+            .map_err(build_error)?;
+        Ok(entry::<M>(
+            TransactWriteItem::builder().delete(delete).build(),
+            table,
+            &key,
+            size,
+        ))
+    }
+}
+
+/// A condition on an item that a transaction requires without writing it: the
+/// transaction is cancelled when it does not hold.
+#[must_use = "a condition check does nothing until it is added to a transaction"]
+pub struct ConditionCheck<'a, M: DynaModel> {
+    db: &'a Db,
+    key: M::Key,
+    condition: Condition<M>,
+}
+
+impl<'a, M: DynaModel> ConditionCheck<'a, M> {
+    /// Requires `condition` to hold for the item with `key`.
+    pub fn new(db: &'a Db, key: impl IntoKey<M::Key>, condition: Condition<M>) -> Self {
+        ConditionCheck {
+            db,
+            key: key.into_key(),
+            condition,
+        }
+    }
+}
+
+impl<M: DynaModel> TransactOp for ConditionCheck<'_, M> {
+    fn into_entry(self) -> Result<TransactEntry> {
+        let key = key_item::<M>(&self.key)?;
+        let mut placeholders = Placeholders::default();
+        let condition = placeholders.condition(self.condition)?;
+        let (names, values) = placeholders.into_maps();
+        let table = self.db.table_name::<M>();
+        let size = item_size(&key);
+        let check = SdkConditionCheck::builder()
+            .table_name(&table)
+            .set_key(Some(key.clone()))
+            .condition_expression(condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(build_error)?;
+        Ok(entry::<M>(
+            TransactWriteItem::builder().condition_check(check).build(),
+            table,
+            &key,
+            size,
+        ))
+    }
+}
+
+/// An all-or-nothing group of writes across tables (`TransactWriteItems`). Made by
+/// [`Db::transact_write`].
+///
+/// Add the builders of single-item writes with [`write`](Self::write): their conditions
+/// and version checks come along. Before anything is sent, dynorm checks each write
+/// (validation, sizes, keys), DynamoDB's limits of 100 items and 4 MB, and that no item
+/// appears twice. A cancelled transaction is [`Error::TransactionCanceled`] with the
+/// reason for each item, and the item as it is when a condition failed.
+///
+/// ```no_run
+/// # use dynorm::{Db, DynaModel};
+/// # use dynorm::transact::ConditionCheck;
+/// # #[derive(DynaModel, serde::Serialize, serde::Deserialize, validator::Validate)]
+/// # #[table(name = "accounts", hash_key = "id")]
+/// # struct Account { id: String, balance: i64 }
+/// # async fn run(db: Db) -> dynorm::Result<()> {
+/// let f = Account::fields();
+/// db.transact_write()
+///     .write(Account::update_by_key(&db, "alice").decrement(f.balance(), 10).condition(f.balance().ge(10)))
+///     .write(Account::update_by_key(&db, "bob").increment(f.balance(), 10).condition(f.id().exists()))
+///     .token("transfer-42") // a retry with the same token is applied once
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[must_use = "a transaction does nothing until it is awaited or sent"]
+pub struct TransactWrite<'a> {
+    db: &'a Db,
+    entries: Vec<TransactEntry>,
+    problem: Option<Error>,
+    token: Option<String>,
+}
+
+impl<'a> TransactWrite<'a> {
+    pub(crate) fn new(db: &'a Db) -> Self {
+        TransactWrite {
+            db,
+            entries: Vec::new(),
+            problem: None,
+            token: None,
+        }
+    }
+
+    /// Adds a write: a put, update or delete builder, or a [`ConditionCheck`].
+    pub fn write(mut self, op: impl TransactOp) -> Self {
+        if self.problem.is_none() {
+            match op.into_entry() {
+                Ok(entry) => self.entries.push(entry),
+                Err(err) => self.problem = Some(err),
+            }
+        }
+        self
+    }
+
+    /// An idempotency token (`ClientRequestToken`): a transaction sent again with the same
+    /// token within 10 minutes is applied once.
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// The transaction items, after the client-side checks, without sending anything.
+    pub fn to_items(&self) -> Result<Vec<TransactWriteItem>> {
+        self.check()?;
+        Ok(self.entries.iter().map(|e| e.item.clone()).collect())
+    }
+
+    fn check(&self) -> Result<()> {
+        if let Some(problem) = &self.problem {
+            return Err(Error::InvalidRequest(problem.to_string()));
+        }
+        if self.entries.is_empty() {
+            return Err(Error::InvalidRequest("a transaction needs at least one write".into()));
+        }
+        if self.entries.len() > MAX_TRANSACTION_ITEMS {
+            return Err(Error::InvalidRequest(format!(
+                "a transaction holds at most {MAX_TRANSACTION_ITEMS} items, not {}",
+                self.entries.len()
+            )));
+        }
+        let bytes: usize = self.entries.iter().map(|e| e.size).sum();
+        if bytes > MAX_TRANSACTION_BYTES {
+            return Err(Error::InvalidRequest(format!(
+                "a transaction holds at most {MAX_TRANSACTION_BYTES} bytes of items, not {bytes}"
+            )));
+        }
+        let mut seen = HashSet::new();
+        for entry in &self.entries {
+            if !seen.insert((entry.table.as_str(), entry.key.as_str())) {
+                return Err(Error::InvalidRequest(format!(
+                    "a transaction cannot touch the same item of `{}` twice",
+                    entry.table
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends the transaction.
+    pub async fn send(mut self) -> Result<()> {
+        if let Some(problem) = self.problem.take() {
+            return Err(problem);
+        }
+        self.check()?;
+        let span = tracing::debug_span!("dynorm.transact_write_items", items = self.entries.len());
+        let db = self.db;
+        async move {
+            let mut prepared: Vec<&str> = Vec::new();
+            for entry in &self.entries {
+                if !prepared.contains(&entry.table.as_str()) {
+                    (entry.prepare)(db).await?;
+                    prepared.push(&entry.table);
+                }
+            }
+            let tables: Vec<String> = self.entries.iter().map(|e| e.table.clone()).collect();
+            let items = self.entries.into_iter().map(|e| e.item).collect();
+            db.client()
+                .transact_write_items()
+                .set_transact_items(Some(items))
+                .set_client_request_token(self.token)
+                .send()
+                .await
+                .map_err(|err| canceled(err, &tables))?;
+            Ok(())
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+impl<'a> std::future::IntoFuture for TransactWrite<'a> {
+    type Output = Result<()>;
+    type IntoFuture = futures::future::BoxFuture<'a, Result<()>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// Why DynamoDB cancelled one item of a transaction.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct CancelReason {
+    /// The item's position in the transaction.
+    pub index: usize,
+    /// The item's table.
+    pub table: String,
+    /// What happened to it.
+    pub code: CancelCode,
+    /// DynamoDB's message, if any.
+    pub message: Option<String>,
+    /// The item as it is, when its condition failed (decode it with
+    /// [`from_item`](crate::from_item)).
+    pub item: Option<Item>,
+}
+
+/// DynamoDB's cancellation reason codes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CancelCode {
+    /// This item was fine; another one cancelled the transaction.
+    None,
+    /// Its condition (or version check) did not hold.
+    ConditionalCheckFailed,
+    /// Another transaction or write was working on the item.
+    TransactionConflict,
+    /// Throttled.
+    Throttled,
+    /// The item collection of a local index would exceed 10 GB.
+    ItemCollectionSizeLimitExceeded,
+    /// The request for this item was invalid.
+    ValidationError,
+    /// Another code.
+    Other(String),
+}
+
+impl CancelCode {
+    fn parse(code: &str) -> CancelCode {
+        match code {
+            "None" => CancelCode::None,
+            "ConditionalCheckFailed" => CancelCode::ConditionalCheckFailed,
+            "TransactionConflict" => CancelCode::TransactionConflict,
+            "ProvisionedThroughputExceeded" | "ThrottlingError" | "RequestLimitExceeded" => CancelCode::Throttled,
+            "ItemCollectionSizeLimitExceeded" => CancelCode::ItemCollectionSizeLimitExceeded,
+            "ValidationError" => CancelCode::ValidationError,
+            other => CancelCode::Other(other.to_owned()),
+        }
+    }
+}
+
+fn canceled(
+    err: SdkError<TransactWriteItemsError, aws_smithy_runtime_api::client::orchestrator::HttpResponse>,
+    tables: &[String],
+) -> Error {
+    let table = tables.first().cloned().unwrap_or_default();
+    match err {
+        SdkError::ServiceError(ctx)
+            if matches!(ctx.err(), TransactWriteItemsError::TransactionCanceledException(_)) =>
+        {
+            let TransactWriteItemsError::TransactionCanceledException(inner) = ctx.into_err() else {
+                unreachable!("matched above")
+            };
+            let reasons = inner
+                .cancellation_reasons
+                .unwrap_or_default()
+                .into_iter()
+                .enumerate()
+                .map(|(index, reason)| CancelReason {
+                    index,
+                    table: tables.get(index).cloned().unwrap_or_default(),
+                    code: reason.code.as_deref().map_or(CancelCode::None, CancelCode::parse),
+                    message: reason.message,
+                    item: reason.item,
+                })
+                .collect();
+            Error::TransactionCanceled { reasons }
+        }
+        other => Error::from_sdk(other, &table),
+    }
+}
+
+/// A consistent read of several items across tables (`TransactGetItems`): the items
+/// as they were at one moment. Made by [`Db::transact_get`]; add reads with
+/// [`get`](Self::get) and pick the results up by position with
+/// [`TransactGetOutput::take`].
+#[must_use = "a transaction does nothing until it is awaited or sent"]
+pub struct TransactGet<'a> {
+    db: &'a Db,
+    gets: Vec<(TransactGetItem, Prepare, String)>,
+    problem: Option<Error>,
+}
+
+/// A typed handle on one read of a [`TransactGet`], to take its result.
+#[derive(Debug)]
+pub struct Slot<M> {
+    index: usize,
+    _model: PhantomData<fn() -> M>,
+}
+
+impl<M> Clone for Slot<M> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<M> Copy for Slot<M> {}
+
+impl<'a> TransactGet<'a> {
+    pub(crate) fn new(db: &'a Db) -> Self {
+        TransactGet {
+            db,
+            gets: Vec::new(),
+            problem: None,
+        }
+    }
+
+    /// Adds a read of the item with `key`; the returned [`Slot`] takes its result.
+    pub fn get<M: DynaModel>(&mut self, key: impl IntoKey<M::Key>) -> Slot<M> {
+        let index = self.gets.len();
+        let slot = Slot {
+            index,
+            _model: PhantomData,
+        };
+        let table = self.db.table_name::<M>();
+        let built = key_item::<M>(&key.into_key()).and_then(|key| {
+            Get::builder()
+                .table_name(&table)
+                .set_key(Some(key))
+                .build()
+                .map_err(build_error)
+        });
+        match built {
+            Ok(get) => self
+                .gets
+                .push((TransactGetItem::builder().get(get).build(), prepare::<M>, table)),
+            Err(err) => {
+                self.problem.get_or_insert(err);
+                // Keep positions aligned; the transaction will not be sent.
+                self.gets
+                    .push((TransactGetItem::builder().build(), prepare::<M>, table));
+            }
+        }
+        slot
+    }
+
+    /// Adds a read from a [`GetItem`] builder (`Book::get(&db, key)`).
+    pub fn read<M: DynaModel>(&mut self, get: GetItem<'_, M>) -> Result<Slot<M>> {
+        let input = get.to_input()?;
+        let index = self.gets.len();
+        let table = input.table_name.unwrap_or_default();
+        let get = Get::builder()
+            .table_name(&table)
+            .set_key(input.key)
+            .build()
+            .map_err(build_error)?;
+        self.gets
+            .push((TransactGetItem::builder().get(get).build(), prepare::<M>, table));
+        Ok(Slot {
+            index,
+            _model: PhantomData,
+        })
+    }
+
+    /// Sends the reads.
+    pub async fn send(self) -> Result<TransactGetOutput> {
+        if let Some(problem) = self.problem {
+            return Err(problem);
+        }
+        if self.gets.is_empty() || self.gets.len() > MAX_TRANSACTION_ITEMS {
+            return Err(Error::InvalidRequest(format!(
+                "a transaction reads 1 to {MAX_TRANSACTION_ITEMS} items, not {}",
+                self.gets.len()
+            )));
+        }
+        let db = self.db;
+        let span = tracing::debug_span!("dynorm.transact_get_items", items = self.gets.len());
+        async move {
+            let mut prepared: Vec<String> = Vec::new();
+            for (_, prepare, table) in &self.gets {
+                if !prepared.contains(table) {
+                    prepare(db).await?;
+                    prepared.push(table.clone());
+                }
+            }
+            let table = self.gets[0].2.clone();
+            let out = db
+                .client()
+                .transact_get_items()
+                .set_transact_items(Some(self.gets.into_iter().map(|(g, _, _)| g).collect()))
+                .send()
+                .await
+                .map_err(|e| Error::from_sdk(e, &table))?;
+            Ok(TransactGetOutput {
+                items: out.responses.unwrap_or_default().into_iter().map(|r| r.item).collect(),
+            })
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+/// The items a [`TransactGet`] read, in the order the reads were added.
+#[derive(Debug)]
+pub struct TransactGetOutput {
+    items: Vec<Option<Item>>,
+}
+
+impl TransactGetOutput {
+    /// Takes the result of one read: `None` when the item does not exist (or was taken).
+    pub fn take<M: DynaModel>(&mut self, slot: Slot<M>) -> Result<Option<M>> {
+        match self.items.get_mut(slot.index).and_then(Option::take) {
+            Some(item) => Ok(Some(from_item(item)?)),
+            None => Ok(None),
+        }
+    }
+}
