@@ -189,19 +189,31 @@ async fn versions_take_part() {
 async fn an_idempotent_retry_applies_once() {
     let db = setup("tx-token").await;
     let f = Account::fields();
+    // Tokens are the account's (the server's), not the table's: unique per run.
+    let token = |n: u32| format!("{}deposit-{n}", db.table_prefix());
     for _ in 0..3 {
         db.transact_write()
             .write(Account::update_by_key(&db, "bob").increment(f.balance(), 5))
-            .token("deposit-0001")
+            .token(token(1))
             .await
             .unwrap();
     }
     assert_eq!(balance(&db, "bob").await, 25);
     db.transact_write()
         .write(Account::update_by_key(&db, "bob").increment(f.balance(), 5))
-        .token("deposit-0002")
+        .token(token(2))
         .await
         .unwrap();
+    assert_eq!(balance(&db, "bob").await, 30);
+
+    // The same token on other writes is refused by DynamoDB.
+    let err = db
+        .transact_write()
+        .write(Account::update_by_key(&db, "bob").increment(f.balance(), 6))
+        .token(token(2))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("IdempotentParameterMismatchException"), "{err:?}");
     assert_eq!(balance(&db, "bob").await, 30);
 }
 
