@@ -1,0 +1,139 @@
+//! DynamoDB Local killed in the middle of a batch write: the call returns a typed error
+//! within its deadline (no panic, no hang), and every write it did not list as left is
+//! in the table once the server restarts on the same database file.
+//!
+//! This test runs its own server (through `scripts/dynamodb-local`, with `-dbPath` and a
+//! port of its own), so it can kill and restart it without disturbing other tests.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use dynorm::batch::BatchOp;
+use dynorm::{Db, DynaModel, Error};
+use serde::{Deserialize, Serialize};
+use validator::Validate;
+
+#[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone, PartialEq)]
+#[table(name = "fault_items", hash_key = "id")]
+struct Item {
+    id: String,
+    body: String,
+}
+
+struct Server {
+    script: PathBuf,
+    state: PathBuf,
+    data: PathBuf,
+    port: u16,
+}
+
+impl Server {
+    fn new() -> Server {
+        let root = std::env::temp_dir().join(format!("dynorm-fault-{}", std::process::id()));
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        Server {
+            script: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/dynamodb-local"),
+            state: root.join("state"),
+            data: root.join("data"),
+            port,
+        }
+    }
+
+    fn command(&self, action: &str) -> String {
+        let out = Command::new("bash")
+            .arg(&self.script)
+            .arg(action)
+            .env_remove("DYNAMODB_ENDPOINT")
+            .env("DYNORM_STATE_DIR", &self.state)
+            .env("DYNAMODB_LOCAL_DB_PATH", &self.data)
+            .env("DYNAMODB_LOCAL_PORT", self.port.to_string())
+            .output()
+            .expect("runs scripts/dynamodb-local");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).lines().last().unwrap_or_default().to_owned()
+    }
+
+    fn start(&self) -> String {
+        self.command("start")
+    }
+
+    /// Kills the server at once, as a crash would.
+    fn kill(&self) {
+        let pid = std::fs::read_to_string(self.state.join("pid")).unwrap();
+        let status = Command::new("kill").arg("-9").arg(pid.trim()).status().unwrap();
+        assert!(status.success());
+        let _ = std::fs::remove_file(self.state.join("pid"));
+        let _ = std::fs::remove_file(self.state.join("endpoint"));
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.command("stop");
+        let _ = std::fs::remove_dir_all(self.state.parent().unwrap());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_mid_batch_loses_nothing_reported_written() {
+    let server = Server::new();
+    let endpoint = server.start();
+    let db = Db::local(&endpoint);
+    Item::create_table(&db).await.unwrap();
+
+    let items: Vec<Item> = (0..30_000)
+        .map(|i| Item {
+            id: format!("item-{i:05}"),
+            body: "b".repeat(200),
+        })
+        .collect();
+    let deadline = Duration::from_secs(8);
+    let started = Instant::now();
+    let batch = {
+        let db = db.clone();
+        let items = items.clone();
+        tokio::spawn(async move { db.batch_write().put_all(&items).concurrency(4).deadline(deadline).send().await })
+    };
+    // Let some writes land, then kill the server mid-batch.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(!batch.is_finished(), "the batch should still be running");
+    server.kill();
+
+    let result = batch.await.expect("the batch task does not panic");
+    let elapsed = started.elapsed();
+    assert!(elapsed < deadline + Duration::from_secs(5), "returned after {elapsed:?}");
+    let Err(Error::BatchIncomplete { left, cause }) = result else {
+        panic!("expected BatchIncomplete, got {result:?}");
+    };
+    assert!(!left.is_empty() && left.len() < items.len(), "{} left", left.len());
+    assert!(
+        cause.is_none() || matches!(cause.as_deref(), Some(Error::Unavailable { .. })),
+        "{cause:?}"
+    );
+    let left_ids: std::collections::HashSet<String> = left
+        .iter()
+        .map(|op| match op {
+            BatchOp::Put { item, .. } => match item.get("id") {
+                Some(dynorm::aws_sdk_dynamodb::types::AttributeValue::S(s)) => s.clone(),
+                other => panic!("{other:?}"),
+            },
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(left_ids.len(), left.len(), "each write listed once");
+    eprintln!(
+        "killed mid-batch: {} reported written, {} left, returned after {elapsed:?} ({cause:?})",
+        items.len() - left.len(),
+        left.len()
+    );
+
+    // Restart on the same database file: every write not listed as left is there.
+    let endpoint = server.start();
+    let db = Db::local(&endpoint);
+    let reported: Vec<&Item> = items.iter().filter(|i| !left_ids.contains(&i.id)).collect();
+    let keys: Vec<&str> = reported.iter().map(|i| i.id.as_str()).collect();
+    let found = Item::objects(&db).get_many(keys).await.unwrap();
+    assert_eq!(found.len(), reported.len(), "every write reported as applied survived");
+    assert!(found.iter().zip(&reported).all(|(a, b)| a == *b));
+}
