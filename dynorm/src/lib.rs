@@ -9,7 +9,9 @@
 //! [`Tracked`], a [`Manager`] (`Book::objects(&db)`), and table management
 //! ([`create_table`](DynaModel::create_table), [`ensure_table`](DynaModel::ensure_table),
 //! ...). Conditions and updates are written in Rust on typed paths ([`expr`]). Queries
-//! and scans, on the table and on each index, are lazy [`ReadStream`]s.
+//! and scans, on the table and on each index, are lazy [`ReadStream`]s. Many items at
+//! once go through [`batch`] writes and reads (chunked, concurrent, nothing dropped), and
+//! all-or-nothing changes through [`transact`]ions.
 //!
 //! ```no_run
 //! use dynorm::{Db, DynaModel, Error, Index};

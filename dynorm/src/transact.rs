@@ -352,7 +352,7 @@ pub struct CancelReason {
     /// DynamoDB's message, if any.
     pub message: Option<String>,
     /// The item as it is, when its condition failed (decode it with
-    /// [`from_item`](crate::from_item)).
+    /// [`from_item`]).
     pub item: Option<Item>,
 }
 

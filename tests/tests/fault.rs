@@ -31,7 +31,11 @@ struct Server {
 impl Server {
     fn new() -> Server {
         let root = std::env::temp_dir().join(format!("dynorm-fault-{}", std::process::id()));
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         Server {
             script: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/dynamodb-local"),
             state: root.join("state"),
@@ -51,7 +55,11 @@ impl Server {
             .output()
             .expect("runs scripts/dynamodb-local");
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).lines().last().unwrap_or_default().to_owned()
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .to_owned()
     }
 
     fn start(&self) -> String {
@@ -93,7 +101,14 @@ async fn a_server_killed_mid_batch_loses_nothing_reported_written() {
     let batch = {
         let db = db.clone();
         let items = items.clone();
-        tokio::spawn(async move { db.batch_write().put_all(&items).concurrency(4).deadline(deadline).send().await })
+        tokio::spawn(async move {
+            db.batch_write()
+                .put_all(&items)
+                .concurrency(4)
+                .deadline(deadline)
+                .send()
+                .await
+        })
     };
     // Let some writes land, then kill the server mid-batch.
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -102,7 +117,10 @@ async fn a_server_killed_mid_batch_loses_nothing_reported_written() {
 
     let result = batch.await.expect("the batch task does not panic");
     let elapsed = started.elapsed();
-    assert!(elapsed < deadline + Duration::from_secs(5), "returned after {elapsed:?}");
+    assert!(
+        elapsed < deadline + Duration::from_secs(5),
+        "returned after {elapsed:?}"
+    );
     let Err(Error::BatchIncomplete { left, cause }) = result else {
         panic!("expected BatchIncomplete, got {result:?}");
     };

@@ -217,3 +217,31 @@ fn read_streams_can_move_to_other_tasks() {
     send(&Job::scan(&db).segments(4));
     send(&Job::query(&db, "x").recursive());
 }
+
+/// The retry policy is the SDK client's, configured by the user: dynorm adds none to a
+/// single-item call.
+#[tokio::test(start_paused = true)]
+async fn the_sdk_retry_configuration_is_the_users() {
+    use aws_sdk_dynamodb::config::retry::RetryConfig;
+    let throttled = || {
+        PutItemError::ProvisionedThroughputExceededException(
+            ProvisionedThroughputExceededException::builder()
+                .message("slow down")
+                .meta(
+                    ErrorMetadata::builder()
+                        .code("ProvisionedThroughputExceededException")
+                        .build(),
+                )
+                .build(),
+        )
+    };
+    for attempts in [1, 5] {
+        let put = mock!(Client::put_item).then_error(throttled);
+        let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&put], |conf| conf
+            .retry_config(RetryConfig::standard().with_max_attempts(attempts)));
+        let db = Db::from_client(client);
+        let err = Job { id: "1".into() }.put(&db).await.unwrap_err();
+        assert!(matches!(err, Error::Throttled { .. }), "{err:?}");
+        assert_eq!(put.num_calls(), attempts as usize);
+    }
+}

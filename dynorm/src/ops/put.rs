@@ -66,7 +66,7 @@ impl WriteBuilder {
 ///
 /// A model with a `#[dynorm(version)]` field is written conditioned on the version it
 /// holds (0 means new: an item with the key may only exist without a version) and stored with the next version; a
-/// stale instance fails with [`Error::VersionConflict`]. `put` leaves the instance as
+/// stale instance fails with [`Error::VersionConflict`](crate::Error::VersionConflict). `put` leaves the instance as
 /// it is; [`DynaModel::save`] also refreshes it.
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct PutItem<'a, M: DynaModel> {
@@ -87,14 +87,14 @@ impl<'a, M: DynaModel> PutItem<'a, M> {
     }
 
     /// Only write if no item has this key; otherwise fail with
-    /// [`Error::AlreadyExists`].
+    /// [`Error::AlreadyExists`](crate::Error::AlreadyExists).
     pub fn unique(mut self) -> Self {
         self.guard.unique = true;
         self
     }
 
     /// Only write if `condition` holds for the item in the table; otherwise fail with
-    /// [`Error::ConditionFailed`], which carries the current item. Conditions given
+    /// [`Error::ConditionFailed`](crate::Error::ConditionFailed), which carries the current item. Conditions given
     /// more than once are ANDed.
     pub fn condition(mut self, condition: Condition<M>) -> Self {
         self.guard.and(condition);
@@ -160,7 +160,7 @@ impl<'a, M: DynaModel> SaveItem<'a, M> {
     }
 
     /// Only save if `condition` holds for the item in the table; otherwise fail with
-    /// [`Error::ConditionFailed`]. Conditions given more than once are ANDed.
+    /// [`Error::ConditionFailed`](crate::Error::ConditionFailed). Conditions given more than once are ANDed.
     pub fn condition(mut self, condition: Condition<M>) -> Self {
         self.guard.and(condition);
         self
