@@ -97,7 +97,7 @@ async fn a_server_killed_mid_batch_loses_nothing_reported_written() {
         })
         .collect();
     let deadline = Duration::from_secs(8);
-    let started = Instant::now();
+    let batch_started = Instant::now();
     let batch = {
         let db = db.clone();
         let items = items.clone();
@@ -111,12 +111,22 @@ async fn a_server_killed_mid_batch_loses_nothing_reported_written() {
         })
     };
     // Let some writes land, then kill the server mid-batch.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let waiting = Instant::now();
+    while Item::scan(&db).recursive().count().await.unwrap() < 200 {
+        assert!(waiting.elapsed() < Duration::from_secs(30), "no writes landed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert!(!batch.is_finished(), "the batch should still be running");
     server.kill();
+    let started = Instant::now();
 
     let result = batch.await.expect("the batch task does not panic");
     let elapsed = started.elapsed();
+    let total = batch_started.elapsed();
+    assert!(
+        total < deadline + Duration::from_secs(3),
+        "returned {total:?} after the batch started"
+    );
     assert!(
         elapsed < deadline + Duration::from_secs(5),
         "returned after {elapsed:?}"
@@ -141,7 +151,7 @@ async fn a_server_killed_mid_batch_loses_nothing_reported_written() {
         .collect();
     assert_eq!(left_ids.len(), left.len(), "each write listed once");
     eprintln!(
-        "killed mid-batch: {} reported written, {} left, returned after {elapsed:?} ({cause:?})",
+        "killed mid-batch: {} reported written, {} left, returned {elapsed:?} after the kill ({cause:?})",
         items.len() - left.len(),
         left.len()
     );
