@@ -120,9 +120,19 @@ pub enum Error {
         reasons: Vec<crate::transact::CancelReason>,
     },
 
-    /// The same key appears twice in one batch write (DynamoDB rejects those). Nothing
-    /// was sent.
-    #[error("the same key appears twice in a batch write to table `{table}`")]
+    /// A transaction over DynamoDB's limits: more than 100 items, or more than 4 MB.
+    /// Nothing was sent.
+    #[error("a transaction holds at most 100 items and 4 MB, not {items} items and {bytes} bytes")]
+    TransactionTooLarge {
+        /// The items in the transaction.
+        items: usize,
+        /// Their size in bytes, as dynorm counts it.
+        bytes: usize,
+    },
+
+    /// The same key appears twice in one batch write or transaction (DynamoDB rejects
+    /// those). Nothing was sent.
+    #[error("the same key appears twice in a batch or transaction on table `{table}`")]
     DuplicateKey {
         /// The full table name, prefix included.
         table: String,

@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 use std::marker::PhantomData;
 
+use aws_sdk_dynamodb::operation::transact_get_items::TransactGetItemsError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     ConditionCheck as SdkConditionCheck, Delete, Get, Put, ReturnValuesOnConditionCheckFailure, TransactGetItem,
@@ -30,6 +31,7 @@ pub struct TransactEntry {
     item: TransactWriteItem,
     table: String,
     key: String,
+    key_item: Item,
     size: usize,
     prepare: Prepare,
 }
@@ -59,10 +61,17 @@ fn key_of<M: DynaModel>(item: &Item) -> String {
 }
 
 fn entry<M: DynaModel>(item: TransactWriteItem, table: String, key: &Item, size: usize) -> TransactEntry {
+    let schema = M::schema();
+    let key_item = key
+        .iter()
+        .filter(|(name, _)| *name == schema.hash_key.name || schema.range_key.is_some_and(|r| r.name == *name))
+        .map(|(n, v)| (n.clone(), v.clone()))
+        .collect();
     TransactEntry {
         item,
         table,
         key: key_of::<M>(key),
+        key_item,
         size,
         prepare: prepare::<M>,
     }
@@ -207,8 +216,12 @@ impl<M: DynaModel> TransactOp for ConditionCheck<'_, M> {
 /// Add the builders of single-item writes with [`write`](Self::write): their conditions
 /// and version checks come along. Before anything is sent, dynorm checks each write
 /// (validation, sizes, keys), DynamoDB's limits of 100 items and 4 MB, and that no item
-/// appears twice. A cancelled transaction is [`Error::TransactionCanceled`] with the
-/// reason for each item, and the item as it is when a condition failed.
+/// appears twice ([`Error::TransactionTooLarge`], [`Error::DuplicateKey`]). The size is
+/// counted from what dynorm sends (whole items for puts; keys and values for updates,
+/// deletes and condition checks), so DynamoDB, which counts the items touched, can still
+/// refuse an update of a large item. A cancelled transaction is
+/// [`Error::TransactionCanceled`] with the reason for each item, and the item as it is
+/// when a condition failed.
 ///
 /// ```no_run
 /// # use dynorm::{Db, DynaModel};
@@ -269,30 +282,25 @@ impl<'a> TransactWrite<'a> {
 
     fn check(&self) -> Result<()> {
         if let Some(problem) = &self.problem {
-            return Err(Error::InvalidRequest(problem.to_string()));
+            return Err(crate::batch::clone_problem(problem));
         }
         if self.entries.is_empty() {
             return Err(Error::InvalidRequest("a transaction needs at least one write".into()));
         }
-        if self.entries.len() > MAX_TRANSACTION_ITEMS {
-            return Err(Error::InvalidRequest(format!(
-                "a transaction holds at most {MAX_TRANSACTION_ITEMS} items, not {}",
-                self.entries.len()
-            )));
-        }
         let bytes: usize = self.entries.iter().map(|e| e.size).sum();
-        if bytes > MAX_TRANSACTION_BYTES {
-            return Err(Error::InvalidRequest(format!(
-                "a transaction holds at most {MAX_TRANSACTION_BYTES} bytes of items, not {bytes}"
-            )));
+        if self.entries.len() > MAX_TRANSACTION_ITEMS || bytes > MAX_TRANSACTION_BYTES {
+            return Err(Error::TransactionTooLarge {
+                items: self.entries.len(),
+                bytes,
+            });
         }
         let mut seen = HashSet::new();
         for entry in &self.entries {
             if !seen.insert((entry.table.as_str(), entry.key.as_str())) {
-                return Err(Error::InvalidRequest(format!(
-                    "a transaction cannot touch the same item of `{}` twice",
-                    entry.table
-                )));
+                return Err(Error::DuplicateKey {
+                    table: entry.table.clone(),
+                    key: entry.key_item.clone(),
+                });
             }
         }
         Ok(())
@@ -315,6 +323,7 @@ impl<'a> TransactWrite<'a> {
                 }
             }
             let tables: Vec<String> = self.entries.iter().map(|e| e.table.clone()).collect();
+            let label = crate::batch::tables_label(tables.iter());
             let items = self.entries.into_iter().map(|e| e.item).collect();
             db.client()
                 .transact_write_items()
@@ -322,7 +331,23 @@ impl<'a> TransactWrite<'a> {
                 .set_client_request_token(self.token)
                 .send()
                 .await
-                .map_err(|err| canceled(err, &tables))?;
+                .map_err(|err| match err {
+                    SdkError::ServiceError(ctx)
+                        if matches!(ctx.err(), TransactWriteItemsError::TransactionCanceledException(_)) =>
+                    {
+                        match ctx.into_err() {
+                            TransactWriteItemsError::TransactionCanceledException(inner) => {
+                                canceled(inner.cancellation_reasons, &tables)
+                            }
+                            other => Error::Service {
+                                code: None,
+                                message: other.to_string(),
+                                source: Box::new(other),
+                            },
+                        }
+                    }
+                    other => Error::from_sdk(other, &label),
+                })?;
             Ok(())
         }
         .instrument(span)
@@ -390,35 +415,20 @@ impl CancelCode {
     }
 }
 
-fn canceled(
-    err: SdkError<TransactWriteItemsError, aws_smithy_runtime_api::client::orchestrator::HttpResponse>,
-    tables: &[String],
-) -> Error {
-    let table = tables.first().cloned().unwrap_or_default();
-    match err {
-        SdkError::ServiceError(ctx)
-            if matches!(ctx.err(), TransactWriteItemsError::TransactionCanceledException(_)) =>
-        {
-            let TransactWriteItemsError::TransactionCanceledException(inner) = ctx.into_err() else {
-                unreachable!("matched above")
-            };
-            let reasons = inner
-                .cancellation_reasons
-                .unwrap_or_default()
-                .into_iter()
-                .enumerate()
-                .map(|(index, reason)| CancelReason {
-                    index,
-                    table: tables.get(index).cloned().unwrap_or_default(),
-                    code: reason.code.as_deref().map_or(CancelCode::None, CancelCode::parse),
-                    message: reason.message,
-                    item: reason.item,
-                })
-                .collect();
-            Error::TransactionCanceled { reasons }
-        }
-        other => Error::from_sdk(other, &table),
-    }
+fn canceled(reasons: Option<Vec<aws_sdk_dynamodb::types::CancellationReason>>, tables: &[String]) -> Error {
+    let reasons = reasons
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+        .map(|(index, reason)| CancelReason {
+            index,
+            table: tables.get(index).cloned().unwrap_or_default(),
+            code: reason.code.as_deref().map_or(CancelCode::None, CancelCode::parse),
+            message: reason.message,
+            item: reason.item,
+        })
+        .collect();
+    Error::TransactionCanceled { reasons }
 }
 
 /// A consistent read of several items across tables (`TransactGetItems`): the items
@@ -523,20 +533,46 @@ impl<'a> TransactGet<'a> {
                     prepared.push(table.clone());
                 }
             }
-            let table = self.gets[0].2.clone();
+            let tables: Vec<String> = self.gets.iter().map(|(_, _, t)| t.clone()).collect();
+            let label = crate::batch::tables_label(tables.iter());
             let out = db
                 .client()
                 .transact_get_items()
                 .set_transact_items(Some(self.gets.into_iter().map(|(g, _, _)| g).collect()))
                 .send()
                 .await
-                .map_err(|e| Error::from_sdk(e, &table))?;
+                .map_err(|err| match err {
+                    SdkError::ServiceError(ctx)
+                        if matches!(ctx.err(), TransactGetItemsError::TransactionCanceledException(_)) =>
+                    {
+                        match ctx.into_err() {
+                            TransactGetItemsError::TransactionCanceledException(inner) => {
+                                canceled(inner.cancellation_reasons, &tables)
+                            }
+                            other => Error::Service {
+                                code: None,
+                                message: other.to_string(),
+                                source: Box::new(other),
+                            },
+                        }
+                    }
+                    other => Error::from_sdk(other, &label),
+                })?;
             Ok(TransactGetOutput {
                 items: out.responses.unwrap_or_default().into_iter().map(|r| r.item).collect(),
             })
         }
         .instrument(span)
         .await
+    }
+}
+
+impl<'a> std::future::IntoFuture for TransactGet<'a> {
+    type Output = Result<TransactGetOutput>;
+    type IntoFuture = futures::future::BoxFuture<'a, Result<TransactGetOutput>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
     }
 }
 

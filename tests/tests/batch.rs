@@ -295,3 +295,34 @@ async fn a_missing_table_stops_the_batch_and_lists_every_write() {
         other => panic!("expected BatchIncomplete, got {other:?}"),
     }
 }
+
+#[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone, PartialEq)]
+#[table(name = "batch_docs", hash_key = "id")]
+struct Doc {
+    id: String,
+    text: String,
+    #[dynorm(version)]
+    #[serde(default)]
+    version: u64,
+}
+
+#[tokio::test]
+async fn a_versioned_batch_put_moves_the_version_on() {
+    let db = db("batch-versions");
+    Doc::create_table(&db).await.unwrap();
+    let mut doc = Doc {
+        id: "d".into(),
+        text: "one".into(),
+        version: 0,
+    };
+    doc.save(&db).await.unwrap();
+    let stale = doc.clone();
+    doc.text = "two".into();
+    db.batch_write().put(&doc).await.unwrap();
+    let stored = Doc::get(&db, "d").consistent_read(true).await.unwrap().unwrap();
+    assert_eq!((stored.text.as_str(), stored.version), ("two", 2));
+    // An instance read before the batch write now conflicts.
+    let mut stale = stale;
+    stale.text = "stale".into();
+    assert!(matches!(stale.save(&db).await, Err(Error::VersionConflict { .. })));
+}

@@ -155,6 +155,7 @@ async fn throttling_past_the_deadline_is_reported_as_the_cause() {
         )
     });
     let db = Db::from_client(mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&write]));
+    let started = tokio::time::Instant::now();
     let err = db
         .batch_write()
         .put_all(&events(30))
@@ -162,6 +163,15 @@ async fn throttling_past_the_deadline_is_reported_as_the_cause() {
         .send()
         .await
         .unwrap_err();
+    assert!(
+        started.elapsed() >= Duration::from_secs(5),
+        "retried until the deadline"
+    );
+    assert!(
+        write.num_calls() > 2 * 3,
+        "each request retried past the SDK's 3 attempts: {}",
+        write.num_calls()
+    );
     let Error::BatchIncomplete { left, cause } = err else {
         panic!("expected BatchIncomplete, got {err:?}");
     };
@@ -255,4 +265,35 @@ async fn a_transaction_conflict_is_a_typed_cancellation() {
     assert_eq!(reasons[1].index, 1);
     assert_eq!(reasons[1].table, "events");
     assert!(err.to_string().contains("TransactionConflict"), "{err}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_batch_get_past_its_deadline_lists_every_key_left() {
+    let get = mock!(Client::batch_get_item).then_compute_output(|input| {
+        BatchGetItemOutput::builder()
+            .set_unprocessed_keys(input.request_items().cloned())
+            .build()
+    });
+    let db = Db::from_client(mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&get]));
+    let keys: Vec<String> = (0..150).map(|i| format!("e{i:04}")).collect();
+    let err = Event::objects(&db)
+        .get_many(keys.clone())
+        .deadline(Duration::from_secs(3))
+        .await
+        .unwrap_err();
+    let Error::BatchIncomplete { left, .. } = err else {
+        panic!("expected BatchIncomplete, got {err:?}");
+    };
+    let mut ids: Vec<String> = left
+        .iter()
+        .map(|op| match op {
+            BatchOp::Get { key, .. } => match key.get("id") {
+                Some(AttributeValue::S(s)) => s.clone(),
+                other => panic!("{other:?}"),
+            },
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    ids.sort();
+    assert_eq!(ids, keys);
 }

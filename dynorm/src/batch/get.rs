@@ -7,7 +7,7 @@ use futures::StreamExt;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use super::{backoff, key_id, retryable, BatchOp, BatchOptions};
+use super::{backoff, clone_problem, deadline_from_now, key_id, retryable, tables_label, BatchOp, BatchOptions};
 use crate::item::{from_item, key_item};
 use crate::model::IntoKey;
 use crate::ops::build_error;
@@ -25,7 +25,7 @@ const KEYS_PER_REQUEST: usize = 100;
 /// limit shows up as unprocessed keys). Unprocessed keys, and requests throttled or
 /// unavailable after the SDK's retries, are retried with exponential backoff and full
 /// jitter until the [`deadline`](Self::deadline); keys still not read then are listed in
-/// [`Error::BatchIncomplete`].
+/// [`Error::BatchIncomplete`] (the items read by then are not returned: read again).
 ///
 /// ```no_run
 /// # use dynorm::{Db, DynaModel};
@@ -192,7 +192,7 @@ impl<'a> BatchGet<'a> {
     /// The requests this batch would send first, without sending anything.
     pub fn to_requests(&self) -> Result<Vec<HashMap<String, KeysAndAttributes>>> {
         if let Some(problem) = &self.problem {
-            return Err(Error::InvalidRequest(problem.to_string()));
+            return Err(clone_problem(problem));
         }
         self.chunks()
     }
@@ -208,10 +208,10 @@ impl<'a> BatchGet<'a> {
         let db = self.db;
         let options = self.options;
         async move {
+            let deadline = deadline_from_now(options.deadline);
             for (_, prepare) in &self.tables {
                 prepare(db).await?;
             }
-            let deadline = Instant::now() + options.deadline;
             let stop = AtomicBool::new(false);
             let results: Vec<Chunk> = futures::stream::iter(chunks)
                 .map(|chunk| run_chunk(db, chunk, deadline, &stop))
@@ -358,7 +358,7 @@ async fn run_chunk(
             };
         }
         requests += 1;
-        let table = pending.keys().next().cloned().unwrap_or_default();
+        let table = tables_label(pending.keys());
         let send = db
             .client()
             .batch_get_item()

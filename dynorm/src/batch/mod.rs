@@ -84,19 +84,73 @@ pub(crate) fn retryable(err: &Error) -> bool {
     matches!(err, Error::Throttled { .. } | Error::Unavailable { .. })
 }
 
-/// A key's identity within a table: key values are strings, numbers and binaries, whose
-/// debug forms are exact. Numbers are normalised the way DynamoDB stores them.
+/// A key's identity within a table, encoded explicitly (type tag, length, bytes), with
+/// numbers normalised the way DynamoDB compares them ("1" and "1.0" are one key).
 pub(crate) fn key_id(item: &Item, names: &[&str]) -> String {
     use aws_sdk_dynamodb::types::AttributeValue;
+    use std::fmt::Write;
     let mut out = String::new();
     for name in names {
         match item.get(*name) {
-            Some(AttributeValue::N(n)) => out.push_str(&format!("N{}", crate::item::normalize_number(n))),
-            other => out.push_str(&format!("{other:?}")),
+            Some(AttributeValue::S(s)) => {
+                let _ = write!(out, "S{}:{s}", s.len());
+            }
+            Some(AttributeValue::N(n)) => {
+                let n = crate::item::normalize_number(n);
+                let _ = write!(out, "N{}:{n}", n.len());
+            }
+            Some(AttributeValue::B(b)) => {
+                out.push_str(&format!("B{}:", b.as_ref().len()));
+                for byte in b.as_ref() {
+                    let _ = write!(out, "{byte:02x}");
+                }
+            }
+            Some(other) => {
+                let _ = write!(out, "?{other:?}");
+            }
+            None => out.push('-'),
         }
-        out.push('\u{0}');
+        out.push('|');
     }
     out
+}
+
+/// When a batch that starts now must end; a deadline too far to represent means none.
+pub(crate) fn deadline_from_now(deadline: Duration) -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    now.checked_add(deadline)
+        .unwrap_or_else(|| now + Duration::from_secs(60 * 60 * 24 * 365 * 30))
+}
+
+/// The table name an error about one request names: the table, or the tables joined
+/// when the request spans several.
+pub(crate) fn tables_label<'t>(tables: impl Iterator<Item = &'t String>) -> String {
+    let mut names: Vec<&str> = tables.map(String::as_str).collect();
+    names.sort_unstable();
+    names.dedup();
+    names.join(", ")
+}
+
+/// A problem found when a write was added, again for each call that reports it.
+pub(crate) fn clone_problem(err: &Error) -> Error {
+    match err {
+        Error::Validation(e) => Error::Validation(e.clone()),
+        Error::ItemTooLarge { size, limit } => Error::ItemTooLarge {
+            size: *size,
+            limit: *limit,
+        },
+        Error::InvalidKey { attribute, problem } => Error::InvalidKey {
+            attribute: attribute.clone(),
+            problem: *problem,
+        },
+        Error::InvalidItem { path, problem } => Error::InvalidItem {
+            path: path.clone(),
+            problem: *problem,
+        },
+        Error::InvalidExpression(m) => Error::InvalidExpression(m.clone()),
+        Error::InvalidRequest(m) => Error::InvalidRequest(m.clone()),
+        other => Error::InvalidRequest(other.to_string()),
+    }
 }
 
 #[cfg(test)]
@@ -113,5 +167,40 @@ mod tests {
         }
         let spread: std::collections::HashSet<_> = (0..50).map(|_| backoff(6)).collect();
         assert!(spread.len() > 10, "jittered: {spread:?}");
+    }
+
+    #[test]
+    fn key_ids_follow_dynamodb_equality() {
+        use aws_sdk_dynamodb::primitives::Blob;
+        use aws_sdk_dynamodb::types::AttributeValue;
+        let id = |v: AttributeValue| key_id(&Item::from([("k".to_owned(), v)]), &["k"]);
+        assert_eq!(id(AttributeValue::N("1".into())), id(AttributeValue::N("1.0".into())));
+        assert_eq!(id(AttributeValue::N("10".into())), id(AttributeValue::N("1e1".into())));
+        assert_ne!(id(AttributeValue::N("1".into())), id(AttributeValue::N("10".into())));
+        assert_ne!(id(AttributeValue::N("1".into())), id(AttributeValue::S("1".into())));
+        assert_ne!(id(AttributeValue::S("a|b".into())), id(AttributeValue::S("a".into())));
+        assert_eq!(
+            id(AttributeValue::B(Blob::new(vec![0, 255]))),
+            id(AttributeValue::B(Blob::new(vec![0, 255])))
+        );
+        assert_ne!(
+            id(AttributeValue::B(Blob::new(vec![1]))),
+            id(AttributeValue::B(Blob::new(vec![1, 0])))
+        );
+        let two = |a: &str, b: &str| {
+            key_id(
+                &Item::from([
+                    ("h".to_owned(), AttributeValue::S(a.into())),
+                    ("r".to_owned(), AttributeValue::S(b.into())),
+                ]),
+                &["h", "r"],
+            )
+        };
+        assert_ne!(two("a|", "b"), two("a", "|b"));
+    }
+
+    #[test]
+    fn a_far_deadline_does_not_overflow() {
+        let _ = deadline_from_now(Duration::MAX);
     }
 }

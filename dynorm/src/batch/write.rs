@@ -7,7 +7,7 @@ use futures::StreamExt;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use super::{backoff, key_id, retryable, BatchOp, BatchOptions};
+use super::{backoff, clone_problem, deadline_from_now, key_id, retryable, tables_label, BatchOp, BatchOptions};
 use crate::item::{check_item, key_item, to_item};
 use crate::model::IntoKey;
 use crate::ops::build_error;
@@ -29,9 +29,16 @@ const BYTES_PER_REQUEST: usize = 16 * 1024 * 1024;
 /// [`deadline`](Self::deadline). What is still not applied then is listed in
 /// [`Error::BatchIncomplete`].
 ///
-/// Batch writes take no conditions: a put replaces the item whole, with the version and
-/// `created_at` the instance holds (`updated_at` is set to now). Use a transaction or
-/// [`save`](DynaModel::save) for versioned writes.
+/// Batch writes take no conditions: a put replaces the item whole. A versioned model's
+/// put stores the next version without checking the held one (as
+/// `put(..).skip_version_check()`), `updated_at` is set to now, and `created_at` is
+/// written as the instance holds it. Use a transaction or [`save`](DynaModel::save) for
+/// checked versioned writes.
+///
+/// When the batch fails, the entries listed in [`Error::BatchIncomplete`] were not
+/// confirmed: most were not applied, but those of a request whose answer was lost (a
+/// timeout, a dropped connection) may have been. Batch writes are idempotent, so sending
+/// them again is safe.
 ///
 /// ```no_run
 /// # use dynorm::{Db, DynaModel};
@@ -239,10 +246,10 @@ impl<'a> BatchWrite<'a> {
         let options = self.options;
         let span = tracing::debug_span!("dynorm.batch_write_item", writes = total, requests = chunks.len());
         async move {
+            let deadline = deadline_from_now(options.deadline);
             for (_, prepare) in &self.tables {
                 prepare(db).await?;
             }
-            let deadline = Instant::now() + options.deadline;
             let stop = AtomicBool::new(false);
             let results: Vec<Chunk> = futures::stream::iter(chunks)
                 .map(|chunk| run_chunk(db, chunk, deadline, &stop))
@@ -350,7 +357,7 @@ async fn run_chunk(db: &Db, chunk: Vec<(String, WriteRequest)>, deadline: Instan
             .batch_write_item()
             .set_request_items(Some(pending.clone()))
             .send();
-        let table = pending.keys().next().cloned().unwrap_or_default();
+        let table = tables_label(pending.keys());
         match tokio::time::timeout(deadline - now, send).await {
             Err(_elapsed) => {
                 // The request's fate is unknown: it is listed as not applied.
@@ -392,33 +399,22 @@ async fn run_chunk(db: &Db, chunk: Vec<(String, WriteRequest)>, deadline: Instan
     }
 }
 
-/// A model encoded for a batch put: validated, `updated_at` set, checked.
+/// A model encoded for a batch put: validated, the next version and `updated_at` set,
+/// checked.
 fn encode<M: DynaModel>(model: &M) -> Result<Item> {
     model.validate()?;
     let mut item = to_item(model)?;
+    if let Some(attr) = M::schema().version_attribute {
+        // As `put(..).skip_version_check()`: no check, but the version moves on, so
+        // instances read before this write see a conflict when they save.
+        item.insert(
+            attr.to_owned(),
+            crate::ops::guard::next_version(model.__version().unwrap_or(0))?,
+        );
+    }
     if let Some((attr, now)) = M::__updated_at() {
         item.insert(attr.to_owned(), now?);
     }
     check_item::<M>(&item)?;
     Ok(item)
-}
-
-/// The problem found when adding a write, again for each `to_requests` call.
-fn clone_problem(err: &Error) -> Error {
-    match err {
-        Error::Validation(e) => Error::Validation(e.clone()),
-        Error::ItemTooLarge { size, limit } => Error::ItemTooLarge {
-            size: *size,
-            limit: *limit,
-        },
-        Error::InvalidKey { attribute, problem } => Error::InvalidKey {
-            attribute: attribute.clone(),
-            problem: *problem,
-        },
-        Error::InvalidItem { path, problem } => Error::InvalidItem {
-            path: path.clone(),
-            problem: *problem,
-        },
-        other => Error::InvalidRequest(other.to_string()),
-    }
 }

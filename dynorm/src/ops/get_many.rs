@@ -43,7 +43,7 @@ impl<'a, M: DynaModel> GetMany<'a, M> {
         self
     }
 
-    /// Requests in flight at once (default 4).
+    /// Requests in flight at once (default 4; at least 1).
     pub fn concurrency(mut self, requests: usize) -> Self {
         self.concurrency = Some(requests);
         self
