@@ -94,6 +94,7 @@ mod manager;
 mod model;
 pub mod ops;
 pub mod read;
+pub mod rel;
 pub mod table;
 mod timestamp;
 mod tracked;

@@ -1,0 +1,166 @@
+//! Relationships between models (DynamORM's OneToOne, OneToMany and ManyToOne),
+//! resolved through the related model's table or one of its indexes.
+//!
+//! Work in progress (issue 6). The plan, for the derive:
+//!
+//! ```text
+//! #[serde(skip)]
+//! #[dynorm(one_to_many(hash = "{forum_name}\n{subject}", back = "thread"))]
+//! replies: OneToMany<Reply>,            // thread.replies(&db) -> Query on Reply's table
+//! #[serde(skip)]
+//! #[dynorm(many_to_one(hash = "{user_name}", back = "threads", back_index = "threads-by-user"))]
+//! user: ManyToOne<User>,                // thread.user(&db) -> GetRelated<User>
+//! ```
+//!
+//! The fields hold what a prefetch loaded; they are never stored (`#[serde(skip)]` is
+//! required). Key templates name fields of the declaring model; a back reference parses
+//! the child's attribute with the same template to find the parent's key.
+
+use std::fmt;
+
+/// The children of a one-to-many relationship, once loaded by a prefetch. Not stored.
+///
+/// Equality ignores the loaded children: two models are equal when their stored
+/// attributes are.
+pub struct OneToMany<T> {
+    loaded: Option<Vec<T>>,
+}
+
+/// The parent of a many-to-one relationship, once loaded by a prefetch. Not stored.
+pub struct ManyToOne<T> {
+    loaded: Option<Option<T>>,
+}
+
+/// The other side of a one-to-one relationship, once loaded. Not stored.
+pub struct OneToOne<T> {
+    loaded: Option<Option<T>>,
+}
+
+macro_rules! relation_common {
+    ($name:ident, $loaded:ty) => {
+        impl<T> Default for $name<T> {
+            fn default() -> Self {
+                $name { loaded: None }
+            }
+        }
+
+        impl<T: Clone> Clone for $name<T> {
+            fn clone(&self) -> Self {
+                $name {
+                    loaded: self.loaded.clone(),
+                }
+            }
+        }
+
+        impl<T> PartialEq for $name<T> {
+            fn eq(&self, _: &Self) -> bool {
+                true
+            }
+        }
+
+        impl<T: fmt::Debug> fmt::Debug for $name<T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                match &self.loaded {
+                    Some(loaded) => f.debug_tuple(stringify!($name)).field(loaded).finish(),
+                    None => f.write_str(concat!(stringify!($name), "(not loaded)")),
+                }
+            }
+        }
+
+        impl<T> $name<T> {
+            /// What a prefetch loaded; `None` when nothing was loaded yet.
+            pub fn loaded(&self) -> Option<&$loaded> {
+                self.loaded.as_ref()
+            }
+
+            /// Whether a prefetch loaded this relationship.
+            pub fn is_loaded(&self) -> bool {
+                self.loaded.is_some()
+            }
+
+            /// Sets what was loaded. Used by prefetches.
+            pub fn set(&mut self, loaded: $loaded) {
+                self.loaded = Some(loaded);
+            }
+
+            /// Takes what was loaded out.
+            pub fn take(&mut self) -> Option<$loaded> {
+                self.loaded.take()
+            }
+        }
+    };
+}
+relation_common!(OneToMany, Vec<T>);
+relation_common!(ManyToOne, Option<T>);
+relation_common!(OneToOne, Option<T>);
+
+/// A key template such as `"{forum_name}\n{subject}"`: literal text and field names.
+#[doc(hidden)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplatePart {
+    /// Literal text.
+    Text(&'static str),
+    /// A field's value.
+    Field(&'static str),
+}
+
+/// Splits `value` along a template's literal parts, giving each field's text, in order;
+/// `None` when the value does not have the template's shape. Fields must be separated by
+/// literal text, so the split is unambiguous (the derive checks it).
+#[doc(hidden)]
+pub fn parse_template(parts: &[TemplatePart], value: &str) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    let mut rest = value;
+    let mut i = 0;
+    while i < parts.len() {
+        match &parts[i] {
+            TemplatePart::Text(text) => rest = rest.strip_prefix(text)?,
+            TemplatePart::Field(_) => match parts.get(i + 1) {
+                Some(TemplatePart::Text(next)) => {
+                    let at = rest.find(next)?;
+                    out.push(rest[..at].to_owned());
+                    rest = &rest[at..];
+                }
+                Some(TemplatePart::Field(_)) => return None,
+                None => {
+                    out.push(rest.to_owned());
+                    rest = "";
+                }
+            },
+        }
+        i += 1;
+    }
+    rest.is_empty().then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_parse_back() {
+        let forum_thread = [
+            TemplatePart::Field("forum_name"),
+            TemplatePart::Text("\n"),
+            TemplatePart::Field("subject"),
+        ];
+        assert_eq!(
+            parse_template(&forum_thread, "Rust\nAsync traits"),
+            Some(vec!["Rust".to_owned(), "Async traits".to_owned()])
+        );
+        assert_eq!(parse_template(&forum_thread, "no separator"), None);
+        let prefixed = [TemplatePart::Text("USER#"), TemplatePart::Field("name")];
+        assert_eq!(parse_template(&prefixed, "USER#ann"), Some(vec!["ann".to_owned()]));
+        assert_eq!(parse_template(&prefixed, "ORG#ann"), None);
+    }
+
+    #[test]
+    fn loaded_relations_do_not_change_equality() {
+        let mut a: OneToMany<u32> = OneToMany::default();
+        let b: OneToMany<u32> = OneToMany::default();
+        a.set(vec![1, 2]);
+        assert!(a == b);
+        assert_eq!(a.loaded(), Some(&vec![1, 2]));
+        assert!(!b.is_loaded());
+    }
+}
