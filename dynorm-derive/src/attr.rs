@@ -35,11 +35,40 @@ pub const VERSION: &str = "version";
 pub const TTL: &str = "ttl";
 pub const CREATED_AT: &str = "created_at";
 pub const UPDATED_AT: &str = "updated_at";
+pub const ONE_TO_MANY: &str = "one_to_many";
+pub const MANY_TO_ONE: &str = "many_to_one";
+pub const ONE_TO_ONE: &str = "one_to_one";
 
 const TABLE_KEYS: &str = "`name`, `hash_key`, `range_key`, `read`, `write`, `stream`";
 const GLOBAL_INDEX_KEYS: &str = "`name`, `hash_key`, `range_key`, `projection`, `read`, `write`";
 const LOCAL_INDEX_KEYS: &str = "`name`, `range_key`, `projection`";
-const FIELD_ROLES: &str = "`version`, `ttl`, `created_at`, `updated_at`";
+const FIELD_ROLES: &str = "`version`, `ttl`, `created_at`, `updated_at`, `one_to_many`, `many_to_one`, `one_to_one`";
+const RELATION_KEYS: &str = "`hash`, `range`, `index`, `back`, `back_index`";
+
+/// The kind of a relationship field.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum RelationKind {
+    OneToMany,
+    ManyToOne,
+    OneToOne,
+}
+
+/// `#[dynorm(one_to_many(..))]` and its siblings on a relationship field.
+pub struct RelationAttr {
+    pub kind: RelationKind,
+    /// Where the attribute is, for errors.
+    pub path: syn::Path,
+    /// The template of the related item's hash key: `"{forum_name}\n{subject}"`.
+    pub hash: Option<LitStr>,
+    /// The template of its range key, for a get by a hash and range key.
+    pub range: Option<LitStr>,
+    /// The related model's index to query (one-to-many), instead of its table.
+    pub index: Option<LitStr>,
+    /// The name of the back reference generated on the related model.
+    pub back: Option<LitStr>,
+    /// The index of this model a back reference queries (many-to-one).
+    pub back_index: Option<LitStr>,
+}
 
 /// `#[table(..)]`.
 pub struct TableAttr<'a> {
@@ -102,6 +131,7 @@ pub struct FieldAttrs {
     pub ttl: Option<syn::Path>,
     pub created_at: Option<syn::Path>,
     pub updated_at: Option<syn::Path>,
+    pub relation: Option<RelationAttr>,
 }
 
 /// What the derive reads from the struct's serde attributes.
@@ -338,12 +368,32 @@ pub fn parse_field(cx: &mut Ctxt, field: &syn::Field) -> FieldAttrs {
                     TTL => set_once(cx, &meta, &mut out.ttl, meta.path.clone()),
                     CREATED_AT => set_once(cx, &meta, &mut out.created_at, meta.path.clone()),
                     UPDATED_AT => set_once(cx, &meta, &mut out.updated_at, meta.path.clone()),
+                    ONE_TO_MANY | MANY_TO_ONE | ONE_TO_ONE => {
+                        let kind = match key.as_str() {
+                            ONE_TO_MANY => RelationKind::OneToMany,
+                            MANY_TO_ONE => RelationKind::ManyToOne,
+                            _ => RelationKind::OneToOne,
+                        };
+                        let relation = parse_relation(cx, &meta, kind)?;
+                        set_once(cx, &meta, &mut out.relation, relation);
+                    }
                     _ => {
                         cx.error_spanned_by(
                             &meta.path,
                             format!(
                                 "unknown `dynorm` field attribute `{key}`{}; expected one of {FIELD_ROLES}",
-                                suggestion(&key, &[VERSION, TTL, CREATED_AT, UPDATED_AT])
+                                suggestion(
+                                    &key,
+                                    &[
+                                        VERSION,
+                                        TTL,
+                                        CREATED_AT,
+                                        UPDATED_AT,
+                                        ONE_TO_MANY,
+                                        MANY_TO_ONE,
+                                        ONE_TO_ONE
+                                    ]
+                                )
                             ),
                         );
                         skip_value(&meta)?;
@@ -449,4 +499,47 @@ fn skip_value(meta: &ParseNestedMeta) -> syn::Result<()> {
         };
     }
     Ok(())
+}
+
+/// Reads the inside of `one_to_many(..)`, `many_to_one(..)` or `one_to_one(..)`.
+fn parse_relation(cx: &mut Ctxt, meta: &ParseNestedMeta, kind: RelationKind) -> syn::Result<RelationAttr> {
+    let mut out = RelationAttr {
+        kind,
+        path: meta.path.clone(),
+        hash: None,
+        range: None,
+        index: None,
+        back: None,
+        back_index: None,
+    };
+    meta.parse_nested_meta(|inner| {
+        let key = path_name(&inner.path);
+        let slot = match key.as_str() {
+            "hash" => &mut out.hash,
+            "range" => &mut out.range,
+            "index" => &mut out.index,
+            "back" => &mut out.back,
+            "back_index" => &mut out.back_index,
+            _ => {
+                cx.error_spanned_by(
+                    &inner.path,
+                    format!(
+                        "unknown relationship key `{key}`{}; expected one of {RELATION_KEYS}",
+                        suggestion(&key, &["hash", "range", "index", "back", "back_index"])
+                    ),
+                );
+                return skip_value(&inner);
+            }
+        };
+        let lit: LitStr = inner.value()?.parse()?;
+        set_once(cx, &inner, slot, lit);
+        Ok(())
+    })?;
+    if out.hash.is_none() {
+        cx.error_spanned_by(
+            &out.path,
+            "a relationship needs `hash = \"{field}\"`: the related key, from this model's fields",
+        );
+    }
+    Ok(out)
 }

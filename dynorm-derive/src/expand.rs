@@ -92,7 +92,7 @@ const MODEL_METHODS: &[&str] = &[
 ];
 
 /// `by-author` → `by_author`; a name that is no identifier gets an `index_` prefix.
-fn index_method_name(name: &str) -> String {
+pub fn index_method_name(name: &str) -> String {
     let mut out = String::new();
     let mut previous_lower = false;
     for c in name.chars() {
@@ -231,6 +231,7 @@ fn index_handles(input: &DeriveInput, model: &Resolved) -> TokenStream {
 fn expand_model(input: &DeriveInput, model: &Resolved) -> TokenStream {
     let ident = &input.ident;
     let handles = index_handles(input, model);
+    let relations = crate::relation::expand(&input.ident, &input.vis, model.all_fields);
     let table_name = &model.table_name;
     let hash_key = key_attr(model.hash);
     let range_key = option(model.range.map(key_attr));
@@ -313,6 +314,8 @@ fn expand_model(input: &DeriveInput, model: &Resolved) -> TokenStream {
         #document
 
         #handles
+
+        #relations
 
         #[doc(hidden)]
         #[allow(non_upper_case_globals, unused_qualifications, clippy::all)]

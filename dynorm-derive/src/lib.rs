@@ -8,6 +8,7 @@ mod ctxt;
 mod document;
 mod expand;
 mod fallback;
+mod relation;
 mod valid;
 
 use proc_macro::TokenStream;

@@ -164,3 +164,55 @@ mod tests {
         assert!(!b.is_loaded());
     }
 }
+
+/// How many child queries a one-to-many prefetch runs at once.
+pub const PREFETCH_CONCURRENCY: usize = 8;
+
+/// Loads the children of every parent with concurrent queries (at most
+/// [`PREFETCH_CONCURRENCY`] at once, never one sequential request per parent), then
+/// hands each parent its children. Used by the derive's `prefetch_{field}`.
+#[doc(hidden)]
+pub async fn prefetch_many<P, S, T>(
+    parents: &mut [P],
+    query: impl Fn(&P) -> S,
+    set: impl Fn(&mut P, Vec<T>),
+) -> crate::Result<()>
+where
+    S: futures::Stream<Item = crate::Result<T>>,
+{
+    use futures::{StreamExt, TryStreamExt};
+    let results: Vec<(usize, Vec<T>)> = {
+        let query = &query;
+        futures::stream::iter(parents.iter().enumerate())
+            .map(|(i, parent)| async move { query(parent).try_collect::<Vec<T>>().await.map(|c| (i, c)) })
+            .buffer_unordered(PREFETCH_CONCURRENCY)
+            .try_collect()
+            .await?
+    };
+    for (i, children) in results {
+        set(&mut parents[i], children);
+    }
+    Ok(())
+}
+
+/// Loads the one related item of every parent with batch gets (keys shared by several
+/// parents are read once), then hands each parent its item, or `None`. Used by the
+/// derive's `prefetch_{field}`.
+#[doc(hidden)]
+pub async fn prefetch_one<P, M: crate::DynaModel + Clone>(
+    db: &crate::Db,
+    parents: &mut [P],
+    key: impl Fn(&P) -> M::Key,
+    set: impl Fn(&mut P, Option<M>),
+) -> crate::Result<()> {
+    let keys: Vec<M::Key> = parents.iter().map(&key).collect();
+    let mut batch = db.batch_get();
+    for k in &keys {
+        batch = batch.get_key::<M>(k.clone());
+    }
+    let found = batch.send().await?;
+    for (parent, k) in parents.iter_mut().zip(keys) {
+        set(parent, found.find::<M>(&k)?);
+    }
+    Ok(())
+}

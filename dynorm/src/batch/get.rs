@@ -301,6 +301,17 @@ impl BatchGetOutput {
         found.items.remove(&id).map(from_item).transpose()
     }
 
+    /// The item of `M` with this key, decoded from a copy (it stays in the output).
+    pub(crate) fn find<M: DynaModel>(&self, key: &M::Key) -> Result<Option<M>> {
+        let key = key_item::<M>(key)?;
+        let Some(db) = &self.db else { return Ok(None) };
+        let Some(found) = self.tables.get(&db.table_name::<M>()) else {
+            return Ok(None);
+        };
+        let id = key_id(&key, &found.names);
+        found.items.get(&id).cloned().map(from_item).transpose()
+    }
+
     /// How many items were found and not taken yet.
     pub fn len(&self) -> usize {
         self.tables.values().map(|found| found.items.len()).sum()

@@ -1,0 +1,257 @@
+//! Relationship fields (`#[dynorm(one_to_many(..))]` and siblings): accessors that
+//! resolve the related items through the related model's table or index, and
+//! prefetches that load them for many parents at once.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::{GenericArgument, LitStr, PathArguments, Type};
+
+use crate::ast::Field;
+use crate::attr::{RelationAttr, RelationKind};
+use crate::expand::index_method_name;
+
+/// One part of a key template.
+enum Part {
+    Text(String),
+    Field(String),
+}
+
+/// Splits `"{forum_name}\n{subject}"` into text and field names. `{{` and `}}` are
+/// literal braces.
+fn parse_template(lit: &LitStr) -> syn::Result<Vec<Part>> {
+    let value = lit.value();
+    let mut parts = Vec::new();
+    let mut text = String::new();
+    let mut chars = value.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '{' if chars.peek() == Some(&'{') => {
+                chars.next();
+                text.push('{');
+            }
+            '}' if chars.peek() == Some(&'}') => {
+                chars.next();
+                text.push('}');
+            }
+            '{' => {
+                let mut name = String::new();
+                loop {
+                    match chars.next() {
+                        Some('}') => break,
+                        Some(c) => name.push(c),
+                        None => return Err(syn::Error::new_spanned(lit, "unclosed `{` in the key template")),
+                    }
+                }
+                if !text.is_empty() {
+                    parts.push(Part::Text(std::mem::take(&mut text)));
+                }
+                parts.push(Part::Field(name.trim().to_owned()));
+            }
+            '}' => {
+                return Err(syn::Error::new_spanned(
+                    lit,
+                    "unmatched `}` in the key template; write `}}`",
+                ))
+            }
+            c => text.push(c),
+        }
+    }
+    if !text.is_empty() {
+        parts.push(Part::Text(text));
+    }
+    if !parts.iter().any(|p| matches!(p, Part::Field(_))) {
+        return Err(syn::Error::new_spanned(
+            lit,
+            "a key template names at least one field of this model, such as \"{user_name}\"",
+        ));
+    }
+    Ok(parts)
+}
+
+/// The value a template gives for `self`: the field itself for `"{field}"`, otherwise a
+/// formatted string.
+fn template_value(lit: &LitStr, fields: &[Field]) -> syn::Result<TokenStream> {
+    let parts = parse_template(lit)?;
+    for part in &parts {
+        if let Part::Field(name) = part {
+            if !fields.iter().any(|f| f.ident == name.as_str()) {
+                return Err(syn::Error::new_spanned(
+                    lit,
+                    format!("no field named `{name}` in this model for the key template"),
+                ));
+            }
+        }
+    }
+    if let [Part::Field(name)] = parts.as_slice() {
+        let ident = format_ident!("{}", name);
+        return Ok(quote!(::dynorm::__private::core::clone::Clone::clone(&self.#ident)));
+    }
+    let mut format = String::new();
+    let mut args = Vec::new();
+    for part in &parts {
+        match part {
+            Part::Text(t) => format.push_str(&t.replace('{', "{{").replace('}', "}}")),
+            Part::Field(name) => {
+                format.push_str(&format!("{{{name}}}"));
+                let ident = format_ident!("{}", name);
+                args.push(quote!(#ident = self.#ident));
+            }
+        }
+    }
+    Ok(quote!(::std::format!(#format, #(#args),*)))
+}
+
+/// `T` of `OneToMany<T>` (or the kind's wrapper), checking the wrapper's name.
+fn related_type(field: &Field, kind: RelationKind) -> syn::Result<Type> {
+    let wrapper = match kind {
+        RelationKind::OneToMany => "OneToMany",
+        RelationKind::ManyToOne => "ManyToOne",
+        RelationKind::OneToOne => "OneToOne",
+    };
+    let error = || {
+        syn::Error::new_spanned(
+            field.ty,
+            format!("this relationship's field must have the type `dynorm::rel::{wrapper}<T>`"),
+        )
+    };
+    let Type::Path(path) = field.ty else {
+        return Err(error());
+    };
+    let last = path.path.segments.last().ok_or_else(error)?;
+    if last.ident != wrapper {
+        return Err(error());
+    }
+    match &last.arguments {
+        PathArguments::AngleBracketed(args) => match args.args.first() {
+            Some(GenericArgument::Type(ty)) if args.args.len() == 1 => Ok(ty.clone()),
+            _ => Err(error()),
+        },
+        _ => Err(error()),
+    }
+}
+
+/// The accessors and prefetches of every relationship field of the model `ident`.
+pub fn expand(ident: &syn::Ident, vis: &syn::Visibility, fields: &[Field]) -> TokenStream {
+    let mut out = TokenStream::new();
+    for field in fields {
+        let Some(rel) = &field.attrs.relation else { continue };
+        match expand_one(ident, vis, fields, field, rel) {
+            Ok(tokens) => out.extend(tokens),
+            Err(err) => out.extend(err.to_compile_error()),
+        }
+    }
+    out
+}
+
+fn expand_one(
+    ident: &syn::Ident,
+    vis: &syn::Visibility,
+    fields: &[Field],
+    field: &Field,
+    rel: &RelationAttr,
+) -> syn::Result<TokenStream> {
+    if !field.attrs.skip_serializing {
+        return Err(syn::Error::new_spanned(
+            &rel.path,
+            "relationship fields are not stored: add `#[serde(skip)]` to this field",
+        ));
+    }
+    let target = related_type(field, rel.kind)?;
+    let Some(hash) = &rel.hash else {
+        return Ok(TokenStream::new());
+    };
+    let hash_value = template_value(hash, fields)?;
+    let name = field.ident;
+    let prefetch = format_ident!("prefetch_{}", name);
+    match rel.kind {
+        RelationKind::OneToMany => {
+            if let Some(range) = &rel.range {
+                return Err(syn::Error::new_spanned(
+                    range,
+                    "a one-to-many relationship queries by hash key only",
+                ));
+            }
+            let (ret, body) = match &rel.index {
+                Some(index) => {
+                    let method = syn::Ident::new(&index_method_name(&index.value()), index.span());
+                    let call = quote_spanned!(index.span()=> <#target>::#method());
+                    (
+                        quote!(::dynorm::ReadStream<'__a, impl ::dynorm::Index<Model = #target>, ::dynorm::read::QueryOp, #target>),
+                        quote!(::dynorm::Index::query(#call, db, #hash_value)),
+                    )
+                }
+                None => (
+                    quote!(::dynorm::Query<'__a, ::dynorm::Table<#target>>),
+                    quote!(<#target as ::dynorm::DynaModel>::query(db, #hash_value)),
+                ),
+            };
+            let doc =
+                format!("The `{name}` of this `{ident}`: a lazy query stream (add `.recursive()` for every page).");
+            let prefetch_doc = format!(
+                "Loads the `{name}` of every parent with concurrent queries (a bounded number at once) into each parent's `{name}` field."
+            );
+            Ok(quote! {
+                impl #ident {
+                    #[doc = #doc]
+                    #vis fn #name<'__a>(&self, db: &'__a ::dynorm::Db) -> #ret {
+                        #body
+                    }
+
+                    #[doc = #prefetch_doc]
+                    #vis async fn #prefetch(db: &::dynorm::Db, parents: &mut [Self]) -> ::dynorm::Result<()> {
+                        ::dynorm::rel::prefetch_many(
+                            parents,
+                            |parent: &Self| parent.#name(db).recursive(),
+                            |parent: &mut Self, children| parent.#name.set(children),
+                        )
+                        .await
+                    }
+                }
+            })
+        }
+        RelationKind::ManyToOne | RelationKind::OneToOne => {
+            if let Some(index) = &rel.index {
+                return Err(syn::Error::new_spanned(
+                    index,
+                    "a many-to-one or one-to-one relationship reads by key; `index` is for one-to-many",
+                ));
+            }
+            let key = match &rel.range {
+                Some(range) => {
+                    let range_value = template_value(range, fields)?;
+                    quote!((#hash_value, #range_value))
+                }
+                None => hash_value,
+            };
+            let doc = format!("The `{name}` of this `{ident}`: a get by key, `None` when it does not exist.");
+            let prefetch_doc = format!(
+                "Loads the `{name}` of every parent with batch gets (each key read once) into each parent's `{name}` field."
+            );
+            let key_fn = format_ident!("__{}_key", name);
+            Ok(quote! {
+                impl #ident {
+                    #[doc(hidden)]
+                    fn #key_fn(&self) -> <#target as ::dynorm::DynaModel>::Key {
+                        ::dynorm::IntoKey::into_key(#key)
+                    }
+
+                    #[doc = #doc]
+                    #vis fn #name<'__a>(&self, db: &'__a ::dynorm::Db) -> ::dynorm::ops::GetItem<'__a, #target> {
+                        <#target as ::dynorm::DynaModel>::get(db, self.#key_fn())
+                    }
+
+                    #[doc = #prefetch_doc]
+                    #vis async fn #prefetch(db: &::dynorm::Db, parents: &mut [Self]) -> ::dynorm::Result<()> {
+                        ::dynorm::rel::prefetch_one::<Self, #target>(
+                            db,
+                            parents,
+                            |parent: &Self| parent.#key_fn(),
+                            |parent: &mut Self, item| parent.#name.set(item),
+                        )
+                        .await
+                    }
+                }
+            })
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! Relationships on DynamORM's forum model (Forum, Thread, Reply, User), against
+//! DynamoDB Local. Work in progress: accessors and prefetch; back references and the
+//! OneToOne cascade come next.
+
+use dynorm::rel::{ManyToOne, OneToMany};
+use dynorm::{Db, DynaModel};
+use dynorm_tests::{logged_db, seed};
+use serde::{Deserialize, Serialize};
+use validator::Validate;
+
+#[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone, PartialEq)]
+#[table(name = "rel_replies", hash_key = "forum_thread", range_key = "created")]
+#[global_index(
+    name = "replies-by-user",
+    hash_key = "user_name",
+    range_key = "message",
+    projection = "keys_only"
+)]
+struct Reply {
+    forum_thread: String,
+    created: String,
+    user_name: String,
+    message: String,
+}
+
+#[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone, PartialEq)]
+#[table(name = "rel_users", hash_key = "name")]
+struct User {
+    name: String,
+    #[serde(skip)]
+    #[dynorm(one_to_many(index = "replies-by-user", hash = "{name}"))]
+    replies: OneToMany<Reply>,
+}
+
+#[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone, PartialEq)]
+#[table(name = "rel_threads", hash_key = "forum_name", range_key = "subject")]
+#[global_index(
+    name = "threads-by-user",
+    hash_key = "user_name",
+    range_key = "subject",
+    projection = "keys_only"
+)]
+struct Thread {
+    forum_name: String,
+    user_name: String,
+    subject: String,
+    #[serde(skip)]
+    #[dynorm(many_to_one(hash = "{user_name}"))]
+    user: ManyToOne<User>,
+    #[serde(skip)]
+    #[dynorm(one_to_many(hash = "{forum_name}\n{subject}"))]
+    replies: OneToMany<Reply>,
+}
+
+#[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone, PartialEq)]
+#[table(name = "rel_forums", hash_key = "name")]
+struct Forum {
+    name: String,
+    #[serde(skip)]
+    #[dynorm(one_to_many(hash = "{name}"))]
+    threads: OneToMany<Thread>,
+}
+
+fn user(name: &str) -> User {
+    User {
+        name: name.into(),
+        replies: OneToMany::default(),
+    }
+}
+
+async fn forum(db: &Db) -> (Vec<Thread>, Vec<Reply>) {
+    Reply::create_table(db).await.unwrap();
+    User::create_table(db).await.unwrap();
+    Thread::create_table(db).await.unwrap();
+    Forum::create_table(db).await.unwrap();
+    seed(db, &[user("ann"), user("bob"), user("cy")]).await;
+    seed(
+        db,
+        &[
+            Forum {
+                name: "Rust".into(),
+                threads: OneToMany::default(),
+            },
+            Forum {
+                name: "Empty".into(),
+                threads: OneToMany::default(),
+            },
+        ],
+    )
+    .await;
+    let threads: Vec<Thread> = (0..100)
+        .map(|i| Thread {
+            forum_name: "Rust".into(),
+            user_name: ["ann", "bob", "cy", "ghost"][i % 4].into(),
+            subject: format!("subject {i:03}"),
+            user: ManyToOne::default(),
+            replies: OneToMany::default(),
+        })
+        .collect();
+    seed(db, &threads).await;
+    let replies: Vec<Reply> = threads
+        .iter()
+        .enumerate()
+        .flat_map(|(i, t)| {
+            (0..i % 5).map(move |r| Reply {
+                forum_thread: format!("{}\n{}", t.forum_name, t.subject),
+                created: format!("2026-11-{:02}", r + 1),
+                user_name: ["ann", "bob", "cy"][(i + r) % 3].into(),
+                message: format!("reply {r} to {i}"),
+            })
+        })
+        .collect();
+    seed(db, &replies).await;
+    (threads, replies)
+}
+
+#[tokio::test]
+async fn relationships_and_prefetch() {
+    let (db, log) = logged_db("rel-forum");
+    let (threads, replies) = forum(&db).await;
+    assert_eq!(Thread::scan(&db).recursive().count().await.unwrap(), 100);
+    assert_eq!(Reply::scan(&db).recursive().count().await.unwrap(), replies.len());
+
+    // One-to-many through the table, with a composite key.
+    let mut thread = Thread::get(&db, ("Rust", "subject 008")).await.unwrap().unwrap();
+    let mine = thread.replies(&db).recursive().collect_all().await.unwrap();
+    let expected: Vec<&Reply> = replies
+        .iter()
+        .filter(|r| r.forum_thread == "Rust\nsubject 008")
+        .collect();
+    assert_eq!(mine.iter().collect::<Vec<_>>(), expected);
+    assert_eq!(thread.replies(&db).count().await.unwrap(), 3);
+
+    // Many-to-one by key; a missing parent is None.
+    assert_eq!(thread.user(&db).await.unwrap().unwrap().name, "ann");
+    thread.user_name = "ghost".into();
+    assert_eq!(thread.user(&db).await.unwrap(), None);
+
+    // One-to-many through an index.
+    let ann = User::get(&db, "ann").await.unwrap().unwrap();
+    let hers = ann.replies(&db).recursive().collect_all().await.unwrap();
+    assert_eq!(hers.len(), replies.iter().filter(|r| r.user_name == "ann").count());
+
+    // Forum -> threads; an empty forum has none.
+    let rust = Forum::get(&db, "Rust").await.unwrap().unwrap();
+    assert_eq!(rust.threads(&db).recursive().count().await.unwrap(), 100);
+    let empty = Forum::get(&db, "Empty").await.unwrap().unwrap();
+    assert!(empty.threads(&db).collect_all().await.unwrap().is_empty());
+
+    // Prefetch the replies and users of 100 threads.
+    let mut page = Forum::get(&db, "Rust")
+        .await
+        .unwrap()
+        .unwrap()
+        .threads(&db)
+        .recursive()
+        .collect_all()
+        .await
+        .unwrap();
+    assert_eq!(page.len(), 100);
+    log.clear();
+    Thread::prefetch_replies(&db, &mut page).await.unwrap();
+    assert_eq!(log.count("Query"), 100, "one query per thread, run concurrently");
+    log.clear();
+    Thread::prefetch_user(&db, &mut page).await.unwrap();
+    assert_eq!(log.count("BatchGetItem"), 1, "three distinct users in one batch get");
+    assert_eq!(log.count("GetItem"), 0);
+    for t in &page {
+        let one_by_one = t.replies(&db).recursive().collect_all().await.unwrap();
+        assert_eq!(t.replies.loaded(), Some(&one_by_one));
+        let user = t.user(&db).await.unwrap();
+        assert_eq!(t.user.loaded(), Some(&user));
+    }
+    assert_eq!(threads.len(), page.len());
+}
