@@ -133,38 +133,6 @@ pub fn parse_template(parts: &[TemplatePart], value: &str) -> Option<Vec<String>
     rest.is_empty().then_some(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn templates_parse_back() {
-        let forum_thread = [
-            TemplatePart::Field("forum_name"),
-            TemplatePart::Text("\n"),
-            TemplatePart::Field("subject"),
-        ];
-        assert_eq!(
-            parse_template(&forum_thread, "Rust\nAsync traits"),
-            Some(vec!["Rust".to_owned(), "Async traits".to_owned()])
-        );
-        assert_eq!(parse_template(&forum_thread, "no separator"), None);
-        let prefixed = [TemplatePart::Text("USER#"), TemplatePart::Field("name")];
-        assert_eq!(parse_template(&prefixed, "USER#ann"), Some(vec!["ann".to_owned()]));
-        assert_eq!(parse_template(&prefixed, "ORG#ann"), None);
-    }
-
-    #[test]
-    fn loaded_relations_do_not_change_equality() {
-        let mut a: OneToMany<u32> = OneToMany::default();
-        let b: OneToMany<u32> = OneToMany::default();
-        a.set(vec![1, 2]);
-        assert!(a == b);
-        assert_eq!(a.loaded(), Some(&vec![1, 2]));
-        assert!(!b.is_loaded());
-    }
-}
-
 /// How many child queries a one-to-many prefetch runs at once.
 pub const PREFETCH_CONCURRENCY: usize = 8;
 
@@ -215,4 +183,36 @@ pub async fn prefetch_one<P, M: crate::DynaModel + Clone>(
         set(parent, found.find::<M>(&k)?);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_parse_back() {
+        let forum_thread = [
+            TemplatePart::Field("forum_name"),
+            TemplatePart::Text("\n"),
+            TemplatePart::Field("subject"),
+        ];
+        assert_eq!(
+            parse_template(&forum_thread, "Rust\nAsync traits"),
+            Some(vec!["Rust".to_owned(), "Async traits".to_owned()])
+        );
+        assert_eq!(parse_template(&forum_thread, "no separator"), None);
+        let prefixed = [TemplatePart::Text("USER#"), TemplatePart::Field("name")];
+        assert_eq!(parse_template(&prefixed, "USER#ann"), Some(vec!["ann".to_owned()]));
+        assert_eq!(parse_template(&prefixed, "ORG#ann"), None);
+    }
+
+    #[test]
+    fn loaded_relations_do_not_change_equality() {
+        let mut a: OneToMany<u32> = OneToMany::default();
+        let b: OneToMany<u32> = OneToMany::default();
+        a.set(vec![1, 2]);
+        assert!(a == b);
+        assert_eq!(a.loaded(), Some(&vec![1, 2]));
+        assert!(!b.is_loaded());
+    }
 }
