@@ -131,11 +131,17 @@ fn related_type(field: &Field, kind: RelationKind) -> syn::Result<Type> {
 }
 
 /// The accessors and prefetches of every relationship field of the model `ident`.
-pub fn expand(ident: &syn::Ident, vis: &syn::Visibility, fields: &[Field]) -> TokenStream {
+pub fn expand(
+    ident: &syn::Ident,
+    vis: &syn::Visibility,
+    fields: &[Field],
+    keys: (&Field, Option<&Field>),
+) -> TokenStream {
     let mut out = TokenStream::new();
     for field in fields {
         let Some(rel) = &field.attrs.relation else { continue };
-        match expand_one(ident, vis, fields, field, rel) {
+        let back = back_reference(ident, vis, field, rel, keys);
+        match expand_one(ident, vis, fields, field, rel).and_then(|t| back.map(|b| quote!(#t #b))) {
             Ok(tokens) => out.extend(tokens),
             Err(err) => out.extend(err.to_compile_error()),
         }
@@ -249,6 +255,131 @@ fn expand_one(
                             |parent: &mut Self, item| parent.#name.set(item),
                         )
                         .await
+                    }
+                }
+            })
+        }
+    }
+}
+
+/// The back reference a relationship declares on the related model.
+fn back_reference(
+    ident: &syn::Ident,
+    vis: &syn::Visibility,
+    field: &Field,
+    rel: &RelationAttr,
+    (hash_field, range_field): (&Field, Option<&Field>),
+) -> syn::Result<TokenStream> {
+    let Some(back) = &rel.back else {
+        if let Some(index) = &rel.back_index {
+            return Err(syn::Error::new_spanned(
+                index,
+                "`back_index` goes with `back = \"name\"`",
+            ));
+        }
+        return Ok(TokenStream::new());
+    };
+    let (Some(hash), Ok(target)) = (&rel.hash, related_type(field, rel.kind)) else {
+        return Ok(TokenStream::new());
+    };
+    let back_name = syn::Ident::new(&back.value(), back.span());
+    let parts = parse_template(hash)?;
+    match rel.kind {
+        RelationKind::OneToMany => {
+            // The child's attribute holds the template; its fields must be this model's
+            // key, so parsing it back gives the parent's key.
+            let key_fields: Vec<&Field> = std::iter::once(hash_field).chain(range_field).collect();
+            let named: Vec<&str> = parts
+                .iter()
+                .filter_map(|p| match p {
+                    Part::Field(n) => Some(n.as_str()),
+                    Part::Text(_) => None,
+                })
+                .collect();
+            let exact = named.len() == key_fields.len()
+                && key_fields
+                    .iter()
+                    .all(|f| named.iter().filter(|n| f.ident == **n).count() == 1);
+            if !exact {
+                return Err(syn::Error::new_spanned(
+                    hash,
+                    format!("a back reference parses this template back into `{ident}`'s key, so it must name each key field once"),
+                ));
+            }
+            let template_parts = parts.iter().map(|p| match p {
+                Part::Text(t) => quote!(::dynorm::rel::TemplatePart::Text(#t)),
+                Part::Field(n) => quote!(::dynorm::rel::TemplatePart::Field(#n)),
+            });
+            let parse_key = key_fields.iter().map(|f| {
+                let position = named.iter().position(|n| f.ident == *n).unwrap_or(0);
+                let ty = f.ty;
+                quote!(match parts[#position].parse::<#ty>() {
+                    ::dynorm::__private::core::result::Result::Ok(v) => v,
+                    ::dynorm::__private::core::result::Result::Err(_) => return ::dynorm::rel::GetRelated::Missing,
+                })
+            });
+            let key = if key_fields.len() == 1 {
+                quote!(#(#parse_key)*)
+            } else {
+                quote!((#(#parse_key),*))
+            };
+            let attribute = match &rel.index {
+                Some(index) => quote! {
+                    {
+                        let schema = <#target as ::dynorm::DynaModel>::schema();
+                        match schema.global_indexes.iter().chain(schema.local_indexes).find(|i| i.name == #index) {
+                            ::dynorm::__private::core::option::Option::Some(i) => i.hash_key.name,
+                            ::dynorm::__private::core::option::Option::None => return ::dynorm::rel::GetRelated::Missing,
+                        }
+                    }
+                },
+                None => quote!(<#target as ::dynorm::DynaModel>::schema().hash_key.name),
+            };
+            let doc = format!("The `{ident}` this item belongs to (the back reference of `{ident}::{}`); `None` when it does not exist.", field.ident);
+            Ok(quote! {
+                impl #target {
+                    #[doc = #doc]
+                    #vis fn #back_name<'__a>(&self, db: &'__a ::dynorm::Db) -> ::dynorm::rel::GetRelated<'__a, #ident> {
+                        const PARTS: &[::dynorm::rel::TemplatePart] = &[#(#template_parts),*];
+                        let attribute: &str = #attribute;
+                        let ::dynorm::__private::core::option::Option::Some(text) = ::dynorm::rel::attribute_text(self, attribute) else {
+                            return ::dynorm::rel::GetRelated::Missing;
+                        };
+                        let ::dynorm::__private::core::option::Option::Some(parts) = ::dynorm::rel::parse_template(PARTS, &text) else {
+                            return ::dynorm::rel::GetRelated::Missing;
+                        };
+                        ::dynorm::rel::GetRelated::Get(<#ident as ::dynorm::DynaModel>::get(db, #key))
+                    }
+                }
+            })
+        }
+        RelationKind::ManyToOne | RelationKind::OneToOne => {
+            if !matches!(parts.as_slice(), [Part::Field(_)]) || rel.range.is_some() {
+                return Err(syn::Error::new_spanned(
+                    back,
+                    "a back reference of a many-to-one relationship needs a single-field hash template, such as \"{user_name}\"",
+                ));
+            }
+            let doc = format!("The `{ident}` items that refer to this one (the back reference of `{ident}::{}`): a lazy query stream.", field.ident);
+            let (ret, body) = match &rel.back_index {
+                Some(index) => {
+                    let method = syn::Ident::new(&index_method_name(&index.value()), index.span());
+                    let call = quote_spanned!(index.span()=> <#ident>::#method());
+                    (
+                        quote!(::dynorm::ReadStream<'__a, impl ::dynorm::Index<Model = #ident>, ::dynorm::read::QueryOp, #ident>),
+                        quote!(::dynorm::Index::query(#call, db, <#target as ::dynorm::DynaModel>::pk(self))),
+                    )
+                }
+                None => (
+                    quote!(::dynorm::Query<'__a, ::dynorm::Table<#ident>>),
+                    quote!(<#ident as ::dynorm::DynaModel>::query(db, <#target as ::dynorm::DynaModel>::pk(self))),
+                ),
+            };
+            Ok(quote! {
+                impl #target {
+                    #[doc = #doc]
+                    #vis fn #back_name<'__a>(&self, db: &'__a ::dynorm::Db) -> #ret {
+                        #body
                     }
                 }
             })

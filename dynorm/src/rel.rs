@@ -185,6 +185,39 @@ pub async fn prefetch_one<P, M: crate::DynaModel + Clone>(
     Ok(())
 }
 
+/// A get by a key that may not exist: a back reference whose attribute does not have the
+/// key template's shape resolves to `Ok(None)` without a request.
+#[must_use = "a request does nothing until it is awaited"]
+pub enum GetRelated<'a, M: crate::DynaModel> {
+    /// The key was found: a get.
+    Get(crate::ops::GetItem<'a, M>),
+    /// No key: nothing to read.
+    Missing,
+}
+
+impl<'a, M: crate::DynaModel> std::future::IntoFuture for GetRelated<'a, M> {
+    type Output = crate::Result<Option<M>>;
+    type IntoFuture = futures::future::BoxFuture<'a, crate::Result<Option<M>>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        match self {
+            GetRelated::Get(get) => get.into_future(),
+            GetRelated::Missing => Box::pin(async { Ok(None) }),
+        }
+    }
+}
+
+/// The text of an attribute of `item`, for a back reference: a string, or a number's digits.
+#[doc(hidden)]
+pub fn attribute_text<T: serde::Serialize>(item: &T, attribute: &str) -> Option<String> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    match crate::to_item(item).ok()?.remove(attribute)? {
+        AttributeValue::S(s) => Some(s),
+        AttributeValue::N(n) => Some(n),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

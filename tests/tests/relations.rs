@@ -28,7 +28,7 @@ struct Reply {
 struct User {
     name: String,
     #[serde(skip)]
-    #[dynorm(one_to_many(index = "replies-by-user", hash = "{name}"))]
+    #[dynorm(one_to_many(index = "replies-by-user", hash = "{name}", back = "user"))]
     replies: OneToMany<Reply>,
 }
 
@@ -45,10 +45,10 @@ struct Thread {
     user_name: String,
     subject: String,
     #[serde(skip)]
-    #[dynorm(many_to_one(hash = "{user_name}"))]
+    #[dynorm(many_to_one(hash = "{user_name}", back = "threads", back_index = "threads-by-user"))]
     user: ManyToOne<User>,
     #[serde(skip)]
-    #[dynorm(one_to_many(hash = "{forum_name}\n{subject}"))]
+    #[dynorm(one_to_many(hash = "{forum_name}\n{subject}", back = "thread"))]
     replies: OneToMany<Reply>,
 }
 
@@ -57,7 +57,7 @@ struct Thread {
 struct Forum {
     name: String,
     #[serde(skip)]
-    #[dynorm(one_to_many(hash = "{name}"))]
+    #[dynorm(one_to_many(hash = "{name}", back = "forum"))]
     threads: OneToMany<Thread>,
 }
 
@@ -172,4 +172,37 @@ async fn relationships_and_prefetch() {
         assert_eq!(t.user.loaded(), Some(&user));
     }
     assert_eq!(threads.len(), page.len());
+}
+
+#[tokio::test]
+async fn back_references() {
+    let (db, _log) = logged_db("rel-back");
+    let (threads, replies) = forum(&db).await;
+
+    // Reply -> Thread, parsing "{forum_name}\n{subject}" back into the thread's key.
+    let reply = &replies[0];
+    let thread = reply.thread(&db).await.unwrap().unwrap();
+    assert_eq!(format!("{}\n{}", thread.forum_name, thread.subject), reply.forum_thread);
+    let odd = Reply {
+        forum_thread: "no separator".into(),
+        ..reply.clone()
+    };
+    assert_eq!(
+        odd.thread(&db).await.unwrap(),
+        None,
+        "a value without the template's shape"
+    );
+
+    // Reply -> User through the index's hash key; Thread -> Forum.
+    assert_eq!(reply.user(&db).await.unwrap().unwrap().name, reply.user_name);
+    assert_eq!(threads[0].forum(&db).await.unwrap().unwrap().name, "Rust");
+
+    // User -> Threads, the back reference of Thread::user, through threads-by-user.
+    let bob = User::get(&db, "bob").await.unwrap().unwrap();
+    let his: Vec<Thread> = bob.threads(&db).recursive().collect_all().await.unwrap();
+    let expected = threads.iter().filter(|t| t.user_name == "bob").count();
+    assert_eq!(his.len(), expected);
+    assert!(his.iter().all(|t| t.user_name == "bob"));
+    let nobody = user("nobody");
+    assert!(nobody.threads(&db).collect_all().await.unwrap().is_empty());
 }
