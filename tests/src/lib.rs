@@ -47,7 +47,14 @@ pub fn logged_db(test: &str) -> (Db, RequestLog) {
 
 /// The DynamoDB operations a client sent, in order (`GetItem`, `DescribeTable`, ...).
 #[derive(Debug, Clone, Default)]
-pub struct RequestLog(Arc<Mutex<Vec<String>>>);
+pub struct RequestLog(Arc<Mutex<Vec<String>>>, Arc<InFlight>);
+
+/// Requests sent and not yet answered, and the most seen at once.
+#[derive(Debug, Default)]
+pub struct InFlight {
+    now: std::sync::atomic::AtomicUsize,
+    max: std::sync::atomic::AtomicUsize,
+}
 
 impl RequestLog {
     /// Every operation sent so far.
@@ -73,6 +80,12 @@ impl RequestLog {
     /// Forgets what was logged.
     pub fn clear(&self) {
         self.0.lock().unwrap().clear();
+        self.1.max.store(0, Ordering::SeqCst);
+    }
+
+    /// The most requests that were in flight at once since the last `clear`.
+    pub fn max_in_flight(&self) -> usize {
+        self.1.max.load(Ordering::SeqCst)
     }
 }
 
@@ -90,6 +103,20 @@ impl Intercept for RequestLog {
         let target = context.request().headers().get("x-amz-target").unwrap_or("unknown");
         let operation = target.rsplit('.').next().unwrap_or(target).to_owned();
         self.0.lock().unwrap().push(operation);
+        let now = self.1.now.fetch_add(1, Ordering::SeqCst) + 1;
+        self.1.max.fetch_max(now, Ordering::SeqCst);
+        Ok(())
+    }
+
+    fn read_before_deserialization(
+        &self,
+        _context: &aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextRef<
+            '_,
+        >,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.1.now.fetch_sub(1, Ordering::SeqCst);
         Ok(())
     }
 }
