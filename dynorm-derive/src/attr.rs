@@ -43,7 +43,7 @@ const TABLE_KEYS: &str = "`name`, `hash_key`, `range_key`, `read`, `write`, `str
 const GLOBAL_INDEX_KEYS: &str = "`name`, `hash_key`, `range_key`, `projection`, `read`, `write`";
 const LOCAL_INDEX_KEYS: &str = "`name`, `range_key`, `projection`";
 const FIELD_ROLES: &str = "`version`, `ttl`, `created_at`, `updated_at`, `one_to_many`, `many_to_one`, `one_to_one`";
-const RELATION_KEYS: &str = "`hash`, `range`, `index`, `back`, `back_index`";
+const RELATION_KEYS: &str = "`hash`, `range`, `index`, `back`, `back_index`, `auto_create`, `cascade`";
 
 /// The kind of a relationship field.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -68,6 +68,10 @@ pub struct RelationAttr {
     pub back: Option<LitStr>,
     /// The index of this model a back reference queries (many-to-one).
     pub back_index: Option<LitStr>,
+    /// One-to-one: generate `{field}_or_create`, which creates a missing related item.
+    pub auto_create: Option<syn::Path>,
+    /// One-to-one: saving this model saves the loaded related item, deleting it deletes it.
+    pub cascade: Option<syn::Path>,
 }
 
 /// `#[table(..)]`.
@@ -511,9 +515,23 @@ fn parse_relation(cx: &mut Ctxt, meta: &ParseNestedMeta, kind: RelationKind) -> 
         index: None,
         back: None,
         back_index: None,
+        auto_create: None,
+        cascade: None,
     };
     meta.parse_nested_meta(|inner| {
         let key = path_name(&inner.path);
+        if key == "auto_create" || key == "cascade" {
+            if kind != RelationKind::OneToOne {
+                cx.error_spanned_by(&inner.path, format!("`{key}` is a one-to-one option"));
+            }
+            let slot = if key == "auto_create" {
+                &mut out.auto_create
+            } else {
+                &mut out.cascade
+            };
+            set_once(cx, &inner, slot, inner.path.clone());
+            return Ok(());
+        }
         let slot = match key.as_str() {
             "hash" => &mut out.hash,
             "range" => &mut out.range,
@@ -525,7 +543,10 @@ fn parse_relation(cx: &mut Ctxt, meta: &ParseNestedMeta, kind: RelationKind) -> 
                     &inner.path,
                     format!(
                         "unknown relationship key `{key}`{}; expected one of {RELATION_KEYS}",
-                        suggestion(&key, &["hash", "range", "index", "back", "back_index"])
+                        suggestion(
+                            &key,
+                            &["hash", "range", "index", "back", "back_index", "auto_create", "cascade"]
+                        )
                     ),
                 );
                 return skip_value(&inner);

@@ -231,6 +231,7 @@ fn index_handles(input: &DeriveInput, model: &Resolved) -> TokenStream {
 fn expand_model(input: &DeriveInput, model: &Resolved) -> TokenStream {
     let ident = &input.ident;
     let handles = index_handles(input, model);
+    let relation_methods = crate::relation::model_methods(model.all_fields);
     let relations = crate::relation::expand(&input.ident, &input.vis, model.all_fields, (model.hash, model.range));
     let table_name = &model.table_name;
     let hash_key = key_attr(model.hash);
@@ -350,6 +351,8 @@ fn expand_model(input: &DeriveInput, model: &Resolved) -> TokenStream {
                 fn __attributes() -> (&'static [&'static str], bool) {
                     (&[#(#stored),*], #flattened)
                 }
+
+                #relation_methods
             }
         };
     }

@@ -230,10 +230,22 @@ fn expand_one(
                 None => hash_value,
             };
             let doc = format!("The `{name}` of this `{ident}`: a get by key, `None` when it does not exist.");
+            let key_fn = format_ident!("__{}_key", name);
+            let or_create = rel.auto_create.as_ref().map(|_| {
+                let method = format_ident!("{}_or_create", name);
+                let doc = format!(
+                    "The `{name}` of this `{ident}`, created (from `Default`, with its key) when it does not exist."
+                );
+                quote! {
+                    #[doc = #doc]
+                    #vis async fn #method(&self, db: &::dynorm::Db) -> ::dynorm::Result<#target> {
+                        ::dynorm::rel::get_or_create::<#target>(db, self.#key_fn()).await
+                    }
+                }
+            });
             let prefetch_doc = format!(
                 "Loads the `{name}` of every parent with batch gets (each key read once) into each parent's `{name}` field."
             );
-            let key_fn = format_ident!("__{}_key", name);
             Ok(quote! {
                 impl #ident {
                     #[doc(hidden)]
@@ -245,6 +257,8 @@ fn expand_one(
                     #vis fn #name<'__a>(&self, db: &'__a ::dynorm::Db) -> ::dynorm::ops::GetItem<'__a, #target> {
                         <#target as ::dynorm::DynaModel>::get(db, self.#key_fn())
                     }
+
+                    #or_create
 
                     #[doc = #prefetch_doc]
                     #vis async fn #prefetch(db: &::dynorm::Db, parents: &mut [Self]) -> ::dynorm::Result<()> {
@@ -384,5 +398,64 @@ fn back_reference(
                 }
             })
         }
+    }
+}
+
+/// The `DynaModel` methods relationships override: keeping loaded relationships when an
+/// instance is refreshed, and the one-to-one cascades.
+pub fn model_methods(fields: &[Field]) -> TokenStream {
+    let related: Vec<&Field> = fields.iter().filter(|f| f.attrs.relation.is_some()).collect();
+    if related.is_empty() {
+        return TokenStream::new();
+    }
+    let take = related.iter().map(|f| {
+        let name = f.ident;
+        quote!(self.#name = ::dynorm::__private::core::mem::take(&mut from.#name);)
+    });
+    let cascading: Vec<(&Field, Type)> = related
+        .iter()
+        .filter(|f| {
+            f.attrs
+                .relation
+                .as_ref()
+                .is_some_and(|r| r.kind == RelationKind::OneToOne && r.cascade.is_some())
+        })
+        .filter_map(|f| related_type(f, RelationKind::OneToOne).ok().map(|t| (*f, t)))
+        .collect();
+    let cascade = (!cascading.is_empty()).then(|| {
+        let saves = cascading.iter().map(|(f, target)| {
+            let name = f.ident;
+            quote! {
+                if let ::dynorm::__private::core::option::Option::Some(::dynorm::__private::core::option::Option::Some(child)) = self.#name.loaded() {
+                    <#target as ::dynorm::DynaModel>::put(child, db).await?;
+                }
+            }
+        });
+        let deletes = cascading.iter().map(|(f, target)| {
+            let key_fn = format_ident!("__{}_key", f.ident);
+            quote!(<#target as ::dynorm::DynaModel>::delete_by_key(db, self.#key_fn()).await?;)
+        });
+        quote! {
+            fn __cascade_save<'__a>(&'__a self, db: &'__a ::dynorm::Db) -> ::dynorm::__private::BoxFuture<'__a, ::dynorm::Result<()>> {
+                ::std::boxed::Box::pin(async move {
+                    #(#saves)*
+                    ::dynorm::__private::core::result::Result::Ok(())
+                })
+            }
+
+            fn __cascade_delete<'__a>(&'__a self, db: &'__a ::dynorm::Db) -> ::dynorm::__private::BoxFuture<'__a, ::dynorm::Result<()>> {
+                ::std::boxed::Box::pin(async move {
+                    #(#deletes)*
+                    ::dynorm::__private::core::result::Result::Ok(())
+                })
+            }
+        }
+    });
+    quote! {
+        fn __take_relations(&mut self, from: &mut Self) {
+            #(#take)*
+        }
+
+        #cascade
     }
 }

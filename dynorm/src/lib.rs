@@ -244,6 +244,7 @@ pub mod __private {
     pub use crate::read::{ConsistentRead, Index, NoRange, PrefixKey};
     pub use aws_sdk_dynamodb::types::AttributeValue;
     pub use core;
+    pub use futures::future::BoxFuture;
     pub use serde;
     pub use serde_dynamo;
 

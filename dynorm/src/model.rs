@@ -493,11 +493,31 @@ pub trait DynaModel:
         (&[], true)
     }
 
-    /// Deletes this instance's item.
+    /// Deletes this instance's item, and the one-to-one related items declared with
+    /// `cascade`.
     ///
     /// A versioned model's delete is conditioned on this instance's version.
     fn delete<'a>(&'a self, db: &'a Db) -> DeleteItem<'a, Self> {
-        DeleteItem::new(db, self.pk(), self.__version())
+        DeleteItem::new(db, self.pk(), self.__version()).cascading(self)
+    }
+
+    /// Saves the loaded one-to-one related items declared with `cascade`. Used by the
+    /// derive; called after a `put` or `save` of this instance.
+    #[doc(hidden)]
+    fn __cascade_save<'a>(&'a self, _db: &'a Db) -> futures::future::BoxFuture<'a, crate::Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    /// Moves the loaded relationship fields of `from` into this instance: an instance
+    /// refreshed from the table keeps what was loaded. Used by the derive.
+    #[doc(hidden)]
+    fn __take_relations(&mut self, _from: &mut Self) {}
+
+    /// Deletes the one-to-one related items declared with `cascade`. Used by the derive;
+    /// called after an instance's `delete`.
+    #[doc(hidden)]
+    fn __cascade_delete<'a>(&'a self, _db: &'a Db) -> futures::future::BoxFuture<'a, crate::Result<()>> {
+        Box::pin(async { Ok(()) })
     }
 
     /// Deletes an item by key. Deleting a missing item succeeds.

@@ -83,6 +83,11 @@ macro_rules! relation_common {
                 self.loaded = Some(loaded);
             }
 
+            /// What a prefetch loaded, to change before a cascading save.
+            pub fn loaded_mut(&mut self) -> Option<&mut $loaded> {
+                self.loaded.as_mut()
+            }
+
             /// Takes what was loaded out.
             pub fn take(&mut self) -> Option<$loaded> {
                 self.loaded.take()
@@ -215,6 +220,32 @@ pub fn attribute_text<T: serde::Serialize>(item: &T, attribute: &str) -> Option<
         AttributeValue::S(s) => Some(s),
         AttributeValue::N(n) => Some(n),
         _ => None,
+    }
+}
+
+/// The item with `key`, created first (from `M::default()` with the key set, as a
+/// `put_unique`) when it does not exist: a one-to-one relationship's `auto_create`.
+#[doc(hidden)]
+pub async fn get_or_create<M: crate::DynaModel + Default>(db: &crate::Db, key: M::Key) -> crate::Result<M> {
+    if let Some(found) = crate::ops::GetItem::<M>::new(db, key.clone())
+        .consistent_read(true)
+        .await?
+    {
+        return Ok(found);
+    }
+    let mut item = crate::to_item(&M::default())?;
+    item.extend(crate::item::key_item::<M>(&key)?);
+    let created: M = crate::from_item(item)?;
+    match created.put_unique(db).await {
+        Ok(()) => Ok(created),
+        // Created by someone else in the meantime: theirs stands.
+        Err(crate::Error::AlreadyExists { .. }) => crate::ops::GetItem::<M>::new(db, key)
+            .consistent_read(true)
+            .await?
+            .ok_or_else(|| {
+                crate::Error::InvalidRequest("the related item was created and deleted concurrently".into())
+            }),
+        Err(err) => Err(err),
     }
 }
 

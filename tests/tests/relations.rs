@@ -213,3 +213,66 @@ async fn back_references() {
     let nobody = user("nobody");
     assert!(nobody.threads(&db).collect_all().await.unwrap().is_empty());
 }
+
+#[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone, PartialEq, Default)]
+#[table(name = "rel_profiles", hash_key = "id")]
+struct Profile {
+    id: String,
+    #[serde(default)]
+    bio: String,
+}
+
+#[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone, PartialEq)]
+#[table(name = "rel_accounts", hash_key = "id")]
+struct Account {
+    id: String,
+    email: String,
+    #[serde(skip)]
+    #[dynorm(one_to_one(hash = "{id}", auto_create, cascade))]
+    profile: dynorm::rel::OneToOne<Profile>,
+}
+
+#[tokio::test]
+async fn one_to_one_auto_create_and_cascade() {
+    let db = dynorm_tests::db("rel-one");
+    Account::create_table(&db).await.unwrap();
+    Profile::create_table(&db).await.unwrap();
+    let mut account = Account {
+        id: "a1".into(),
+        email: "a1@example.com".into(),
+        profile: Default::default(),
+    };
+    account.save(&db).await.unwrap();
+
+    // Missing is None; auto-create makes it, once.
+    assert_eq!(account.profile(&db).await.unwrap(), None);
+    let created = account.profile_or_create(&db).await.unwrap();
+    assert_eq!(
+        created,
+        Profile {
+            id: "a1".into(),
+            bio: String::new()
+        }
+    );
+    assert_eq!(account.profile(&db).await.unwrap(), Some(created.clone()));
+    assert_eq!(account.profile_or_create(&db).await.unwrap(), created);
+
+    // Saving the parent saves the loaded child, and the instance keeps it loaded.
+    let mut accounts = vec![account];
+    Account::prefetch_profile(&db, &mut accounts).await.unwrap();
+    let mut account = accounts.pop().unwrap();
+    account.profile.loaded_mut().unwrap().as_mut().unwrap().bio = "hello".into();
+    account.email = "new@example.com".into();
+    account.save(&db).await.unwrap();
+    assert!(
+        account.profile.is_loaded(),
+        "a refreshed instance keeps what was loaded"
+    );
+    let stored = Profile::get(&db, "a1").consistent_read(true).await.unwrap().unwrap();
+    assert_eq!(stored.bio, "hello");
+
+    // Deleting the parent deletes the child.
+    account.delete(&db).await.unwrap();
+    assert_eq!(Account::get(&db, "a1").consistent_read(true).await.unwrap(), None);
+    assert_eq!(Profile::get(&db, "a1").consistent_read(true).await.unwrap(), None);
+}

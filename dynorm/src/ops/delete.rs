@@ -21,6 +21,8 @@ pub struct DeleteItem<'a, M: DynaModel> {
     db: &'a Db,
     key: M::Key,
     guard: Guard<M>,
+    /// The instance deleted, whose cascading relationships follow.
+    instance: Option<&'a M>,
 }
 
 impl<'a, M: DynaModel> DeleteItem<'a, M> {
@@ -29,7 +31,17 @@ impl<'a, M: DynaModel> DeleteItem<'a, M> {
         if M::schema().version_attribute.is_some() {
             guard.expected_version = version;
         }
-        DeleteItem { db, key, guard }
+        DeleteItem {
+            db,
+            key,
+            guard,
+            instance: None,
+        }
+    }
+
+    pub(crate) fn cascading(mut self, instance: &'a M) -> Self {
+        self.instance = Some(instance);
+        self
     }
 
     /// Only delete if `condition` holds for the item; otherwise fail with
@@ -89,6 +101,9 @@ impl<'a, M: DynaModel> DeleteItem<'a, M> {
                 .send_with(self.db.client())
                 .await
                 .map_err(|e| write_failure(e, &table).into_error(&table, &guard))?;
+            if let Some(instance) = self.instance {
+                instance.__cascade_delete(self.db).await?;
+            }
             Ok(())
         }
         .instrument(span)

@@ -130,6 +130,7 @@ impl<'a, M: DynaModel> PutItem<'a, M> {
         async move {
             let (input, _) = prepare(self.model, table.clone(), &mut self.guard, self.check_version, false)?;
             send_write::<M>(self.db, &table, input, &self.guard).await?;
+            self.model.__cascade_save(self.db).await?;
             Ok(())
         }
         .instrument(span)
@@ -194,8 +195,11 @@ impl<'a, M: DynaModel> SaveItem<'a, M> {
         async move {
             let (input, written) = prepare(&*self.model, table.clone(), &mut self.guard, self.check_version, true)?;
             let returned = send_write::<M>(self.db, &table, input, &self.guard).await?;
+            self.model.__cascade_save(self.db).await?;
             if let Some(item) = returned.or(written) {
-                *self.model = from_item(item)?;
+                let mut fresh: M = from_item(item)?;
+                fresh.__take_relations(self.model);
+                *self.model = fresh;
             }
             Ok(())
         }

@@ -260,7 +260,9 @@ impl<'a, M: DynaModel> UpdateItem<'a, M> {
                 .map_err(|e| write_failure(e, &table).into_error(&table, &guard))?;
             if let (Some(target), Some(new)) = (self.target, &output.attributes) {
                 // Decoded twice rather than requiring `M: Clone`.
-                *target = from_item(new.clone())?;
+                let mut fresh: M = from_item(new.clone())?;
+                fresh.__take_relations(target);
+                *target = fresh;
             }
             output.attributes.map(from_item::<M>).transpose()
         }
