@@ -1,20 +1,55 @@
 //! Relationships between models (DynamORM's OneToOne, OneToMany and ManyToOne),
 //! resolved through the related model's table or one of its indexes.
 //!
-//! Work in progress (issue 6). The plan, for the derive:
+//! A relationship is a field of type [`OneToMany<T>`], [`ManyToOne<T>`] or
+//! [`OneToOne<T>`], never stored (`#[serde(skip)]` is required), with a key template
+//! naming fields of the declaring model:
 //!
-//! ```text
-//! #[serde(skip)]
-//! #[dynorm(one_to_many(hash = "{forum_name}\n{subject}", back = "thread"))]
-//! replies: OneToMany<Reply>,            // thread.replies(&db) -> Query on Reply's table
-//! #[serde(skip)]
-//! #[dynorm(many_to_one(hash = "{user_name}", back = "threads", back_index = "threads-by-user"))]
-//! user: ManyToOne<User>,                // thread.user(&db) -> GetRelated<User>
+//! ```no_run
+//! use dynorm::rel::{ManyToOne, OneToMany};
+//! use dynorm::{Db, DynaModel};
+//! # use serde::{Deserialize, Serialize};
+//! # #[derive(DynaModel, Serialize, Deserialize, validator::Validate, Clone)]
+//! # #[table(name = "users", hash_key = "name")]
+//! # struct User { name: String }
+//! # #[derive(DynaModel, Serialize, Deserialize, validator::Validate, Clone)]
+//! # #[table(name = "replies", hash_key = "forum_thread", range_key = "created")]
+//! # struct Reply { forum_thread: String, created: String }
+//!
+//! #[derive(DynaModel, Serialize, Deserialize, validator::Validate, Clone)]
+//! #[table(name = "threads", hash_key = "forum_name", range_key = "subject")]
+//! #[global_index(name = "threads-by-user", hash_key = "user_name", range_key = "subject")]
+//! struct Thread {
+//!     forum_name: String,
+//!     subject: String,
+//!     user_name: String,
+//!     /// `thread.user(&db)`: a get; every `User` gets `user.threads(&db)`.
+//!     #[serde(skip)]
+//!     #[dynorm(many_to_one(hash = "{user_name}", back = "threads", back_index = "threads-by-user"))]
+//!     user: ManyToOne<User>,
+//!     /// `thread.replies(&db)`: a query; every `Reply` gets `reply.thread(&db)`.
+//!     #[serde(skip)]
+//!     #[dynorm(one_to_many(hash = "{forum_name}\n{subject}", back = "thread"))]
+//!     replies: OneToMany<Reply>,
+//! }
+//!
+//! # async fn run(db: Db, mut page: Vec<Thread>) -> dynorm::Result<()> {
+//! Thread::prefetch_replies(&db, &mut page).await?; // bounded concurrent queries
+//! Thread::prefetch_user(&db, &mut page).await?; // one batch get
+//! for thread in &page {
+//!     let replies: &Vec<Reply> = thread.replies.loaded().expect("prefetched");
+//! }
+//! # Ok(()) }
 //! ```
 //!
-//! The fields hold what a prefetch loaded; they are never stored (`#[serde(skip)]` is
-//! required). Key templates name fields of the declaring model; a back reference parses
-//! the child's attribute with the same template to find the parent's key.
+//! A one-to-many queries the child's table, or `index = "..."`; a many-to-one or
+//! one-to-one gets the related item by key (`hash`, and `range` for a hash and range
+//! key), `None` when it is missing. `back = "name"` adds the reverse accessor on the
+//! other model: a one-to-many's back parses the child's attribute with the template into
+//! the parent's key (so the template must name the parent's key fields), a
+//! many-to-one's back queries this model's table or `back_index`. A one-to-one may add
+//! `auto_create` (`{field}_or_create`) and `cascade` (a put or save of the parent saves
+//! the loaded child; deleting the parent instance deletes the child).
 
 use std::fmt;
 

@@ -136,10 +136,34 @@ async fn relationships_and_prefetch() {
     thread.user_name = "ghost".into();
     assert_eq!(thread.user(&db).await.unwrap(), None);
 
-    // One-to-many through an index.
-    let ann = User::get(&db, "ann").await.unwrap().unwrap();
-    let hers = ann.replies(&db).recursive().collect_all().await.unwrap();
-    assert_eq!(hers.len(), replies.iter().filter(|r| r.user_name == "ann").count());
+    // One-to-many through an index, for every user: exactly their replies.
+    for name in ["ann", "bob", "cy"] {
+        let u = User::get(&db, name).await.unwrap().unwrap();
+        let mut got: Vec<(String, String)> = u
+            .replies(&db)
+            .recursive()
+            .collect_all()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.forum_thread, r.created))
+            .collect();
+        got.sort();
+        let mut expected: Vec<(String, String)> = replies
+            .iter()
+            .filter(|r| r.user_name == name)
+            .map(|r| (r.forum_thread.clone(), r.created.clone()))
+            .collect();
+        expected.sort();
+        assert_eq!(got, expected, "{name}");
+    }
+    // And every thread's replies, through the composite key.
+    for t in &threads {
+        let got = t.replies(&db).recursive().collect_all().await.unwrap();
+        let key = format!("{}\n{}", t.forum_name, t.subject);
+        let expected: Vec<Reply> = replies.iter().filter(|r| r.forum_thread == key).cloned().collect();
+        assert_eq!(got, expected, "{}", t.subject);
+    }
 
     // Forum -> threads; an empty forum has none.
     let rust = Forum::get(&db, "Rust").await.unwrap().unwrap();
