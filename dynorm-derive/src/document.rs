@@ -56,7 +56,7 @@ pub fn expand(input: &DeriveInput, fields: &[Field]) -> TokenStream {
     let doc = format!("Typed attribute paths of [`{ident}`]'s fields, made by its `fields()`.");
     let methods = fields
         .iter()
-        .filter(|f| !f.attrs.skip_serializing && !f.attrs.flatten)
+        .filter(|f| !f.attrs.skip_serializing && !f.attrs.flatten && f.attrs.relation.is_none())
         .map(|field| {
             let name = field.ident;
             let ty = field.ty;

@@ -84,7 +84,7 @@ fn template_value(lit: &LitStr, fields: &[Field]) -> syn::Result<TokenStream> {
     }
     if let [Part::Field(name)] = parts.as_slice() {
         let ident = format_ident!("{}", name);
-        return Ok(quote!(::dynorm::__private::core::clone::Clone::clone(&self.#ident)));
+        return Ok(quote_spanned!(lit.span()=> ::dynorm::__private::core::clone::Clone::clone(&self.#ident)));
     }
     let mut format = String::new();
     let mut args = Vec::new();
@@ -222,12 +222,20 @@ fn expand_one(
                     "a many-to-one or one-to-one relationship reads by key; `index` is for one-to-many",
                 ));
             }
+            // Each value converts to its key part where the template is written, so a
+            // field of the wrong type is reported there.
+            let hash_part = quote_spanned!(hash.span()=>
+                ::dynorm::KeyPart::<<<#target as ::dynorm::DynaModel>::Key as ::dynorm::PrimaryKey>::Hash>::into_key_part(#hash_value)
+            );
             let key = match &rel.range {
                 Some(range) => {
                     let range_value = template_value(range, fields)?;
-                    quote!((#hash_value, #range_value))
+                    let range_part = quote_spanned!(range.span()=>
+                        ::dynorm::KeyPart::<<<#target as ::dynorm::DynaModel>::Key as ::dynorm::PrimaryKey>::Range>::into_key_part(#range_value)
+                    );
+                    quote!((#hash_part, #range_part))
                 }
-                None => hash_value,
+                None => hash_part,
             };
             let doc = format!("The `{name}` of this `{ident}`: a get by key, `None` when it does not exist.");
             let key_fn = format_ident!("__{}_key", name);

@@ -207,7 +207,7 @@ where
 /// parents are read once), then hands each parent its item, or `None`. Used by the
 /// derive's `prefetch_{field}`.
 #[doc(hidden)]
-pub async fn prefetch_one<P, M: crate::DynaModel + Clone>(
+pub async fn prefetch_one<P, M: crate::DynaModel>(
     db: &crate::Db,
     parents: &mut [P],
     key: impl Fn(&P) -> M::Key,

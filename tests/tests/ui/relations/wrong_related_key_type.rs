@@ -4,7 +4,7 @@ use dynorm::DynaModel;
 use serde::{Deserialize, Serialize};
 use validator::Validate;
 
-#[derive(DynaModel, Serialize, Deserialize, Validate)]
+#[derive(DynaModel, Serialize, Deserialize, Validate, Clone)]
 #[table(name = "users", hash_key = "name")]
 struct User {
     name: String,
