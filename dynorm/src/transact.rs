@@ -4,12 +4,15 @@
 use std::collections::HashSet;
 use std::marker::PhantomData;
 
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::operation::transact_get_items::TransactGetItemsError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::CancellationReason;
 use aws_sdk_dynamodb::types::{
     ConditionCheck as SdkConditionCheck, Delete, Get, Put, ReturnValuesOnConditionCheckFailure, TransactGetItem,
     TransactWriteItem, Update,
 };
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use tracing::Instrument;
 
@@ -323,7 +326,6 @@ impl<'a> TransactWrite<'a> {
                 }
             }
             let tables: Vec<String> = self.entries.iter().map(|e| e.table.clone()).collect();
-            let label = crate::batch::tables_label(tables.iter());
             let items = self.entries.into_iter().map(|e| e.item).collect();
             db.client()
                 .transact_write_items()
@@ -331,23 +333,7 @@ impl<'a> TransactWrite<'a> {
                 .set_client_request_token(self.token)
                 .send()
                 .await
-                .map_err(|err| match err {
-                    SdkError::ServiceError(ctx)
-                        if matches!(ctx.err(), TransactWriteItemsError::TransactionCanceledException(_)) =>
-                    {
-                        match ctx.into_err() {
-                            TransactWriteItemsError::TransactionCanceledException(inner) => {
-                                canceled(inner.cancellation_reasons, &tables)
-                            }
-                            other => Error::Service {
-                                code: None,
-                                message: other.to_string(),
-                                source: Box::new(other),
-                            },
-                        }
-                    }
-                    other => Error::from_sdk(other, &label),
-                })?;
+                .map_err(|err| transact_error(err, &tables))?;
             Ok(())
         }
         .instrument(span)
@@ -415,7 +401,39 @@ impl CancelCode {
     }
 }
 
-fn canceled(reasons: Option<Vec<aws_sdk_dynamodb::types::CancellationReason>>, tables: &[String]) -> Error {
+/// The SDK errors of the transaction operations, which carry cancellation reasons.
+trait CancelableError: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static {
+    fn is_canceled(&self) -> bool;
+    fn into_reasons(self) -> Option<Vec<CancellationReason>>;
+}
+
+macro_rules! cancelable_error {
+    ($error:ident) => {
+        impl CancelableError for $error {
+            fn is_canceled(&self) -> bool {
+                matches!(self, $error::TransactionCanceledException(_))
+            }
+            fn into_reasons(self) -> Option<Vec<CancellationReason>> {
+                match self {
+                    $error::TransactionCanceledException(inner) => inner.cancellation_reasons,
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+cancelable_error!(TransactWriteItemsError);
+cancelable_error!(TransactGetItemsError);
+
+/// A cancellation with its reasons, or the error as any other request's.
+fn transact_error<E: CancelableError>(err: SdkError<E, HttpResponse>, tables: &[String]) -> Error {
+    match err {
+        SdkError::ServiceError(ctx) if ctx.err().is_canceled() => canceled(ctx.into_err().into_reasons(), tables),
+        other => Error::from_sdk(other, &crate::batch::tables_label(tables.iter())),
+    }
+}
+
+fn canceled(reasons: Option<Vec<CancellationReason>>, tables: &[String]) -> Error {
     let reasons = reasons
         .unwrap_or_default()
         .into_iter()
@@ -534,30 +552,13 @@ impl<'a> TransactGet<'a> {
                 }
             }
             let tables: Vec<String> = self.gets.iter().map(|(_, _, t)| t.clone()).collect();
-            let label = crate::batch::tables_label(tables.iter());
             let out = db
                 .client()
                 .transact_get_items()
                 .set_transact_items(Some(self.gets.into_iter().map(|(g, _, _)| g).collect()))
                 .send()
                 .await
-                .map_err(|err| match err {
-                    SdkError::ServiceError(ctx)
-                        if matches!(ctx.err(), TransactGetItemsError::TransactionCanceledException(_)) =>
-                    {
-                        match ctx.into_err() {
-                            TransactGetItemsError::TransactionCanceledException(inner) => {
-                                canceled(inner.cancellation_reasons, &tables)
-                            }
-                            other => Error::Service {
-                                code: None,
-                                message: other.to_string(),
-                                source: Box::new(other),
-                            },
-                        }
-                    }
-                    other => Error::from_sdk(other, &label),
-                })?;
+                .map_err(|err| transact_error(err, &tables))?;
             Ok(TransactGetOutput {
                 items: out.responses.unwrap_or_default().into_iter().map(|r| r.item).collect(),
             })

@@ -7,69 +7,11 @@
 
 use std::error::Error;
 
+mod model;
+
 use dynorm::rel::{ManyToOne, OneToMany};
 use dynorm::{Db, DynaModel};
-use serde::{Deserialize, Serialize};
-use validator::Validate;
-
-/// A reply, stored under its thread: `forum_thread` is "{forum}\n{subject}".
-#[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone, PartialEq)]
-#[table(name = "replies", hash_key = "forum_thread", range_key = "created")]
-#[global_index(
-    name = "replies-by-user",
-    hash_key = "user_name",
-    range_key = "message",
-    projection = "keys_only"
-)]
-struct Reply {
-    forum_thread: String,
-    created: String,
-    user_name: String,
-    message: String,
-}
-
-/// A user; `replies` goes through the `replies-by-user` index, and each reply gets a
-/// `user()` back reference.
-#[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone, PartialEq)]
-#[table(name = "users", hash_key = "name")]
-struct User {
-    name: String,
-    #[serde(skip)]
-    #[dynorm(one_to_many(index = "replies-by-user", hash = "{name}", back = "user"))]
-    replies: OneToMany<Reply>,
-}
-
-/// A thread of a forum. `user` is its author (and every user gets `threads()` through
-/// the `threads-by-user` index); `replies` are found by the composite key.
-#[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone, PartialEq)]
-#[table(name = "threads", hash_key = "forum_name", range_key = "subject")]
-#[global_index(
-    name = "threads-by-user",
-    hash_key = "user_name",
-    range_key = "subject",
-    projection = "keys_only"
-)]
-struct Thread {
-    forum_name: String,
-    user_name: String,
-    subject: String,
-    #[serde(skip)]
-    #[dynorm(many_to_one(hash = "{user_name}", back = "threads", back_index = "threads-by-user"))]
-    user: ManyToOne<User>,
-    #[serde(skip)]
-    #[dynorm(one_to_many(hash = "{forum_name}\n{subject}", back = "thread"))]
-    replies: OneToMany<Reply>,
-}
-
-/// A forum; every thread gets a `forum()` back reference.
-#[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone, PartialEq)]
-#[table(name = "forums", hash_key = "name")]
-struct Forum {
-    name: String,
-    #[serde(skip)]
-    #[dynorm(one_to_many(hash = "{name}", back = "forum"))]
-    threads: OneToMany<Thread>,
-}
+use model::{Forum, Reply, Thread, User};
 
 async fn seed(db: &Db) -> dynorm::Result<()> {
     let users = ["ada", "grace", "linus"].map(|name| User {

@@ -1,6 +1,7 @@
-//! Relationships on DynamORM's forum model (Forum, Thread, Reply, User), against
-//! DynamoDB Local. Work in progress: accessors and prefetch; back references and the
-//! OneToOne cascade come next.
+//! Relationships on DynamORM's forum model (Forum, Thread, Reply, User; the models of
+//! `examples/forum`), against DynamoDB Local: accessors and back references in both
+//! directions, prefetch without one sequential request per parent, and the OneToOne
+//! auto-create and cascade.
 
 use dynorm::rel::{ManyToOne, OneToMany};
 use dynorm::{Db, DynaModel};
@@ -8,58 +9,9 @@ use dynorm_tests::{logged_db, seed};
 use serde::{Deserialize, Serialize};
 use validator::Validate;
 
-#[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone, PartialEq)]
-#[table(name = "rel_replies", hash_key = "forum_thread", range_key = "created")]
-#[global_index(
-    name = "replies-by-user",
-    hash_key = "user_name",
-    range_key = "message",
-    projection = "keys_only"
-)]
-struct Reply {
-    forum_thread: String,
-    created: String,
-    user_name: String,
-    message: String,
-}
-
-#[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone, PartialEq)]
-#[table(name = "rel_users", hash_key = "name")]
-struct User {
-    name: String,
-    #[serde(skip)]
-    #[dynorm(one_to_many(index = "replies-by-user", hash = "{name}", back = "user"))]
-    replies: OneToMany<Reply>,
-}
-
-#[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone, PartialEq)]
-#[table(name = "rel_threads", hash_key = "forum_name", range_key = "subject")]
-#[global_index(
-    name = "threads-by-user",
-    hash_key = "user_name",
-    range_key = "subject",
-    projection = "keys_only"
-)]
-struct Thread {
-    forum_name: String,
-    user_name: String,
-    subject: String,
-    #[serde(skip)]
-    #[dynorm(many_to_one(hash = "{user_name}", back = "threads", back_index = "threads-by-user"))]
-    user: ManyToOne<User>,
-    #[serde(skip)]
-    #[dynorm(one_to_many(hash = "{forum_name}\n{subject}", back = "thread"))]
-    replies: OneToMany<Reply>,
-}
-
-#[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone, PartialEq)]
-#[table(name = "rel_forums", hash_key = "name")]
-struct Forum {
-    name: String,
-    #[serde(skip)]
-    #[dynorm(one_to_many(hash = "{name}", back = "forum"))]
-    threads: OneToMany<Thread>,
-}
+#[path = "../../examples/forum/model.rs"]
+mod forum_model;
+use forum_model::{Forum, Reply, Thread, User};
 
 fn user(name: &str) -> User {
     User {

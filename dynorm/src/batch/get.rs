@@ -1,13 +1,14 @@
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::KeysAndAttributes;
 use futures::StreamExt;
-use tokio::time::Instant;
 use tracing::Instrument;
 
-use super::{backoff, clone_problem, deadline_from_now, key_id, retryable, tables_label, BatchOp, BatchOptions};
+use super::{
+    clone_problem, deadline_from_now, key_id, run_request, tables_label, BatchOp, BatchOptions, Chunk, Pending,
+};
 use crate::item::{from_item, key_item};
 use crate::model::IntoKey;
 use crate::ops::build_error;
@@ -214,7 +215,7 @@ impl<'a> BatchGet<'a> {
             }
             let stop = AtomicBool::new(false);
             let results: Vec<Chunk> = futures::stream::iter(chunks)
-                .map(|chunk| run_chunk(db, chunk, deadline, &stop))
+                .map(|chunk| run_request(chunk, deadline, &stop, |pending| send_gets(db, pending)))
                 .buffer_unordered(options.concurrency)
                 .collect()
                 .await;
@@ -328,95 +329,34 @@ impl BatchGetOutput {
     }
 }
 
-struct Chunk {
-    items: HashMap<String, Vec<Item>>,
-    left: Vec<BatchOp>,
-    cause: Option<Error>,
-    requests: usize,
-}
-
-fn describe(pending: HashMap<String, KeysAndAttributes>) -> Vec<BatchOp> {
-    pending
-        .into_iter()
-        .flat_map(|(table, request)| {
-            request.keys.into_iter().map(move |key| BatchOp::Get {
-                table: table.clone(),
-                key,
+impl Pending for HashMap<String, KeysAndAttributes> {
+    fn describe(self) -> Vec<BatchOp> {
+        self.into_iter()
+            .flat_map(|(table, request)| {
+                request.keys.into_iter().map(move |key| BatchOp::Get {
+                    table: table.clone(),
+                    key,
+                })
             })
-        })
-        .collect()
+            .collect()
+    }
 }
 
-async fn run_chunk(
+/// Sends one `BatchGetItem`; answers with the items read and the keys DynamoDB left
+/// unprocessed.
+async fn send_gets(
     db: &Db,
-    mut pending: HashMap<String, KeysAndAttributes>,
-    deadline: Instant,
-    stop: &AtomicBool,
-) -> Chunk {
-    let mut items: HashMap<String, Vec<Item>> = HashMap::new();
-    let mut requests = 0;
-    let mut round = 0;
-    // The last retryable failure, reported if the deadline passes before a success.
-    let mut last_error: Option<Error> = None;
-    loop {
-        let now = Instant::now();
-        if stop.load(Ordering::Relaxed) || now >= deadline {
-            return Chunk {
-                items,
-                left: describe(pending),
-                cause: last_error.take(),
-                requests,
-            };
-        }
-        requests += 1;
-        let table = tables_label(pending.keys());
-        let send = db
-            .client()
-            .batch_get_item()
-            .set_request_items(Some(pending.clone()))
-            .send();
-        match tokio::time::timeout(deadline - now, send).await {
-            Err(_elapsed) => {
-                return Chunk {
-                    items,
-                    left: describe(pending),
-                    cause: last_error.take(),
-                    requests,
-                }
-            }
-            Ok(Ok(out)) => {
-                for (table, found) in out.responses.unwrap_or_default() {
-                    items.entry(table).or_default().extend(found);
-                }
-                pending = out.unprocessed_keys.unwrap_or_default();
-                pending.retain(|_, request| !request.keys.is_empty());
-                last_error = None;
-                if pending.is_empty() {
-                    return Chunk {
-                        items,
-                        left: Vec::new(),
-                        cause: None,
-                        requests,
-                    };
-                }
-            }
-            Ok(Err(err)) => {
-                let err = Error::from_sdk(err, &table);
-                if !retryable(&err) {
-                    stop.store(true, Ordering::Relaxed);
-                    return Chunk {
-                        items,
-                        left: describe(pending),
-                        cause: Some(err),
-                        requests,
-                    };
-                }
-                tracing::debug!(error = %err, "batch get request failed; retrying");
-                last_error = Some(err);
-            }
-        }
-        round += 1;
-        let wait = backoff(round).min(deadline.saturating_duration_since(Instant::now()));
-        tokio::time::sleep(wait).await;
-    }
+    pending: HashMap<String, KeysAndAttributes>,
+) -> Result<(Vec<(String, Vec<Item>)>, HashMap<String, KeysAndAttributes>)> {
+    let label = tables_label(pending.keys());
+    let out = db
+        .client()
+        .batch_get_item()
+        .set_request_items(Some(pending))
+        .send()
+        .await
+        .map_err(|e| Error::from_sdk(e, &label))?;
+    let mut unprocessed = out.unprocessed_keys.unwrap_or_default();
+    unprocessed.retain(|_, request| !request.keys.is_empty());
+    Ok((out.responses.unwrap_or_default().into_iter().collect(), unprocessed))
 }

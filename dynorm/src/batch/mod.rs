@@ -12,6 +12,10 @@ use std::time::Duration;
 pub use get::{BatchGet, BatchGetOutput};
 pub use write::{BatchWrite, BatchWriteOutput};
 
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use futures::future::BoxFuture;
 
 use crate::{Db, DynaModel, Error, Item, Result};
@@ -150,6 +154,88 @@ pub(crate) fn clone_problem(err: &Error) -> Error {
         Error::InvalidExpression(m) => Error::InvalidExpression(m.clone()),
         Error::InvalidRequest(m) => Error::InvalidRequest(m.clone()),
         other => Error::InvalidRequest(other.to_string()),
+    }
+}
+
+/// How one request of a batch ended.
+pub(crate) struct Chunk {
+    /// The items read, by table (batch gets).
+    pub items: Vec<(String, Vec<Item>)>,
+    /// What was not applied or not read.
+    pub left: Vec<BatchOp>,
+    /// The error that stopped it, or the last retryable one when the deadline did.
+    pub cause: Option<Error>,
+    /// Requests sent, retries included.
+    pub requests: usize,
+}
+
+/// What one batch request still has to do: writes or keys, by table.
+pub(crate) trait Pending: Clone {
+    /// Lists what is left, for [`Error::BatchIncomplete`].
+    fn describe(self) -> Vec<BatchOp>;
+}
+
+/// Sends one request's entries until DynamoDB has processed them all, the deadline
+/// passes, another request failed for good, or this one fails for good. `send` sends
+/// what is pending and answers with the items read and what DynamoDB left unprocessed
+/// (with no empty table); unprocessed entries, and throttled or unavailable requests,
+/// are retried with backoff.
+pub(crate) async fn run_request<P, F, Fut>(
+    mut pending: HashMap<String, P>,
+    deadline: tokio::time::Instant,
+    stop: &AtomicBool,
+    send: F,
+) -> Chunk
+where
+    HashMap<String, P>: Pending,
+    F: Fn(HashMap<String, P>) -> Fut,
+    Fut: Future<Output = Result<(Vec<(String, Vec<Item>)>, HashMap<String, P>)>>,
+{
+    let mut chunk = Chunk {
+        items: Vec::new(),
+        left: Vec::new(),
+        cause: None,
+        requests: 0,
+    };
+    let mut last_error: Option<Error> = None;
+    let mut round = 0;
+    loop {
+        let now = tokio::time::Instant::now();
+        if stop.load(Ordering::Relaxed) || now >= deadline {
+            chunk.left = pending.describe();
+            chunk.cause = last_error;
+            return chunk;
+        }
+        chunk.requests += 1;
+        match tokio::time::timeout(deadline - now, send(pending.clone())).await {
+            // The request's fate is unknown: it is listed as not applied.
+            Err(_elapsed) => {
+                chunk.left = pending.describe();
+                chunk.cause = last_error;
+                return chunk;
+            }
+            Ok(Ok((items, unprocessed))) => {
+                chunk.items.extend(items);
+                pending = unprocessed;
+                last_error = None;
+                if pending.is_empty() {
+                    return chunk;
+                }
+            }
+            Ok(Err(err)) if !retryable(&err) => {
+                stop.store(true, Ordering::Relaxed);
+                chunk.left = pending.describe();
+                chunk.cause = Some(err);
+                return chunk;
+            }
+            Ok(Err(err)) => {
+                tracing::debug!(error = %err, "batch request failed; retrying");
+                last_error = Some(err);
+            }
+        }
+        round += 1;
+        let wait = backoff(round).min(deadline.saturating_duration_since(tokio::time::Instant::now()));
+        tokio::time::sleep(wait).await;
     }
 }
 

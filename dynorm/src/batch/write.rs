@@ -1,13 +1,14 @@
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, WriteRequest};
 use futures::StreamExt;
-use tokio::time::Instant;
 use tracing::Instrument;
 
-use super::{backoff, clone_problem, deadline_from_now, key_id, retryable, tables_label, BatchOp, BatchOptions};
+use super::{
+    clone_problem, deadline_from_now, key_id, run_request, tables_label, BatchOp, BatchOptions, Chunk, Pending,
+};
 use crate::item::{check_item, key_item, to_item};
 use crate::model::IntoKey;
 use crate::ops::build_error;
@@ -252,7 +253,7 @@ impl<'a> BatchWrite<'a> {
             }
             let stop = AtomicBool::new(false);
             let results: Vec<Chunk> = futures::stream::iter(chunks)
-                .map(|chunk| run_chunk(db, chunk, deadline, &stop))
+                .map(|chunk| run_request(group(&chunk), deadline, &stop, |pending| send_writes(db, pending)))
                 .buffer_unordered(options.concurrency)
                 .collect()
                 .await;
@@ -292,13 +293,6 @@ impl<'a> std::future::IntoFuture for BatchWrite<'a> {
     }
 }
 
-/// How one request's writes ended.
-struct Chunk {
-    left: Vec<BatchOp>,
-    cause: Option<Error>,
-    requests: usize,
-}
-
 fn group(chunk: &[(String, WriteRequest)]) -> HashMap<String, Vec<WriteRequest>> {
     let mut out: HashMap<String, Vec<WriteRequest>> = HashMap::new();
     for (table, request) in chunk {
@@ -307,96 +301,44 @@ fn group(chunk: &[(String, WriteRequest)]) -> HashMap<String, Vec<WriteRequest>>
     out
 }
 
-fn describe(pending: HashMap<String, Vec<WriteRequest>>) -> Vec<BatchOp> {
-    let mut out = Vec::new();
-    for (table, requests) in pending {
-        for request in requests {
-            if let Some(put) = request.put_request {
-                out.push(BatchOp::Put {
-                    table: table.clone(),
-                    item: put.item,
-                });
-            } else if let Some(delete) = request.delete_request {
-                out.push(BatchOp::Delete {
-                    table: table.clone(),
-                    key: delete.key,
-                });
+impl Pending for HashMap<String, Vec<WriteRequest>> {
+    fn describe(self) -> Vec<BatchOp> {
+        let mut out = Vec::new();
+        for (table, requests) in self {
+            for request in requests {
+                if let Some(put) = request.put_request {
+                    out.push(BatchOp::Put {
+                        table: table.clone(),
+                        item: put.item,
+                    });
+                } else if let Some(delete) = request.delete_request {
+                    out.push(BatchOp::Delete {
+                        table: table.clone(),
+                        key: delete.key,
+                    });
+                }
             }
         }
+        out
     }
-    out
 }
 
-/// Sends one request's writes until all are applied, the deadline passes, another
-/// request failed for good, or this one fails for good.
-async fn run_chunk(db: &Db, chunk: Vec<(String, WriteRequest)>, deadline: Instant, stop: &AtomicBool) -> Chunk {
-    let mut pending = group(&chunk);
-    let mut requests = 0;
-    let mut round = 0;
-    // The last retryable failure, reported if the deadline passes before a success.
-    let mut last_error: Option<Error> = None;
-    loop {
-        if stop.load(Ordering::Relaxed) {
-            return Chunk {
-                left: describe(pending),
-                cause: last_error.take(),
-                requests,
-            };
-        }
-        let now = Instant::now();
-        if now >= deadline {
-            return Chunk {
-                left: describe(pending),
-                cause: last_error.take(),
-                requests,
-            };
-        }
-        requests += 1;
-        let send = db
-            .client()
-            .batch_write_item()
-            .set_request_items(Some(pending.clone()))
-            .send();
-        let table = tables_label(pending.keys());
-        match tokio::time::timeout(deadline - now, send).await {
-            Err(_elapsed) => {
-                // The request's fate is unknown: it is listed as not applied.
-                return Chunk {
-                    left: describe(pending),
-                    cause: last_error.take(),
-                    requests,
-                };
-            }
-            Ok(Ok(out)) => {
-                pending = out.unprocessed_items.unwrap_or_default();
-                pending.retain(|_, requests| !requests.is_empty());
-                last_error = None;
-                if pending.is_empty() {
-                    return Chunk {
-                        left: Vec::new(),
-                        cause: None,
-                        requests,
-                    };
-                }
-            }
-            Ok(Err(err)) => {
-                let err = Error::from_sdk(err, &table);
-                if !retryable(&err) {
-                    stop.store(true, Ordering::Relaxed);
-                    return Chunk {
-                        left: describe(pending),
-                        cause: Some(err),
-                        requests,
-                    };
-                }
-                tracing::debug!(error = %err, "batch write request failed; retrying");
-                last_error = Some(err);
-            }
-        }
-        round += 1;
-        let wait = backoff(round).min(deadline.saturating_duration_since(Instant::now()));
-        tokio::time::sleep(wait).await;
-    }
+/// Sends one `BatchWriteItem`; answers with what DynamoDB left unprocessed.
+async fn send_writes(
+    db: &Db,
+    pending: HashMap<String, Vec<WriteRequest>>,
+) -> Result<(Vec<(String, Vec<Item>)>, HashMap<String, Vec<WriteRequest>>)> {
+    let label = tables_label(pending.keys());
+    let out = db
+        .client()
+        .batch_write_item()
+        .set_request_items(Some(pending))
+        .send()
+        .await
+        .map_err(|e| Error::from_sdk(e, &label))?;
+    let mut unprocessed = out.unprocessed_items.unwrap_or_default();
+    unprocessed.retain(|_, requests| !requests.is_empty());
+    Ok((Vec::new(), unprocessed))
 }
 
 /// A model encoded for a batch put: validated, the next version and `updated_at` set,

@@ -90,6 +90,28 @@ struct Page {
     count: usize,
 }
 
+impl From<aws_sdk_dynamodb::operation::query::QueryOutput> for Page {
+    fn from(out: aws_sdk_dynamodb::operation::query::QueryOutput) -> Self {
+        Page {
+            scanned: out.scanned_count.max(0) as usize,
+            count: out.count.max(0) as usize,
+            items: out.items.unwrap_or_default(),
+            last: out.last_evaluated_key,
+        }
+    }
+}
+
+impl From<aws_sdk_dynamodb::operation::scan::ScanOutput> for Page {
+    fn from(out: aws_sdk_dynamodb::operation::scan::ScanOutput) -> Self {
+        Page {
+            scanned: out.scanned_count.max(0) as usize,
+            count: out.count.max(0) as usize,
+            items: out.items.unwrap_or_default(),
+            last: out.last_evaluated_key,
+        }
+    }
+}
+
 /// One sequence of pages: the read itself, or one segment of a parallel scan.
 struct Lane<'a> {
     /// Where the next request starts.
@@ -647,45 +669,33 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
         let db = self.db;
         let table = self.table();
         let index = I::schema().map_or("", |i| i.name);
-        if O::QUERY {
+        let error_table = table.clone();
+        let (send, span): (BoxFuture<'a, Result<Page>>, tracing::Span) = if O::QUERY {
             let input = self.query_builder(rendered, lane, count);
-            let span = tracing::debug_span!("dynorm.query", table = %table, index);
-            Ok(Box::pin(
-                async move {
-                    db.prepare::<I::Model>(&table).await?;
-                    let out = input
-                        .send_with(db.client())
-                        .await
-                        .map_err(|e| Error::from_sdk(e, &table))?;
-                    Ok(Page {
-                        scanned: out.scanned_count.max(0) as usize,
-                        count: out.count.max(0) as usize,
-                        items: out.items.unwrap_or_default(),
-                        last: out.last_evaluated_key,
-                    })
-                }
-                .instrument(span),
-            ))
+            let send = async move {
+                let out = input.send_with(db.client()).await;
+                out.map(Page::from).map_err(|e| Error::from_sdk(e, &error_table))
+            };
+            (
+                Box::pin(send),
+                tracing::debug_span!("dynorm.query", table = %table, index),
+            )
         } else {
             let input = self.scan_builder(rendered, lane_index, lane, count);
+            let send = async move {
+                let out = input.send_with(db.client()).await;
+                out.map(Page::from).map_err(|e| Error::from_sdk(e, &error_table))
+            };
             let span = tracing::debug_span!("dynorm.scan", table = %table, index, segment = lane_index);
-            Ok(Box::pin(
-                async move {
-                    db.prepare::<I::Model>(&table).await?;
-                    let out = input
-                        .send_with(db.client())
-                        .await
-                        .map_err(|e| Error::from_sdk(e, &table))?;
-                    Ok(Page {
-                        scanned: out.scanned_count.max(0) as usize,
-                        count: out.count.max(0) as usize,
-                        items: out.items.unwrap_or_default(),
-                        last: out.last_evaluated_key,
-                    })
-                }
-                .instrument(span),
-            ))
-        }
+            (Box::pin(send), span)
+        };
+        Ok(Box::pin(
+            async move {
+                db.prepare::<I::Model>(&table).await?;
+                send.await
+            }
+            .instrument(span),
+        ))
     }
 
     /// Takes a page into the lane's state; returns its items.
