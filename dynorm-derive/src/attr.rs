@@ -29,6 +29,7 @@ pub const READ: &str = "read";
 pub const WRITE: &str = "write";
 pub const STREAM: &str = "stream";
 pub const PROJECTION: &str = "projection";
+pub const HOOKS: &str = "hooks";
 
 // Field roles inside #[dynorm].
 pub const VERSION: &str = "version";
@@ -39,7 +40,7 @@ pub const ONE_TO_MANY: &str = "one_to_many";
 pub const MANY_TO_ONE: &str = "many_to_one";
 pub const ONE_TO_ONE: &str = "one_to_one";
 
-const TABLE_KEYS: &str = "`name`, `hash_key`, `range_key`, `read`, `write`, `stream`";
+const TABLE_KEYS: &str = "`name`, `hash_key`, `range_key`, `read`, `write`, `stream`, `hooks`";
 const GLOBAL_INDEX_KEYS: &str = "`name`, `hash_key`, `range_key`, `projection`, `read`, `write`";
 const LOCAL_INDEX_KEYS: &str = "`name`, `range_key`, `projection`";
 const FIELD_ROLES: &str = "`version`, `ttl`, `created_at`, `updated_at`, `one_to_many`, `many_to_one`, `one_to_one`";
@@ -83,6 +84,8 @@ pub struct TableAttr<'a> {
     pub read: Option<LitInt>,
     pub write: Option<LitInt>,
     pub stream: Option<(LitStr, StreamView)>,
+    /// `hooks`: the model implements `dynorm::Hooks` itself.
+    pub hooks: Option<syn::Path>,
     /// The attribute had a syntax error or an unknown key, already reported; checks for
     /// missing keys are skipped so the user sees that error alone.
     pub malformed: bool,
@@ -206,12 +209,19 @@ pub fn parse_table<'a>(cx: &mut Ctxt, attr: &'a Attribute) -> TableAttr<'a> {
         read: None,
         write: None,
         stream: None,
+        hooks: None,
         malformed: false,
     };
     let result = attr.parse_nested_meta(|meta| {
         let key = path_name(&meta.path);
         match key.as_str() {
             NAME => set_once(cx, &meta, &mut out.name, meta.value()?.parse()?),
+            HOOKS => {
+                if meta.input.peek(syn::Token![=]) {
+                    return Err(meta.error("`hooks` takes no value: write `hooks`"));
+                }
+                set_once(cx, &meta, &mut out.hooks, meta.path.clone());
+            }
             HASH_KEY | PARTITION_KEY => set_once(cx, &meta, &mut out.hash_key, meta.value()?.parse()?),
             RANGE_KEY | SORT_KEY => set_once(cx, &meta, &mut out.range_key, meta.value()?.parse()?),
             READ => set_once(cx, &meta, &mut out.read, meta.value()?.parse()?),
@@ -233,7 +243,7 @@ pub fn parse_table<'a>(cx: &mut Ctxt, attr: &'a Attribute) -> TableAttr<'a> {
                 set_once(cx, &meta, &mut out.stream, (lit, view));
             }
             _ => {
-                let hint = suggestion(&key, &[NAME, HASH_KEY, RANGE_KEY, READ, WRITE, STREAM]);
+                let hint = suggestion(&key, &[NAME, HASH_KEY, RANGE_KEY, READ, WRITE, STREAM, HOOKS]);
                 cx.error_spanned_by(
                     &meta.path,
                     format!("unknown `table` attribute `{key}`{hint}; expected one of {TABLE_KEYS}"),

@@ -310,6 +310,26 @@ fn expand_model(input: &DeriveInput, model: &Resolved) -> TokenStream {
         .filter(|f| !f.attrs.skip_serializing && !f.attrs.flatten)
         .map(|f| f.attr_name.as_str());
     let flattened = model.all_fields.iter().any(|f| f.attrs.flatten);
+    // With `hooks`, the user implements `Hooks` and the model hands its methods to the
+    // operations; without, the default impl makes a user's impl a conflict, not hooks
+    // that never run.
+    let (hooks_fn, hooks_impl) = match model.hooks {
+        Some(flag) => (
+            quote_spanned! {flag.span()=>
+                fn __hooks() -> ::dynorm::__private::core::option::Option<::dynorm::__private::HookFns<Self>> {
+                    ::dynorm::__private::core::option::Option::Some(::dynorm::__private::HookFns::<Self>::of())
+                }
+            },
+            quote!(),
+        ),
+        None => (
+            quote!(),
+            quote! {
+                #[automatically_derived]
+                impl ::dynorm::Hooks for #ident {}
+            },
+        ),
+    };
 
     quote! {
         #document
@@ -353,7 +373,11 @@ fn expand_model(input: &DeriveInput, model: &Resolved) -> TokenStream {
                 }
 
                 #relation_methods
+
+                #hooks_fn
             }
+
+            #hooks_impl
         };
     }
 }

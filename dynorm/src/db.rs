@@ -8,9 +8,11 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_dynamodb::types::{ConsumedCapacity, ReturnConsumedCapacity};
 use aws_sdk_dynamodb::Client;
 
 use crate::model::DynaModel;
+use crate::observe::CapacityMeter;
 use crate::table::EnsureTable;
 use crate::Result;
 
@@ -40,6 +42,7 @@ use crate::Result;
 #[derive(Clone)]
 pub struct Db {
     inner: Arc<Inner>,
+    meter: Option<CapacityMeter>,
 }
 
 struct Inner {
@@ -56,6 +59,7 @@ impl fmt::Debug for Db {
         f.debug_struct("Db")
             .field("table_prefix", &self.inner.table_prefix)
             .field("auto_create_tables", &self.inner.auto_create_tables)
+            .field("capacity_meter", &self.meter.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -118,8 +122,8 @@ impl Db {
         }
     }
 
-    /// A new handle on the same client with another table-name prefix, and its own cache
-    /// of verified tables.
+    /// A new handle on the same client (and capacity meter) with another table-name
+    /// prefix, and its own cache of verified tables.
     pub fn with_table_prefix(&self, prefix: impl Into<String>) -> Db {
         Db::builder(self.inner.client.clone())
             .table_prefix(prefix)
@@ -127,6 +131,7 @@ impl Db {
             .table_wait_timeout(self.inner.table_wait_timeout)
             .with_cursor_key(self.inner.cursor_key.clone())
             .build()
+            .keeping_meter(self)
     }
 
     /// A new handle on the same client whose read cursors are signed with `key`; see
@@ -138,6 +143,48 @@ impl Db {
             .table_wait_timeout(self.inner.table_wait_timeout)
             .cursor_key(key)
             .build()
+            .keeping_meter(self)
+    }
+
+    fn keeping_meter(mut self, from: &Db) -> Db {
+        self.meter = from.meter.clone();
+        self
+    }
+
+    /// The same handle (same client, prefix and verified tables), whose requests add the
+    /// capacity they consume to `meter`. See [`CapacityMeter`].
+    pub fn with_capacity_meter(&self, meter: &CapacityMeter) -> Db {
+        Db {
+            inner: Arc::clone(&self.inner),
+            meter: Some(meter.clone()),
+        }
+    }
+
+    /// The capacity meter of this handle, if one is attached.
+    pub fn capacity_meter(&self) -> Option<&CapacityMeter> {
+        self.meter.as_ref()
+    }
+
+    /// What to send as `ReturnConsumedCapacity`.
+    pub(crate) fn capacity_mode(&self) -> Option<ReturnConsumedCapacity> {
+        self.meter.as_ref().map(|m| m.mode().clone())
+    }
+
+    /// Adds the consumed capacity of an operation's one response to the meter, if one is
+    /// attached, and records it on the operation's span.
+    pub(crate) fn record_capacity<'c>(&self, consumed: impl IntoIterator<Item = &'c ConsumedCapacity>) {
+        if let Some(meter) = &self.meter {
+            let units = meter.record(consumed);
+            tracing::Span::current().record("consumed_capacity", units);
+        }
+    }
+
+    /// Adds the consumed capacity of one of an operation's many responses (a batch) to
+    /// the meter, if one is attached.
+    pub(crate) fn add_capacity<'c>(&self, consumed: impl IntoIterator<Item = &'c ConsumedCapacity>) {
+        if let Some(meter) = &self.meter {
+            meter.record(consumed);
+        }
     }
 
     /// The key that signs read cursors, if one is set.
@@ -293,6 +340,7 @@ impl DbBuilder {
                 verified: Mutex::new(HashSet::new()),
                 cursor_key: self.cursor_key,
             }),
+            meter: None,
         }
     }
 }

@@ -13,8 +13,9 @@ use crate::{Item, KeyType};
 /// `Result` with dynorm's [`Error`] as the default error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// The SDK error kept as the source of [`Error::Service`], [`Error::Throttled`] and
-/// [`Error::Unavailable`].
+/// A boxed error: the SDK error kept as the source of [`Error::Service`],
+/// [`Error::Throttled`] and [`Error::Unavailable`], and what a [`Hooks`](crate::Hooks)
+/// method returns to refuse an operation.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Everything that can go wrong in dynorm.
@@ -223,6 +224,21 @@ pub enum Error {
         /// The full table name, prefix included.
         table: String,
         /// The SDK error.
+        #[source]
+        source: BoxError,
+    },
+
+    /// A model hook ([`Hooks`](crate::Hooks)) refused the operation. A `before_*` hook
+    /// stops its operation before anything is sent; `after_load` fails the one item it
+    /// was given.
+    #[error("`{hook}` hook of `{model}` refused the operation: {source}")]
+    Hook {
+        /// The model's type name.
+        model: &'static str,
+        /// The hook: `before_save`, `before_update`, `before_delete`, `before_load` or
+        /// `after_load`.
+        hook: &'static str,
+        /// The error the hook returned.
         #[source]
         source: BoxError,
     },

@@ -89,9 +89,11 @@ pub mod bytes;
 mod db;
 mod error;
 pub mod expr;
+mod hooks;
 mod item;
 mod manager;
 mod model;
+mod observe;
 pub mod ops;
 pub mod read;
 pub mod rel;
@@ -103,10 +105,12 @@ pub mod transact;
 pub use db::{Db, DbBuilder};
 pub use error::{BoxError, CursorProblem, Error, KeyProblem, Result, ValueProblem};
 pub use expr::{Condition, Document, Path, Update};
+pub use hooks::Hooks;
 pub use item::{
     from_item, item_size, to_item, value_size, Item, MAX_DEPTH, MAX_HASH_KEY_SIZE, MAX_ITEM_SIZE, MAX_RANGE_KEY_SIZE,
 };
 pub use manager::Manager;
+pub use observe::CapacityMeter;
 pub use model::{
     DynaModel, IndexSchema, IntoKey, KeyAttr, KeyAttribute, KeyPart, KeyType, PrimaryKey, Projection, StreamView,
     TableSchema, Throughput,
@@ -240,6 +244,7 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::expr::Path;
+    pub use crate::hooks::HookFns;
     pub use crate::model::{IndexSchema, KeyAttr, KeyType, Projection, StreamView, TableSchema, Throughput};
     pub use crate::read::{ConsistentRead, Index, NoRange, PrefixKey};
     pub use aws_sdk_dynamodb::types::AttributeValue;

@@ -520,6 +520,13 @@ pub trait DynaModel:
         Box::pin(async { Ok(()) })
     }
 
+    /// The model's [`Hooks`](crate::Hooks), when `#[table(hooks)]` enables them. Used by
+    /// the derive.
+    #[doc(hidden)]
+    fn __hooks() -> Option<crate::hooks::HookFns<Self>> {
+        None
+    }
+
     /// Deletes an item by key. Deleting a missing item succeeds.
     fn delete_by_key(db: &Db, key: impl IntoKey<Self::Key>) -> DeleteItem<'_, Self> {
         DeleteItem::new(db, key.into_key(), None)

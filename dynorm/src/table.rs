@@ -242,7 +242,7 @@ impl<'a, M: DynaModel> CreateTable<'a, M> {
     /// Sends the request.
     pub async fn send(self) -> Result<()> {
         let table = self.db.table_name::<M>();
-        let span = tracing::info_span!("dynorm.create_table", table = %table);
+        let span = tracing::info_span!("dynorm.create_table", op = "CreateTable", table = %table);
         async move {
             let created = create_table_builder(M::schema(), &table)?
                 .send_with(self.db.client())
@@ -321,7 +321,7 @@ impl<'a, M: DynaModel> DeleteTable<'a, M> {
     /// Sends the request. Resolves once DynamoDB accepted the deletion.
     pub async fn send(self) -> Result<()> {
         let table = self.db.table_name::<M>();
-        let span = tracing::info_span!("dynorm.delete_table", table = %table);
+        let span = tracing::info_span!("dynorm.delete_table", op = "DeleteTable", table = %table);
         async move {
             self.db.forget_verified(&table);
             match self.db.client().delete_table().table_name(&table).send().await {
@@ -357,7 +357,7 @@ impl<'a, M: DynaModel> TableExists<'a, M> {
     /// Sends the request.
     pub async fn send(self) -> Result<bool> {
         let table = self.db.table_name::<M>();
-        let span = tracing::debug_span!("dynorm.table_exists", table = %table);
+        let span = tracing::debug_span!("dynorm.table_exists", op = "DescribeTable", table = %table);
         Ok(describe_status(self.db, &table).instrument(span).await?.is_some())
     }
 }
@@ -394,7 +394,7 @@ impl<'a, M: DynaModel> WaitUntilActive<'a, M> {
     /// Polls DescribeTable until the table is ACTIVE.
     pub async fn send(self) -> Result<()> {
         let table = self.db.table_name::<M>();
-        let span = tracing::debug_span!("dynorm.wait_until_active", table = %table);
+        let span = tracing::debug_span!("dynorm.wait_until_active", op = "DescribeTable", table = %table);
         wait_active(self.db, &table, self.timeout).instrument(span).await
     }
 }
@@ -429,7 +429,7 @@ impl<'a, M: DynaModel> EnsureTable<'a, M> {
         if self.db.is_verified(&table) {
             return Ok(());
         }
-        let span = tracing::info_span!("dynorm.ensure_table", table = %table);
+        let span = tracing::info_span!("dynorm.ensure_table", op = "CreateTable", table = %table);
         async move {
             match describe_status(self.db, &table).await? {
                 Some(TableStatus::Active | TableStatus::Updating) => {}

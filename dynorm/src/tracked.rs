@@ -92,10 +92,16 @@ impl<M: DynaModel> Tracked<M> {
     }
 
     /// Tracks the model decoded from an item as stored.
-    pub fn from_item(item: Item) -> Result<Self> {
-        let model: M = from_item(item.clone())?;
+    /// The model's load hooks run. What they change is saved by the next save: the
+    /// snapshot is the item as stored, before `before_load`, and the instance as decoded,
+    /// before `after_load`.
+    pub fn from_item(mut item: Item) -> Result<Self> {
+        let stored = crate::hooks::enabled::<M>().then(|| item.clone());
+        crate::hooks::before_load::<M>(&mut item)?;
+        let mut model: M = from_item(item.clone())?;
         let mut snapshot = to_item(&model)?;
-        prune_item(&mut snapshot, &item);
+        crate::hooks::after_load(&mut model)?;
+        prune_item(&mut snapshot, stored.as_ref().unwrap_or(&item));
         Ok(Tracked {
             model,
             snapshot: Some(snapshot),
@@ -221,7 +227,7 @@ fn partial_update<'a, M: DynaModel>(
         update.push_action(action);
     }
     let hash: Path<M, String> = Path::unchecked([schema.hash_key.name]);
-    let request = UpdateItem::for_instance(db, model).apply(update);
+    let request = UpdateItem::for_instance(db, model).apply(update).as_save();
     let request = if check_version {
         request
     } else {

@@ -19,7 +19,9 @@ use tracing::Instrument;
 use crate::batch::{key_id, prepare, Prepare};
 use crate::expr::render::Placeholders;
 use crate::expr::Condition;
-use crate::item::{from_item, item_size, key_item};
+use crate::hooks::{self, AfterHook};
+use crate::observe::op_span;
+use crate::item::{item_size, key_item};
 use crate::model::IntoKey;
 use crate::ops::{build_error, DeleteItem, GetItem, PutItem, UpdateItem, WriteInput};
 use crate::{Db, DynaModel, Error, Item, Result};
@@ -37,6 +39,8 @@ pub struct TransactEntry {
     key_item: Item,
     size: usize,
     prepare: Prepare,
+    /// The model's `after_*` hook, run once the transaction is applied.
+    after: Option<AfterHook>,
 }
 
 /// What can go into a [`TransactWrite`]: the builders of `put`, `put_unique`,
@@ -77,12 +81,19 @@ fn entry<M: DynaModel>(item: TransactWriteItem, table: String, key: &Item, size:
         key_item,
         size,
         prepare: prepare::<M>,
+        after: None,
     }
 }
 
 impl<M: DynaModel> TransactOp for PutItem<'_, M> {
     fn into_entry(self) -> Result<TransactEntry> {
-        match self.to_input()? {
+        hooks::before_save(self.model())?;
+        let after = if hooks::enabled::<M>() {
+            hooks::after_save_item::<M>(&crate::to_item(self.model())?)
+        } else {
+            None
+        };
+        let entry = match self.to_input()? {
             WriteInput::Put(input) => {
                 let item = input.item.unwrap_or_default();
                 let size = item_size(&item);
@@ -97,15 +108,11 @@ impl<M: DynaModel> TransactOp for PutItem<'_, M> {
                     .set_expression_attribute_values(input.expression_attribute_values)
                     .build()
                     .map_err(build_error)?;
-                Ok(entry::<M>(
-                    TransactWriteItem::builder().put(put).build(),
-                    table,
-                    &key,
-                    size,
-                ))
+                entry::<M>(TransactWriteItem::builder().put(put).build(), table, &key, size)
             }
-            WriteInput::Update(input) => update_entry::<M>(input),
-        }
+            WriteInput::Update(input) => update_entry::<M>(input)?,
+        };
+        Ok(TransactEntry { after, ..entry })
     }
 }
 
@@ -139,12 +146,29 @@ fn update_entry<M: DynaModel>(
 
 impl<M: DynaModel> TransactOp for UpdateItem<'_, M> {
     fn into_entry(self) -> Result<TransactEntry> {
-        update_entry::<M>(self.to_input()?)
+        let (key, instance, as_save) = self.hook_target();
+        let after = match (instance, as_save) {
+            (Some(instance), true) => {
+                hooks::before_save(instance)?;
+                hooks::after_save_item::<M>(&crate::to_item(instance)?)
+            }
+            _ => {
+                hooks::before_update(key, instance)?;
+                hooks::after_key::<M>(key, false)
+            }
+        };
+        Ok(TransactEntry {
+            after,
+            ..update_entry::<M>(self.to_input()?)?
+        })
     }
 }
 
 impl<M: DynaModel> TransactOp for DeleteItem<'_, M> {
     fn into_entry(self) -> Result<TransactEntry> {
+        let (key, instance) = self.hook_target();
+        hooks::before_delete(key, instance)?;
+        let after = hooks::after_key::<M>(key, true);
         let input = self.to_input()?;
         let key = input.key.unwrap_or_default();
         let size = item_size(&key);
@@ -158,12 +182,10 @@ impl<M: DynaModel> TransactOp for DeleteItem<'_, M> {
             .set_expression_attribute_values(input.expression_attribute_values)
             .build()
             .map_err(build_error)?;
-        Ok(entry::<M>(
-            TransactWriteItem::builder().delete(delete).build(),
-            table,
-            &key,
-            size,
-        ))
+        Ok(TransactEntry {
+            after,
+            ..entry::<M>(TransactWriteItem::builder().delete(delete).build(), table, &key, size)
+        })
     }
 }
 
@@ -315,7 +337,8 @@ impl<'a> TransactWrite<'a> {
             return Err(problem);
         }
         self.check()?;
-        let span = tracing::debug_span!("dynorm.transact_write_items", items = self.entries.len());
+        let tables = crate::batch::tables_label(self.entries.iter().map(|e| &e.table));
+        let span = op_span!("dynorm.transact_write_items", "TransactWriteItems", tables, items = self.entries.len());
         let db = self.db;
         async move {
             let mut prepared: Vec<&str> = Vec::new();
@@ -326,14 +349,19 @@ impl<'a> TransactWrite<'a> {
                 }
             }
             let tables: Vec<String> = self.entries.iter().map(|e| e.table.clone()).collect();
-            let items = self.entries.into_iter().map(|e| e.item).collect();
-            db.client()
+            let (items, after): (Vec<_>, Vec<_>) = self.entries.into_iter().map(|e| (e.item, e.after)).unzip();
+            tracing::trace!(items = ?items, "transact_write_items");
+            let out = db
+                .client()
                 .transact_write_items()
                 .set_transact_items(Some(items))
                 .set_client_request_token(self.token)
+                .set_return_consumed_capacity(db.capacity_mode())
                 .send()
                 .await
                 .map_err(|err| transact_error(err, &tables))?;
+            db.record_capacity(out.consumed_capacity());
+            after.into_iter().flatten().for_each(|hook| hook());
             Ok(())
         }
         .instrument(span)
@@ -542,7 +570,8 @@ impl<'a> TransactGet<'a> {
             )));
         }
         let db = self.db;
-        let span = tracing::debug_span!("dynorm.transact_get_items", items = self.gets.len());
+        let tables = crate::batch::tables_label(self.gets.iter().map(|(_, _, t)| t));
+        let span = op_span!("dynorm.transact_get_items", "TransactGetItems", tables, items = self.gets.len());
         async move {
             let mut prepared: Vec<String> = Vec::new();
             for (_, prepare, table) in &self.gets {
@@ -556,9 +585,11 @@ impl<'a> TransactGet<'a> {
                 .client()
                 .transact_get_items()
                 .set_transact_items(Some(self.gets.into_iter().map(|(g, _, _)| g).collect()))
+                .set_return_consumed_capacity(db.capacity_mode())
                 .send()
                 .await
                 .map_err(|err| transact_error(err, &tables))?;
+            db.record_capacity(out.consumed_capacity());
             Ok(TransactGetOutput {
                 items: out.responses.unwrap_or_default().into_iter().map(|r| r.item).collect(),
             })
@@ -587,7 +618,7 @@ impl TransactGetOutput {
     /// Takes the result of one read: `None` when the item does not exist (or was taken).
     pub fn take<M: DynaModel>(&mut self, slot: Slot<M>) -> Result<Option<M>> {
         match self.items.get_mut(slot.index).and_then(Option::take) {
-            Some(item) => Ok(Some(from_item(item)?)),
+            Some(item) => Ok(Some(crate::hooks::load(item)?)),
             None => Ok(None),
         }
     }

@@ -9,7 +9,8 @@ use tracing::Instrument;
 use super::{
     clone_problem, deadline_from_now, key_id, run_request, tables_label, BatchOp, BatchOptions, Chunk, Pending,
 };
-use crate::item::{from_item, key_item};
+use crate::item::key_item;
+use crate::observe::op_span;
 use crate::model::IntoKey;
 use crate::ops::build_error;
 use crate::{Db, DynaModel, Error, Item, Result};
@@ -205,7 +206,8 @@ impl<'a> BatchGet<'a> {
         }
         let chunks = self.chunks()?;
         let keys: usize = self.keys.iter().map(|t| t.order.len()).sum();
-        let span = tracing::debug_span!("dynorm.batch_get_item", keys, requests = chunks.len());
+        let tables = tables_label(self.keys.iter().map(|t| &t.table));
+        let span = op_span!("dynorm.batch_get_item", "BatchGetItem", tables, keys = keys, requests = chunks.len());
         let db = self.db;
         let options = self.options;
         async move {
@@ -285,7 +287,7 @@ impl BatchGetOutput {
         let mut out = Vec::with_capacity(found.items.len());
         for id in &found.order {
             if let Some(item) = found.items.remove(id) {
-                out.push(from_item(item)?);
+                out.push(crate::hooks::load(item)?);
             }
         }
         Ok(out)
@@ -299,7 +301,7 @@ impl BatchGetOutput {
             return Ok(None);
         };
         let id = key_id(&key, &found.names);
-        found.items.remove(&id).map(from_item).transpose()
+        found.items.remove(&id).map(crate::hooks::load).transpose()
     }
 
     /// The item of `M` with this key, decoded from a copy (it stays in the output).
@@ -310,7 +312,7 @@ impl BatchGetOutput {
             return Ok(None);
         };
         let id = key_id(&key, &found.names);
-        found.items.get(&id).cloned().map(from_item).transpose()
+        found.items.get(&id).cloned().map(crate::hooks::load).transpose()
     }
 
     /// How many items were found and not taken yet.
@@ -349,13 +351,16 @@ async fn send_gets(
     pending: HashMap<String, KeysAndAttributes>,
 ) -> Result<(Vec<(String, Vec<Item>)>, HashMap<String, KeysAndAttributes>)> {
     let label = tables_label(pending.keys());
+    tracing::trace!(requests = ?pending, "batch_get_item");
     let out = db
         .client()
         .batch_get_item()
         .set_request_items(Some(pending))
+        .set_return_consumed_capacity(db.capacity_mode())
         .send()
         .await
         .map_err(|e| Error::from_sdk(e, &label))?;
+    db.add_capacity(out.consumed_capacity());
     let mut unprocessed = out.unprocessed_keys.unwrap_or_default();
     unprocessed.retain(|_, request| !request.keys.is_empty());
     Ok((out.responses.unwrap_or_default().into_iter().collect(), unprocessed))

@@ -153,6 +153,11 @@ pub(crate) fn clone_problem(err: &Error) -> Error {
         },
         Error::InvalidExpression(m) => Error::InvalidExpression(m.clone()),
         Error::InvalidRequest(m) => Error::InvalidRequest(m.clone()),
+        Error::Hook { model, hook, source } => Error::Hook {
+            model,
+            hook,
+            source: source.to_string().into(),
+        },
         other => Error::InvalidRequest(other.to_string()),
     }
 }

@@ -9,6 +9,8 @@ use tracing::Instrument;
 use super::{
     clone_problem, deadline_from_now, key_id, run_request, tables_label, BatchOp, BatchOptions, Chunk, Pending,
 };
+use crate::hooks::{self, AfterHook};
+use crate::observe::op_span;
 use crate::item::{check_item, key_item, to_item};
 use crate::model::IntoKey;
 use crate::ops::build_error;
@@ -54,9 +56,16 @@ const BYTES_PER_REQUEST: usize = 16 * 1024 * 1024;
 pub struct BatchWrite<'a> {
     db: &'a Db,
     ops: Vec<Entry>,
-    tables: Vec<(String, super::Prepare)>,
+    tables: Vec<Table>,
     problem: Option<Error>,
     options: BatchOptions,
+}
+
+/// A table the batch writes to.
+struct Table {
+    name: String,
+    prepare: super::Prepare,
+    key_names: Vec<&'static str>,
 }
 
 struct Entry {
@@ -64,6 +73,8 @@ struct Entry {
     key: String,
     request: WriteRequest,
     size: usize,
+    /// The model's `after_save` or `after_delete`, run once the write is applied.
+    after: Option<AfterHook>,
 }
 
 /// What a finished batch write did.
@@ -88,17 +99,22 @@ impl<'a> BatchWrite<'a> {
     }
 
     fn add_table<M: DynaModel>(&mut self, table: &str) {
-        if !self.tables.iter().any(|(t, _)| t == table) {
-            self.tables.push((table.to_owned(), super::prepare::<M>));
+        if !self.tables.iter().any(|t| t.name == table) {
+            self.tables.push(Table {
+                name: table.to_owned(),
+                prepare: super::prepare::<M>,
+                key_names: Self::key_names::<M>(),
+            });
         }
     }
 
-    fn add(&mut self, table: String, key: String, request: WriteRequest, size: usize) {
+    fn add(&mut self, table: String, key: String, request: WriteRequest, size: usize, after: Option<AfterHook>) {
         self.ops.push(Entry {
             table,
             key,
             request,
             size,
+            after,
         });
     }
 
@@ -114,15 +130,16 @@ impl<'a> BatchWrite<'a> {
         if self.problem.is_some() {
             return self;
         }
-        match encode(model) {
+        match hooks::before_save(model).and_then(|()| encode(model)) {
             Ok(item) => {
                 let table = self.db.table_name::<M>();
                 self.add_table::<M>(&table);
                 let key = key_id(&item, &Self::key_names::<M>());
                 let size = crate::item_size(&item);
+                let after = hooks::after_save_item::<M>(&item);
                 let put = PutRequest::builder().set_item(Some(item)).build();
                 match put {
-                    Ok(put) => self.add(table, key, WriteRequest::builder().put_request(put).build(), size),
+                    Ok(put) => self.add(table, key, WriteRequest::builder().put_request(put).build(), size, after),
                     Err(err) => self.problem = Some(build_error(err)),
                 }
             }
@@ -144,14 +161,16 @@ impl<'a> BatchWrite<'a> {
         if self.problem.is_some() {
             return self;
         }
-        match key_item::<M>(&key.into_key()) {
-            Ok(key) => {
+        let key = key.into_key();
+        match hooks::before_delete::<M>(&key, None).and_then(|()| key_item::<M>(&key)) {
+            Ok(item) => {
                 let table = self.db.table_name::<M>();
                 self.add_table::<M>(&table);
-                let id = key_id(&key, &Self::key_names::<M>());
-                let size = crate::item_size(&key);
-                match DeleteRequest::builder().set_key(Some(key)).build() {
-                    Ok(delete) => self.add(table, id, WriteRequest::builder().delete_request(delete).build(), size),
+                let id = key_id(&item, &Self::key_names::<M>());
+                let size = crate::item_size(&item);
+                let after = hooks::after_key::<M>(&key, true);
+                match DeleteRequest::builder().set_key(Some(item)).build() {
+                    Ok(delete) => self.add(table, id, WriteRequest::builder().delete_request(delete).build(), size, after),
                     Err(err) => self.problem = Some(build_error(err)),
                 }
             }
@@ -238,18 +257,23 @@ impl<'a> BatchWrite<'a> {
         chunks
     }
 
-    /// Sends the batch.
-    pub async fn send(self) -> Result<BatchWriteOutput> {
+    /// Sends the batch. The `after_*` [`Hooks`](crate::Hooks) of the writes applied run
+    /// before it returns, also when it fails with [`Error::BatchIncomplete`].
+    pub async fn send(mut self) -> Result<BatchWriteOutput> {
+        if let Some(problem) = self.problem.take() {
+            return Err(problem);
+        }
         self.check()?;
         let total = self.ops.len();
         let chunks = self.chunks();
         let db = self.db;
         let options = self.options;
-        let span = tracing::debug_span!("dynorm.batch_write_item", writes = total, requests = chunks.len());
+        let tables = tables_label(self.tables.iter().map(|t| &t.name));
+        let span = op_span!("dynorm.batch_write_item", "BatchWriteItem", tables, writes = total, requests = chunks.len());
         async move {
             let deadline = deadline_from_now(options.deadline);
-            for (_, prepare) in &self.tables {
-                prepare(db).await?;
+            for table in &self.tables {
+                (table.prepare)(db).await?;
             }
             let stop = AtomicBool::new(false);
             let results: Vec<Chunk> = futures::stream::iter(chunks)
@@ -267,6 +291,7 @@ impl<'a> BatchWrite<'a> {
                     cause = chunk.cause;
                 }
             }
+            run_after_hooks(&mut self.ops, &self.tables, &left);
             if left.is_empty() {
                 Ok(BatchWriteOutput {
                     applied: total,
@@ -290,6 +315,32 @@ impl<'a> std::future::IntoFuture for BatchWrite<'a> {
 
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
+    }
+}
+
+/// Runs the `after_*` hooks of the writes applied: those not in `left`.
+fn run_after_hooks(ops: &mut [Entry], tables: &[Table], left: &[BatchOp]) {
+    if ops.iter().all(|op| op.after.is_none()) {
+        return;
+    }
+    let not_applied: HashSet<(&str, String)> = left
+        .iter()
+        .filter_map(|op| {
+            let (table, item) = match op {
+                BatchOp::Put { table, item } => (table, item),
+                BatchOp::Delete { table, key } => (table, key),
+                BatchOp::Get { .. } => return None,
+            };
+            let names = &tables.iter().find(|t| t.name == *table)?.key_names;
+            Some((table.as_str(), key_id(item, names)))
+        })
+        .collect();
+    for op in ops {
+        if let Some(after) = op.after.take() {
+            if !not_applied.contains(&(op.table.as_str(), std::mem::take(&mut op.key))) {
+                after();
+            }
+        }
     }
 }
 
@@ -329,13 +380,16 @@ async fn send_writes(
     pending: HashMap<String, Vec<WriteRequest>>,
 ) -> Result<(Vec<(String, Vec<Item>)>, HashMap<String, Vec<WriteRequest>>)> {
     let label = tables_label(pending.keys());
+    tracing::trace!(requests = ?pending, "batch_write_item");
     let out = db
         .client()
         .batch_write_item()
         .set_request_items(Some(pending))
+        .set_return_consumed_capacity(db.capacity_mode())
         .send()
         .await
         .map_err(|e| Error::from_sdk(e, &label))?;
+    db.add_capacity(out.consumed_capacity());
     let mut unprocessed = out.unprocessed_items.unwrap_or_default();
     unprocessed.retain(|_, requests| !requests.is_empty());
     Ok((Vec::new(), unprocessed))

@@ -7,6 +7,8 @@ use super::guard::Guard;
 use super::{build_error, into_future, write_failure};
 use crate::expr::render::Placeholders;
 use crate::expr::Condition;
+use crate::hooks;
+use crate::observe::op_span;
 use crate::item::key_item;
 use crate::{Db, DynaModel, Result};
 
@@ -42,6 +44,11 @@ impl<'a, M: DynaModel> DeleteItem<'a, M> {
     pub(crate) fn cascading(mut self, instance: &'a M) -> Self {
         self.instance = Some(instance);
         self
+    }
+
+    /// What the hooks see: the key and the instance deleted.
+    pub(crate) fn hook_target(&self) -> (&M::Key, Option<&M>) {
+        (&self.key, self.instance)
     }
 
     /// Only delete if `condition` holds for the item; otherwise fail with
@@ -86,24 +93,29 @@ impl<'a, M: DynaModel> DeleteItem<'a, M> {
             .set_condition_expression(condition)
             .set_expression_attribute_names(names)
             .set_expression_attribute_values(values)
-            .set_return_values_on_condition_check_failure(on_failure))
+            .set_return_values_on_condition_check_failure(on_failure)
+            .set_return_consumed_capacity(self.db.capacity_mode()))
     }
 
     /// Sends the request.
     pub async fn send(mut self) -> Result<()> {
         let table = self.db.table_name::<M>();
-        let span = tracing::debug_span!("dynorm.delete_item", table = %table);
+        let span = op_span!("dynorm.delete_item", "DeleteItem", table);
         async move {
+            hooks::before_delete(&self.key, self.instance)?;
             let mut guard = std::mem::replace(&mut self.guard, Guard::new());
             let input = self.input_builder(table.clone(), &mut guard)?;
+            tracing::trace!(input = ?input, "delete_item");
             self.db.prepare::<M>(&table).await?;
-            input
+            let output = input
                 .send_with(self.db.client())
                 .await
                 .map_err(|e| write_failure(e, &table).into_error(&table, &guard))?;
+            self.db.record_capacity(output.consumed_capacity());
             if let Some(instance) = self.instance {
                 instance.__cascade_delete(self.db).await?;
             }
+            hooks::after_delete(&self.key, self.instance);
             Ok(())
         }
         .instrument(span)

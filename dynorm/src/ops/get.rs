@@ -5,7 +5,8 @@ use aws_sdk_dynamodb::operation::get_item::GetItemInput;
 use tracing::Instrument;
 
 use super::{build_error, into_future};
-use crate::item::{from_item, key_item};
+use crate::item::key_item;
+use crate::observe::op_span;
 use crate::{Db, DynaModel, Error, Item, Result, Tracked};
 
 /// Reads one item by primary key. Made by [`DynaModel::get`].
@@ -46,25 +47,28 @@ impl<'a, M: DynaModel> GetItem<'a, M> {
         Ok(GetItemInput::builder()
             .table_name(table)
             .set_key(Some(key_item::<M>(&self.key)?))
-            .consistent_read(self.consistent_read))
+            .consistent_read(self.consistent_read)
+            .set_return_consumed_capacity(self.db.capacity_mode()))
     }
 
     /// Sends the request.
     pub async fn send(self) -> Result<Option<M>> {
-        self.send_item().await?.map(from_item).transpose()
+        self.send_item().await?.map(crate::hooks::load).transpose()
     }
 
     /// Sends the request; resolves to the item as stored.
     pub(crate) async fn send_item(self) -> Result<Option<Item>> {
         let table = self.db.table_name::<M>();
-        let span = tracing::debug_span!("dynorm.get_item", table = %table);
+        let span = op_span!("dynorm.get_item", "GetItem", table);
         async move {
             let input = self.input_builder(table.clone())?;
+            tracing::trace!(input = ?input, "get_item");
             self.db.prepare::<M>(&table).await?;
             let output = input
                 .send_with(self.db.client())
                 .await
                 .map_err(|e| Error::from_sdk(e, &table))?;
+            self.db.record_capacity(output.consumed_capacity());
             Ok(output.item)
         }
         .instrument(span)

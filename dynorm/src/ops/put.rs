@@ -9,7 +9,9 @@ use super::guard::{next_version, Guard};
 use super::{build_error, into_future, write_failure};
 use crate::expr::render::{within_limit, Placeholders};
 use crate::expr::Condition;
-use crate::item::{check_item, from_item, to_item};
+use crate::hooks;
+use crate::observe::op_span;
+use crate::item::{check_item, to_item};
 use crate::{Db, DynaModel, Item, Result};
 
 /// The request a whole-item write sends.
@@ -86,6 +88,11 @@ impl<'a, M: DynaModel> PutItem<'a, M> {
         }
     }
 
+    /// The instance written.
+    pub(crate) fn model(&self) -> &'a M {
+        self.model
+    }
+
     /// Only write if no item has this key; otherwise fail with
     /// [`Error::AlreadyExists`](crate::Error::AlreadyExists).
     pub fn unique(mut self) -> Self {
@@ -114,6 +121,7 @@ impl<'a, M: DynaModel> PutItem<'a, M> {
         let mut guard = self.guard.clone();
         prepare(
             self.model,
+            self.db,
             self.db.table_name::<M>(),
             &mut guard,
             self.check_version,
@@ -126,11 +134,13 @@ impl<'a, M: DynaModel> PutItem<'a, M> {
     /// Sends the request.
     pub async fn send(mut self) -> Result<()> {
         let table = self.db.table_name::<M>();
-        let span = tracing::debug_span!("dynorm.put_item", table = %table, unique = self.guard.unique);
+        let span = op_span!("dynorm.put_item", "PutItem", table, unique = self.guard.unique);
         async move {
-            let (input, _) = prepare(self.model, table.clone(), &mut self.guard, self.check_version, false)?;
+            hooks::before_save(self.model)?;
+            let (input, _) = prepare(self.model, self.db, table.clone(), &mut self.guard, self.check_version, false)?;
             send_write::<M>(self.db, &table, input, &self.guard).await?;
             self.model.__cascade_save(self.db).await?;
+            hooks::after_save(self.model);
             Ok(())
         }
         .instrument(span)
@@ -179,6 +189,7 @@ impl<'a, M: DynaModel> SaveItem<'a, M> {
         let mut guard = self.guard.clone();
         prepare(
             &*self.model,
+            self.db,
             self.db.table_name::<M>(),
             &mut guard,
             self.check_version,
@@ -191,16 +202,18 @@ impl<'a, M: DynaModel> SaveItem<'a, M> {
     /// Sends the request.
     pub async fn send(mut self) -> Result<()> {
         let table = self.db.table_name::<M>();
-        let span = tracing::debug_span!("dynorm.save", table = %table);
+        let span = op_span!("dynorm.save", "PutItem", table);
         async move {
-            let (input, written) = prepare(&*self.model, table.clone(), &mut self.guard, self.check_version, true)?;
+            hooks::before_save(&*self.model)?;
+            let (input, written) = prepare(&*self.model, self.db, table.clone(), &mut self.guard, self.check_version, true)?;
             let returned = send_write::<M>(self.db, &table, input, &self.guard).await?;
             self.model.__cascade_save(self.db).await?;
             if let Some(item) = returned.or(written) {
-                let mut fresh: M = from_item(item)?;
+                let mut fresh: M = hooks::load(item)?;
                 fresh.__take_relations(self.model);
                 *self.model = fresh;
             }
+            hooks::after_save(&*self.model);
             Ok(())
         }
         .instrument(span)
@@ -215,6 +228,7 @@ into_future!(SaveItem, ());
 /// refreshes the instance from it).
 fn prepare<M: DynaModel>(
     model: &M,
+    db: &Db,
     table: String,
     guard: &mut Guard<M>,
     check_version: bool,
@@ -257,7 +271,8 @@ fn prepare<M: DynaModel>(
             .set_condition_expression(condition)
             .set_expression_attribute_names(names)
             .set_expression_attribute_values(values)
-            .set_return_values_on_condition_check_failure(on_failure);
+            .set_return_values_on_condition_check_failure(on_failure)
+            .set_return_consumed_capacity(db.capacity_mode());
         return Ok((WriteBuilder::Put(input), written));
     };
 
@@ -308,7 +323,8 @@ fn prepare<M: DynaModel>(
             ReturnValue::AllNew
         } else {
             ReturnValue::None
-        });
+        })
+        .set_return_consumed_capacity(db.capacity_mode());
     Ok((WriteBuilder::Update(input), None))
 }
 
@@ -317,16 +333,30 @@ async fn send_write<M: DynaModel>(db: &Db, table: &str, input: WriteBuilder, gua
     db.prepare::<M>(table).await?;
     let client = db.client();
     let result = match input {
-        WriteBuilder::Put(input) => input
-            .send_with(client)
-            .await
-            .map(|_| None)
-            .map_err(|e| write_failure(e, table)),
-        WriteBuilder::Update(input) => input
-            .send_with(client)
-            .await
-            .map(|out| out.attributes)
-            .map_err(|e| write_failure(e, table)),
+        WriteBuilder::Put(input) => {
+            tracing::trace!(input = ?input, "put_item");
+            input
+                .send_with(client)
+                .await
+                .map(|out| {
+                    db.record_capacity(out.consumed_capacity());
+                    None
+                })
+                .map_err(|e| write_failure(e, table))
+        }
+        WriteBuilder::Update(input) => {
+            // A model with `created_at` is written with an UpdateItem.
+            tracing::Span::current().record("op", "UpdateItem");
+            tracing::trace!(input = ?input, "update_item");
+            input
+                .send_with(client)
+                .await
+                .map(|out| {
+                    db.record_capacity(out.consumed_capacity());
+                    out.attributes
+                })
+                .map_err(|e| write_failure(e, table))
+        }
     };
     result.map_err(|failure| failure.into_error(table, guard))
 }

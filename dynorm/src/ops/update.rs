@@ -8,7 +8,9 @@ use super::guard::{next_version, Guard};
 use super::{build_error, into_future, write_failure};
 use crate::expr::render::Placeholders;
 use crate::expr::{Action, Condition, List, Numeric, Path, Segment, Set, Update, ValueOf};
-use crate::item::{from_item, key_item};
+use crate::hooks;
+use crate::observe::op_span;
+use crate::item::key_item;
 use crate::{Db, DynaModel, Result};
 
 /// What an update resolves to.
@@ -56,6 +58,8 @@ pub struct UpdateItem<'a, M: DynaModel> {
     guard: Guard<M>,
     check_version: bool,
     return_values: ReturnValues,
+    /// A tracked instance's partial save: runs the save hooks, not the update hooks.
+    as_save: bool,
 }
 
 impl<'a, M: DynaModel> UpdateItem<'a, M> {
@@ -70,6 +74,7 @@ impl<'a, M: DynaModel> UpdateItem<'a, M> {
             guard,
             check_version: true,
             return_values: ReturnValues::AllNew,
+            as_save: false,
         }
     }
 
@@ -82,7 +87,20 @@ impl<'a, M: DynaModel> UpdateItem<'a, M> {
             guard: Guard::new(),
             check_version: true,
             return_values: ReturnValues::AllNew,
+            as_save: false,
         }
+    }
+
+    /// Runs the save hooks instead of the update hooks ([`Tracked::save`](crate::Tracked::save)).
+    pub(crate) fn as_save(mut self) -> Self {
+        self.as_save = true;
+        self
+    }
+
+    /// What the hooks see: the key, the instance updated, and whether this is a
+    /// tracked instance's save.
+    pub(crate) fn hook_target(&self) -> (&M::Key, Option<&M>, bool) {
+        (&self.key, self.target.as_deref(), self.as_save)
     }
 
     fn with(mut self, f: impl FnOnce(Update<M>) -> Update<M>) -> Self {
@@ -241,30 +259,47 @@ impl<'a, M: DynaModel> UpdateItem<'a, M> {
             .set_expression_attribute_names(names)
             .set_expression_attribute_values(values)
             .set_return_values_on_condition_check_failure(on_failure)
-            .return_values(return_values))
+            .return_values(return_values)
+            .set_return_consumed_capacity(self.db.capacity_mode()))
     }
 
     /// Sends the request. Resolves to the item [`return_values`](Self::return_values)
     /// asks for.
     pub async fn send(mut self) -> Result<Option<M>> {
         let table = self.db.table_name::<M>();
-        let span = tracing::debug_span!("dynorm.update_item", table = %table);
+        let span = op_span!("dynorm.update_item", "UpdateItem", table);
         async move {
+            match (&self.target, self.as_save) {
+                (Some(target), true) => hooks::before_save(&**target)?,
+                (target, _) => hooks::before_update(&self.key, target.as_deref())?,
+            }
             let mut guard = std::mem::replace(&mut self.guard, Guard::new());
             let update = std::mem::take(&mut self.update);
             let input = self.input_builder(table.clone(), update, &mut guard)?;
+            tracing::trace!(input = ?input, "update_item");
             self.db.prepare::<M>(&table).await?;
             let output = input
                 .send_with(self.db.client())
                 .await
                 .map_err(|e| write_failure(e, &table).into_error(&table, &guard))?;
-            if let (Some(target), Some(new)) = (self.target, &output.attributes) {
-                // Decoded twice rather than requiring `M: Clone`.
-                let mut fresh: M = from_item(new.clone())?;
-                fresh.__take_relations(target);
-                *target = fresh;
+            self.db.record_capacity(output.consumed_capacity());
+            let item = output.attributes;
+            let target = match (self.target, &item) {
+                (Some(target), Some(new)) => {
+                    // Decoded twice rather than requiring `M: Clone`.
+                    let mut fresh: M = hooks::load(new.clone())?;
+                    fresh.__take_relations(target);
+                    *target = fresh;
+                    Some(&*target)
+                }
+                (target, _) => target.map(|t| &*t),
+            };
+            let returned = item.map(hooks::load::<M>).transpose()?;
+            match (target, self.as_save) {
+                (Some(target), true) => hooks::after_save(target),
+                (target, _) => hooks::after_update(&self.key, target.or(returned.as_ref())),
             }
-            output.attributes.map(from_item::<M>).transpose()
+            Ok(returned)
         }
         .instrument(span)
         .await

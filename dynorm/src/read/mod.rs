@@ -21,6 +21,8 @@ use futures::{Stream, TryStreamExt};
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
+use crate::observe::op_span;
+
 pub use attributes::{AttributeList, Attributes};
 pub use index::{ConsistentRead, Index, KeyCondition, NoRange, PrefixKey, RangeKey, RangeKeyType, Table};
 
@@ -193,6 +195,8 @@ pub struct ReadStream<'a, I: Index, Op, T> {
     halted: bool,
     /// The key attributes of an item, to resume after it.
     key_names: Vec<&'static str>,
+    /// Decodes an item: with the model's load hooks, or into a projection type.
+    decode_item: fn(Item) -> Result<T>,
     _types: Types<I, Op, T>,
 }
 
@@ -214,18 +218,18 @@ impl<I: Index, O: Op, T> fmt::Debug for ReadStream<'_, I, O, T> {
 
 impl<'a, I: Index> ReadStream<'a, I, QueryOp, I::Model> {
     pub(crate) fn new_query(db: &'a Db, hash: AttributeValue) -> Self {
-        Self::new(db, Some(hash))
+        Self::new(db, Some(hash), crate::hooks::load::<I::Model>)
     }
 }
 
 impl<'a, I: Index> ReadStream<'a, I, ScanOp, I::Model> {
     pub(crate) fn new_scan(db: &'a Db) -> Self {
-        Self::new(db, None)
+        Self::new(db, None, crate::hooks::load::<I::Model>)
     }
 }
 
 impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
-    fn new(db: &'a Db, hash: Option<AttributeValue>) -> Self {
+    fn new(db: &'a Db, hash: Option<AttributeValue>, decode_item: fn(Item) -> Result<T>) -> Self {
         ReadStream {
             db,
             hash,
@@ -244,6 +248,7 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
             buffer: VecDeque::new(),
             halted: false,
             key_names: Self::key_names(),
+            decode_item,
             _types: PhantomData,
         }
     }
@@ -343,6 +348,7 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
             buffer: self.buffer,
             halted: self.halted,
             key_names: self.key_names,
+            decode_item: from_item::<U>,
             _types: PhantomData,
         }
     }
@@ -643,6 +649,7 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
             .scan_index_forward(!self.reverse)
             .set_consistent_read(self.consistent.then_some(true))
             .set_select(count.then_some(Select::Count))
+            .set_return_consumed_capacity(self.db.capacity_mode())
     }
 
     fn scan_builder(&self, rendered: Rendered, lane_index: usize, lane: &Lane<'_>, count: bool) -> ScanInputBuilder {
@@ -660,6 +667,7 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
             .set_segment((total > 1).then_some(lane_index as i32))
             .set_total_segments((total > 1).then_some(total as i32))
             .set_select(count.then_some(Select::Count))
+            .set_return_consumed_capacity(self.db.capacity_mode())
     }
 
     /// The request for the next page of one lane.
@@ -672,23 +680,33 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
         let error_table = table.clone();
         let (send, span): (BoxFuture<'a, Result<Page>>, tracing::Span) = if O::QUERY {
             let input = self.query_builder(rendered, lane, count);
+            tracing::trace!(input = ?input, "query");
             let send = async move {
                 let out = input.send_with(db.client()).await;
-                out.map(Page::from).map_err(|e| Error::from_sdk(e, &error_table))
+                out.map(|out| {
+                    db.record_capacity(out.consumed_capacity());
+                    Page::from(out)
+                })
+                .map_err(|e| Error::from_sdk(e, &error_table))
             };
-            (
-                Box::pin(send),
-                tracing::debug_span!("dynorm.query", table = %table, index),
-            )
+            (Box::pin(send), op_span!("dynorm.query", "Query", table, count = count))
         } else {
             let input = self.scan_builder(rendered, lane_index, lane, count);
+            tracing::trace!(input = ?input, "scan");
             let send = async move {
                 let out = input.send_with(db.client()).await;
-                out.map(Page::from).map_err(|e| Error::from_sdk(e, &error_table))
+                out.map(|out| {
+                    db.record_capacity(out.consumed_capacity());
+                    Page::from(out)
+                })
+                .map_err(|e| Error::from_sdk(e, &error_table))
             };
-            let span = tracing::debug_span!("dynorm.scan", table = %table, index, segment = lane_index);
+            let span = op_span!("dynorm.scan", "Scan", table, count = count, segment = lane_index);
             (Box::pin(send), span)
         };
+        if !index.is_empty() {
+            span.record("index", index);
+        }
         Ok(Box::pin(
             async move {
                 db.prepare::<I::Model>(&table).await?;
@@ -797,9 +815,9 @@ impl<'a, I: Index, O: Op, T: DeserializeOwned> ReadStream<'a, I, O, T> {
             (_, Some(_)) => "specific attributes".to_owned(),
             (Some(Projection::KeysOnly), None) => "keys-only projection".to_owned(),
             (Some(Projection::Include(names)), None) => format!("projection of the keys and {}", names.join(", ")),
-            _ => return from_item(item),
+            _ => return (self.decode_item)(item),
         };
-        from_item(item).map_err(|err| match err {
+        (self.decode_item)(item).map_err(|err| match err {
             Error::Serialization(error) => Error::PartialItem {
                 source_name: match index {
                     Some(i) => format!("index `{}` of table `{}`", i.name, self.table()),

@@ -1,0 +1,255 @@
+//! Model hooks: code that runs before and after a model's saves, updates, deletes and
+//! loads (DynamORM's signals).
+
+use crate::error::BoxError;
+use crate::{DynaModel, Error, Item, Result};
+
+/// Code run around a model's operations, like DynamORM's signals: before and after each
+/// save, update and delete, and when an item is loaded. Every method has a no-op default;
+/// implement the ones you need.
+///
+/// Enable hooks with `hooks` in the model's `#[table(..)]` attribute, then implement
+/// this trait. Without `hooks`, the derive implements it with the defaults, so an impl of
+/// your own is a compile error ("conflicting implementations") rather than hooks that
+/// silently never run.
+///
+/// A `before_*` hook can refuse its operation by returning an error: nothing is sent, and
+/// the operation fails with [`Error::Hook`]. `after_*` hooks run once DynamoDB has
+/// accepted the write, so they cannot fail it. Hooks are synchronous and run on the
+/// task of the operation: keep them quick (checks, derived values, metrics, logs).
+///
+/// Which operations run which hook:
+///
+/// | hook | runs for |
+/// |---|---|
+/// | `before_save`, `after_save` | `put`, `put_unique`, `save`, [`Tracked::save`](crate::Tracked::save), a put in a batch write or a transaction |
+/// | `before_update`, `after_update` | `update`, `update_by_key`, an update in a transaction |
+/// | `before_delete`, `after_delete` | `delete`, `delete_by_key`, a delete in a batch write or a transaction |
+/// | `before_load`, `after_load` | every item dynorm decodes into the model: `get`, queries and scans, batch and transactional gets, relationships, and the instance a `save` or `update` refreshes |
+///
+/// In batch writes and transactions the `before_*` hooks run when the write is added, so
+/// a refusal stops the whole batch or transaction before anything is sent. Their
+/// `after_*` hooks run for each write once it is applied; `after_save` then receives the
+/// item as written, decoded, and `after_update` and `after_delete` the key only.
+///
+/// ```
+/// use dynorm::{BoxError, DynaModel, Hooks, Item};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(DynaModel, Serialize, Deserialize, validator::Validate)]
+/// #[table(name = "accounts", hash_key = "id", hooks)]
+/// struct Account {
+///     id: String,
+///     owner: String,
+///     #[serde(default)]
+///     balance: i64,
+/// }
+///
+/// impl Hooks for Account {
+///     fn before_save(&self) -> Result<(), BoxError> {
+///         if self.balance < 0 {
+///             return Err(format!("account {} would be overdrawn", self.id).into());
+///         }
+///         Ok(())
+///     }
+///
+///     fn before_load(item: &mut Item) -> Result<(), BoxError> {
+///         // Items written before the rename kept the owner in `user`.
+///         if let Some(user) = item.remove("user") {
+///             item.entry("owner".into()).or_insert(user);
+///         }
+///         Ok(())
+///     }
+/// }
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has `hooks` in its #[table] attribute but does not implement `dynorm::Hooks`",
+    label = "hooks enabled here",
+    note = "add `impl dynorm::Hooks for {Self} {{ .. }}` with the hooks you need, or remove `hooks`"
+)]
+pub trait Hooks: DynaModel {
+    /// Before this instance is written whole. Returning an error refuses the write.
+    fn before_save(&self) -> Result<(), BoxError> {
+        Ok(())
+    }
+
+    /// After this instance was written. For `save`, the instance is already refreshed
+    /// (new version, timestamps).
+    fn after_save(&self) {}
+
+    /// Before an update of the item with this key; `instance` is the instance being
+    /// updated, or `None` for an update by key. Returning an error refuses the update.
+    fn before_update(key: &Self::Key, instance: Option<&Self>) -> Result<(), BoxError> {
+        let _ = (key, instance);
+        Ok(())
+    }
+
+    /// After the item with this key was updated; `item` is the item after the update
+    /// when DynamoDB returned it whole (the default `ALL_NEW`).
+    fn after_update(key: &Self::Key, item: Option<&Self>) {
+        let _ = (key, item);
+    }
+
+    /// Before the item with this key is deleted; `instance` is the instance being deleted,
+    /// or `None` for a delete by key. Returning an error refuses the delete.
+    fn before_delete(key: &Self::Key, instance: Option<&Self>) -> Result<(), BoxError> {
+        let _ = (key, instance);
+        Ok(())
+    }
+
+    /// After the item with this key was deleted.
+    fn after_delete(key: &Self::Key, instance: Option<&Self>) {
+        let _ = (key, instance);
+    }
+
+    /// Before a stored item is decoded into the model: the place to upgrade items written
+    /// by older versions of the model. An error fails this item only.
+    fn before_load(item: &mut Item) -> Result<(), BoxError> {
+        let _ = item;
+        Ok(())
+    }
+
+    /// After an item was decoded into this instance. An error fails this item only.
+    fn after_load(&mut self) -> Result<(), BoxError> {
+        Ok(())
+    }
+}
+
+/// A model's hooks as function pointers, so operations bounded by `DynaModel` alone can
+/// run them. Built by the derive for models with `#[table(hooks)]`.
+#[doc(hidden)]
+pub struct HookFns<M: DynaModel> {
+    before_save: fn(&M) -> Result<(), BoxError>,
+    after_save: fn(&M),
+    before_update: fn(&M::Key, Option<&M>) -> Result<(), BoxError>,
+    after_update: fn(&M::Key, Option<&M>),
+    before_delete: fn(&M::Key, Option<&M>) -> Result<(), BoxError>,
+    after_delete: fn(&M::Key, Option<&M>),
+    before_load: fn(&mut Item) -> Result<(), BoxError>,
+    after_load: fn(&mut M) -> Result<(), BoxError>,
+}
+
+impl<M: Hooks> HookFns<M> {
+    /// The hooks `M` implements.
+    pub const fn of() -> Self {
+        HookFns {
+            before_save: M::before_save,
+            after_save: M::after_save,
+            before_update: M::before_update,
+            after_update: M::after_update,
+            before_delete: M::before_delete,
+            after_delete: M::after_delete,
+            before_load: M::before_load,
+            after_load: M::after_load,
+        }
+    }
+}
+
+fn refused<M>(hook: &'static str) -> impl FnOnce(BoxError) -> Error {
+    move |source| Error::Hook {
+        model: std::any::type_name::<M>(),
+        hook,
+        source,
+    }
+}
+
+/// Whether the model runs hooks.
+pub(crate) fn enabled<M: DynaModel>() -> bool {
+    M::__hooks().is_some()
+}
+
+pub(crate) fn before_save<M: DynaModel>(model: &M) -> Result<()> {
+    match M::__hooks() {
+        Some(h) => (h.before_save)(model).map_err(refused::<M>("before_save")),
+        None => Ok(()),
+    }
+}
+
+pub(crate) fn after_save<M: DynaModel>(model: &M) {
+    if let Some(h) = M::__hooks() {
+        (h.after_save)(model);
+    }
+}
+
+pub(crate) fn before_update<M: DynaModel>(key: &M::Key, instance: Option<&M>) -> Result<()> {
+    match M::__hooks() {
+        Some(h) => (h.before_update)(key, instance).map_err(refused::<M>("before_update")),
+        None => Ok(()),
+    }
+}
+
+pub(crate) fn after_update<M: DynaModel>(key: &M::Key, item: Option<&M>) {
+    if let Some(h) = M::__hooks() {
+        (h.after_update)(key, item);
+    }
+}
+
+pub(crate) fn before_delete<M: DynaModel>(key: &M::Key, instance: Option<&M>) -> Result<()> {
+    match M::__hooks() {
+        Some(h) => (h.before_delete)(key, instance).map_err(refused::<M>("before_delete")),
+        None => Ok(()),
+    }
+}
+
+pub(crate) fn after_delete<M: DynaModel>(key: &M::Key, instance: Option<&M>) {
+    if let Some(h) = M::__hooks() {
+        (h.after_delete)(key, instance);
+    }
+}
+
+/// Decodes a stored item into the model, with its load hooks.
+pub(crate) fn load<M: DynaModel>(mut item: Item) -> Result<M> {
+    if M::__hooks().is_none() {
+        return crate::from_item(item);
+    }
+    before_load::<M>(&mut item)?;
+    let mut model: M = crate::from_item(item)?;
+    after_load(&mut model)?;
+    Ok(model)
+}
+
+pub(crate) fn before_load<M: DynaModel>(item: &mut Item) -> Result<()> {
+    match M::__hooks() {
+        Some(h) => (h.before_load)(item).map_err(refused::<M>("before_load")),
+        None => Ok(()),
+    }
+}
+
+pub(crate) fn after_load<M: DynaModel>(model: &mut M) -> Result<()> {
+    match M::__hooks() {
+        Some(h) => (h.after_load)(model).map_err(refused::<M>("after_load")),
+        None => Ok(()),
+    }
+}
+
+/// The `after_save` of a put in a batch or transaction, which holds the item written
+/// rather than the instance: `None` when the model has no hooks, so nothing is kept.
+pub(crate) fn after_save_item<M: DynaModel>(item: &Item) -> Option<AfterHook> {
+    enabled::<M>().then(|| {
+        let item = item.clone();
+        Box::new(move || {
+            // The item was encoded from a model, so it decodes; if a custom serde
+            // representation does not round-trip, there is no instance to hand over.
+            if let Ok(model) = crate::from_item::<M>(item) {
+                after_save(&model);
+            }
+        }) as AfterHook
+    })
+}
+
+/// The `after_update` or `after_delete` of a write in a batch or transaction.
+pub(crate) fn after_key<M: DynaModel>(key: &M::Key, delete: bool) -> Option<AfterHook> {
+    enabled::<M>().then(|| {
+        let key = key.clone();
+        Box::new(move || {
+            if delete {
+                after_delete::<M>(&key, None);
+            } else {
+                after_update::<M>(&key, None);
+            }
+        }) as AfterHook
+    })
+}
+
+/// An `after_*` hook kept until its write is applied.
+pub(crate) type AfterHook = Box<dyn FnOnce() + Send + Sync>;
