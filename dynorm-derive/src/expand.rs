@@ -317,7 +317,7 @@ fn expand_model(input: &DeriveInput, model: &Resolved) -> TokenStream {
         Some(flag) => (
             quote_spanned! {flag.span()=>
                 fn __hooks() -> ::dynorm::__private::core::option::Option<::dynorm::__private::HookFns<Self>> {
-                    ::dynorm::__private::core::option::Option::Some(::dynorm::__private::HookFns::<Self>::of())
+                    ::dynorm::__private::core::option::Option::Some(::dynorm::__private::hook_fns::<Self>())
                 }
             },
             quote!(),

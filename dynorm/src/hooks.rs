@@ -129,9 +129,15 @@ pub struct HookFns<M: DynaModel> {
     after_load: fn(&mut M) -> Result<(), BoxError>,
 }
 
+/// The hooks `M` implements. A function with a bound, rather than a method, so a missing
+/// impl reports `Hooks`' own message.
+pub const fn hook_fns<M: Hooks>() -> HookFns<M> {
+    HookFns::<M>::of()
+}
+
 impl<M: Hooks> HookFns<M> {
     /// The hooks `M` implements.
-    pub const fn of() -> Self {
+    const fn of() -> Self {
         HookFns {
             before_save: M::before_save,
             after_save: M::after_save,

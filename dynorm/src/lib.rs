@@ -244,7 +244,7 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::expr::Path;
-    pub use crate::hooks::HookFns;
+    pub use crate::hooks::{hook_fns, HookFns};
     pub use crate::model::{IndexSchema, KeyAttr, KeyType, Projection, StreamView, TableSchema, Throughput};
     pub use crate::read::{ConsistentRead, Index, NoRange, PrefixKey};
     pub use aws_sdk_dynamodb::types::AttributeValue;
