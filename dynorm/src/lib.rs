@@ -82,6 +82,32 @@
 //! the SDK input it would send, without a network call. Client-side checks (validation,
 //! item and key sizes, empty sets, non-finite numbers, malformed expressions) run before
 //! any request, and every failure is a variant of [`Error`].
+//!
+//! ## Tour
+//!
+//! | To | Use |
+//! |---|---|
+//! | declare a model, its keys and indexes | [`derive@DynaModel`], `#[table]`, `#[global_index]`, `#[local_index]`, `#[dynorm(version / created_at / updated_at / ttl)]` |
+//! | read and write one item | [`DynaModel`]'s methods and their builders in [`ops`] |
+//! | write conditions and updates | [`DynaModel::fields`] and the typed paths of [`expr`] |
+//! | save only what changed | [`Tracked`] |
+//! | query and scan tables and indexes | [`ReadStream`] ([`Query`], [`Scan`]), [`Index`], cursors |
+//! | load related items | [`rel`]: one-to-many, many-to-one, one-to-one fields |
+//! | write or read many items | [`batch`] |
+//! | change several items all or nothing | [`transact`] |
+//! | create and manage tables | [`table`], [`DynaModel::ensure_table`] |
+//! | run code around operations | [`Hooks`] (`#[table(.., hooks)]`) |
+//! | follow requests and their cost | `tracing` spans (see below), [`CapacityMeter`] |
+//! | reach the SDK | [`Db::client`], `.to_input()` on every builder |
+//!
+//! ## Observability
+//!
+//! Every request runs in a DEBUG `tracing` span named `dynorm.<operation>`
+//! (`dynorm.get_item`, `dynorm.query`, `dynorm.batch_write_item`, ...; table management
+//! opens INFO spans) with the fields `op` (DynamoDB's name of the request, such as
+//! `GetItem`), `table`, `index` (queries and scans of an index) and `consumed_capacity`
+//! (when a [`CapacityMeter`] is attached to the handle). Attribute values (keys, items,
+//! expression values) are logged only at TRACE, where dynorm logs each SDK input.
 #![warn(missing_docs)]
 
 pub mod batch;
@@ -110,11 +136,11 @@ pub use item::{
     from_item, item_size, to_item, value_size, Item, MAX_DEPTH, MAX_HASH_KEY_SIZE, MAX_ITEM_SIZE, MAX_RANGE_KEY_SIZE,
 };
 pub use manager::Manager;
-pub use observe::CapacityMeter;
 pub use model::{
     DynaModel, IndexSchema, IntoKey, KeyAttr, KeyAttribute, KeyPart, KeyType, PrimaryKey, Projection, StreamView,
     TableSchema, Throughput,
 };
+pub use observe::CapacityMeter;
 pub use read::{ConsistentRead, Index, NoRange, Query, ReadStream, Scan, Table};
 pub use timestamp::Timestamp;
 pub use tracked::{SaveChanges, Tracked};

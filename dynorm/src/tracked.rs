@@ -227,7 +227,7 @@ fn partial_update<'a, M: DynaModel>(
         update.push_action(action);
     }
     let hash: Path<M, String> = Path::unchecked([schema.hash_key.name]);
-    let request = UpdateItem::for_instance(db, model).apply(update).as_save();
+    let request = UpdateItem::for_instance(db, model).apply(update).for_tracked_save();
     let request = if check_version {
         request
     } else {

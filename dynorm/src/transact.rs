@@ -20,9 +20,9 @@ use crate::batch::{key_id, prepare, Prepare};
 use crate::expr::render::Placeholders;
 use crate::expr::Condition;
 use crate::hooks::{self, AfterHook};
-use crate::observe::op_span;
 use crate::item::{item_size, key_item};
 use crate::model::IntoKey;
+use crate::observe::op_span;
 use crate::ops::{build_error, DeleteItem, GetItem, PutItem, UpdateItem, WriteInput};
 use crate::{Db, DynaModel, Error, Item, Result};
 
@@ -338,7 +338,12 @@ impl<'a> TransactWrite<'a> {
         }
         self.check()?;
         let tables = crate::batch::tables_label(self.entries.iter().map(|e| &e.table));
-        let span = op_span!("dynorm.transact_write_items", "TransactWriteItems", tables, items = self.entries.len());
+        let span = op_span!(
+            "dynorm.transact_write_items",
+            "TransactWriteItems",
+            tables,
+            items = self.entries.len()
+        );
         let db = self.db;
         async move {
             let mut prepared: Vec<&str> = Vec::new();
@@ -391,7 +396,7 @@ pub struct CancelReason {
     /// DynamoDB's message, if any.
     pub message: Option<String>,
     /// The item as it is, when its condition failed (decode it with
-    /// [`from_item`]).
+    /// [`from_item`](crate::from_item)).
     pub item: Option<Item>,
 }
 
@@ -571,7 +576,12 @@ impl<'a> TransactGet<'a> {
         }
         let db = self.db;
         let tables = crate::batch::tables_label(self.gets.iter().map(|(_, _, t)| t));
-        let span = op_span!("dynorm.transact_get_items", "TransactGetItems", tables, items = self.gets.len());
+        let span = op_span!(
+            "dynorm.transact_get_items",
+            "TransactGetItems",
+            tables,
+            items = self.gets.len()
+        );
         async move {
             let mut prepared: Vec<String> = Vec::new();
             for (_, prepare, table) in &self.gets {

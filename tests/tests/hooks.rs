@@ -37,11 +37,9 @@ fn log(event: String) {
 /// The events about ids starting with `prefix`, and forgets them.
 fn events(prefix: &str) -> Vec<String> {
     let mut all = EVENTS.lock().unwrap();
-    let (mine, rest): (Vec<String>, Vec<String>) = all.drain(..).partition(|e| {
-        e.split(' ')
-            .nth(1)
-            .is_some_and(|id| id.starts_with(prefix))
-    });
+    let (mine, rest): (Vec<String>, Vec<String>) = all
+        .drain(..)
+        .partition(|e| e.split(' ').nth(1).is_some_and(|id| id.starts_with(prefix)));
     *all = rest;
     mine
 }
@@ -196,7 +194,10 @@ async fn a_refusing_hook_stops_the_operation_before_any_request() {
             .unwrap_err(),
         "before_update",
     );
-    refused(Account::delete_by_key(&db, "no-keep").await.unwrap_err(), "before_delete");
+    refused(
+        Account::delete_by_key(&db, "no-keep").await.unwrap_err(),
+        "before_delete",
+    );
     refused(
         db.batch_write()
             .put(&account("no-b1", 1))
@@ -215,10 +216,18 @@ async fn a_refusing_hook_stops_the_operation_before_any_request() {
             .unwrap_err(),
         "before_delete",
     );
-    assert!(requests.is_empty(), "refused before sending: {:?}", requests.operations());
+    assert!(
+        requests.is_empty(),
+        "refused before sending: {:?}",
+        requests.operations()
+    );
     assert!(events("no-").iter().all(|e| !e.starts_with("after_")));
 
-    let frozen = Account::get(&db, "no-frozen").consistent_read(true).await.unwrap().unwrap();
+    let frozen = Account::get(&db, "no-frozen")
+        .consistent_read(true)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(frozen.balance, 10);
     assert!(Account::get(&db, "no-keep").await.unwrap().is_some());
     assert!(Account::get(&db, "no-over").await.unwrap().is_none());
@@ -254,7 +263,11 @@ async fn every_read_loads_through_the_hooks() {
         .unwrap();
 
     let one = Account::get(&db, "ld-1").consistent_read(true).await.unwrap().unwrap();
-    assert_eq!((one.owner.as_str(), one.loaded), ("grace", true), "migrated by before_load");
+    assert_eq!(
+        (one.owner.as_str(), one.loaded),
+        ("grace", true),
+        "migrated by before_load"
+    );
 
     // A scan: the rejected item fails alone.
     let results: Vec<_> = Account::scan(&db).consistent().collect().await;
@@ -268,7 +281,13 @@ async fn every_read_loads_through_the_hooks() {
     assert_eq!(by_owner.len(), 1, "ld-1 has no owner attribute stored; ld-2 has");
     assert!(by_owner[0].loaded);
 
-    let mut got = db.batch_get().get::<Account>("ld-1").get::<Account>("ld-2").send().await.unwrap();
+    let mut got = db
+        .batch_get()
+        .get::<Account>("ld-1")
+        .get::<Account>("ld-2")
+        .send()
+        .await
+        .unwrap();
     let models = got.models::<Account>().unwrap();
     assert_eq!(models.len(), 2);
     assert!(models.iter().all(|a| a.loaded && a.owner == "grace"));
@@ -280,7 +299,12 @@ async fn every_read_loads_through_the_hooks() {
     assert!(read.loaded && read.owner == "grace");
 
     // A tracked load keeps what before_load upgraded: the next save writes it.
-    let mut tracked: Tracked<Account> = Account::get(&db, "ld-1").consistent_read(true).tracked().await.unwrap().unwrap();
+    let mut tracked: Tracked<Account> = Account::get(&db, "ld-1")
+        .consistent_read(true)
+        .tracked()
+        .await
+        .unwrap()
+        .unwrap();
     assert!(tracked.loaded);
     tracked.balance = 3;
     assert!(tracked.save(&db).await.unwrap());

@@ -196,7 +196,10 @@ async fn each_operation_has_a_span_with_its_table_index_and_name() {
     assert_eq!(queries[0].fields.get("index"), None, "the table query has no index");
     assert_eq!(queries[1].fields.get("index").map(String::as_str), Some("by-topic"));
     assert!(
-        capture.dynorm().iter().all(|s| s.kind != "span" || s.fields.get("consumed_capacity").is_none()),
+        capture
+            .dynorm()
+            .iter()
+            .all(|s| s.kind != "span" || !s.fields.contains_key("consumed_capacity")),
         "no capacity recorded when no meter asks for it"
     );
 }
@@ -224,7 +227,10 @@ async fn attribute_values_are_only_logged_at_trace() {
         .filter(|s| s.level == Level::TRACE && s.fields.values().any(|v| v.contains(secret)))
         .count();
     assert!(at_trace > 0, "TRACE shows what was sent, values included");
-    assert!(seen.iter().any(|s| s.level == Level::DEBUG), "operations are visible at DEBUG");
+    assert!(
+        seen.iter().any(|s| s.level == Level::DEBUG),
+        "operations are visible at DEBUG"
+    );
 }
 
 #[tokio::test]
@@ -242,7 +248,11 @@ async fn a_capacity_meter_adds_up_what_each_request_consumed() {
 
     note("cap", 1, &"x".repeat(2500)).put(&metered).await.unwrap();
     assert_eq!(meter.requests(), 1);
-    assert_eq!(meter.total(), 6.0, "a 2.5 KB put takes 3 write units, and 3 more in the index");
+    assert_eq!(
+        meter.total(),
+        6.0,
+        "a 2.5 KB put takes 3 write units, and 3 more in the index"
+    );
     let put_span = capture.spans("dynorm.put_item").pop().unwrap();
     assert_eq!(
         put_span.fields.get("consumed_capacity").map(String::as_str),
@@ -251,7 +261,11 @@ async fn a_capacity_meter_adds_up_what_each_request_consumed() {
 
     meter.reset();
     Note::get(&metered, ("cap", 1)).consistent_read(true).await.unwrap();
-    assert_eq!((meter.requests(), meter.total()), (1, 1.0), "a strongly consistent read of 2.5 KB");
+    assert_eq!(
+        (meter.requests(), meter.total()),
+        (1, 1.0),
+        "a strongly consistent read of 2.5 KB"
+    );
     Note::get(&db, ("cap", 1)).await.unwrap();
     assert_eq!(meter.requests(), 1, "the unmetered handle adds nothing");
 
@@ -259,11 +273,20 @@ async fn a_capacity_meter_adds_up_what_each_request_consumed() {
     let notes: Vec<Note> = (2..=30).map(|n| note("cap", n, "y")).collect();
     metered.batch_write().put_all(&notes).send().await.unwrap();
     assert_eq!(meter.requests(), 2, "two batch requests");
-    assert_eq!(meter.total(), 58.0, "one unit per small item written, and one in the index");
+    assert_eq!(
+        meter.total(),
+        58.0,
+        "one unit per small item written, and one in the index"
+    );
     assert_eq!(meter.table_units(&table), 58.0);
 
     meter.reset();
-    let read = Note::query(&metered, "cap").page_size(10).recursive().collect_all().await.unwrap();
+    let read = Note::query(&metered, "cap")
+        .page_size(10)
+        .recursive()
+        .collect_all()
+        .await
+        .unwrap();
     assert_eq!(read.len(), 30);
     assert_eq!(meter.requests(), 4, "one report per page");
     assert!(meter.total() > 0.0);
@@ -277,14 +300,24 @@ async fn a_capacity_meter_adds_up_what_each_request_consumed() {
         .await
         .unwrap();
     assert_eq!(meter.requests(), 1);
-    assert!(meter.total() >= 4.0, "transactional writes take two units per item: {}", meter.total());
+    assert!(
+        meter.total() >= 4.0,
+        "transactional writes take two units per item: {}",
+        meter.total()
+    );
 
     // Per index: a put into a table with a GSI also writes the index.
     let indexed = CapacityMeter::with_indexes();
-    note("cap", 32, "w").put(&db.with_capacity_meter(&indexed)).await.unwrap();
+    note("cap", 32, "w")
+        .put(&db.with_capacity_meter(&indexed))
+        .await
+        .unwrap();
     let by_table = indexed.by_table();
     assert_eq!(by_table.len(), 1);
     assert_eq!(by_table[0].table_name.as_deref(), Some(table.as_str()));
-    let gsi = by_table[0].global_secondary_indexes.as_ref().expect("per-index capacity");
+    let gsi = by_table[0]
+        .global_secondary_indexes
+        .as_ref()
+        .expect("per-index capacity");
     assert!(gsi.contains_key("by-topic"), "{gsi:?}");
 }

@@ -10,8 +10,8 @@ use super::{
     clone_problem, deadline_from_now, key_id, run_request, tables_label, BatchOp, BatchOptions, Chunk, Pending,
 };
 use crate::item::key_item;
-use crate::observe::op_span;
 use crate::model::IntoKey;
+use crate::observe::op_span;
 use crate::ops::build_error;
 use crate::{Db, DynaModel, Error, Item, Result};
 
@@ -207,7 +207,13 @@ impl<'a> BatchGet<'a> {
         let chunks = self.chunks()?;
         let keys: usize = self.keys.iter().map(|t| t.order.len()).sum();
         let tables = tables_label(self.keys.iter().map(|t| &t.table));
-        let span = op_span!("dynorm.batch_get_item", "BatchGetItem", tables, keys = keys, requests = chunks.len());
+        let span = op_span!(
+            "dynorm.batch_get_item",
+            "BatchGetItem",
+            tables,
+            keys = keys,
+            requests = chunks.len()
+        );
         let db = self.db;
         let options = self.options;
         async move {

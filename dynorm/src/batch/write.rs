@@ -10,9 +10,9 @@ use super::{
     clone_problem, deadline_from_now, key_id, run_request, tables_label, BatchOp, BatchOptions, Chunk, Pending,
 };
 use crate::hooks::{self, AfterHook};
-use crate::observe::op_span;
 use crate::item::{check_item, key_item, to_item};
 use crate::model::IntoKey;
+use crate::observe::op_span;
 use crate::ops::build_error;
 use crate::{Db, DynaModel, Error, Item, Result};
 
@@ -139,7 +139,13 @@ impl<'a> BatchWrite<'a> {
                 let after = hooks::after_save_item::<M>(&item);
                 let put = PutRequest::builder().set_item(Some(item)).build();
                 match put {
-                    Ok(put) => self.add(table, key, WriteRequest::builder().put_request(put).build(), size, after),
+                    Ok(put) => self.add(
+                        table,
+                        key,
+                        WriteRequest::builder().put_request(put).build(),
+                        size,
+                        after,
+                    ),
                     Err(err) => self.problem = Some(build_error(err)),
                 }
             }
@@ -170,7 +176,13 @@ impl<'a> BatchWrite<'a> {
                 let size = crate::item_size(&item);
                 let after = hooks::after_key::<M>(&key, true);
                 match DeleteRequest::builder().set_key(Some(item)).build() {
-                    Ok(delete) => self.add(table, id, WriteRequest::builder().delete_request(delete).build(), size, after),
+                    Ok(delete) => self.add(
+                        table,
+                        id,
+                        WriteRequest::builder().delete_request(delete).build(),
+                        size,
+                        after,
+                    ),
                     Err(err) => self.problem = Some(build_error(err)),
                 }
             }
@@ -269,7 +281,13 @@ impl<'a> BatchWrite<'a> {
         let db = self.db;
         let options = self.options;
         let tables = tables_label(self.tables.iter().map(|t| &t.name));
-        let span = op_span!("dynorm.batch_write_item", "BatchWriteItem", tables, writes = total, requests = chunks.len());
+        let span = op_span!(
+            "dynorm.batch_write_item",
+            "BatchWriteItem",
+            tables,
+            writes = total,
+            requests = chunks.len()
+        );
         async move {
             let deadline = deadline_from_now(options.deadline);
             for table in &self.tables {

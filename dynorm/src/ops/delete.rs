@@ -8,8 +8,8 @@ use super::{build_error, into_future, write_failure};
 use crate::expr::render::Placeholders;
 use crate::expr::Condition;
 use crate::hooks;
-use crate::observe::op_span;
 use crate::item::key_item;
+use crate::observe::op_span;
 use crate::{Db, DynaModel, Result};
 
 /// Deletes one item by primary key. Made by [`DynaModel::delete`] and

@@ -10,8 +10,8 @@ use super::{build_error, into_future, write_failure};
 use crate::expr::render::{within_limit, Placeholders};
 use crate::expr::Condition;
 use crate::hooks;
-use crate::observe::op_span;
 use crate::item::{check_item, to_item};
+use crate::observe::op_span;
 use crate::{Db, DynaModel, Item, Result};
 
 /// The request a whole-item write sends.
@@ -137,7 +137,14 @@ impl<'a, M: DynaModel> PutItem<'a, M> {
         let span = op_span!("dynorm.put_item", "PutItem", table, unique = self.guard.unique);
         async move {
             hooks::before_save(self.model)?;
-            let (input, _) = prepare(self.model, self.db, table.clone(), &mut self.guard, self.check_version, false)?;
+            let (input, _) = prepare(
+                self.model,
+                self.db,
+                table.clone(),
+                &mut self.guard,
+                self.check_version,
+                false,
+            )?;
             send_write::<M>(self.db, &table, input, &self.guard).await?;
             self.model.__cascade_save(self.db).await?;
             hooks::after_save(self.model);
@@ -205,7 +212,14 @@ impl<'a, M: DynaModel> SaveItem<'a, M> {
         let span = op_span!("dynorm.save", "PutItem", table);
         async move {
             hooks::before_save(&*self.model)?;
-            let (input, written) = prepare(&*self.model, self.db, table.clone(), &mut self.guard, self.check_version, true)?;
+            let (input, written) = prepare(
+                &*self.model,
+                self.db,
+                table.clone(),
+                &mut self.guard,
+                self.check_version,
+                true,
+            )?;
             let returned = send_write::<M>(self.db, &table, input, &self.guard).await?;
             self.model.__cascade_save(self.db).await?;
             if let Some(item) = returned.or(written) {

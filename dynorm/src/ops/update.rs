@@ -9,8 +9,8 @@ use super::{build_error, into_future, write_failure};
 use crate::expr::render::Placeholders;
 use crate::expr::{Action, Condition, List, Numeric, Path, Segment, Set, Update, ValueOf};
 use crate::hooks;
-use crate::observe::op_span;
 use crate::item::key_item;
+use crate::observe::op_span;
 use crate::{Db, DynaModel, Result};
 
 /// What an update resolves to.
@@ -92,7 +92,7 @@ impl<'a, M: DynaModel> UpdateItem<'a, M> {
     }
 
     /// Runs the save hooks instead of the update hooks ([`Tracked::save`](crate::Tracked::save)).
-    pub(crate) fn as_save(mut self) -> Self {
+    pub(crate) fn for_tracked_save(mut self) -> Self {
         self.as_save = true;
         self
     }
