@@ -34,8 +34,8 @@ pub fn from_item<T: DeserializeOwned>(item: Item) -> Result<T> {
     Ok(serde_dynamo::from_item(item)?)
 }
 
-/// Checks a whole item: key attributes, values and size.
-pub(crate) fn check_item<M: DynaModel>(item: &Item) -> Result<()> {
+/// Checks a whole item: key attributes, values and size. Returns its size.
+pub(crate) fn check_item<M: DynaModel>(item: &Item) -> Result<usize> {
     let schema = M::schema();
     check_key_attr(item.get(schema.hash_key.name), &schema.hash_key, MAX_HASH_KEY_SIZE)?;
     if let Some(range) = &schema.range_key {
@@ -72,7 +72,7 @@ pub(crate) fn check_item<M: DynaModel>(item: &Item) -> Result<()> {
             limit: MAX_ITEM_SIZE,
         });
     }
-    Ok(())
+    Ok(size)
 }
 
 /// Checks one value bound for an expression (an update or a condition), reporting a

@@ -71,7 +71,8 @@ struct Table {
 struct Entry {
     table: String,
     key: String,
-    request: WriteRequest,
+    /// Taken when the batch is sent.
+    request: Option<WriteRequest>,
     size: usize,
     /// The model's `after_save` or `after_delete`, run once the write is applied.
     after: Option<AfterHook>,
@@ -112,7 +113,7 @@ impl<'a> BatchWrite<'a> {
         self.ops.push(Entry {
             table,
             key,
-            request,
+            request: Some(request),
             size,
             after,
         });
@@ -131,11 +132,10 @@ impl<'a> BatchWrite<'a> {
             return self;
         }
         match hooks::before_save(model).and_then(|()| encode(model)) {
-            Ok(item) => {
+            Ok((item, size)) => {
                 let table = self.db.table_name::<M>();
                 self.add_table::<M>(&table);
                 let key = key_id(&item, &Self::key_names::<M>());
-                let size = crate::item_size(&item);
                 let after = hooks::after_save_item::<M>(&item);
                 let put = PutRequest::builder().set_item(Some(item)).build();
                 match put {
@@ -226,7 +226,18 @@ impl<'a> BatchWrite<'a> {
     /// writes and 16 MB each. Fails as [`send`](Self::send) would before sending.
     pub fn to_requests(&self) -> Result<Vec<HashMap<String, Vec<WriteRequest>>>> {
         self.check()?;
-        Ok(self.chunks().into_iter().map(|c| group(&c)).collect())
+        let mut ops = self.ops.iter();
+        Ok(self
+            .chunk_lengths()
+            .into_iter()
+            .map(|n| {
+                group(
+                    ops.by_ref()
+                        .take(n)
+                        .filter_map(|op| Some((op.table.clone(), op.request.clone()?))),
+                )
+            })
+            .collect())
     }
 
     fn check(&self) -> Result<()> {
@@ -236,7 +247,11 @@ impl<'a> BatchWrite<'a> {
         let mut seen = HashSet::with_capacity(self.ops.len());
         for op in &self.ops {
             if !seen.insert((op.table.as_str(), op.key.as_str())) {
-                let key = match (&op.request.put_request, &op.request.delete_request) {
+                let request = op.request.as_ref();
+                let key = match (
+                    request.and_then(|r| r.put_request.as_ref()),
+                    request.and_then(|r| r.delete_request.as_ref()),
+                ) {
                     (Some(put), _) => put.item.clone(),
                     (_, Some(delete)) => delete.key.clone(),
                     _ => Item::new(),
@@ -250,23 +265,38 @@ impl<'a> BatchWrite<'a> {
         Ok(())
     }
 
-    /// The writes split into requests: at most 25 and 16 MB each, in the order added.
-    fn chunks(&self) -> Vec<Vec<(String, WriteRequest)>> {
-        let mut chunks = Vec::new();
-        let mut current: Vec<(String, WriteRequest)> = Vec::new();
-        let mut bytes = 0;
+    /// How many writes go in each request: at most 25 and 16 MB each, in the order added.
+    fn chunk_lengths(&self) -> Vec<usize> {
+        let mut lengths = Vec::new();
+        let (mut current, mut bytes) = (0, 0);
         for op in &self.ops {
-            if current.len() == WRITES_PER_REQUEST || (bytes + op.size > BYTES_PER_REQUEST && !current.is_empty()) {
-                chunks.push(std::mem::take(&mut current));
-                bytes = 0;
+            if current == WRITES_PER_REQUEST || (bytes + op.size > BYTES_PER_REQUEST && current > 0) {
+                lengths.push(current);
+                (current, bytes) = (0, 0);
             }
             bytes += op.size;
-            current.push((op.table.clone(), op.request.clone()));
+            current += 1;
         }
-        if !current.is_empty() {
-            chunks.push(current);
+        if current > 0 {
+            lengths.push(current);
         }
-        chunks
+        lengths
+    }
+
+    /// The requests to send, the writes moved into them.
+    fn take_requests(&mut self) -> Vec<HashMap<String, Vec<WriteRequest>>> {
+        let lengths = self.chunk_lengths();
+        let mut ops = self.ops.iter_mut();
+        lengths
+            .into_iter()
+            .map(|n| {
+                group(
+                    ops.by_ref()
+                        .take(n)
+                        .filter_map(|op| Some((op.table.clone(), op.request.take()?))),
+                )
+            })
+            .collect()
     }
 
     /// Sends the batch. The `after_*` [`Hooks`](crate::Hooks) of the writes applied run
@@ -277,7 +307,7 @@ impl<'a> BatchWrite<'a> {
         }
         self.check()?;
         let total = self.ops.len();
-        let chunks = self.chunks();
+        let chunks = self.take_requests();
         let db = self.db;
         let options = self.options;
         let tables = tables_label(self.tables.iter().map(|t| &t.name));
@@ -295,7 +325,7 @@ impl<'a> BatchWrite<'a> {
             }
             let stop = AtomicBool::new(false);
             let results: Vec<Chunk> = futures::stream::iter(chunks)
-                .map(|chunk| run_request(group(&chunk), deadline, &stop, |pending| send_writes(db, pending)))
+                .map(|chunk| run_request(chunk, deadline, &stop, |pending| send_writes(db, pending)))
                 .buffer_unordered(options.concurrency)
                 .collect()
                 .await;
@@ -362,10 +392,10 @@ fn run_after_hooks(ops: &mut [Entry], tables: &[Table], left: &[BatchOp]) {
     }
 }
 
-fn group(chunk: &[(String, WriteRequest)]) -> HashMap<String, Vec<WriteRequest>> {
+fn group(chunk: impl Iterator<Item = (String, WriteRequest)>) -> HashMap<String, Vec<WriteRequest>> {
     let mut out: HashMap<String, Vec<WriteRequest>> = HashMap::new();
     for (table, request) in chunk {
-        out.entry(table.clone()).or_default().push(request.clone());
+        out.entry(table).or_default().push(request);
     }
     out
 }
@@ -415,7 +445,7 @@ async fn send_writes(
 
 /// A model encoded for a batch put: validated, the next version and `updated_at` set,
 /// checked.
-fn encode<M: DynaModel>(model: &M) -> Result<Item> {
+fn encode<M: DynaModel>(model: &M) -> Result<(Item, usize)> {
     model.validate()?;
     let mut item = to_item(model)?;
     if let Some(attr) = M::schema().version_attribute {
@@ -429,6 +459,6 @@ fn encode<M: DynaModel>(model: &M) -> Result<Item> {
     if let Some((attr, now)) = M::__updated_at() {
         item.insert(attr.to_owned(), now?);
     }
-    check_item::<M>(&item)?;
-    Ok(item)
+    let size = check_item::<M>(&item)?;
+    Ok((item, size))
 }
