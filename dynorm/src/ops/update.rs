@@ -284,6 +284,18 @@ impl<'a, M: DynaModel> UpdateItem<'a, M> {
                 .map_err(|e| write_failure(e, &table).into_error(&table, &guard))?;
             self.db.record_capacity(output.consumed_capacity());
             let item = output.attributes;
+            if self.as_save {
+                // A tracked save only refreshes its instance: one decode, nothing returned.
+                if let Some(target) = self.target {
+                    if let Some(new) = item {
+                        let mut fresh: M = hooks::load(new)?;
+                        fresh.__take_relations(target);
+                        *target = fresh;
+                    }
+                    hooks::after_save(&*target);
+                }
+                return Ok(None);
+            }
             let target = match (self.target, &item) {
                 (Some(target), Some(new)) => {
                     // Decoded twice rather than requiring `M: Clone`.
@@ -295,10 +307,7 @@ impl<'a, M: DynaModel> UpdateItem<'a, M> {
                 (target, _) => target.map(|t| &*t),
             };
             let returned = item.map(hooks::load::<M>).transpose()?;
-            match (target, self.as_save) {
-                (Some(target), true) => hooks::after_save(target),
-                (target, _) => hooks::after_update(&self.key, target.or(returned.as_ref())),
-            }
+            hooks::after_update(&self.key, target.or(returned.as_ref()));
             Ok(returned)
         }
         .instrument(span)
