@@ -105,7 +105,10 @@ impl Placeholders {
 
     /// A value bound for an item attribute, checked as DynamoDB would check it.
     fn checked_value(&mut self, path: &[Segment], value: AttributeValue) -> Result<String> {
-        check_expression_value(&display_segments(path), path.len(), &value)?;
+        // The path is only written out for the error.
+        if check_expression_value("", path.len(), &value).is_err() {
+            check_expression_value(&display_segments(path), path.len(), &value)?;
+        }
         Ok(self.value(value))
     }
 

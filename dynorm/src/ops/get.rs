@@ -64,8 +64,8 @@ impl<'a, M: DynaModel> GetItem<'a, M> {
             let input = self.input_builder(table.clone())?;
             tracing::trace!(input = ?input, "get_item");
             self.db.prepare::<M>(&table).await?;
-            let output = input
-                .send_with(self.db.client())
+            // Boxed: the SDK's future is large, and moving it inside ours costs more.
+            let output = Box::pin(input.send_with(self.db.client()))
                 .await
                 .map_err(|e| Error::from_sdk(e, &table))?;
             self.db.record_capacity(output.consumed_capacity());

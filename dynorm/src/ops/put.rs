@@ -349,8 +349,7 @@ async fn send_write<M: DynaModel>(db: &Db, table: &str, input: WriteBuilder, gua
     let result = match input {
         WriteBuilder::Put(input) => {
             tracing::trace!(input = ?input, "put_item");
-            input
-                .send_with(client)
+            Box::pin(input.send_with(client))
                 .await
                 .map(|out| {
                     db.record_capacity(out.consumed_capacity());
@@ -362,8 +361,7 @@ async fn send_write<M: DynaModel>(db: &Db, table: &str, input: WriteBuilder, gua
             // A model with `created_at` is written with an UpdateItem.
             tracing::Span::current().record("op", "UpdateItem");
             tracing::trace!(input = ?input, "update_item");
-            input
-                .send_with(client)
+            Box::pin(input.send_with(client))
                 .await
                 .map(|out| {
                     db.record_capacity(out.consumed_capacity());

@@ -278,8 +278,7 @@ impl<'a, M: DynaModel> UpdateItem<'a, M> {
             let input = self.input_builder(table.clone(), update, &mut guard)?;
             tracing::trace!(input = ?input, "update_item");
             self.db.prepare::<M>(&table).await?;
-            let output = input
-                .send_with(self.db.client())
+            let output = Box::pin(input.send_with(self.db.client()))
                 .await
                 .map_err(|e| write_failure(e, &table).into_error(&table, &guard))?;
             self.db.record_capacity(output.consumed_capacity());

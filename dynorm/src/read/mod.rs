@@ -889,16 +889,16 @@ impl<'a, I: Index, O: Op, T: DeserializeOwned> Stream for ReadStream<'a, I, O, T
                 let key_names = &this.key_names;
                 let lane = &mut this.lanes[lane_index];
                 lane.buffered -= 1;
-                lane.resume = if lane.buffered == 0 {
-                    lane.position.clone()
-                } else {
-                    Position::After(
+                if lane.buffered == 0 {
+                    lane.resume = lane.position.clone();
+                } else if !overwrite_key(&mut lane.resume, key_names, &item) {
+                    lane.resume = Position::After(
                         key_names
                             .iter()
                             .filter_map(|n| item.get(*n).map(|v| ((*n).to_owned(), v.clone())))
                             .collect(),
-                    )
-                };
+                    );
+                }
                 return Poll::Ready(Some(this.decode(item)));
             }
             if this.halted {
@@ -924,4 +924,28 @@ impl<I: Index, O: Op, T> ReadStream<'_, I, O, T> {
         }
         err
     }
+}
+
+/// Writes `item`'s key into the key held in `resume`, reusing its map and strings: the
+/// position after each item yielded is kept without allocating per item. Returns
+/// `false` when `resume` holds no key of these attributes, or `item` lacks one.
+fn overwrite_key(resume: &mut Position, key_names: &[&'static str], item: &Item) -> bool {
+    let Position::After(key) = resume else {
+        return false;
+    };
+    if key.len() != key_names.len() {
+        return false;
+    }
+    // On `false` the caller rebuilds the whole key, so a partial overwrite is harmless.
+    for name in key_names {
+        let (Some(slot), Some(value)) = (key.get_mut(*name), item.get(*name)) else {
+            return false;
+        };
+        match (slot, value) {
+            (AttributeValue::S(old), AttributeValue::S(new)) => old.clone_from(new),
+            (AttributeValue::N(old), AttributeValue::N(new)) => old.clone_from(new),
+            (slot, value) => *slot = value.clone(),
+        }
+    }
+    true
 }

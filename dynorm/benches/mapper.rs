@@ -1,0 +1,812 @@
+//! dynorm's client-side CPU overhead, against hand-written `aws-sdk-dynamodb` +
+//! `serde_dynamo` code doing the same work.
+//!
+//! Run with `cargo bench -p dynorm` (or `cargo bench -p dynorm --bench mapper -- GROUP`
+//! for one group).
+//!
+//! Every group holds one pair of functions, `dynorm` and `raw`, printed side by side:
+//!
+//! | group                     | `dynorm`                                             | `raw`                                                        |
+//! | ------------------------- | ---------------------------------------------------- | ------------------------------------------------------------ |
+//! | `get_item_1kb`            | `Doc::get(&db, key).await`                           | `get_item()` + `serde_dynamo::from_item`                     |
+//! | `put_validated`           | `doc.put(&db).await`                                 | `validate()` + `serde_dynamo::to_item` + `put_item()`        |
+//! | `update_condition_3_sets` | `update_by_key(..).set(..) x3 .condition(..).await`  | hand-written `SET` + condition, `ALL_NEW`, decode            |
+//! | `query_page_1mb`          | `Doc::query(&db, pk).collect_all().await`            | `query()` + `serde_dynamo::from_item` per item               |
+//! | `partial_save_diff`       | `Tracked<Doc>`: change 3 fields, `save(&db).await`   | field-by-field diff, `SET` of the changes, `ALL_NEW`, decode |
+//!
+//! No network is involved, yet both sides go through the whole SDK (request
+//! serialization, endpoint resolution, SigV4 signing, response deserialization): the
+//! client's HTTP layer is [`Canned`], a connector that answers every request at once
+//! with a fixed DynamoDB JSON body. Both sides of a pair share one client, and so one
+//! canned response. The bodies are built from the benchmark's items in DynamoDB's wire
+//! format, and before a group is measured both sides are run once and must decode the
+//! same values, so no side is measuring an error path. The requests each side sends
+//! are made as alike as the APIs allow (same attributes, same options such as
+//! `ReturnValuesOnConditionCheckFailure`, placeholders of similar lengths); their sizes
+//! are printed when the group starts.
+//!
+//! The model, [`Doc`], has 10 attributes (strings, numbers, a bool, a list, a map),
+//! about 1 KB as DynamoDB counts item size, and `validator` rules (length, range,
+//! email). Everything runs on a current-thread tokio runtime.
+//!
+//! On a shared or virtual machine, timings can drift by tens of percent for seconds at a
+//! time, so a pair's two criterion lines may come from different phases. After the
+//! groups, the bench therefore measures every pair again interleaved (blocks of `dynorm`
+//! and `raw` iterations in ABBA order, so both sides see the same machine state) and
+//! prints the median of the per-round ratios: the figures in `BENCHMARKS.md`.
+//! `DYNORM_BENCH_ROUNDS` sets the number of rounds (default 400).
+
+use std::collections::{BTreeMap, HashMap};
+use std::error::Error as StdError;
+use std::hint::black_box;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::Client;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_runtime_api::http::StatusCode;
+use aws_smithy_types::body::SdkBody;
+use bytes::Bytes;
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use dynorm::{Db, DynaModel, Item, Tracked};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use tokio::runtime::Runtime;
+use validator::Validate;
+
+type BoxError = Box<dyn StdError + Send + Sync>;
+
+/// The table of [`Doc`].
+const TABLE: &str = "bench_docs";
+/// The hash key every benchmark item shares.
+const PK: &str = "tenant-0042";
+/// DynamoDB's limit on the data one query page reads.
+const PAGE_BYTES: usize = 1024 * 1024;
+
+/// The benchmark model: 10 attributes, about 1 KB.
+#[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone, PartialEq)]
+#[table(name = "bench_docs", hash_key = "pk", range_key = "sk")]
+struct Doc {
+    pk: String,
+    sk: String,
+    #[validate(length(min = 1, max = 200))]
+    title: String,
+    #[validate(email)]
+    email: String,
+    #[validate(length(max = 4000))]
+    body: String,
+    #[validate(range(min = 18, max = 150))]
+    age: u32,
+    #[validate(range(min = 0.0, max = 100.0))]
+    score: f64,
+    active: bool,
+    #[validate(length(max = 32))]
+    tags: Vec<String>,
+    attrs: BTreeMap<String, String>,
+}
+
+/// The `n`th item of the [`PK`] partition.
+fn doc(n: usize) -> Doc {
+    let words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"];
+    let mut body = String::new();
+    while body.len() < 690 {
+        body.push_str(words[(n + body.len()) % words.len()]);
+        body.push(' ');
+    }
+    Doc {
+        pk: PK.into(),
+        sk: format!("doc-{n:06}"),
+        title: format!("Quarterly report {n}: throughput, latency and storage costs"),
+        email: format!("owner{n}@example.com"),
+        body,
+        age: 18 + (n % 80) as u32,
+        score: (n % 400) as f64 / 4.0,
+        active: true,
+        tags: words.iter().map(|w| format!("tag-{w}")).collect(),
+        attrs: (0..6).map(|i| (format!("attr{i}"), format!("value-{n}-{i}"))).collect(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The mocked HTTP layer
+// ---------------------------------------------------------------------------------------
+
+/// An HTTP client that answers every request with status 200 and one fixed DynamoDB
+/// JSON body (a cheap `Bytes` clone), and records the size of the last request body.
+#[derive(Debug, Clone)]
+struct Canned {
+    body: Bytes,
+    last_request_len: Arc<AtomicUsize>,
+}
+
+impl HttpConnector for Canned {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let len = request.body().bytes().map_or(0, <[u8]>::len);
+        self.last_request_len.store(len, Ordering::Relaxed);
+        let mut response = HttpResponse::new(
+            StatusCode::try_from(200).expect("valid status"),
+            SdkBody::from(self.body.clone()),
+        );
+        response
+            .headers_mut()
+            .insert("content-type", "application/x-amz-json-1.0");
+        HttpConnectorFuture::ready(Ok(response))
+    }
+}
+
+/// Hands out one shared [`Canned`] connector, as a real client hands out its pool.
+#[derive(Debug, Clone)]
+struct CannedClient {
+    connector: SharedHttpConnector,
+}
+
+impl HttpClient for CannedClient {
+    fn http_connector(&self, _: &HttpConnectorSettings, _: &RuntimeComponents) -> SharedHttpConnector {
+        self.connector.clone()
+    }
+}
+
+/// One SDK client answering every request with `response`, and the dynorm handle on it.
+struct Mocked {
+    client: Client,
+    db: Db,
+    canned: Canned,
+}
+
+impl Mocked {
+    fn new(response: &Value) -> Self {
+        let canned = Canned {
+            body: Bytes::from(serde_json::to_vec(response).expect("JSON")),
+            last_request_len: Arc::default(),
+        };
+        let http = CannedClient {
+            connector: SharedHttpConnector::new(canned.clone()),
+        };
+        let config = aws_sdk_dynamodb::Config::builder()
+            .http_client(http)
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("AKIDBENCH", "bench-secret", None, None, "bench"))
+            .endpoint_url("http://localhost:8000")
+            .build();
+        let client = Client::from_conf(config);
+        Mocked {
+            db: Db::from_client(client.clone()),
+            client,
+            canned,
+        }
+    }
+
+    /// The body size of the last request sent.
+    fn last_request_len(&self) -> usize {
+        self.canned.last_request_len.load(Ordering::Relaxed)
+    }
+}
+
+/// A value in DynamoDB's wire format: `{"S": "..."}`, `{"N": "..."}`, ...
+fn wire(value: &AttributeValue) -> Value {
+    match value {
+        AttributeValue::S(s) => json!({ "S": s }),
+        AttributeValue::N(n) => json!({ "N": n }),
+        AttributeValue::Bool(b) => json!({ "BOOL": b }),
+        AttributeValue::Null(_) => json!({ "NULL": true }),
+        AttributeValue::Ss(v) => json!({ "SS": v }),
+        AttributeValue::Ns(v) => json!({ "NS": v }),
+        AttributeValue::L(list) => json!({ "L": list.iter().map(wire).collect::<Vec<_>>() }),
+        AttributeValue::M(map) => json!({ "M": wire_item(map) }),
+        other => unimplemented!("no benchmark item holds {other:?}"),
+    }
+}
+
+/// An item in DynamoDB's wire format.
+fn wire_item(item: &HashMap<String, AttributeValue>) -> Value {
+    Value::Object(item.iter().map(|(k, v)| (k.clone(), wire(v))).collect::<Map<_, _>>())
+}
+
+fn item_of(doc: &Doc) -> Item {
+    serde_dynamo::to_item(doc).expect("encodes")
+}
+
+/// Runs both sides once, outside the measurement: they must agree on the result, and
+/// their request sizes are printed.
+fn check_pair<T: PartialEq + std::fmt::Debug>(
+    group: &str,
+    rt: &Runtime,
+    mocked: &Mocked,
+    dynorm: impl AsyncFnOnce() -> T,
+    raw: impl AsyncFnOnce() -> T,
+    expected: &T,
+) {
+    let got = rt.block_on(dynorm());
+    let dynorm_len = mocked.last_request_len();
+    assert_eq!(&got, expected, "{group}: dynorm's result");
+    let got = rt.block_on(raw());
+    let raw_len = mocked.last_request_len();
+    assert_eq!(&got, expected, "{group}: raw result");
+    println!("{group}: request body {dynorm_len} bytes (dynorm), {raw_len} bytes (raw)");
+}
+
+// ---------------------------------------------------------------------------------------
+// The raw SDK side
+// ---------------------------------------------------------------------------------------
+
+async fn raw_get(client: &Client, pk: &str, sk: &str) -> Result<Option<Doc>, BoxError> {
+    let output = client
+        .get_item()
+        .table_name(TABLE)
+        .key("pk", AttributeValue::S(pk.to_owned()))
+        .key("sk", AttributeValue::S(sk.to_owned()))
+        .consistent_read(false)
+        .send()
+        .await?;
+    Ok(output.item.map(serde_dynamo::from_item).transpose()?)
+}
+
+async fn raw_put(client: &Client, doc: &Doc) -> Result<(), BoxError> {
+    doc.validate()?;
+    let item: Item = serde_dynamo::to_item(doc)?;
+    client.put_item().table_name(TABLE).set_item(Some(item)).send().await?;
+    Ok(())
+}
+
+/// The change the update benchmarks make.
+#[derive(Clone)]
+struct Change {
+    title: String,
+    age: u32,
+    score: f64,
+}
+
+async fn raw_update(client: &Client, pk: &str, sk: &str, change: &Change) -> Result<Option<Doc>, BoxError> {
+    let output = client
+        .update_item()
+        .table_name(TABLE)
+        .key("pk", AttributeValue::S(pk.to_owned()))
+        .key("sk", AttributeValue::S(sk.to_owned()))
+        .update_expression("SET #title = :title, #age = :age, #score = :score")
+        .condition_expression("#active = :active")
+        .expression_attribute_names("#title", "title")
+        .expression_attribute_names("#age", "age")
+        .expression_attribute_names("#score", "score")
+        .expression_attribute_names("#active", "active")
+        .expression_attribute_values(":title", AttributeValue::S(change.title.clone()))
+        .expression_attribute_values(":age", AttributeValue::N(change.age.to_string()))
+        .expression_attribute_values(":score", AttributeValue::N(change.score.to_string()))
+        .expression_attribute_values(":active", AttributeValue::Bool(true))
+        .return_values(ReturnValue::AllNew)
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+        .send()
+        .await?;
+    Ok(output.attributes.map(serde_dynamo::from_item).transpose()?)
+}
+
+async fn raw_query(client: &Client, pk: &str) -> Result<Vec<Doc>, BoxError> {
+    let output = client
+        .query()
+        .table_name(TABLE)
+        .key_condition_expression("#pk = :pk")
+        .expression_attribute_names("#pk", "pk")
+        .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()))
+        .scan_index_forward(true)
+        .send()
+        .await?;
+    // Item by item: `serde_dynamo::from_items` first converts the whole page to its own
+    // representation, which makes it about 8% slower on a 1 MB page.
+    Ok(output
+        .items
+        .unwrap_or_default()
+        .into_iter()
+        .map(serde_dynamo::from_item)
+        .collect::<Result<Vec<Doc>, _>>()?)
+}
+
+/// What a careful hand-written program keeps for a partial save: the instance as
+/// loaded, and the instance being edited.
+#[derive(Debug, Clone, PartialEq)]
+struct RawTracked {
+    loaded: Doc,
+    current: Doc,
+}
+
+impl RawTracked {
+    fn new(loaded: Doc) -> Self {
+        RawTracked {
+            current: loaded.clone(),
+            loaded,
+        }
+    }
+}
+
+/// Saves what changed: validates, refuses a changed key, compares field by field, sends
+/// `SET` for the changed attributes on the condition that the item exists, and refreshes
+/// both instances from the item returned (`ALL_NEW`), as [`Tracked::save`] does.
+async fn raw_partial_save(client: &Client, tracked: &mut RawTracked) -> Result<bool, BoxError> {
+    let (old, new) = (&tracked.loaded, &tracked.current);
+    new.validate()?;
+    if old.pk != new.pk || old.sk != new.sk {
+        return Err("a save cannot change the key".into());
+    }
+    let mut sets: Vec<&str> = Vec::new();
+    let mut names = HashMap::new();
+    let mut values = HashMap::new();
+    macro_rules! diff {
+        ($field:ident, $value:expr) => {
+            if old.$field != new.$field {
+                sets.push(concat!("#", stringify!($field), " = :", stringify!($field)));
+                names.insert(
+                    concat!("#", stringify!($field)).to_owned(),
+                    stringify!($field).to_owned(),
+                );
+                values.insert(concat!(":", stringify!($field)).to_owned(), $value);
+            }
+        };
+    }
+    diff!(title, AttributeValue::S(new.title.clone()));
+    diff!(email, AttributeValue::S(new.email.clone()));
+    diff!(body, AttributeValue::S(new.body.clone()));
+    diff!(age, AttributeValue::N(new.age.to_string()));
+    diff!(score, AttributeValue::N(new.score.to_string()));
+    diff!(active, AttributeValue::Bool(new.active));
+    diff!(tags, serde_dynamo::to_attribute_value(&new.tags)?);
+    diff!(attrs, serde_dynamo::to_attribute_value(&new.attrs)?);
+    if sets.is_empty() {
+        return Ok(false);
+    }
+    names.insert("#pk".to_owned(), "pk".to_owned());
+    let output = client
+        .update_item()
+        .table_name(TABLE)
+        .key("pk", AttributeValue::S(new.pk.clone()))
+        .key("sk", AttributeValue::S(new.sk.clone()))
+        .update_expression(format!("SET {}", sets.join(", ")))
+        .condition_expression("attribute_exists(#pk)")
+        .set_expression_attribute_names(Some(names))
+        .set_expression_attribute_values(Some(values))
+        .return_values(ReturnValue::AllNew)
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+        .send()
+        .await?;
+    let fresh: Doc = serde_dynamo::from_item(output.attributes.ok_or("no attributes returned")?)?;
+    tracked.loaded = fresh.clone();
+    tracked.current = fresh;
+    Ok(true)
+}
+
+// ---------------------------------------------------------------------------------------
+// The benchmarks
+// ---------------------------------------------------------------------------------------
+
+fn get_item_1kb(c: &mut Criterion, rt: &Runtime) {
+    let stored = doc(7);
+    let mocked = Mocked::new(&json!({ "Item": wire_item(&item_of(&stored)) }));
+    let (client, db) = (&mocked.client, &mocked.db);
+    let (pk, sk) = (stored.pk.clone(), stored.sk.clone());
+    println!(
+        "get_item_1kb: item of {} bytes, {} attributes",
+        dynorm::item_size(&item_of(&stored)),
+        item_of(&stored).len()
+    );
+    check_pair(
+        "get_item_1kb",
+        rt,
+        &mocked,
+        async || Doc::get(db, (&pk, &sk)).await.expect("dynorm get"),
+        async || raw_get(client, &pk, &sk).await.expect("raw get"),
+        &Some(stored.clone()),
+    );
+
+    let mut group = c.benchmark_group("get_item_1kb");
+    group.bench_function("dynorm", |b| {
+        b.to_async(rt)
+            .iter(|| async { Doc::get(db, (&pk, &sk)).await.expect("dynorm get") })
+    });
+    group.bench_function("raw", |b| {
+        b.to_async(rt)
+            .iter(|| async { raw_get(client, &pk, &sk).await.expect("raw get") })
+    });
+    group.finish();
+}
+
+fn put_validated(c: &mut Criterion, rt: &Runtime) {
+    let mocked = Mocked::new(&json!({}));
+    let (client, db) = (&mocked.client, &mocked.db);
+    let doc = doc(11);
+    assert!(doc.validate().is_ok());
+    check_pair(
+        "put_validated",
+        rt,
+        &mocked,
+        async || doc.put(db).await.expect("dynorm put"),
+        async || raw_put(client, &doc).await.expect("raw put"),
+        &(),
+    );
+
+    let mut group = c.benchmark_group("put_validated");
+    group.bench_function("dynorm", |b| {
+        b.to_async(rt).iter(|| async { doc.put(db).await.expect("dynorm put") })
+    });
+    group.bench_function("raw", |b| {
+        b.to_async(rt)
+            .iter(|| async { raw_put(client, &doc).await.expect("raw put") })
+    });
+    group.finish();
+}
+
+async fn dynorm_update(db: &Db, pk: &str, sk: &str, change: &Change) -> Option<Doc> {
+    let f = Doc::fields();
+    Doc::update_by_key(db, (pk, sk))
+        .set(f.title(), &change.title)
+        .set(f.age(), change.age)
+        .set(f.score(), change.score)
+        .condition(f.active().eq(true))
+        .await
+        .expect("dynorm update")
+}
+
+fn update_condition_3_sets(c: &mut Criterion, rt: &Runtime) {
+    let change = Change {
+        title: "Quarterly report, revised".into(),
+        age: 42,
+        score: 97.5,
+    };
+    let updated = Doc {
+        title: change.title.clone(),
+        age: change.age,
+        score: change.score,
+        ..doc(3)
+    };
+    let mocked = Mocked::new(&json!({ "Attributes": wire_item(&item_of(&updated)) }));
+    let (client, db) = (&mocked.client, &mocked.db);
+    let (pk, sk) = (updated.pk.clone(), updated.sk.clone());
+    check_pair(
+        "update_condition_3_sets",
+        rt,
+        &mocked,
+        async || dynorm_update(db, &pk, &sk, &change).await,
+        async || raw_update(client, &pk, &sk, &change).await.expect("raw update"),
+        &Some(updated.clone()),
+    );
+
+    let mut group = c.benchmark_group("update_condition_3_sets");
+    group.bench_function("dynorm", |b| {
+        b.to_async(rt).iter(|| dynorm_update(db, &pk, &sk, &change))
+    });
+    group.bench_function("raw", |b| {
+        b.to_async(rt)
+            .iter(|| async { raw_update(client, &pk, &sk, &change).await.expect("raw update") })
+    });
+    group.finish();
+}
+
+fn query_page_1mb(c: &mut Criterion, rt: &Runtime) {
+    // As many ~1 KB items as fit in DynamoDB's 1 MB page.
+    let mut docs = Vec::new();
+    let mut bytes = 0;
+    for n in 0.. {
+        let d = doc(n);
+        bytes += dynorm::item_size(&item_of(&d));
+        if bytes > PAGE_BYTES {
+            break;
+        }
+        docs.push(d);
+    }
+    let items: Vec<Value> = docs.iter().map(|d| wire_item(&item_of(d))).collect();
+    // No LastEvaluatedKey: both sides make exactly one request.
+    let response = json!({ "Items": items, "Count": docs.len(), "ScannedCount": docs.len() });
+    let mocked = Mocked::new(&response);
+    println!(
+        "query_page_1mb: {} items, response body {} bytes",
+        docs.len(),
+        mocked.canned.body.len()
+    );
+    let (client, db) = (&mocked.client, &mocked.db);
+    check_pair(
+        "query_page_1mb",
+        rt,
+        &mocked,
+        async || Doc::query(db, PK).collect_all().await.expect("dynorm query"),
+        async || raw_query(client, PK).await.expect("raw query"),
+        &docs,
+    );
+
+    let mut group = c.benchmark_group("query_page_1mb");
+    group.sample_size(30).measurement_time(Duration::from_secs(15));
+    group.bench_function("dynorm", |b| {
+        b.to_async(rt)
+            .iter(|| async { Doc::query(db, PK).collect_all().await.expect("dynorm query") })
+    });
+    group.bench_function("raw", |b| {
+        b.to_async(rt)
+            .iter(|| async { raw_query(client, PK).await.expect("raw query") })
+    });
+    group.finish();
+}
+
+/// The edit both sides make before saving: three scalar fields.
+fn edit(doc: &mut Doc, change: &Change) {
+    doc.title.clone_from(&change.title);
+    doc.age = change.age;
+    doc.active = false;
+}
+
+fn partial_save_diff(c: &mut Criterion, rt: &Runtime) {
+    let loaded = doc(5);
+    let stored = item_of(&loaded);
+    let change = Change {
+        title: "Quarterly report, final".into(),
+        age: 64,
+        score: 0.0,
+    };
+    let mut saved = loaded.clone();
+    edit(&mut saved, &change);
+    // Both sides ask for ALL_NEW and refresh the instance from it.
+    let mocked = Mocked::new(&json!({ "Attributes": wire_item(&item_of(&saved)) }));
+    let (client, db) = (&mocked.client, &mocked.db);
+    let tracked = || Tracked::<Doc>::from_item(stored.clone()).expect("tracks");
+    let raw_tracked = || RawTracked::new(serde_dynamo::from_item(stored.clone()).expect("decodes"));
+    check_pair(
+        "partial_save_diff",
+        rt,
+        &mocked,
+        async || {
+            let mut t = tracked();
+            edit(&mut t, &change);
+            assert!(t.save(db).await.expect("dynorm save"));
+            assert!(!t.is_changed().expect("diff"));
+            t.into_inner()
+        },
+        async || {
+            let mut t = raw_tracked();
+            edit(&mut t.current, &change);
+            assert!(raw_partial_save(client, &mut t).await.expect("raw save"));
+            assert_eq!(t.loaded, t.current);
+            t.current
+        },
+        &saved,
+    );
+
+    // The instance is loaded (untimed setup), then edited and saved (timed).
+    let change = &change;
+    let mut group = c.benchmark_group("partial_save_diff");
+    group.bench_function("dynorm", |b| {
+        b.to_async(rt).iter_batched(
+            tracked,
+            |mut t| async move {
+                edit(&mut t, change);
+                black_box(t.save(db).await.expect("dynorm save"));
+                t
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.bench_function("raw", |b| {
+        b.to_async(rt).iter_batched(
+            raw_tracked,
+            |mut t| async move {
+                edit(&mut t.current, change);
+                black_box(raw_partial_save(client, &mut t).await.expect("raw save"));
+                t
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+}
+
+/// Alternates blocks of `dynorm` and `raw` iterations (ABBA), so both see the same
+/// machine state; prints the median of the per-round ratios.
+// Two sides, each with a setup and a body, plus the run's shape.
+#[allow(clippy::too_many_arguments)]
+fn interleaved<I, J, O, P, FD, FR>(
+    name: &str,
+    rt: &Runtime,
+    rounds: usize,
+    block: usize,
+    mut setup_d: impl FnMut() -> I,
+    mut dynorm: impl FnMut(I) -> FD,
+    mut setup_r: impl FnMut() -> J,
+    mut raw: impl FnMut(J) -> FR,
+) where
+    FD: std::future::Future<Output = O>,
+    FR: std::future::Future<Output = P>,
+{
+    let mut ratios = Vec::new();
+    let (mut td, mut tr) = (Vec::new(), Vec::new());
+    rt.block_on(async {
+        for round in 0..rounds {
+            let mut time_d = 0f64;
+            let mut time_r = 0f64;
+            for side in [round % 2, 1 - round % 2] {
+                if side == 0 {
+                    let inputs: Vec<I> = (0..block).map(|_| setup_d()).collect();
+                    let mut outs = Vec::with_capacity(block);
+                    let start = std::time::Instant::now();
+                    for i in inputs {
+                        outs.push(dynorm(i).await);
+                    }
+                    time_d = start.elapsed().as_nanos() as f64 / block as f64;
+                    drop(black_box(outs));
+                } else {
+                    let inputs: Vec<J> = (0..block).map(|_| setup_r()).collect();
+                    let mut outs = Vec::with_capacity(block);
+                    let start = std::time::Instant::now();
+                    for i in inputs {
+                        outs.push(raw(i).await);
+                    }
+                    time_r = start.elapsed().as_nanos() as f64 / block as f64;
+                    drop(black_box(outs));
+                }
+            }
+            if round >= rounds / 10 {
+                ratios.push(time_d / time_r);
+                td.push(time_d);
+                tr.push(time_r);
+            }
+        }
+    });
+    let med = |v: &mut Vec<f64>| {
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        v[v.len() / 2]
+    };
+    let p10 = |v: &mut Vec<f64>| {
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        v[v.len() / 10]
+    };
+    let (md, mr) = (med(&mut td), med(&mut tr));
+    let (ld, lr) = (p10(&mut td), p10(&mut tr));
+    println!(
+        "{name}: dynorm/raw {:.3} (median of {} rounds of {block}); dynorm median {:.1} µs, p10 {:.1} µs; raw median {:.1} µs, p10 {:.1} µs",
+        med(&mut ratios),
+        ratios.len(),
+        md / 1e3,
+        ld / 1e3,
+        mr / 1e3,
+        lr / 1e3
+    );
+}
+
+/// The ratios of every pair, measured interleaved: on a machine whose speed drifts, the
+/// criterion lines of a pair can come from different phases; these cannot.
+fn interleaved_all(rt: &Runtime) {
+    println!("\nRatios, dynorm and raw interleaved (ABBA blocks):");
+    let rounds: usize = std::env::var("DYNORM_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(400);
+    {
+        let stored = doc(7);
+        let m = Mocked::new(&json!({ "Item": wire_item(&item_of(&stored)) }));
+        let (client, db) = (&m.client, &m.db);
+        let (pk, sk) = (&stored.pk, &stored.sk);
+        interleaved(
+            "get_item_1kb",
+            rt,
+            rounds,
+            40,
+            || (),
+            |_| async move { Doc::get(db, (pk, sk)).await.unwrap() },
+            || (),
+            |_| async move { raw_get(client, pk, sk).await.unwrap() },
+        );
+    }
+    {
+        let m = Mocked::new(&json!({}));
+        let (client, db) = (&m.client, &m.db);
+        let d = &doc(11);
+        interleaved(
+            "put_validated",
+            rt,
+            rounds,
+            40,
+            || (),
+            |_| async move { d.put(db).await.unwrap() },
+            || (),
+            |_| async move { raw_put(client, d).await.unwrap() },
+        );
+    }
+    {
+        let change = &Change {
+            title: "Quarterly report, revised".into(),
+            age: 42,
+            score: 97.5,
+        };
+        let updated = Doc {
+            title: change.title.clone(),
+            age: change.age,
+            score: change.score,
+            ..doc(3)
+        };
+        let m = Mocked::new(&json!({ "Attributes": wire_item(&item_of(&updated)) }));
+        let (client, db) = (&m.client, &m.db);
+        let (pk, sk) = (&updated.pk, &updated.sk);
+        interleaved(
+            "update_condition_3_sets",
+            rt,
+            rounds,
+            30,
+            || (),
+            |_| dynorm_update(db, pk, sk, change),
+            || (),
+            |_| async move { raw_update(client, pk, sk, change).await.unwrap() },
+        );
+    }
+    {
+        let loaded = doc(5);
+        let stored = item_of(&loaded);
+        let change = &Change {
+            title: "Quarterly report, final".into(),
+            age: 64,
+            score: 0.0,
+        };
+        let mut saved = loaded.clone();
+        edit(&mut saved, change);
+        let m = Mocked::new(&json!({ "Attributes": wire_item(&item_of(&saved)) }));
+        let (client, db) = (&m.client, &m.db);
+        interleaved(
+            "partial_save_diff",
+            rt,
+            rounds,
+            20,
+            || Tracked::<Doc>::from_item(stored.clone()).unwrap(),
+            |mut t| async move {
+                edit(&mut t, change);
+                black_box(t.save(db).await.unwrap());
+                t
+            },
+            || RawTracked::new(serde_dynamo::from_item(stored.clone()).unwrap()),
+            |mut t| async move {
+                edit(&mut t.current, change);
+                black_box(raw_partial_save(client, &mut t).await.unwrap());
+                t
+            },
+        );
+    }
+    {
+        let mut docs = Vec::new();
+        let mut bytes = 0;
+        for n in 0.. {
+            let d = doc(n);
+            bytes += dynorm::item_size(&item_of(&d));
+            if bytes > PAGE_BYTES {
+                break;
+            }
+            docs.push(d);
+        }
+        let items: Vec<Value> = docs.iter().map(|d| wire_item(&item_of(d))).collect();
+        let m = Mocked::new(&json!({ "Items": items, "Count": docs.len(), "ScannedCount": docs.len() }));
+        let (client, db) = (&m.client, &m.db);
+        interleaved(
+            "query_page_1mb",
+            rt,
+            rounds / 4,
+            1,
+            || (),
+            |_| async move { Doc::query(db, PK).collect_all().await.unwrap() },
+            || (),
+            |_| async move { raw_query(client, PK).await.unwrap() },
+        );
+    }
+}
+
+fn benches(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    get_item_1kb(c, &rt);
+    put_validated(c, &rt);
+    update_condition_3_sets(c, &rt);
+    query_page_1mb(c, &rt);
+    partial_save_diff(c, &rt);
+    interleaved_all(&rt);
+}
+
+criterion_group!(mapper, benches);
+criterion_main!(mapper);
