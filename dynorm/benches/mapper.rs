@@ -30,11 +30,12 @@
 //! email). Everything runs on a current-thread tokio runtime.
 //!
 //! On a shared or virtual machine, timings can drift by tens of percent for seconds at a
-//! time, so a pair's two criterion lines may come from different phases. After the
-//! groups, the bench therefore measures every pair again interleaved (blocks of `dynorm`
-//! and `raw` iterations in ABBA order, so both sides see the same machine state) and
-//! prints the median of the per-round ratios: the figures in `BENCHMARKS.md`.
-//! `DYNORM_BENCH_ROUNDS` sets the number of rounds (default 400).
+//! time, so a pair's two criterion lines may come from different phases. After its
+//! criterion group, each pair is therefore measured again interleaved (blocks of
+//! `dynorm` and `raw` iterations in ABBA order, so both sides see the same machine state),
+//! and the medians of the per-round ratios are printed together at the end: the figures
+//! in `BENCHMARKS.md`. `DYNORM_BENCH_ROUNDS` sets the number of rounds (default 400; a
+//! quarter of that for the 1 MB page).
 
 use std::collections::{BTreeMap, HashMap};
 use std::error::Error as StdError;
@@ -201,7 +202,11 @@ fn wire(value: &AttributeValue) -> Value {
         AttributeValue::Ns(v) => json!({ "NS": v }),
         AttributeValue::L(list) => json!({ "L": list.iter().map(wire).collect::<Vec<_>>() }),
         AttributeValue::M(map) => json!({ "M": wire_item(map) }),
-        other => unimplemented!("no benchmark item holds {other:?}"),
+        AttributeValue::B(b) => json!({ "B": aws_smithy_types::base64::encode(b) }),
+        AttributeValue::Bs(v) => json!({ "BS": v.iter().map(aws_smithy_types::base64::encode).collect::<Vec<_>>() }),
+        // Only the SDK makes `Unknown`, when it parses a type it does not know; items
+        // encoded by serde_dynamo never hold one.
+        other => unreachable!("not an attribute value serde_dynamo writes: {other:?}"),
     }
 }
 
@@ -383,7 +388,7 @@ async fn raw_partial_save(client: &Client, tracked: &mut RawTracked) -> Result<b
 // The benchmarks
 // ---------------------------------------------------------------------------------------
 
-fn get_item_1kb(c: &mut Criterion, rt: &Runtime) {
+fn get_item_1kb(c: &mut Criterion, rt: &Runtime) -> String {
     let stored = doc(7);
     let mocked = Mocked::new(&json!({ "Item": wire_item(&item_of(&stored)) }));
     let (client, db) = (&mocked.client, &mocked.db);
@@ -412,9 +417,21 @@ fn get_item_1kb(c: &mut Criterion, rt: &Runtime) {
             .iter(|| async { raw_get(client, &pk, &sk).await.expect("raw get") })
     });
     group.finish();
+
+    let (pk, sk) = (&pk, &sk);
+    interleaved(
+        "get_item_1kb",
+        rt,
+        rounds(400),
+        40,
+        || (),
+        |_| async move { Doc::get(db, (pk, sk)).await.expect("dynorm get") },
+        || (),
+        |_| async move { raw_get(client, pk, sk).await.expect("raw get") },
+    )
 }
 
-fn put_validated(c: &mut Criterion, rt: &Runtime) {
+fn put_validated(c: &mut Criterion, rt: &Runtime) -> String {
     let mocked = Mocked::new(&json!({}));
     let (client, db) = (&mocked.client, &mocked.db);
     let doc = doc(11);
@@ -437,6 +454,18 @@ fn put_validated(c: &mut Criterion, rt: &Runtime) {
             .iter(|| async { raw_put(client, &doc).await.expect("raw put") })
     });
     group.finish();
+
+    let doc = &doc;
+    interleaved(
+        "put_validated",
+        rt,
+        rounds(400),
+        40,
+        || (),
+        |_| async move { doc.put(db).await.expect("dynorm put") },
+        || (),
+        |_| async move { raw_put(client, doc).await.expect("raw put") },
+    )
 }
 
 async fn dynorm_update(db: &Db, pk: &str, sk: &str, change: &Change) -> Option<Doc> {
@@ -450,7 +479,7 @@ async fn dynorm_update(db: &Db, pk: &str, sk: &str, change: &Change) -> Option<D
         .expect("dynorm update")
 }
 
-fn update_condition_3_sets(c: &mut Criterion, rt: &Runtime) {
+fn update_condition_3_sets(c: &mut Criterion, rt: &Runtime) -> String {
     let change = Change {
         title: "Quarterly report, revised".into(),
         age: 42,
@@ -483,9 +512,21 @@ fn update_condition_3_sets(c: &mut Criterion, rt: &Runtime) {
             .iter(|| async { raw_update(client, &pk, &sk, &change).await.expect("raw update") })
     });
     group.finish();
+
+    let (pk, sk, change) = (&pk, &sk, &change);
+    interleaved(
+        "update_condition_3_sets",
+        rt,
+        rounds(400),
+        30,
+        || (),
+        |_| dynorm_update(db, pk, sk, change),
+        || (),
+        |_| async move { raw_update(client, pk, sk, change).await.expect("raw update") },
+    )
 }
 
-fn query_page_1mb(c: &mut Criterion, rt: &Runtime) {
+fn query_page_1mb(c: &mut Criterion, rt: &Runtime) -> String {
     // As many ~1 KB items as fit in DynamoDB's 1 MB page.
     let mut docs = Vec::new();
     let mut bytes = 0;
@@ -527,6 +568,17 @@ fn query_page_1mb(c: &mut Criterion, rt: &Runtime) {
             .iter(|| async { raw_query(client, PK).await.expect("raw query") })
     });
     group.finish();
+
+    interleaved(
+        "query_page_1mb",
+        rt,
+        rounds(100),
+        1,
+        || (),
+        |_| async move { Doc::query(db, PK).collect_all().await.expect("dynorm query") },
+        || (),
+        |_| async move { raw_query(client, PK).await.expect("raw query") },
+    )
 }
 
 /// The edit both sides make before saving: three scalar fields.
@@ -536,7 +588,7 @@ fn edit(doc: &mut Doc, change: &Change) {
     doc.active = false;
 }
 
-fn partial_save_diff(c: &mut Criterion, rt: &Runtime) {
+fn partial_save_diff(c: &mut Criterion, rt: &Runtime) -> String {
     let loaded = doc(5);
     let stored = item_of(&loaded);
     let change = Change {
@@ -598,10 +650,31 @@ fn partial_save_diff(c: &mut Criterion, rt: &Runtime) {
         )
     });
     group.finish();
+
+    interleaved(
+        "partial_save_diff",
+        rt,
+        rounds(400),
+        20,
+        tracked,
+        |mut t| async move {
+            edit(&mut t, change);
+            black_box(t.save(db).await.expect("dynorm save"));
+            t
+        },
+        raw_tracked,
+        |mut t| async move {
+            edit(&mut t.current, change);
+            black_box(raw_partial_save(client, &mut t).await.expect("raw save"));
+            t
+        },
+    )
 }
 
 /// Alternates blocks of `dynorm` and `raw` iterations (ABBA), so both see the same
-/// machine state; prints the median of the per-round ratios.
+/// machine state; on a machine whose speed drifts, a pair's criterion lines can come
+/// from different phases, these cannot. Returns the median of the per-round ratios, as a
+/// line to print.
 // Two sides, each with a setup and a body, plus the run's shape.
 #[allow(clippy::too_many_arguments)]
 fn interleaved<I, J, O, P, FD, FR>(
@@ -613,7 +686,8 @@ fn interleaved<I, J, O, P, FD, FR>(
     mut dynorm: impl FnMut(I) -> FD,
     mut setup_r: impl FnMut() -> J,
     mut raw: impl FnMut(J) -> FR,
-) where
+) -> String
+where
     FD: std::future::Future<Output = O>,
     FR: std::future::Future<Output = P>,
 {
@@ -661,7 +735,7 @@ fn interleaved<I, J, O, P, FD, FR>(
     };
     let (md, mr) = (med(&mut td), med(&mut tr));
     let (ld, lr) = (p10(&mut td), p10(&mut tr));
-    println!(
+    format!(
         "{name}: dynorm/raw {:.3} (median of {} rounds of {block}); dynorm median {:.1} µs, p10 {:.1} µs; raw median {:.1} µs, p10 {:.1} µs",
         med(&mut ratios),
         ratios.len(),
@@ -669,130 +743,17 @@ fn interleaved<I, J, O, P, FD, FR>(
         ld / 1e3,
         mr / 1e3,
         lr / 1e3
-    );
+    )
 }
 
-/// The ratios of every pair, measured interleaved: on a machine whose speed drifts, the
-/// criterion lines of a pair can come from different phases; these cannot.
-fn interleaved_all(rt: &Runtime) {
-    println!("\nRatios, dynorm and raw interleaved (ABBA blocks):");
+/// The interleaved rounds of a pair: `per_400` rounds by default, scaled by
+/// `DYNORM_BENCH_ROUNDS`.
+fn rounds(per_400: usize) -> usize {
     let rounds: usize = std::env::var("DYNORM_BENCH_ROUNDS")
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(400);
-    {
-        let stored = doc(7);
-        let m = Mocked::new(&json!({ "Item": wire_item(&item_of(&stored)) }));
-        let (client, db) = (&m.client, &m.db);
-        let (pk, sk) = (&stored.pk, &stored.sk);
-        interleaved(
-            "get_item_1kb",
-            rt,
-            rounds,
-            40,
-            || (),
-            |_| async move { Doc::get(db, (pk, sk)).await.unwrap() },
-            || (),
-            |_| async move { raw_get(client, pk, sk).await.unwrap() },
-        );
-    }
-    {
-        let m = Mocked::new(&json!({}));
-        let (client, db) = (&m.client, &m.db);
-        let d = &doc(11);
-        interleaved(
-            "put_validated",
-            rt,
-            rounds,
-            40,
-            || (),
-            |_| async move { d.put(db).await.unwrap() },
-            || (),
-            |_| async move { raw_put(client, d).await.unwrap() },
-        );
-    }
-    {
-        let change = &Change {
-            title: "Quarterly report, revised".into(),
-            age: 42,
-            score: 97.5,
-        };
-        let updated = Doc {
-            title: change.title.clone(),
-            age: change.age,
-            score: change.score,
-            ..doc(3)
-        };
-        let m = Mocked::new(&json!({ "Attributes": wire_item(&item_of(&updated)) }));
-        let (client, db) = (&m.client, &m.db);
-        let (pk, sk) = (&updated.pk, &updated.sk);
-        interleaved(
-            "update_condition_3_sets",
-            rt,
-            rounds,
-            30,
-            || (),
-            |_| dynorm_update(db, pk, sk, change),
-            || (),
-            |_| async move { raw_update(client, pk, sk, change).await.unwrap() },
-        );
-    }
-    {
-        let loaded = doc(5);
-        let stored = item_of(&loaded);
-        let change = &Change {
-            title: "Quarterly report, final".into(),
-            age: 64,
-            score: 0.0,
-        };
-        let mut saved = loaded.clone();
-        edit(&mut saved, change);
-        let m = Mocked::new(&json!({ "Attributes": wire_item(&item_of(&saved)) }));
-        let (client, db) = (&m.client, &m.db);
-        interleaved(
-            "partial_save_diff",
-            rt,
-            rounds,
-            20,
-            || Tracked::<Doc>::from_item(stored.clone()).unwrap(),
-            |mut t| async move {
-                edit(&mut t, change);
-                black_box(t.save(db).await.unwrap());
-                t
-            },
-            || RawTracked::new(serde_dynamo::from_item(stored.clone()).unwrap()),
-            |mut t| async move {
-                edit(&mut t.current, change);
-                black_box(raw_partial_save(client, &mut t).await.unwrap());
-                t
-            },
-        );
-    }
-    {
-        let mut docs = Vec::new();
-        let mut bytes = 0;
-        for n in 0.. {
-            let d = doc(n);
-            bytes += dynorm::item_size(&item_of(&d));
-            if bytes > PAGE_BYTES {
-                break;
-            }
-            docs.push(d);
-        }
-        let items: Vec<Value> = docs.iter().map(|d| wire_item(&item_of(d))).collect();
-        let m = Mocked::new(&json!({ "Items": items, "Count": docs.len(), "ScannedCount": docs.len() }));
-        let (client, db) = (&m.client, &m.db);
-        interleaved(
-            "query_page_1mb",
-            rt,
-            rounds / 4,
-            1,
-            || (),
-            |_| async move { Doc::query(db, PK).collect_all().await.unwrap() },
-            || (),
-            |_| async move { raw_query(client, PK).await.unwrap() },
-        );
-    }
+    (rounds * per_400 / 400).max(10)
 }
 
 fn benches(c: &mut Criterion) {
@@ -800,12 +761,18 @@ fn benches(c: &mut Criterion) {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    get_item_1kb(c, &rt);
-    put_validated(c, &rt);
-    update_condition_3_sets(c, &rt);
-    query_page_1mb(c, &rt);
-    partial_save_diff(c, &rt);
-    interleaved_all(&rt);
+    let ratios = [
+        get_item_1kb(c, &rt),
+        put_validated(c, &rt),
+        update_condition_3_sets(c, &rt),
+        query_page_1mb(c, &rt),
+        partial_save_diff(c, &rt),
+    ];
+    // Printed together at the end, after criterion's own output.
+    println!("\nRatios, dynorm and raw interleaved (ABBA blocks):");
+    for line in ratios {
+        println!("{line}");
+    }
 }
 
 criterion_group!(mapper, benches);

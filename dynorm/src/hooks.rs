@@ -29,8 +29,10 @@ use crate::{DynaModel, Error, Item, Result};
 ///
 /// In batch writes and transactions the `before_*` hooks run when the write is added, so
 /// a refusal stops the whole batch or transaction before anything is sent. Their
-/// `after_*` hooks run for each write once it is applied; `after_save` then receives the
-/// item as written, decoded, and `after_update` and `after_delete` the key only.
+/// `after_*` hooks run for each write once it is applied, on a copy rather than your
+/// instance: `after_save` receives the item decoded (in a batch, as written, with its
+/// next version; in a transaction, as the instance was when added), and `after_update`
+/// and `after_delete` the key only.
 ///
 /// ```
 /// use dynorm::{BoxError, DynaModel, Hooks, Item};

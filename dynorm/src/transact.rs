@@ -146,19 +146,10 @@ fn update_entry<M: DynaModel>(
 
 impl<M: DynaModel> TransactOp for UpdateItem<'_, M> {
     fn into_entry(self) -> Result<TransactEntry> {
-        let (key, instance, as_save) = self.hook_target();
-        let after = match (instance, as_save) {
-            (Some(instance), true) => {
-                hooks::before_save(instance)?;
-                hooks::after_save_item::<M>(&crate::to_item(instance)?)
-            }
-            _ => {
-                hooks::before_update(key, instance)?;
-                hooks::after_key::<M>(key, false)
-            }
-        };
+        let (key, instance) = self.hook_target();
+        hooks::before_update(key, instance)?;
         Ok(TransactEntry {
-            after,
+            after: hooks::after_key::<M>(key, false),
             ..update_entry::<M>(self.to_input()?)?
         })
     }

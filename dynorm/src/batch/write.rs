@@ -371,7 +371,7 @@ fn run_after_hooks(ops: &mut [Entry], tables: &[Table], left: &[BatchOp]) {
     if ops.iter().all(|op| op.after.is_none()) {
         return;
     }
-    let not_applied: HashSet<(&str, String)> = left
+    let left_ids: Vec<(&str, String)> = left
         .iter()
         .filter_map(|op| {
             let (table, item) = match op {
@@ -383,9 +383,10 @@ fn run_after_hooks(ops: &mut [Entry], tables: &[Table], left: &[BatchOp]) {
             Some((table.as_str(), key_id(item, names)))
         })
         .collect();
+    let not_applied: HashSet<(&str, &str)> = left_ids.iter().map(|(t, k)| (*t, k.as_str())).collect();
     for op in ops {
         if let Some(after) = op.after.take() {
-            if !not_applied.contains(&(op.table.as_str(), std::mem::take(&mut op.key))) {
+            if !not_applied.contains(&(op.table.as_str(), op.key.as_str())) {
                 after();
             }
         }

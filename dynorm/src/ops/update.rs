@@ -97,10 +97,10 @@ impl<'a, M: DynaModel> UpdateItem<'a, M> {
         self
     }
 
-    /// What the hooks see: the key, the instance updated, and whether this is a
-    /// tracked instance's save.
-    pub(crate) fn hook_target(&self) -> (&M::Key, Option<&M>, bool) {
-        (&self.key, self.target.as_deref(), self.as_save)
+    /// What the update hooks see: the key and the instance updated. (A tracked save,
+    /// which runs the save hooks, never goes into a transaction.)
+    pub(crate) fn hook_target(&self) -> (&M::Key, Option<&M>) {
+        (&self.key, self.target.as_deref())
     }
 
     fn with(mut self, f: impl FnOnce(Update<M>) -> Update<M>) -> Self {
