@@ -48,8 +48,10 @@ pub fn encoder(field: &Field) -> TokenStream {
     })
 }
 
-/// The fields struct and the `Document` impl.
-pub fn expand(input: &DeriveInput, fields: &[Field]) -> TokenStream {
+/// The fields struct and the `Document` impl. The fields in `keys` (a model's primary
+/// key) get a `KeyPath`, which conditions take and updates do not: DynamoDB cannot change
+/// an item's key.
+pub fn expand(input: &DeriveInput, fields: &[Field], keys: &[&syn::Ident]) -> TokenStream {
     let ident = &input.ident;
     let vis = &input.vis;
     let fields_ident = format_ident!("{}Fields", ident);
@@ -68,6 +70,16 @@ pub fn expand(input: &DeriveInput, fields: &[Field]) -> TokenStream {
             } else {
                 quote!(self.base.__child::<#ty>(#attr))
             };
+            if keys.contains(&name) {
+                let doc = format!("{doc} A key attribute: for conditions and filters, not updates.");
+                return quote! {
+                    #[doc = #doc]
+                    #[allow(clippy::all)]
+                    pub fn #name(&self) -> ::dynorm::__private::KeyPath<R, #ty> {
+                        ::dynorm::__private::KeyPath::__new(#path)
+                    }
+                };
+            }
             quote! {
                 #[doc = #doc]
                 #[allow(clippy::all)]
@@ -109,7 +121,7 @@ pub fn derive(input: &DeriveInput) -> TokenStream {
         cx.error_spanned_by(&input.generics, "Document cannot be derived for generic structs");
     }
     let model = Model::from_ast(&mut cx, input);
-    let tokens = model.map(|model| expand(input, &model.fields));
+    let tokens = model.map(|model| expand(input, &model.fields, &[]));
     match (cx.check(), tokens) {
         (Ok(()), Some(tokens)) => tokens,
         (Err(err), _) => err.to_compile_error(),

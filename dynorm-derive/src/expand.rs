@@ -270,7 +270,11 @@ fn expand_model(input: &DeriveInput, model: &Resolved) -> TokenStream {
         }
     };
 
-    let document = crate::document::expand(input, model.all_fields);
+    let keys: Vec<&syn::Ident> = std::iter::once(model.hash)
+        .chain(model.range)
+        .map(|f| f.ident)
+        .collect();
+    let document = crate::document::expand(input, model.all_fields, &keys);
     let version_fn = model.version.map(|field| {
         let (ident, ty) = (field.ident, field.ty);
         quote! {
@@ -278,6 +282,10 @@ fn expand_model(input: &DeriveInput, model: &Resolved) -> TokenStream {
                 ::dynorm::__private::core::option::Option::Some(
                     <u64 as ::dynorm::__private::core::convert::TryFrom<#ty>>::try_from(self.#ident).unwrap_or(0),
                 )
+            }
+
+            fn __version_max() -> u64 {
+                <u64 as ::dynorm::__private::core::convert::TryFrom<#ty>>::try_from(<#ty>::MAX).unwrap_or(u64::MAX)
             }
         }
     });

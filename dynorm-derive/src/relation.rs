@@ -68,9 +68,44 @@ fn parse_template(lit: &LitStr) -> syn::Result<Vec<Part>> {
     Ok(parts)
 }
 
+/// The value a template gives for a model instance.
+enum TemplateValue {
+    /// `"{field}"`: the field itself (a clone of `self.field`).
+    Field(TokenStream),
+    /// Text and fields: formatted at run time by `dynorm::rel::format_template` (or
+    /// `query_template`), which refuses a value containing the separator that follows
+    /// its field, so the key is never ambiguous.
+    Formatted {
+        /// `&[TemplatePart]`, the template's parts.
+        parts: TokenStream,
+        /// The fields, in the template's order.
+        fields: Vec<syn::Ident>,
+    },
+}
+
+impl TemplateValue {
+    /// `&[&dyn Display]`: the fields of `receiver`, in the template's order.
+    fn values(fields: &[syn::Ident], receiver: TokenStream) -> TokenStream {
+        quote!(&[#(&#receiver.#fields as &dyn ::dynorm::__private::core::fmt::Display),*])
+    }
+
+    /// An expression of type `String` (or the field's type, for `"{field}"`) in a
+    /// function returning `dynorm::Result`: a refused value returns its error.
+    /// `attribute` is the `&str` attribute the template fills, for that error.
+    fn fallible(&self, attribute: TokenStream) -> TokenStream {
+        match self {
+            TemplateValue::Field(value) => value.clone(),
+            TemplateValue::Formatted { parts, fields } => {
+                let values = Self::values(fields, quote!(self));
+                quote!(::dynorm::rel::format_template(#attribute, #parts, #values)?)
+            }
+        }
+    }
+}
+
 /// The value a template gives for `self`: the field itself for `"{field}"`, otherwise a
-/// formatted string.
-fn template_value(lit: &LitStr, fields: &[Field]) -> syn::Result<TokenStream> {
+/// string formatted at run time, which refuses ambiguous values.
+fn template_value(lit: &LitStr, fields: &[Field]) -> syn::Result<TemplateValue> {
     let parts = parse_template(lit)?;
     for part in &parts {
         if let Part::Field(name) = part {
@@ -84,21 +119,33 @@ fn template_value(lit: &LitStr, fields: &[Field]) -> syn::Result<TokenStream> {
     }
     if let [Part::Field(name)] = parts.as_slice() {
         let ident = format_ident!("{}", name);
-        return Ok(quote_spanned!(lit.span()=> ::dynorm::__private::core::clone::Clone::clone(&self.#ident)));
+        return Ok(TemplateValue::Field(
+            quote_spanned!(lit.span()=> ::dynorm::__private::core::clone::Clone::clone(&self.#ident)),
+        ));
     }
-    let mut format = String::new();
-    let mut args = Vec::new();
-    for part in &parts {
-        match part {
-            Part::Text(t) => format.push_str(&t.replace('{', "{{").replace('}', "}}")),
-            Part::Field(name) => {
-                format.push_str(&format!("{{{name}}}"));
-                let ident = format_ident!("{}", name);
-                args.push(quote!(#ident = self.#ident));
-            }
-        }
-    }
-    Ok(quote!(::std::format!(#format, #(#args),*)))
+    let template_parts = template_parts(&parts);
+    let fields = parts
+        .iter()
+        .filter_map(|part| match part {
+            Part::Field(name) => Some(format_ident!("{}", name)),
+            Part::Text(_) => None,
+        })
+        .collect();
+    Ok(TemplateValue::Formatted {
+        parts: quote!(&[#(#template_parts),*]),
+        fields,
+    })
+}
+
+/// The template's parts as `dynorm::rel::TemplatePart` values.
+fn template_parts(parts: &[Part]) -> Vec<TokenStream> {
+    parts
+        .iter()
+        .map(|p| match p {
+            Part::Text(t) => quote!(::dynorm::rel::TemplatePart::Text(#t)),
+            Part::Field(n) => quote!(::dynorm::rel::TemplatePart::Field(#n)),
+        })
+        .collect()
 }
 
 /// `T` of `OneToMany<T>` (or the kind's wrapper), checking the wrapper's name.
@@ -177,25 +224,54 @@ fn expand_one(
                     "a one-to-many relationship queries by hash key only",
                 ));
             }
-            let (ret, body) = match &rel.index {
+            let (ret, index_value) = match &rel.index {
                 Some(index) => {
                     let method = syn::Ident::new(&index_method_name(&index.value()), index.span());
-                    let call = quote_spanned!(index.span()=> <#target>::#method());
                     (
                         quote!(::dynorm::ReadStream<'__a, impl ::dynorm::Index<Model = #target>, ::dynorm::read::QueryOp, #target>),
-                        quote!(::dynorm::Index::query(#call, db, #hash_value)),
+                        quote_spanned!(index.span()=> <#target>::#method()),
                     )
                 }
                 None => (
                     quote!(::dynorm::Query<'__a, ::dynorm::Table<#target>>),
-                    quote!(<#target as ::dynorm::DynaModel>::query(db, #hash_value)),
+                    quote!(::dynorm::Table::<#target>::new()),
                 ),
             };
-            let doc =
+            // A formatted template is checked for every parent before a prefetch sends
+            // anything; the accessor's stream reports a refused value when polled.
+            let (body, check) = match &hash_value {
+                TemplateValue::Field(value) => {
+                    let body = match &rel.index {
+                        Some(_) => quote!(::dynorm::Index::query(#index_value, db, #value)),
+                        None => quote!(<#target as ::dynorm::DynaModel>::query(db, #value)),
+                    };
+                    (body, TokenStream::new())
+                }
+                TemplateValue::Formatted { parts, fields } => {
+                    let values = TemplateValue::values(fields, quote!(self));
+                    let parent_values = TemplateValue::values(fields, quote!(parent));
+                    (
+                        quote!(::dynorm::rel::query_template(#index_value, db, #parts, #values)),
+                        quote! {
+                            for parent in parents.iter() {
+                                ::dynorm::rel::check_template(&#index_value, #parts, #parent_values)?;
+                            }
+                        },
+                    )
+                }
+            };
+            let formatted = matches!(hash_value, TemplateValue::Formatted { .. });
+            let mut doc =
                 format!("The `{name}` of this `{ident}`: a lazy query stream (add `.recursive()` for every page).");
-            let prefetch_doc = format!(
+            let mut prefetch_doc = format!(
                 "Loads the `{name}` of every parent with concurrent queries (a bounded number at once) into each parent's `{name}` field."
             );
+            if formatted {
+                doc.push_str(" A key template value that contains the separator following its field is refused: the stream yields `dynorm::Error::InvalidKey` and sends nothing.");
+                prefetch_doc.push_str(
+                    " A parent whose key template value is refused fails the prefetch before anything is sent.",
+                );
+            }
             Ok(quote! {
                 impl #ident {
                     #[doc = #doc]
@@ -205,6 +281,7 @@ fn expand_one(
 
                     #[doc = #prefetch_doc]
                     #vis async fn #prefetch(db: &::dynorm::Db, parents: &mut [Self]) -> ::dynorm::Result<()> {
+                        #check
                         ::dynorm::rel::prefetch_many(
                             parents,
                             |parent: &Self| parent.#name(db).recursive(),
@@ -223,13 +300,30 @@ fn expand_one(
                 ));
             }
             // Each value converts to its key part where the template is written, so a
-            // field of the wrong type is reported there.
+            // field of the wrong type is reported there. A formatted template refuses an
+            // ambiguous value with the error of the attribute it fills.
+            let mut formatted = matches!(hash_value, TemplateValue::Formatted { .. });
+            let hash_value = hash_value.fallible(quote!(<#target as ::dynorm::DynaModel>::schema().hash_key.name));
             let hash_part = quote_spanned!(hash.span()=>
                 ::dynorm::KeyPart::<<<#target as ::dynorm::DynaModel>::Key as ::dynorm::PrimaryKey>::Hash>::into_key_part(#hash_value)
             );
             let key = match &rel.range {
                 Some(range) => {
                     let range_value = template_value(range, fields)?;
+                    let range_attribute = match &range_value {
+                        TemplateValue::Formatted { fields, .. } => {
+                            let fallback = fields.first().map(ToString::to_string).unwrap_or_default();
+                            quote! {
+                                match <#target as ::dynorm::DynaModel>::schema().range_key {
+                                    ::dynorm::__private::core::option::Option::Some(key) => key.name,
+                                    ::dynorm::__private::core::option::Option::None => #fallback,
+                                }
+                            }
+                        }
+                        TemplateValue::Field(_) => TokenStream::new(),
+                    };
+                    formatted |= matches!(range_value, TemplateValue::Formatted { .. });
+                    let range_value = range_value.fallible(range_attribute);
                     let range_part = quote_spanned!(range.span()=>
                         ::dynorm::KeyPart::<<<#target as ::dynorm::DynaModel>::Key as ::dynorm::PrimaryKey>::Range>::into_key_part(#range_value)
                     );
@@ -237,17 +331,25 @@ fn expand_one(
                 }
                 None => hash_part,
             };
-            let doc = format!("The `{name}` of this `{ident}`: a get by key, `None` when it does not exist.");
+            let mut doc = format!("The `{name}` of this `{ident}`: a get by key, `None` when it does not exist.");
+            if formatted {
+                doc.push_str(" A key template value that contains the separator following its field is refused: the get resolves to `dynorm::Error::InvalidKey` and sends nothing.");
+            }
             let key_fn = format_ident!("__{}_key", name);
             let or_create = rel.auto_create.as_ref().map(|_| {
                 let method = format_ident!("{}_or_create", name);
-                let doc = format!(
+                let mut doc = format!(
                     "The `{name}` of this `{ident}`, created (from `Default`, with its key) when it does not exist."
                 );
+                if formatted {
+                    doc.push_str(
+                        " A refused key template value fails with `dynorm::Error::InvalidKey` before anything is sent.",
+                    );
+                }
                 quote! {
                     #[doc = #doc]
                     #vis async fn #method(&self, db: &::dynorm::Db) -> ::dynorm::Result<#target> {
-                        ::dynorm::rel::get_or_create::<#target>(db, self.#key_fn()).await
+                        ::dynorm::rel::get_or_create::<#target>(db, self.#key_fn()?).await
                     }
                 }
             });
@@ -257,13 +359,18 @@ fn expand_one(
             Ok(quote! {
                 impl #ident {
                     #[doc(hidden)]
-                    fn #key_fn(&self) -> <#target as ::dynorm::DynaModel>::Key {
-                        ::dynorm::IntoKey::into_key(#key)
+                    fn #key_fn(&self) -> ::dynorm::Result<<#target as ::dynorm::DynaModel>::Key> {
+                        ::dynorm::__private::core::result::Result::Ok(::dynorm::IntoKey::into_key(#key))
                     }
 
                     #[doc = #doc]
-                    #vis fn #name<'__a>(&self, db: &'__a ::dynorm::Db) -> ::dynorm::ops::GetItem<'__a, #target> {
-                        <#target as ::dynorm::DynaModel>::get(db, self.#key_fn())
+                    #vis fn #name<'__a>(&self, db: &'__a ::dynorm::Db) -> ::dynorm::rel::GetRelated<'__a, #target> {
+                        match self.#key_fn() {
+                            ::dynorm::__private::core::result::Result::Ok(key) => {
+                                ::dynorm::rel::GetRelated::Get(<#target as ::dynorm::DynaModel>::get(db, key))
+                            }
+                            ::dynorm::__private::core::result::Result::Err(err) => ::dynorm::rel::GetRelated::Refused(err),
+                        }
                     }
 
                     #or_create
@@ -328,10 +435,7 @@ fn back_reference(
                     format!("a back reference parses this template back into `{ident}`'s key, so it must name each key field once"),
                 ));
             }
-            let template_parts = parts.iter().map(|p| match p {
-                Part::Text(t) => quote!(::dynorm::rel::TemplatePart::Text(#t)),
-                Part::Field(n) => quote!(::dynorm::rel::TemplatePart::Field(#n)),
-            });
+            let template_parts = template_parts(&parts);
             let parse_key = key_fields.iter().map(|f| {
                 let position = named.iter().position(|n| f.ident == *n).unwrap_or(0);
                 let ty = f.ty;
@@ -441,7 +545,7 @@ pub fn model_methods(fields: &[Field]) -> TokenStream {
         });
         let deletes = cascading.iter().map(|(f, target)| {
             let key_fn = format_ident!("__{}_key", f.ident);
-            quote!(<#target as ::dynorm::DynaModel>::delete_by_key(db, self.#key_fn()).await?;)
+            quote!(<#target as ::dynorm::DynaModel>::delete_by_key(db, self.#key_fn()?).await?;)
         });
         quote! {
             fn __cascade_save<'__a>(&'__a self, db: &'__a ::dynorm::Db) -> ::dynorm::__private::BoxFuture<'__a, ::dynorm::Result<()>> {

@@ -11,10 +11,31 @@ use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::types::{ConsumedCapacity, ReturnConsumedCapacity};
 use aws_sdk_dynamodb::Client;
 
+use crate::error::InvalidConfig;
 use crate::model::DynaModel;
 use crate::observe::CapacityMeter;
 use crate::table::EnsureTable;
-use crate::Result;
+use crate::{Error, Result};
+
+/// How long a handle dynorm builds waits to connect, unless the configuration it is
+/// built from sets a connect timeout (`aws-config` sets 3.1 s).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long one attempt of a request may take on a handle dynorm builds from the AWS
+/// configuration, unless that configuration sets it. DynamoDB answers in milliseconds;
+/// ten seconds leaves room for 16 MB batch reads over a slow link.
+pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a request may take in all, retries included, on a handle dynorm builds from
+/// the AWS configuration, unless that configuration sets it.
+pub const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// dynorm's default timeouts: connect, attempt and operation.
+fn default_timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(DEFAULT_CONNECT_TIMEOUT)
+        .operation_attempt_timeout(DEFAULT_ATTEMPT_TIMEOUT)
+        .operation_timeout(DEFAULT_OPERATION_TIMEOUT)
+        .build()
+}
 
 /// A cheap-to-clone handle on DynamoDB.
 ///
@@ -47,6 +68,9 @@ pub struct Db {
 
 struct Inner {
     client: Client,
+    /// The same client, whose retry never resends a write that may have been applied:
+    /// for writes a repeat could change (see `retry`).
+    once_only: Client,
     table_prefix: String,
     auto_create_tables: bool,
     table_wait_timeout: Duration,
@@ -68,17 +92,56 @@ impl Db {
     /// A handle from the standard AWS configuration chain (`aws-config`): credentials,
     /// region and endpoint from the environment, profile files or instance metadata.
     /// `AWS_ENDPOINT_URL_DYNAMODB` points it at another endpoint, such as DynamoDB Local.
+    ///
+    /// Requests are bounded in time: the chain's connect timeout (3.1 s), and unless the
+    /// configuration sets them, [`DEFAULT_ATTEMPT_TIMEOUT`] per attempt and
+    /// [`DEFAULT_OPERATION_TIMEOUT`] per request, retries included. A server that stops
+    /// answering gives [`Error::Unavailable`](crate::Error::Unavailable) (a read) or
+    /// [`Error::OutcomeUnknown`](crate::Error::OutcomeUnknown) (a write) within that bound.
+    /// To choose other timeouts, load the configuration yourself and use
+    /// [`Db::from_sdk_config`], or give [`DbBuilder::timeout_config`].
     pub async fn from_env() -> Db {
         let config = aws_config::load_defaults(BehaviorVersion::latest()).await;
+        Db::from_sdk_config(&config)
+    }
+
+    /// A handle on a client built from an `SdkConfig` you loaded. The timeouts the
+    /// configuration sets are kept; those it leaves unset get dynorm's defaults
+    /// ([`DEFAULT_CONNECT_TIMEOUT`], [`DEFAULT_ATTEMPT_TIMEOUT`],
+    /// [`DEFAULT_OPERATION_TIMEOUT`]), so the handle never waits forever. A timeout the
+    /// configuration disables explicitly stays disabled.
+    ///
+    /// ```no_run
+    /// # async fn run() {
+    /// use std::time::Duration;
+    /// use aws_config::timeout::TimeoutConfig;
+    ///
+    /// let config = aws_config::from_env()
+    ///     .timeout_config(
+    ///         TimeoutConfig::builder()
+    ///             .operation_attempt_timeout(Duration::from_secs(2))
+    ///             .operation_timeout(Duration::from_secs(5))
+    ///             .build(),
+    ///     )
+    ///     .load()
+    ///     .await;
+    /// let db = dynorm::Db::from_sdk_config(&config);
+    /// # }
+    /// ```
+    pub fn from_sdk_config(config: &aws_config::SdkConfig) -> Db {
+        let mut timeouts = config
+            .timeout_config()
+            .cloned()
+            .unwrap_or_else(|| TimeoutConfig::builder().build());
+        timeouts.take_defaults_from(&default_timeouts());
+        let config = config.to_builder().timeout_config(timeouts).build();
         Db::from_client(Client::new(&config))
     }
 
-    /// A handle on a client built from an `SdkConfig` you loaded.
-    pub fn from_sdk_config(config: &aws_config::SdkConfig) -> Db {
-        Db::from_client(Client::new(config))
-    }
-
-    /// A handle on a client you built, with its own retry, timeout and interceptor setup.
+    /// A handle on a client you built, with its own retry, timeout and interceptor setup,
+    /// kept as they are. A client built without timeouts waits as long as the server
+    /// takes: set them on its configuration (`timeout_config`), or give
+    /// [`DbBuilder::timeout_config`].
     pub fn from_client(client: Client) -> Db {
         Db::builder(client).build()
     }
@@ -86,9 +149,25 @@ impl Db {
     /// A handle on DynamoDB Local (or any endpoint) with static test credentials, region
     /// `us-east-1`, a 5-second connect timeout and a 60-second timeout per attempt, so a
     /// server that stops answering gives [`Error::Unavailable`](crate::Error::Unavailable)
-    /// instead of a hang.
+    /// (or [`Error::OutcomeUnknown`](crate::Error::OutcomeUnknown) for a write) instead of
+    /// a hang.
+    ///
+    /// An endpoint that is not a usable URL (empty, without `http://` or `https://`, a
+    /// port outside 1..=65535) gives a handle whose every request fails with
+    /// [`Error::InvalidEndpoint`](crate::Error::InvalidEndpoint), before anything is sent;
+    /// [`Db::try_local`] reports it at once.
     pub fn local(endpoint: impl Into<String>) -> Db {
         Db::from_client(Db::local_client(endpoint))
+    }
+
+    /// [`Db::local`], refusing an endpoint that is not a usable URL with
+    /// [`Error::InvalidEndpoint`](crate::Error::InvalidEndpoint).
+    pub fn try_local(endpoint: impl Into<String>) -> Result<Db> {
+        let endpoint = endpoint.into();
+        if let Err(problem) = check_endpoint(&endpoint) {
+            return Err(Error::InvalidEndpoint { endpoint, problem });
+        }
+        Ok(Db::local(endpoint))
     }
 
     /// The client [`Db::local`] uses, for callers who want to adjust it.
@@ -97,10 +176,12 @@ impl Db {
     }
 
     /// The client configuration [`Db::local`] uses, to add interceptors or retry settings.
+    /// An endpoint that is not a usable URL is not set: the configuration's requests then
+    /// fail with [`Error::InvalidEndpoint`](crate::Error::InvalidEndpoint).
     pub fn local_config(endpoint: impl Into<String>) -> aws_sdk_dynamodb::config::Builder {
-        aws_sdk_dynamodb::Config::builder()
+        let endpoint = endpoint.into();
+        let builder = aws_sdk_dynamodb::Config::builder()
             .behavior_version(BehaviorVersion::latest())
-            .endpoint_url(endpoint)
             .region(Region::new("us-east-1"))
             .credentials_provider(Credentials::new("dynorm", "dynorm", None, None, "dynorm-local"))
             .timeout_config(
@@ -108,13 +189,18 @@ impl Db {
                     .connect_timeout(Duration::from_secs(5))
                     .operation_attempt_timeout(Duration::from_secs(60))
                     .build(),
-            )
+            );
+        match check_endpoint(&endpoint) {
+            Ok(()) => builder.endpoint_url(endpoint),
+            Err(problem) => builder.interceptor(RefuseEveryRequest(InvalidConfig { endpoint, problem })),
+        }
     }
 
     /// Starts a handle on `client` with options.
     pub fn builder(client: Client) -> DbBuilder {
         DbBuilder {
             client,
+            timeouts: None,
             table_prefix: String::new(),
             auto_create_tables: false,
             table_wait_timeout: Duration::from_secs(300),
@@ -217,6 +303,17 @@ impl Db {
         &self.inner.client
     }
 
+    /// The client a write is sent with: the handle's own when a repeat of the write is
+    /// harmless (`idempotent`), else its twin whose retry never resends an attempt that
+    /// may have been applied.
+    pub(crate) fn write_client(&self, idempotent: bool) -> &Client {
+        if idempotent {
+            &self.inner.client
+        } else {
+            &self.inner.once_only
+        }
+    }
+
     /// The table-name prefix of this handle (empty when none).
     pub fn table_prefix(&self) -> &str {
         &self.inner.table_prefix
@@ -263,13 +360,80 @@ impl Db {
         self.inner.verified.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Runs before every item operation: creates the table on first use when the
-    /// handle was built with `auto_create_tables(true)`.
+    /// Runs before every item operation: checks the table name, and creates the table
+    /// on first use when the handle was built with `auto_create_tables(true)`.
     pub(crate) async fn prepare<M: DynaModel>(&self, table: &str) -> Result<()> {
+        check_table_name(table)?;
         if self.inner.auto_create_tables && !self.is_verified(table) {
             EnsureTable::<M>::new(self).await?;
         }
         Ok(())
+    }
+}
+
+/// Refuses a table name DynamoDB would reject: 3 to 255 characters from `a-z`, `A-Z`,
+/// `0-9`, `_`, `-` and `.`.
+pub(crate) fn check_table_name(name: &str) -> Result<()> {
+    let problem = if name.len() < 3 {
+        "a table name has at least 3 characters"
+    } else if name.len() > 255 {
+        "a table name has at most 255 characters"
+    } else if !name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+    {
+        "a table name holds only a-z, A-Z, 0-9, `_`, `-` and `.`"
+    } else {
+        return Ok(());
+    };
+    Err(Error::InvalidTableName {
+        name: name.to_owned(),
+        problem,
+    })
+}
+
+/// Why `endpoint` cannot be a DynamoDB endpoint, if it cannot.
+fn check_endpoint(endpoint: &str) -> std::result::Result<(), &'static str> {
+    if endpoint.trim().is_empty() {
+        return Err("the endpoint is empty");
+    }
+    let uri: http::Uri = endpoint.parse().map_err(|_| "not a URL")?;
+    if !matches!(uri.scheme_str(), Some("http" | "https")) {
+        return Err("the endpoint must start with http:// or https://");
+    }
+    let authority = uri.authority().ok_or("the endpoint has no host")?;
+    if authority.host().is_empty() {
+        return Err("the endpoint has no host");
+    }
+    // `Authority::port` is `None` for a port that is no u16 (`:99999`), which the SDK
+    // would replace by the scheme's default: read the text after the host instead.
+    let text = authority.as_str();
+    let after_host = text.rfind(']').map_or(text, |end| &text[end..]);
+    if let Some(at) = after_host.rfind(':') {
+        match after_host[at + 1..].parse::<u16>() {
+            Ok(1..) => {}
+            _ => return Err("the port must be between 1 and 65535"),
+        }
+    }
+    Ok(())
+}
+
+/// Fails every request of a client whose configuration is unusable, with the typed
+/// problem, before anything is resolved or sent.
+#[derive(Debug)]
+struct RefuseEveryRequest(InvalidConfig);
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for RefuseEveryRequest {
+    fn name(&self) -> &'static str {
+        "dynorm: refuse every request of an unusable configuration"
+    }
+
+    fn read_before_execution(
+        &self,
+        _context: &aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef<'_>,
+        _cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> std::result::Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        Err(Box::new(self.0.clone()))
     }
 }
 
@@ -288,6 +452,7 @@ impl fmt::Debug for CursorKey {
 #[must_use = "call .build() to get the handle"]
 pub struct DbBuilder {
     client: Client,
+    timeouts: Option<TimeoutConfig>,
     table_prefix: String,
     auto_create_tables: bool,
     table_wait_timeout: Duration,
@@ -329,11 +494,28 @@ impl DbBuilder {
         self
     }
 
+    /// Timeouts for the handle's requests (connect, per attempt, per request), in place
+    /// of the client's; those `timeouts` leaves unset keep the client's values.
+    pub fn timeout_config(mut self, timeouts: TimeoutConfig) -> Self {
+        self.timeouts = Some(timeouts);
+        self
+    }
+
     /// The handle.
     pub fn build(self) -> Db {
+        let client = match self.timeouts {
+            None => self.client,
+            Some(mut timeouts) => {
+                if let Some(current) = self.client.config().timeout_config() {
+                    timeouts.take_defaults_from(current);
+                }
+                Client::from_conf(self.client.config().to_builder().timeout_config(timeouts).build())
+            }
+        };
         Db {
             inner: Arc::new(Inner {
-                client: self.client,
+                once_only: crate::retry::once_only_client(&client),
+                client,
                 table_prefix: self.table_prefix,
                 auto_create_tables: self.auto_create_tables,
                 table_wait_timeout: self.table_wait_timeout,

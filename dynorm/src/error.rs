@@ -10,6 +10,42 @@ use aws_sdk_dynamodb::types::TableStatus;
 
 use crate::{Item, KeyType};
 
+/// A problem with a handle's configuration found before any request, raised from the
+/// handle's own interceptor so that every request of the handle reports it.
+#[derive(Debug, Clone)]
+pub(crate) struct InvalidConfig {
+    pub endpoint: String,
+    pub problem: &'static str,
+}
+
+impl fmt::Display for InvalidConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid DynamoDB endpoint `{}`: {}", self.endpoint, self.problem)
+    }
+}
+
+impl std::error::Error for InvalidConfig {}
+
+impl InvalidConfig {
+    pub(crate) fn to_error(&self) -> Error {
+        Error::InvalidEndpoint {
+            endpoint: self.endpoint.clone(),
+            problem: self.problem,
+        }
+    }
+}
+
+fn find_source<'a, T: std::error::Error + 'static>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a T> {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(found) = e.downcast_ref::<T>() {
+            return Some(found);
+        }
+        next = e.source();
+    }
+    None
+}
+
 /// `Result` with dynorm's [`Error`] as the default error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -24,7 +60,38 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// checks ([`Validation`](Error::Validation), [`ItemTooLarge`](Error::ItemTooLarge),
 /// [`InvalidKey`](Error::InvalidKey), [`InvalidItem`](Error::InvalidItem)) are returned
 /// before any request is sent.
-#[derive(Debug, thiserror::Error)]
+///
+/// # Was the write applied?
+///
+/// Every error says whether the write it reports may have been applied
+/// ([`Error::write_outcome`], [`Error::may_have_applied`]):
+///
+/// | variant | write applied? | retry the same write? |
+/// |---|---|---|
+/// | `Validation`, `InvalidKey`, `InvalidItem`, `ItemTooLarge`, `InvalidExpression`, `InvalidRequest`, `InvalidCursor`, `InvalidTableName`, `InvalidEndpoint`, `DuplicateKey`, `TransactionTooLarge`, `VersionOverflow` | no, nothing was sent | no: fix the input first |
+/// | `Hook` (a `before_*` hook) | no, nothing was sent | when the hook allows it |
+/// | `Unavailable` | no: no connection was made, or a read got no answer | yes, later |
+/// | `Throttled` | no: DynamoDB refused it | yes, after a pause |
+/// | `ConditionFailed`, `AlreadyExists`, `VersionConflict` | no: its condition did not hold | after reading the item again |
+/// | `TransactionCanceled` | no: nothing of the transaction was written | for conflicts and throttling, yes; for failed conditions, after reading again |
+/// | `TableNotFound`, `TableNotActive`, `TableExists`, `Service` | no: DynamoDB refused it | once the cause is fixed |
+/// | `OutcomeUnknown` | **maybe**: sent, no answer | when `idempotent` is true; otherwise read the item first |
+/// | `Applied` | **yes**; what came after the write failed | no: read the item, it holds the write |
+/// | `BatchIncomplete` | **partly**: `left` lists what was not applied (or whose request got no answer) | the entries in `left` (batch puts and deletes are harmless to repeat) |
+/// | `Serialization`, `PartialItem`, `WaitTimeout` | no write involved, or nothing was sent | no |
+///
+/// dynorm never resends a write that may have been applied unless the repeat is harmless
+/// (see [`OutcomeUnknown`](Error::OutcomeUnknown)); versioned writes are conditioned on
+/// the version they read, so a repeat of one that was applied is refused with
+/// `VersionConflict` rather than applied twice.
+///
+/// # What errors print
+///
+/// `Display` shows no attribute value and no map key from an item. `Debug` shows the
+/// items and keys an error carries only by their shape (attribute count and size, key
+/// names and sizes); read them through the variants' fields. The SDK errors kept as
+/// sources print DynamoDB's own messages, which name attributes but hold no values.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The model's `validator` rules rejected the item; nothing was sent.
@@ -199,9 +266,13 @@ pub enum Error {
     },
 
     /// A non-key attribute value that DynamoDB would reject. Nothing was sent.
-    #[error("invalid value at `{path}`: {problem}")]
+    ///
+    /// `Display` names only the top-level attribute: the rest of the path may be map keys
+    /// taken from the item's data.
+    #[error("invalid value in attribute `{}`: {problem}", top_attribute(path))]
     InvalidItem {
-        /// The attribute path, such as `tags` or `address.lines[2]`.
+        /// The attribute path, such as `tags` or `address.lines[2]`. Past its first step
+        /// it may hold map keys from the item's data.
         path: String,
         /// What is wrong with it.
         problem: ValueProblem,
@@ -217,8 +288,11 @@ pub enum Error {
         source: BoxError,
     },
 
-    /// DynamoDB could not be reached, did not answer in time, or answered with a server
-    /// error (5xx), after the SDK's own retries. Worth retrying later.
+    /// DynamoDB could not be reached: no connection could be made (refused, name not
+    /// resolved, connect timeout), or a read got no answer in time or a server error
+    /// (5xx), after the SDK's own retries. **No write was applied**: a write that was sent
+    /// and got no answer is [`OutcomeUnknown`](Error::OutcomeUnknown) instead. Worth
+    /// retrying later.
     #[error("DynamoDB unavailable for table `{table}`: {}", aws_smithy_types::error::display::DisplayErrorContext(source.as_ref()))]
     Unavailable {
         /// The full table name, prefix included.
@@ -226,6 +300,77 @@ pub enum Error {
         /// The SDK error.
         #[source]
         source: BoxError,
+    },
+
+    /// A write was sent and no answer came back: the attempt timed out after the request
+    /// left, the connection broke before the response, or DynamoDB answered with a server
+    /// error (5xx). **The write may have been applied.**
+    ///
+    /// dynorm never resends such a write on its own unless repeating it is harmless
+    /// (`idempotent`): whole-item puts and deletes without conditions, updates made only of
+    /// SET, REMOVE and set ADD/DELETE without conditions, batch writes, and transactions
+    /// (always sent with an idempotency token). Increments, number `ADD`, `list_append`,
+    /// and every conditional or versioned write are sent once per attempt that could have
+    /// been applied: the SDK's retry stops there and this error says so.
+    ///
+    /// Before retrying a write with `idempotent: false`, read the item: a versioned write
+    /// retried blindly fails with [`VersionConflict`](Error::VersionConflict) when the
+    /// first one was applied (versions refuse a repeat), a unique put with
+    /// [`AlreadyExists`](Error::AlreadyExists), and an increment would count twice.
+    #[error("the outcome of a write to table `{table}` is unknown (it may have been applied): {}", aws_smithy_types::error::display::DisplayErrorContext(source.as_ref()))]
+    OutcomeUnknown {
+        /// The full table name (or names), prefix included.
+        table: String,
+        /// Whether sending the same write again is harmless (it cannot apply twice).
+        idempotent: bool,
+        /// The SDK error.
+        #[source]
+        source: BoxError,
+    },
+
+    /// The write **was applied**, then a step after it failed: decoding the item DynamoDB
+    /// returned into the instance (its `after_load` hook included), or saving the related
+    /// items declared with `cascade`. The instance was not refreshed: it still holds the
+    /// version it had before the write, so read the item again before writing it again.
+    #[error("the write to table `{table}` was applied, but {source}")]
+    Applied {
+        /// The full table name, prefix included.
+        table: String,
+        /// What failed after the write.
+        #[source]
+        source: Box<Error>,
+    },
+
+    /// The next version of a `#[dynorm(version)]` field does not fit the field's type
+    /// (a `u8` version at 255). Nothing was sent: a version the model cannot read back
+    /// is never stored. Use a wider type for the version field.
+    #[error("the version of an item in table `{table}` is at {current}, the maximum of its field's type")]
+    VersionOverflow {
+        /// The full table name, prefix included.
+        table: String,
+        /// The version the item holds.
+        current: u64,
+    },
+
+    /// A table name (the handle's prefix plus the model's name) that DynamoDB would
+    /// reject: 3 to 255 characters from `a-z`, `A-Z`, `0-9`, `_`, `-` and `.`. Nothing was
+    /// sent.
+    #[error("invalid table name `{name}`: {problem}")]
+    InvalidTableName {
+        /// The full table name, prefix included.
+        name: String,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+
+    /// The endpoint a handle was given is not a usable URL (empty, no `http://` or
+    /// `https://` scheme, no host, a port outside 1..=65535). Nothing was sent.
+    #[error("invalid DynamoDB endpoint `{endpoint}`: {problem}")]
+    InvalidEndpoint {
+        /// The endpoint as given.
+        endpoint: String,
+        /// What is wrong with it.
+        problem: &'static str,
     },
 
     /// A model hook ([`Hooks`](crate::Hooks)) refused the operation. A `before_*` hook
@@ -279,6 +424,13 @@ pub enum KeyProblem {
         /// The type the table declares.
         expected: KeyType,
     },
+    /// The value of a relationship key template's field contains the literal text that
+    /// follows the field in the template (its separator), which would make the key
+    /// ambiguous: the key could not be parsed back into the values it was made of.
+    TemplateSeparator {
+        /// The template's field.
+        field: &'static str,
+    },
 }
 
 impl fmt::Display for KeyProblem {
@@ -296,6 +448,10 @@ impl fmt::Display for KeyProblem {
                     expected.scalar_attribute_type().as_str()
                 )
             }
+            KeyProblem::TemplateSeparator { field } => write!(
+                f,
+                "the value of field `{field}` contains the key template's separator text, which would make the key ambiguous"
+            ),
         }
     }
 }
@@ -366,33 +522,156 @@ impl fmt::Display for ValueProblem {
     }
 }
 
+/// The first step of an attribute path (`address` of `address.lines[2]`).
+fn top_attribute(path: &str) -> &str {
+    path.find(['.', '[']).map_or(path, |at| &path[..at])
+}
+
+/// What a failed call says about its write: whether it may have been applied.
+///
+/// | outcome | may have been applied | variants |
+/// |---|---|---|
+/// | `NotSent` | no | client-side checks, `Unavailable`, `Hook` |
+/// | `Refused` | no | `ConditionFailed`, `AlreadyExists`, `VersionConflict`, `TransactionCanceled`, `Throttled`, `TableNotFound`, `TableNotActive`, `Service` |
+/// | `Unknown` | maybe | `OutcomeUnknown` |
+/// | `Applied` | yes | `Applied` |
+/// | `Partial` | some of it | `BatchIncomplete` (its `left` lists what was not applied, or whose outcome is unknown) |
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum WriteOutcome {
+    /// Nothing reached DynamoDB: a client-side check refused the request, a hook stopped
+    /// it, or no connection could be made.
+    NotSent,
+    /// DynamoDB answered and did not apply the write.
+    Refused,
+    /// The request was sent and no answer came back: it may have been applied.
+    Unknown,
+    /// The write was applied; what failed came after it.
+    Applied,
+    /// Part of a batch was applied.
+    Partial,
+}
+
+/// How a request went out, as far as an SDK error tells.
+enum Transport {
+    /// It never left: the request could not be built, or no connection was made.
+    NotSent,
+    /// It was sent and no usable answer came back.
+    NoAnswer,
+    /// DynamoDB answered.
+    Answered { server_error: bool },
+}
+
+/// Whether an error raised while sending means the request never left this machine: no
+/// connection could be made (refused, unresolvable name, connect timeout or failed TLS
+/// handshake), so nothing reached DynamoDB.
+pub(crate) fn never_sent(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(hyper) = e.downcast_ref::<hyper_util::client::legacy::Error>() {
+            if hyper.is_connect() {
+                return true;
+            }
+        }
+        if e.is::<aws_smithy_runtime_api::client::dns::ResolveDnsError>() {
+            return true;
+        }
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::AddrNotAvailable
+            ) {
+                return true;
+            }
+        }
+        next = e.source();
+    }
+    false
+}
+
+fn transport<E, R>(err: &SdkError<E, R>) -> Transport
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match err {
+        SdkError::ConstructionFailure(_) => Transport::NotSent,
+        SdkError::DispatchFailure(failure) => match failure.as_connector_error() {
+            Some(connector) if never_sent(connector) => Transport::NotSent,
+            _ => Transport::NoAnswer,
+        },
+        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => Transport::NoAnswer,
+        SdkError::ServiceError(_) => Transport::Answered { server_error: false },
+        _ => Transport::NoAnswer,
+    }
+}
+
 impl Error {
-    /// Maps an SDK error to the matching variant. `table` names the table for the
-    /// variants that carry it.
+    /// Maps the SDK error of a read (or of a request that writes nothing) to the matching
+    /// variant. `table` names the table for the variants that carry it.
     pub(crate) fn from_sdk<E>(err: SdkError<E, HttpResponse>, table: &str) -> Error
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        let server_error = match &err {
-            SdkError::TimeoutError(_) => {
+        Error::map_sdk(err, table, None)
+    }
+
+    /// Maps the SDK error of a write. A write that was sent and got no answer, or a server
+    /// error, is [`Error::OutcomeUnknown`]: it may have been applied. `idempotent` says
+    /// whether sending it again is harmless.
+    pub(crate) fn from_sdk_write<E>(err: SdkError<E, HttpResponse>, table: &str, idempotent: bool) -> Error
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        Error::map_sdk(err, table, Some(idempotent))
+    }
+
+    fn map_sdk<E>(err: SdkError<E, HttpResponse>, table: &str, write: Option<bool>) -> Error
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        if let SdkError::ConstructionFailure(_) = &err {
+            if let Some(config) = find_source::<InvalidConfig>(&err) {
+                return config.to_error();
+            }
+        }
+        let server_error = match (transport(&err), &err) {
+            (Transport::NotSent, SdkError::ConstructionFailure(_)) => false,
+            (Transport::NotSent, _) => {
                 return Error::Unavailable {
                     table: table.to_owned(),
                     source: Box::new(err),
                 }
             }
-            SdkError::DispatchFailure(failure) if failure.is_io() || failure.is_timeout() => {
-                return Error::Unavailable {
-                    table: table.to_owned(),
-                    source: Box::new(err),
+            (Transport::NoAnswer, _) => {
+                return match write {
+                    Some(idempotent) => Error::OutcomeUnknown {
+                        table: table.to_owned(),
+                        idempotent,
+                        source: Box::new(err),
+                    },
+                    None => Error::Unavailable {
+                        table: table.to_owned(),
+                        source: Box::new(err),
+                    },
                 };
             }
-            SdkError::ResponseError(response) => response.raw().status().is_server_error(),
-            SdkError::ServiceError(service) => service.raw().status().is_server_error(),
-            // Credentials, region or endpoint that could not be resolved, a request that
-            // could not be built: retrying will not help, so these are Service errors.
-            _ => false,
+            (Transport::Answered { .. }, SdkError::ServiceError(service)) => service.raw().status().is_server_error(),
+            (Transport::Answered { server_error }, _) => server_error,
         };
         let code = err.code().map(str::to_owned);
+        let unavailable = |err: SdkError<E, HttpResponse>| match write {
+            // A server error does not say the write was not applied.
+            Some(idempotent) => Error::OutcomeUnknown {
+                table: table.to_owned(),
+                idempotent,
+                source: Box::new(err),
+            },
+            None => Error::Unavailable {
+                table: table.to_owned(),
+                source: Box::new(err),
+            },
+        };
         match code.as_deref() {
             Some("ResourceNotFoundException") => Error::TableNotFound {
                 table: table.to_owned(),
@@ -408,15 +687,9 @@ impl Error {
                 }
             }
             Some("ServiceUnavailable" | "InternalServerError" | "RequestTimeout" | "RequestTimeoutException") => {
-                Error::Unavailable {
-                    table: table.to_owned(),
-                    source: Box::new(err),
-                }
+                unavailable(err)
             }
-            _ if server_error => Error::Unavailable {
-                table: table.to_owned(),
-                source: Box::new(err),
-            },
+            _ if server_error => unavailable(err),
             _ => Error::Service {
                 message: err
                     .message()
@@ -426,6 +699,35 @@ impl Error {
                 source: Box::new(err),
             },
         }
+    }
+
+    /// Whether the write this error reports may have been applied; see [`WriteOutcome`]
+    /// and the table in the [`Error`] docs.
+    pub fn write_outcome(&self) -> WriteOutcome {
+        match self {
+            Error::OutcomeUnknown { .. } => WriteOutcome::Unknown,
+            Error::Applied { .. } => WriteOutcome::Applied,
+            Error::BatchIncomplete { .. } => WriteOutcome::Partial,
+            Error::AlreadyExists { .. }
+            | Error::ConditionFailed { .. }
+            | Error::VersionConflict { .. }
+            | Error::TransactionCanceled { .. }
+            | Error::Throttled { .. }
+            | Error::TableNotFound { .. }
+            | Error::TableExists { .. }
+            | Error::TableNotActive { .. }
+            | Error::Service { .. } => WriteOutcome::Refused,
+            _ => WriteOutcome::NotSent,
+        }
+    }
+
+    /// Whether the write may have been applied: [`WriteOutcome::Unknown`],
+    /// [`WriteOutcome::Applied`] or [`WriteOutcome::Partial`].
+    pub fn may_have_applied(&self) -> bool {
+        matches!(
+            self.write_outcome(),
+            WriteOutcome::Unknown | WriteOutcome::Applied | WriteOutcome::Partial
+        )
     }
 
     /// The item the failed write found in the table, for
@@ -447,6 +749,192 @@ impl Error {
         match self {
             Error::Service { code, .. } => code.as_deref(),
             _ => None,
+        }
+    }
+}
+
+/// Shows an item by its shape only: attribute count and size, never names or values.
+/// Items in errors may belong to someone other than the caller.
+pub(crate) struct ItemSummary<'a>(pub &'a Item);
+
+impl fmt::Debug for ItemSummary<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Item {{ {} attributes, {} bytes }}",
+            self.0.len(),
+            crate::item::item_size(self.0)
+        )
+    }
+}
+
+/// Shows a key by its attribute names and sizes, never its values.
+pub(crate) struct KeySummary<'a>(pub &'a Item);
+
+impl fmt::Debug for KeySummary<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut names: Vec<(&String, usize)> = self
+            .0
+            .iter()
+            .map(|(name, value)| (name, crate::item::value_size(value)))
+            .collect();
+        names.sort();
+        f.write_str("Key { ")?;
+        for (i, (name, size)) in names.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{name}: {size} bytes")?;
+        }
+        f.write_str(" }")
+    }
+}
+
+/// `Debug` prints no attribute value of any item: items and keys that an error carries
+/// (the current item of a failed condition, a duplicate key, what a batch left) appear
+/// as their attribute count and size, or their key names and sizes. Read them through
+/// the variants' fields or [`Error::current_item`].
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn item(item: &Option<Box<Item>>) -> Option<ItemSummary<'_>> {
+            item.as_deref().map(ItemSummary)
+        }
+        match self {
+            Error::Validation(e) => f.debug_tuple("Validation").field(e).finish(),
+            Error::AlreadyExists { table, item: i } => f
+                .debug_struct("AlreadyExists")
+                .field("table", table)
+                .field("item", &item(i))
+                .finish(),
+            Error::ConditionFailed { table, item: i } => f
+                .debug_struct("ConditionFailed")
+                .field("table", table)
+                .field("item", &item(i))
+                .finish(),
+            Error::VersionConflict {
+                table,
+                expected,
+                item: i,
+            } => f
+                .debug_struct("VersionConflict")
+                .field("table", table)
+                .field("expected", expected)
+                .field("item", &item(i))
+                .finish(),
+            Error::InvalidExpression(m) => f.debug_tuple("InvalidExpression").field(m).finish(),
+            Error::InvalidRequest(m) => f.debug_tuple("InvalidRequest").field(m).finish(),
+            Error::InvalidCursor(p) => f.debug_tuple("InvalidCursor").field(p).finish(),
+            Error::PartialItem {
+                source_name,
+                projection,
+                target,
+                error,
+            } => f
+                .debug_struct("PartialItem")
+                .field("source_name", source_name)
+                .field("projection", projection)
+                .field("target", target)
+                .field("error", error)
+                .finish(),
+            Error::BatchIncomplete { left, cause } => f
+                .debug_struct("BatchIncomplete")
+                .field("left", left)
+                .field("cause", cause)
+                .finish(),
+            Error::TransactionCanceled { reasons } => {
+                f.debug_struct("TransactionCanceled").field("reasons", reasons).finish()
+            }
+            Error::TransactionTooLarge { items, bytes } => f
+                .debug_struct("TransactionTooLarge")
+                .field("items", items)
+                .field("bytes", bytes)
+                .finish(),
+            Error::DuplicateKey { table, key } => f
+                .debug_struct("DuplicateKey")
+                .field("table", table)
+                .field("key", &KeySummary(key))
+                .finish(),
+            Error::TableNotFound { table } => f.debug_struct("TableNotFound").field("table", table).finish(),
+            Error::TableExists { table } => f.debug_struct("TableExists").field("table", table).finish(),
+            Error::TableNotActive { table, status } => f
+                .debug_struct("TableNotActive")
+                .field("table", table)
+                .field("status", status)
+                .finish(),
+            Error::WaitTimeout { table, wanted, waited } => f
+                .debug_struct("WaitTimeout")
+                .field("table", table)
+                .field("wanted", wanted)
+                .field("waited", waited)
+                .finish(),
+            Error::Serialization(e) => f.debug_tuple("Serialization").field(e).finish(),
+            Error::ItemTooLarge { size, limit } => f
+                .debug_struct("ItemTooLarge")
+                .field("size", size)
+                .field("limit", limit)
+                .finish(),
+            Error::InvalidKey { attribute, problem } => f
+                .debug_struct("InvalidKey")
+                .field("attribute", attribute)
+                .field("problem", problem)
+                .finish(),
+            Error::InvalidItem { path, problem } => f
+                .debug_struct("InvalidItem")
+                .field("attribute", &top_attribute(path))
+                .field("problem", problem)
+                .finish_non_exhaustive(),
+            Error::Throttled { table, source } => f
+                .debug_struct("Throttled")
+                .field("table", table)
+                .field("source", source)
+                .finish(),
+            Error::Unavailable { table, source } => f
+                .debug_struct("Unavailable")
+                .field("table", table)
+                .field("source", source)
+                .finish(),
+            Error::OutcomeUnknown {
+                table,
+                idempotent,
+                source,
+            } => f
+                .debug_struct("OutcomeUnknown")
+                .field("table", table)
+                .field("idempotent", idempotent)
+                .field("source", source)
+                .finish(),
+            Error::Applied { table, source } => f
+                .debug_struct("Applied")
+                .field("table", table)
+                .field("source", source)
+                .finish(),
+            Error::VersionOverflow { table, current } => f
+                .debug_struct("VersionOverflow")
+                .field("table", table)
+                .field("current", current)
+                .finish(),
+            Error::InvalidTableName { name, problem } => f
+                .debug_struct("InvalidTableName")
+                .field("name", name)
+                .field("problem", problem)
+                .finish(),
+            Error::InvalidEndpoint { endpoint, problem } => f
+                .debug_struct("InvalidEndpoint")
+                .field("endpoint", endpoint)
+                .field("problem", problem)
+                .finish(),
+            Error::Hook { model, hook, source } => f
+                .debug_struct("Hook")
+                .field("model", model)
+                .field("hook", hook)
+                .field("source", source)
+                .finish(),
+            Error::Service { code, message, source } => f
+                .debug_struct("Service")
+                .field("code", code)
+                .field("message", message)
+                .field("source", source)
+                .finish(),
         }
     }
 }

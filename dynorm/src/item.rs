@@ -24,9 +24,12 @@ pub const MAX_RANGE_KEY_SIZE: usize = 1024;
 /// DynamoDB's maximum nesting depth of lists and maps.
 pub const MAX_DEPTH: usize = 32;
 
-/// Serializes any `Serialize` value into an item, without checks.
+/// Serializes any `Serialize` value into an item, without checks, except one: a list or
+/// map nested deeper than DynamoDB's 32 levels stops the serialization at once, with
+/// [`Error::InvalidItem`] and [`ValueProblem::TooDeep`] (the path names the list or map
+/// at level 32), so that no value recurses deeper than that.
 pub fn to_item<T: Serialize + ?Sized>(value: &T) -> Result<Item> {
-    Ok(serde_dynamo::to_item(value)?)
+    crate::encode::to_item(value)
 }
 
 /// Deserializes an item into any `Deserialize` type, such as a model or a projection.

@@ -113,6 +113,7 @@
 pub mod batch;
 pub mod bytes;
 mod db;
+mod encode;
 mod error;
 pub mod expr;
 mod hooks;
@@ -123,13 +124,14 @@ mod observe;
 pub mod ops;
 pub mod read;
 pub mod rel;
+mod retry;
 pub mod table;
 mod timestamp;
 mod tracked;
 pub mod transact;
 
-pub use db::{Db, DbBuilder};
-pub use error::{BoxError, CursorProblem, Error, KeyProblem, Result, ValueProblem};
+pub use db::{Db, DbBuilder, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_OPERATION_TIMEOUT};
+pub use error::{BoxError, CursorProblem, Error, KeyProblem, Result, ValueProblem, WriteOutcome};
 pub use expr::{Condition, Document, Path, Update};
 pub use hooks::Hooks;
 pub use item::{
@@ -269,7 +271,7 @@ pub mod prelude {
 /// Items the derive's generated code uses. Not public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::expr::Path;
+    pub use crate::expr::{KeyPath, Path};
     pub use crate::hooks::{hook_fns, HookFns};
     pub use crate::model::{IndexSchema, KeyAttr, KeyType, Projection, StreamView, TableSchema, Throughput};
     pub use crate::read::{ConsistentRead, Index, NoRange, PrefixKey};
@@ -281,7 +283,7 @@ pub mod __private {
 
     /// Encodes a value the way serde_dynamo stores it.
     pub fn encode<T: serde::Serialize + ?Sized>(value: &T) -> Result<AttributeValue, serde_dynamo::Error> {
-        serde_dynamo::to_attribute_value(value)
+        crate::encode::to_attribute_value(value, 1)
     }
 
     /// The key type of the stub impl emitted when the derive reports an error, so the

@@ -474,6 +474,12 @@ pub trait DynaModel:
         None
     }
 
+    /// The largest version the `#[dynorm(version)]` field's type holds. Used by the derive.
+    #[doc(hidden)]
+    fn __version_max() -> u64 {
+        u64::MAX
+    }
+
     /// The `#[dynorm(created_at)]` attribute and the current time as stored in it.
     #[doc(hidden)]
     fn __created_at() -> Option<(&'static str, Result<AttributeValue, serde_dynamo::Error>)> {

@@ -50,8 +50,37 @@
 //! many-to-one's back queries this model's table or `back_index`. A one-to-one may add
 //! `auto_create` (`{field}_or_create`) and `cascade` (a put or save of the parent saves
 //! the loaded child; deleting the parent instance deletes the child).
+//!
+//! # Values that contain the template's separator are refused
+//!
+//! A key is the template's text with each field's value in its place, stored as is, so
+//! other programs can read it. Such a key is only unambiguous when no value contains the
+//! literal text that follows its field: with `"{forum_name}\n{subject}"`, the threads
+//! `("a\nb", "c")` and `("a", "b\nc")` would both have the key `"a\nb\nc"`, each would
+//! list the other's replies, and a reply's back reference could not tell them apart.
+//! Escaping the separator would change the stored keys for every other reader, so a
+//! value that would make a key ambiguous is refused instead, before any request is sent,
+//! with [`Error::InvalidKey`](crate::Error::InvalidKey) and
+//! [`KeyProblem::TemplateSeparator`](crate::KeyProblem::TemplateSeparator) on the
+//! attribute the template fills.
+//!
+//! Precisely: the text of a key is read back field by field, each field taking the text
+//! up to the first occurrence of the literal text that follows it. A value is refused
+//! when that would stop early: when it contains that text, or when its end and the start
+//! of that text form it together (the value `"a#"` before the separator `"##"` gives
+//! `"a###"`, where `"##"` first occurs inside the value). A field that ends the template
+//! accepts any value, and a template that is just `"{field}"` passes the field itself.
+//! Every key that is accepted reads back into exactly its values, so two different
+//! parents never share a key.
+//!
+//! A refused value fails the accessor that needs the key: a query stream yields the
+//! error when it is polled, a get and `{field}_or_create` resolve to it, and a prefetch
+//! fails before sending anything when any parent's key is refused.
 
+use std::borrow::Cow;
 use std::fmt;
+
+use crate::error::KeyProblem;
 
 /// The children of a one-to-many relationship, once loaded by a prefetch. Not stored.
 ///
@@ -144,33 +173,128 @@ pub enum TemplatePart {
     Field(&'static str),
 }
 
+/// The literal text that follows the field at `parts[field]`, up to the next field
+/// (empty when another field follows at once); `None` when nothing follows it, the field
+/// ending the template.
+fn text_after(parts: &[TemplatePart], field: usize) -> Option<Cow<'static, str>> {
+    let mut text: Cow<'static, str> = Cow::Borrowed("");
+    for part in &parts[field + 1..] {
+        match part {
+            TemplatePart::Text(t) if text.is_empty() => text = Cow::Borrowed(*t),
+            TemplatePart::Text(t) => text.to_mut().push_str(t),
+            TemplatePart::Field(_) => return Some(text),
+        }
+    }
+    (!text.is_empty()).then_some(text)
+}
+
+/// Whether a field's `value` followed by the template's `next` text reads back as
+/// `value`: the first occurrence of `next` in `value + next` is the one after `value`.
+fn reads_back(value: &str, next: &str) -> bool {
+    let mut probe = String::with_capacity(value.len() + next.len());
+    probe.push_str(value);
+    probe.push_str(next);
+    probe.find(next) == Some(value.len())
+}
+
 /// Splits `value` along a template's literal parts, giving each field's text, in order;
-/// `None` when the value does not have the template's shape. Fields must be separated by
-/// literal text, so the split is unambiguous (the derive checks it).
+/// `None` when the value does not have the template's shape. Each field takes the text
+/// up to the first occurrence of the literal text that follows it (none when another
+/// field follows at once), and a field that ends the template takes the rest: the exact
+/// inverse of [`format_template`] for every value it accepts.
 #[doc(hidden)]
 pub fn parse_template(parts: &[TemplatePart], value: &str) -> Option<Vec<String>> {
     let mut out = Vec::new();
     let mut rest = value;
-    let mut i = 0;
-    while i < parts.len() {
-        match &parts[i] {
+    for (i, part) in parts.iter().enumerate() {
+        match part {
             TemplatePart::Text(text) => rest = rest.strip_prefix(text)?,
-            TemplatePart::Field(_) => match parts.get(i + 1) {
-                Some(TemplatePart::Text(next)) => {
-                    let at = rest.find(next)?;
+            TemplatePart::Field(_) => match text_after(parts, i) {
+                Some(next) => {
+                    let at = rest.find(&*next)?;
                     out.push(rest[..at].to_owned());
                     rest = &rest[at..];
                 }
-                Some(TemplatePart::Field(_)) => return None,
                 None => {
                     out.push(rest.to_owned());
                     rest = "";
                 }
             },
         }
-        i += 1;
     }
     rest.is_empty().then_some(out)
+}
+
+/// The template's text with each field's value (`values`, in the order of the fields),
+/// or the problem of the first value that would not read back.
+fn render_template(parts: &[TemplatePart], values: &[&dyn fmt::Display]) -> Result<String, KeyProblem> {
+    use fmt::Write as _;
+    let mut out = String::new();
+    let mut values = values.iter();
+    for (i, part) in parts.iter().enumerate() {
+        match part {
+            TemplatePart::Text(text) => out.push_str(text),
+            TemplatePart::Field(field) => {
+                let value = values.next().expect("a value for each field of the key template");
+                let start = out.len();
+                write!(out, "{value}").expect("a Display implementation returned an error unexpectedly");
+                if let Some(next) = text_after(parts, i) {
+                    if !reads_back(&out[start..], &next) {
+                        return Err(KeyProblem::TemplateSeparator { field });
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Formats a key template: its text with each field's value (`values`, the fields'
+/// `Display`, in the order of the fields). A value that contains the literal text that
+/// follows its field, or that would form it with the start of that text, is refused
+/// with [`Error::InvalidKey`](crate::Error::InvalidKey) on `attribute` (the attribute
+/// the template fills) and [`KeyProblem::TemplateSeparator`]: the key would be
+/// ambiguous. [`parse_template`] gives back exactly the values of every key it returns.
+/// Used by the derive's generated code.
+#[doc(hidden)]
+pub fn format_template(attribute: &str, parts: &[TemplatePart], values: &[&dyn fmt::Display]) -> crate::Result<String> {
+    render_template(parts, values).map_err(|problem| crate::Error::InvalidKey {
+        attribute: attribute.to_owned(),
+        problem,
+    })
+}
+
+/// Queries `index` by the key a template gives for `values`. A refused value (see
+/// [`format_template`]) makes a stream that yields [`Error::InvalidKey`](crate::Error::InvalidKey)
+/// on the index's hash key when it is polled, and sends nothing. Used by the derive's
+/// one-to-many accessors.
+#[doc(hidden)]
+pub fn query_template<'a, I>(
+    index: I,
+    db: &'a crate::Db,
+    parts: &[TemplatePart],
+    values: &[&dyn fmt::Display],
+) -> crate::Query<'a, I>
+where
+    I: crate::Index,
+    I::Hash: crate::KeyAttribute,
+    String: crate::KeyPart<I::Hash>,
+{
+    match render_template(parts, values) {
+        Ok(hash) => index.query(db, hash),
+        Err(problem) => crate::read::ReadStream::refused_query(db, problem),
+    }
+}
+
+/// The error [`query_template`] would report for these values, if any: a prefetch checks
+/// every parent before it sends anything.
+#[doc(hidden)]
+pub fn check_template<I: crate::Index>(
+    _index: &I,
+    parts: &[TemplatePart],
+    values: &[&dyn fmt::Display],
+) -> crate::Result<()> {
+    format_template(I::hash_key().name, parts, values).map(drop)
 }
 
 /// How many child queries a one-to-many prefetch runs at once.
@@ -204,16 +328,17 @@ where
 }
 
 /// Loads the one related item of every parent with batch gets (keys shared by several
-/// parents are read once), then hands each parent its item, or `None`. Used by the
-/// derive's `prefetch_{field}`.
+/// parents are read once), then hands each parent its item, or `None`. A parent whose
+/// key is refused fails the prefetch before anything is sent. Used by the derive's
+/// `prefetch_{field}`.
 #[doc(hidden)]
 pub async fn prefetch_one<P, M: crate::DynaModel>(
     db: &crate::Db,
     parents: &mut [P],
-    key: impl Fn(&P) -> M::Key,
+    key: impl Fn(&P) -> crate::Result<M::Key>,
     set: impl Fn(&mut P, Option<M>),
 ) -> crate::Result<()> {
-    let keys: Vec<M::Key> = parents.iter().map(&key).collect();
+    let keys: Vec<M::Key> = parents.iter().map(&key).collect::<crate::Result<_>>()?;
     let mut batch = db.batch_get();
     for k in &keys {
         batch = batch.get_key::<M>(k.clone());
@@ -225,14 +350,34 @@ pub async fn prefetch_one<P, M: crate::DynaModel>(
     Ok(())
 }
 
-/// A get by a key that may not exist: a back reference whose attribute does not have the
-/// key template's shape resolves to `Ok(None)` without a request.
+/// A get of a related item, by a key made with a key template: a many-to-one or
+/// one-to-one accessor, or a back reference. A back reference whose attribute does not
+/// have the key template's shape resolves to `Ok(None)` without a request; a key whose
+/// template refused a value resolves to that error without a request.
 #[must_use = "a request does nothing until it is awaited"]
 pub enum GetRelated<'a, M: crate::DynaModel> {
     /// The key was found: a get.
     Get(crate::ops::GetItem<'a, M>),
     /// No key: nothing to read.
     Missing,
+    /// The key template refused a value ([`Error::InvalidKey`](crate::Error::InvalidKey)
+    /// with [`KeyProblem::TemplateSeparator`]): nothing to send.
+    Refused(crate::Error),
+}
+
+impl<M: crate::DynaModel> GetRelated<'_, M> {
+    /// Asks for a strongly consistent read (eventually consistent by default).
+    pub fn consistent_read(self, consistent: bool) -> Self {
+        match self {
+            GetRelated::Get(get) => GetRelated::Get(get.consistent_read(consistent)),
+            other => other,
+        }
+    }
+
+    /// Sends the request, if there is one.
+    pub async fn send(self) -> crate::Result<Option<M>> {
+        std::future::IntoFuture::into_future(self).await
+    }
 }
 
 impl<'a, M: crate::DynaModel> std::future::IntoFuture for GetRelated<'a, M> {
@@ -243,6 +388,7 @@ impl<'a, M: crate::DynaModel> std::future::IntoFuture for GetRelated<'a, M> {
         match self {
             GetRelated::Get(get) => get.into_future(),
             GetRelated::Missing => Box::pin(async { Ok(None) }),
+            GetRelated::Refused(err) => Box::pin(async { Err(err) }),
         }
     }
 }
@@ -303,6 +449,158 @@ mod tests {
         let prefixed = [TemplatePart::Text("USER#"), TemplatePart::Field("name")];
         assert_eq!(parse_template(&prefixed, "USER#ann"), Some(vec!["ann".to_owned()]));
         assert_eq!(parse_template(&prefixed, "ORG#ann"), None);
+    }
+
+    use proptest::prelude::*;
+    use TemplatePart::{Field, Text};
+
+    const FORUM_THREAD: [TemplatePart; 3] = [Field("forum_name"), Text("\n"), Field("subject")];
+
+    fn format(parts: &[TemplatePart], values: &[String]) -> crate::Result<String> {
+        let values: Vec<&dyn fmt::Display> = values.iter().map(|v| v as &dyn fmt::Display).collect();
+        format_template("forum_thread", parts, &values)
+    }
+
+    fn strings(values: &[&str]) -> Vec<String> {
+        values.iter().map(|v| (*v).to_owned()).collect()
+    }
+
+    fn refused_field(result: crate::Result<String>) -> &'static str {
+        match result {
+            Err(crate::Error::InvalidKey {
+                attribute,
+                problem: KeyProblem::TemplateSeparator { field },
+            }) if attribute == "forum_thread" => field,
+            other => panic!("expected a refused template value, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn colliding_keys_are_refused() {
+        // ("a\nb", "c") and ("a", "b\nc") would both be "a\nb\nc".
+        let err = format(&FORUM_THREAD, &strings(&["a\nb", "c"]));
+        assert_eq!(refused_field(err), "forum_name");
+        let err = format(&FORUM_THREAD, &strings(&["a\nb", "c"])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid key attribute `forum_thread`: the value of field `forum_name` contains the key \
+             template's separator text, which would make the key ambiguous"
+        );
+        // The field that ends the template takes the rest, so it accepts anything, and
+        // the key reads back into its own values.
+        let key = format(&FORUM_THREAD, &strings(&["a", "b\nc"])).unwrap();
+        assert_eq!(key, "a\nb\nc");
+        assert_eq!(parse_template(&FORUM_THREAD, &key), Some(strings(&["a", "b\nc"])));
+    }
+
+    #[test]
+    fn values_that_would_complete_the_separator_are_refused() {
+        let hashes = [Field("a"), Text("##"), Field("b")];
+        // "a#" then "##" is "a###": the first "##" starts inside the value.
+        assert_eq!(refused_field(format(&hashes, &strings(&["a#", "x"]))), "a");
+        assert_eq!(refused_field(format(&hashes, &strings(&["a##b", "x"]))), "a");
+        let key = format(&hashes, &strings(&["a", "#x#"])).unwrap();
+        assert_eq!(parse_template(&hashes, &key), Some(strings(&["a", "#x#"])));
+        // A literal that ends the template still follows its field.
+        let suffix = [Field("id"), Text("#")];
+        assert_eq!(refused_field(format(&suffix, &strings(&["a#b"]))), "id");
+        assert_eq!(format(&suffix, &strings(&["ab"])).unwrap(), "ab#");
+        // A prefix does not follow any field.
+        let prefixed = [Text("USER#"), Field("name")];
+        assert_eq!(format(&prefixed, &strings(&["ann#USER#"])).unwrap(), "USER#ann#USER#");
+        // Two fields with nothing between them: the first reads back empty, so only an
+        // empty first value is unambiguous.
+        let adjacent = [Field("a"), Field("b")];
+        assert_eq!(refused_field(format(&adjacent, &strings(&["x", "y"]))), "a");
+        assert_eq!(format(&adjacent, &strings(&["", "xy"])).unwrap(), "xy");
+        assert_eq!(parse_template(&adjacent, "xy"), Some(strings(&["", "xy"])));
+        // Values are formatted with `Display`.
+        let numbered = [Field("forum"), Text("#"), Field("n")];
+        assert_eq!(format_template("k", &numbered, &[&"rust", &7u32]).unwrap(), "rust#7");
+    }
+
+    /// Key templates with literal separators, some of which overlap themselves.
+    fn template() -> impl Strategy<Value = Vec<TemplatePart>> {
+        let sep = || prop::sample::select(vec!["\n", "#", "##", "USER#", "aba", "#!#"]);
+        prop_oneof![
+            sep().prop_map(|s| vec![Field("a"), Text(s), Field("b")]),
+            sep().prop_map(|s| vec![Text(s), Field("a")]),
+            sep().prop_map(|s| vec![Field("a"), Text(s)]),
+            (sep(), sep()).prop_map(|(s, t)| vec![Text(t), Field("a"), Text(s), Field("b"), Text(t), Field("c")]),
+            (sep(), sep()).prop_map(|(s, t)| vec![Field("a"), Text(s), Field("b"), Text(t)]),
+            Just(vec![Field("a"), Field("b")]),
+            Just(vec![Field("a")]),
+        ]
+    }
+
+    /// Strings made of pieces of the separators (so that collisions are likely), or any.
+    fn value() -> impl Strategy<Value = String> {
+        let piece = prop::sample::select(vec!["", "#", "##", "\n", "USER#", "U", "a", "b", "ab", "!", "x"]);
+        prop_oneof![
+            3 => prop::collection::vec(piece, 0..5).prop_map(|p| p.concat()),
+            1 => any::<String>(),
+        ]
+    }
+
+    /// A template and two value tuples for it.
+    fn case() -> impl Strategy<Value = (Vec<TemplatePart>, Vec<String>, Vec<String>)> {
+        template().prop_flat_map(|parts| {
+            let n = parts.iter().filter(|p| matches!(p, Field(_))).count();
+            (
+                Just(parts),
+                prop::collection::vec(value(), n),
+                prop::collection::vec(value(), n),
+            )
+        })
+    }
+
+    /// The template's text with the values in place, unchecked.
+    fn concatenated(parts: &[TemplatePart], values: &[String]) -> String {
+        let mut values = values.iter();
+        parts
+            .iter()
+            .map(|p| match p {
+                Text(t) => (*t).to_owned(),
+                Field(_) => values.next().unwrap().clone(),
+            })
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Every accepted key parses back into exactly its values, so accepted keys never
+        /// collide; and a value is refused exactly when its key would not parse back.
+        #[test]
+        fn accepted_keys_parse_back_and_never_collide((parts, v, w) in case()) {
+            let (kv, kw) = (format(&parts, &v), format(&parts, &w));
+            for (values, key) in [(&v, &kv), (&w, &kw)] {
+                let plain = concatenated(&parts, values);
+                let parses_back = parse_template(&parts, &plain).as_ref() == Some(values);
+                prop_assert_eq!(key.is_ok(), parses_back, "{:?} {:?}", parts, values);
+                if let Ok(key) = key {
+                    prop_assert_eq!(key, &plain);
+                    let parsed = parse_template(&parts, key);
+                    prop_assert_eq!(parsed.as_ref(), Some(values));
+                } else {
+                    refused_field(format(&parts, values));
+                }
+            }
+            if let (Ok(kv), Ok(kw)) = (&kv, &kw) {
+                prop_assert_eq!(kv == kw, v == w, "{:?}: {:?} and {:?}", parts, v, w);
+            }
+        }
+
+        /// Whatever a stored attribute holds, the values it parses into format back into
+        /// it: a back reference finds the one parent whose key it is.
+        #[test]
+        fn parsed_values_format_back((parts, v, w) in case()) {
+            for text in [concatenated(&parts, &v), v.concat(), w.concat()] {
+                if let Some(values) = parse_template(&parts, &text) {
+                    prop_assert_eq!(format(&parts, &values).ok(), Some(text));
+                }
+            }
+        }
     }
 
     #[test]

@@ -242,6 +242,7 @@ impl<'a, M: DynaModel> CreateTable<'a, M> {
     /// Sends the request.
     pub async fn send(self) -> Result<()> {
         let table = self.db.table_name::<M>();
+        crate::db::check_table_name(&table)?;
         let span = tracing::info_span!("dynorm.create_table", op = "CreateTable", table = %table);
         async move {
             let created = create_table_builder(M::schema(), &table)?
@@ -321,6 +322,7 @@ impl<'a, M: DynaModel> DeleteTable<'a, M> {
     /// Sends the request. Resolves once DynamoDB accepted the deletion.
     pub async fn send(self) -> Result<()> {
         let table = self.db.table_name::<M>();
+        crate::db::check_table_name(&table)?;
         let span = tracing::info_span!("dynorm.delete_table", op = "DeleteTable", table = %table);
         async move {
             self.db.forget_verified(&table);
@@ -357,6 +359,7 @@ impl<'a, M: DynaModel> TableExists<'a, M> {
     /// Sends the request.
     pub async fn send(self) -> Result<bool> {
         let table = self.db.table_name::<M>();
+        crate::db::check_table_name(&table)?;
         let span = tracing::debug_span!("dynorm.table_exists", op = "DescribeTable", table = %table);
         Ok(describe_status(self.db, &table).instrument(span).await?.is_some())
     }
@@ -394,6 +397,7 @@ impl<'a, M: DynaModel> WaitUntilActive<'a, M> {
     /// Polls DescribeTable until the table is ACTIVE.
     pub async fn send(self) -> Result<()> {
         let table = self.db.table_name::<M>();
+        crate::db::check_table_name(&table)?;
         let span = tracing::debug_span!("dynorm.wait_until_active", op = "DescribeTable", table = %table);
         wait_active(self.db, &table, self.timeout).instrument(span).await
     }
@@ -426,6 +430,7 @@ impl<'a, M: DynaModel> EnsureTable<'a, M> {
     /// Checks, and creates the table when it is missing.
     pub async fn send(self) -> Result<()> {
         let table = self.db.table_name::<M>();
+        crate::db::check_table_name(&table)?;
         if self.db.is_verified(&table) {
             return Ok(());
         }

@@ -45,7 +45,11 @@ use crate::{Db, DynaModel, Error, Item, Result};
 ///   its version is the loaded one (then the next version is stored);
 /// - `#[dynorm(updated_at)]` set to now; `#[dynorm(created_at)]` never overwritten.
 ///
-/// Attributes the model does not know about are never touched.
+/// Attributes the model does not know about are never touched by such an update. When
+/// the changes are too many for DynamoDB's 4 KB expression limit (hundreds of changed
+/// attributes), the save writes the whole item instead, with the same conditions (the
+/// item exists, at the loaded version): that write replaces the stored item, so
+/// attributes the model does not describe are not kept.
 pub struct Tracked<M> {
     model: M,
     /// The item as last loaded or saved; `None` for an instance not stored yet.
@@ -117,7 +121,7 @@ impl<M: DynaModel> Tracked<M> {
     pub fn is_changed(&self) -> Result<bool> {
         match &self.snapshot {
             None => Ok(true),
-            Some(snapshot) => Ok(!changes::<M>(snapshot, &to_item(&self.model)?)?.is_empty()),
+            Some(snapshot) => Ok(!changes::<M>(snapshot, &to_item(&self.model)?)?.0.is_empty()),
         }
     }
 
@@ -154,9 +158,11 @@ impl<'a, M: DynaModel> SaveChanges<'a, M> {
             None => Ok(Some(
                 first_save(self.db, &mut tracked.model, self.check_version).to_input()?,
             )),
-            Some(snapshot) => partial_update(self.db, &mut tracked.model, snapshot, self.check_version)?
-                .map(|u| u.to_input().map(WriteInput::Update))
-                .transpose(),
+            Some(snapshot) => match plan(self.db, &mut tracked.model, snapshot, self.check_version)? {
+                Plan::Nothing => Ok(None),
+                Plan::Changes(update) => update.to_input().map(|input| Some(WriteInput::Update(input))),
+                Plan::Whole(save) => save.to_input().map(Some),
+            },
         }
     }
 
@@ -167,14 +173,16 @@ impl<'a, M: DynaModel> SaveChanges<'a, M> {
         let tracked = self.tracked;
         match &tracked.snapshot {
             None => first_save(self.db, &mut tracked.model, self.check_version).await?,
-            Some(snapshot) => match partial_update(self.db, &mut tracked.model, snapshot, self.check_version)? {
-                Some(update) => {
+            Some(snapshot) => match plan(self.db, &mut tracked.model, snapshot, self.check_version)? {
+                Plan::Nothing => return Ok(false),
+                Plan::Changes(update) => {
                     update.await?;
                 }
-                None => return Ok(false),
+                Plan::Whole(save) => save.await?,
             },
         }
-        tracked.snapshot = Some(to_item(&tracked.model)?);
+        let table = self.db.table_name::<M>();
+        tracked.snapshot = Some(crate::ops::after_write(&table, to_item(&tracked.model))?);
         Ok(true)
     }
 }
@@ -198,14 +206,19 @@ impl<'a, M: DynaModel> std::future::IntoFuture for SaveChanges<'a, M> {
     }
 }
 
-/// The update that brings the stored item from `snapshot` to `model`; `None` when
-/// nothing changed.
-fn partial_update<'a, M: DynaModel>(
-    db: &'a Db,
-    model: &'a mut M,
-    snapshot: &Item,
-    check_version: bool,
-) -> Result<Option<UpdateItem<'a, M>>> {
+/// What a save of a tracked instance sends.
+enum Plan<'a, M: DynaModel> {
+    /// Nothing changed.
+    Nothing,
+    /// The update that brings the stored item to the instance.
+    Changes(UpdateItem<'a, M>),
+    /// The changes do not fit DynamoDB's 4 KB expression limit (hundreds of changed
+    /// attributes): the whole item is written, with the same conditions.
+    Whole(SaveItem<'a, M>),
+}
+
+/// The save that brings the stored item from `snapshot` to `model`.
+fn plan<'a, M: DynaModel>(db: &'a Db, model: &'a mut M, snapshot: &Item, check_version: bool) -> Result<Plan<'a, M>> {
     model.validate()?;
     let current = to_item(&*model)?;
     check_item::<M>(&current)?;
@@ -218,27 +231,33 @@ fn partial_update<'a, M: DynaModel>(
             )));
         }
     }
-    let actions = changes::<M>(snapshot, &current)?;
+    let (actions, fits) = changes::<M>(snapshot, &current)?;
     if actions.is_empty() {
-        return Ok(None);
+        return Ok(Plan::Nothing);
+    }
+    let hash: Path<M, String> = Path::unchecked([schema.hash_key.name]);
+    if !fits {
+        // The stored item must still exist, at the loaded version: the same conditions as
+        // the update would have had.
+        let save = first_save(db, model, check_version).condition(hash.exists());
+        return Ok(Plan::Whole(save));
     }
     let mut update = Update::new();
     for action in actions {
         update.push_action(action);
     }
-    let hash: Path<M, String> = Path::unchecked([schema.hash_key.name]);
     let request = UpdateItem::for_instance(db, model).apply(update).for_tracked_save();
     let request = if check_version {
         request
     } else {
         request.skip_version_check()
     };
-    Ok(Some(request.condition(hash.exists())))
+    Ok(Plan::Changes(request.condition(hash.exists())))
 }
 
 /// The smallest actions that turn `old` into `new`, leaving out the attributes dynorm
-/// maintains (version and timestamps).
-fn changes<M: DynaModel>(old: &Item, new: &Item) -> Result<Vec<Action>> {
+/// maintains (version and timestamps), and whether they fit in one update expression.
+fn changes<M: DynaModel>(old: &Item, new: &Item) -> Result<(Vec<Action>, bool)> {
     let schema = M::schema();
     let managed: HashSet<&str> = schema
         .version_attribute
@@ -293,11 +312,13 @@ fn prune(encoded: &mut AttributeValue, stored: &AttributeValue) {
 
 /// Keeps a save's update expression well under DynamoDB's 4 KB limit: while the
 /// estimate is over budget, the top-level attribute with the most actions is set whole.
-fn fit_expression(mut actions: Vec<Action>, new: &Item) -> Vec<Action> {
+/// Says whether the actions then fit.
+fn fit_expression(mut actions: Vec<Action>, new: &Item) -> (Vec<Action>, bool) {
     const BUDGET: usize = 3072;
     // `#n12.#n13[4] = :v20, `: about 7 bytes a segment and 8 for the rest.
     let cost = |a: &Action| 8 + 7 * a.segments().len();
-    while actions.iter().map(cost).sum::<usize>() > BUDGET {
+    let over = |actions: &[Action]| actions.iter().map(cost).sum::<usize>() > BUDGET;
+    while over(&actions) {
         let mut per_attribute: std::collections::HashMap<&Segment, usize> = std::collections::HashMap::new();
         for action in &actions {
             *per_attribute.entry(&action.segments()[0]).or_default() += 1;
@@ -317,7 +338,8 @@ fn fit_expression(mut actions: Vec<Action>, new: &Item) -> Vec<Action> {
             None => actions.push(Action::Remove(vec![busiest.clone()])),
         }
     }
-    actions
+    let fits = !over(&actions);
+    (actions, fits)
 }
 
 fn child(path: &[Segment], segment: Segment) -> Vec<Segment> {

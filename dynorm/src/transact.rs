@@ -284,7 +284,10 @@ impl<'a> TransactWrite<'a> {
     }
 
     /// An idempotency token (`ClientRequestToken`): a transaction sent again with the same
-    /// token within 10 minutes is applied once.
+    /// token within 10 minutes is applied once. Without one, dynorm sends a random token
+    /// of its own, so the SDK's resend of an attempt that got no answer is applied once;
+    /// give your own to be able to resend the transaction yourself after
+    /// [`Error::OutcomeUnknown`](crate::Error::OutcomeUnknown).
     pub fn token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(token.into());
         self
@@ -347,15 +350,19 @@ impl<'a> TransactWrite<'a> {
             let tables: Vec<String> = self.entries.iter().map(|e| e.table.clone()).collect();
             let (items, after): (Vec<_>, Vec<_>) = self.entries.into_iter().map(|e| (e.item, e.after)).unzip();
             tracing::trace!(items = ?items, "transact_write_items");
+            // Always sent with a token, so the SDK's own resend of an attempt that got no
+            // answer is applied once. Only a token the caller chose lets the caller resend.
+            let idempotent = self.token.is_some();
+            let token = self.token.unwrap_or_else(fresh_token);
             let out = db
                 .client()
                 .transact_write_items()
                 .set_transact_items(Some(items))
-                .set_client_request_token(self.token)
+                .client_request_token(token)
                 .set_return_consumed_capacity(db.capacity_mode())
                 .send()
                 .await
-                .map_err(|err| transact_error(err, &tables))?;
+                .map_err(|err| transact_error(err, &tables, Some(idempotent)))?;
             db.record_capacity(out.consumed_capacity());
             after.into_iter().flatten().for_each(|hook| hook());
             Ok(())
@@ -374,8 +381,9 @@ impl<'a> std::future::IntoFuture for TransactWrite<'a> {
     }
 }
 
-/// Why DynamoDB cancelled one item of a transaction.
-#[derive(Debug, Clone, PartialEq)]
+/// Why DynamoDB cancelled one item of a transaction. Its `Debug` shows the current item
+/// by its size only.
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub struct CancelReason {
     /// The item's position in the transaction.
@@ -389,6 +397,18 @@ pub struct CancelReason {
     /// The item as it is, when its condition failed (decode it with
     /// [`from_item`](crate::from_item)).
     pub item: Option<Item>,
+}
+
+impl std::fmt::Debug for CancelReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CancelReason")
+            .field("index", &self.index)
+            .field("table", &self.table)
+            .field("code", &self.code)
+            .field("message", &self.message)
+            .field("item", &self.item.as_ref().map(crate::error::ItemSummary))
+            .finish()
+    }
 }
 
 /// DynamoDB's cancellation reason codes.
@@ -449,11 +469,32 @@ macro_rules! cancelable_error {
 cancelable_error!(TransactWriteItemsError);
 cancelable_error!(TransactGetItemsError);
 
-/// A cancellation with its reasons, or the error as any other request's.
-fn transact_error<E: CancelableError>(err: SdkError<E, HttpResponse>, tables: &[String]) -> Error {
+/// A random idempotency token, 32 hexadecimal digits (DynamoDB takes up to 36).
+fn fresh_token() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let half = || {
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+        if let Ok(since) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+            hasher.write_u128(since.as_nanos());
+        }
+        hasher.finish()
+    };
+    format!("{:016x}{:016x}", half(), half())
+}
+
+/// A cancellation with its reasons, or the error as any other request's. `write` is
+/// `Some(idempotent)` for a write transaction, `None` for a read.
+fn transact_error<E: CancelableError>(err: SdkError<E, HttpResponse>, tables: &[String], write: Option<bool>) -> Error {
+    let label = || crate::batch::tables_label(tables.iter());
     match err {
         SdkError::ServiceError(ctx) if ctx.err().is_canceled() => canceled(ctx.into_err().into_reasons(), tables),
-        other => Error::from_sdk(other, &crate::batch::tables_label(tables.iter())),
+        other => match write {
+            Some(idempotent) => Error::from_sdk_write(other, &label(), idempotent),
+            None => Error::from_sdk(other, &label()),
+        },
     }
 }
 
@@ -589,7 +630,7 @@ impl<'a> TransactGet<'a> {
                 .set_return_consumed_capacity(db.capacity_mode())
                 .send()
                 .await
-                .map_err(|err| transact_error(err, &tables))?;
+                .map_err(|err| transact_error(err, &tables, None))?;
             db.record_capacity(out.consumed_capacity());
             Ok(TransactGetOutput {
                 items: out.responses.unwrap_or_default().into_iter().map(|r| r.item).collect(),

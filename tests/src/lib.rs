@@ -177,3 +177,98 @@ pub async fn seed<M: dynorm::DynaModel>(db: &Db, items: &[M]) {
         })
         .await;
 }
+
+/// A DynamoDB Local server of one test's own (through `scripts/dynamodb-local`, on a port
+/// and database directory of its own), so the test can kill, pause or restart it without
+/// disturbing other tests. Stopped (and resumed first, if paused) when dropped.
+pub struct OwnServer {
+    script: std::path::PathBuf,
+    state: std::path::PathBuf,
+    data: std::path::PathBuf,
+    port: u16,
+}
+
+impl OwnServer {
+    /// A server (not started yet) with its files under a directory named for `test`.
+    pub fn new(test: &str) -> OwnServer {
+        let root = std::env::temp_dir().join(format!("dynorm-{test}-{}", std::process::id()));
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        OwnServer {
+            script: std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/dynamodb-local"),
+            state: root.join("state"),
+            data: root.join("data"),
+            port,
+        }
+    }
+
+    fn command(&self, action: &str) -> String {
+        let out = std::process::Command::new("bash")
+            .arg(&self.script)
+            .arg(action)
+            .env_remove("DYNAMODB_ENDPOINT")
+            .env("DYNORM_STATE_DIR", &self.state)
+            .env("DYNAMODB_LOCAL_DB_PATH", &self.data)
+            .env("DYNAMODB_LOCAL_PORT", self.port.to_string())
+            .output()
+            .expect("runs scripts/dynamodb-local");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Starts the server (on the same database files as before, if it ran already) and
+    /// returns its endpoint.
+    pub fn start(&self) -> String {
+        self.command("start")
+    }
+
+    fn pid(&self) -> String {
+        std::fs::read_to_string(self.state.join("pid"))
+            .expect("the server runs")
+            .trim()
+            .to_owned()
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = std::process::Command::new("kill")
+            .arg(signal)
+            .arg(self.pid())
+            .status()
+            .expect("runs kill");
+        assert!(status.success());
+    }
+
+    /// Kills the server at once, as a crash would.
+    pub fn kill(&self) {
+        self.signal("-9");
+        let _ = std::fs::remove_file(self.state.join("pid"));
+        let _ = std::fs::remove_file(self.state.join("endpoint"));
+    }
+
+    /// Freezes the server (SIGSTOP): connections are still accepted, nothing is answered.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a paused server run again (SIGCONT); it then handles what it received.
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+}
+
+impl Drop for OwnServer {
+    fn drop(&mut self) {
+        if self.state.join("pid").exists() {
+            // A paused server cannot stop; let it go on first.
+            let _ = std::process::Command::new("kill").arg("-CONT").arg(self.pid()).status();
+        }
+        self.command("stop");
+        let _ = std::fs::remove_dir_all(self.state.parent().expect("a parent directory"));
+    }
+}

@@ -5,12 +5,11 @@
 //! This test runs its own server (through `scripts/dynamodb-local`, with `-dbPath` and a
 //! port of its own), so it can kill and restart it without disturbing other tests.
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use dynorm::batch::BatchOp;
 use dynorm::{Db, DynaModel, Error};
+use dynorm_tests::OwnServer;
 use serde::{Deserialize, Serialize};
 use validator::Validate;
 
@@ -21,71 +20,9 @@ struct Item {
     body: String,
 }
 
-struct Server {
-    script: PathBuf,
-    state: PathBuf,
-    data: PathBuf,
-    port: u16,
-}
-
-impl Server {
-    fn new() -> Server {
-        let root = std::env::temp_dir().join(format!("dynorm-fault-{}", std::process::id()));
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        Server {
-            script: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/dynamodb-local"),
-            state: root.join("state"),
-            data: root.join("data"),
-            port,
-        }
-    }
-
-    fn command(&self, action: &str) -> String {
-        let out = Command::new("bash")
-            .arg(&self.script)
-            .arg(action)
-            .env_remove("DYNAMODB_ENDPOINT")
-            .env("DYNORM_STATE_DIR", &self.state)
-            .env("DYNAMODB_LOCAL_DB_PATH", &self.data)
-            .env("DYNAMODB_LOCAL_PORT", self.port.to_string())
-            .output()
-            .expect("runs scripts/dynamodb-local");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .last()
-            .unwrap_or_default()
-            .to_owned()
-    }
-
-    fn start(&self) -> String {
-        self.command("start")
-    }
-
-    /// Kills the server at once, as a crash would.
-    fn kill(&self) {
-        let pid = std::fs::read_to_string(self.state.join("pid")).unwrap();
-        let status = Command::new("kill").arg("-9").arg(pid.trim()).status().unwrap();
-        assert!(status.success());
-        let _ = std::fs::remove_file(self.state.join("pid"));
-        let _ = std::fs::remove_file(self.state.join("endpoint"));
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.command("stop");
-        let _ = std::fs::remove_dir_all(self.state.parent().unwrap());
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_killed_mid_batch_loses_nothing_reported_written() {
-    let server = Server::new();
+    let server = OwnServer::new("fault");
     let endpoint = server.start();
     let db = Db::local(&endpoint);
     Item::create_table(&db).await.unwrap();

@@ -4,8 +4,9 @@
 //! auto-create and cascade.
 
 use dynorm::rel::{ManyToOne, OneToMany};
-use dynorm::{Db, DynaModel};
+use dynorm::{Db, DynaModel, Error, KeyProblem};
 use dynorm_tests::{logged_db, seed};
+use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use validator::Validate;
 
@@ -251,4 +252,161 @@ async fn one_to_one_auto_create_and_cascade() {
     account.delete(&db).await.unwrap();
     assert_eq!(Account::get(&db, "a1").consistent_read(true).await.unwrap(), None);
     assert_eq!(Profile::get(&db, "a1").consistent_read(true).await.unwrap(), None);
+}
+
+fn thread(forum_name: &str, subject: &str) -> Thread {
+    Thread {
+        forum_name: forum_name.into(),
+        user_name: "ann".into(),
+        subject: subject.into(),
+        user: ManyToOne::default(),
+        replies: OneToMany::default(),
+    }
+}
+
+/// The error of a key template value that contains the template's separator.
+fn refused(result: dynorm::Result<impl std::fmt::Debug>) -> (String, &'static str) {
+    match result {
+        Err(Error::InvalidKey {
+            attribute,
+            problem: KeyProblem::TemplateSeparator { field },
+        }) => (attribute, field),
+        other => panic!("expected a refused key template value, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn template_separators_in_values_are_refused() {
+    let (db, log) = logged_db("rel-separator");
+    Reply::create_table(&db).await.unwrap();
+    Thread::create_table(&db).await.unwrap();
+
+    // Two threads of the forum model whose replies' key "{forum_name}\n{subject}" would
+    // both be "a\nb\nc". Each thread's own key is fine.
+    let ambiguous = thread("a\nb", "c");
+    let other = thread("a", "b\nc");
+    ambiguous.put(&db).await.unwrap();
+    other.put(&db).await.unwrap();
+    // A reply to ("a", "b\nc"), keyed as the template says.
+    let reply = Reply {
+        forum_thread: format!("{}\n{}", other.forum_name, other.subject),
+        created: "2026-11-01".into(),
+        user_name: "ann".into(),
+        message: "first".into(),
+    };
+    reply.put(&db).await.unwrap();
+
+    // The thread ("a\nb", "c") no longer lists the replies of ("a", "b\nc"): its key is
+    // refused, by every way of reading it, before anything is sent.
+    log.clear();
+    let thread = Thread::get(&db, ("a\nb", "c")).await.unwrap().unwrap();
+    assert_eq!(thread, ambiguous);
+    log.clear();
+    let expected = ("forum_thread".to_owned(), "forum_name");
+    assert_eq!(refused(thread.replies(&db).collect_all().await), expected);
+    assert_eq!(refused(thread.replies(&db).recursive().count().await), expected);
+    assert_eq!(refused(thread.replies(&db).to_input()), expected);
+    let mut stream = thread.replies(&db).recursive();
+    assert_eq!(refused(stream.next().await.unwrap()), expected);
+    assert!(stream.next().await.is_none(), "the stream ends after the error");
+    let mut page = vec![other.clone(), thread.clone()];
+    assert_eq!(refused(Thread::prefetch_replies(&db, &mut page).await), expected);
+    assert!(page.iter().all(|t| !t.replies.is_loaded()));
+    assert!(log.is_empty(), "nothing was sent: {:?}", log.operations());
+
+    // The thread ("a", "b\nc") sees its reply, alone; the reply's back reference is
+    // that thread; a prefetch of it loads the same.
+    let mut other = vec![Thread::get(&db, ("a", "b\nc")).await.unwrap().unwrap()];
+    assert_eq!(other[0].replies(&db).collect_all().await.unwrap(), vec![reply.clone()]);
+    assert_eq!(reply.thread(&db).await.unwrap().as_ref(), Some(&other[0]));
+    Thread::prefetch_replies(&db, &mut other).await.unwrap();
+    assert_eq!(other[0].replies.loaded(), Some(&vec![reply.clone()]));
+    assert_eq!(Reply::scan(&db).recursive().count().await.unwrap(), 1);
+}
+
+/// The views of a thread: one item per thread, keyed like its replies.
+#[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone, PartialEq, Default)]
+#[table(name = "rel_thread_views", hash_key = "forum_thread")]
+struct ThreadViews {
+    forum_thread: String,
+    #[serde(default)]
+    views: u32,
+}
+
+/// A thread pinned on a forum's front page, with its views (one-to-one, created on
+/// demand).
+#[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone, PartialEq)]
+#[table(name = "rel_pinned", hash_key = "forum_name", range_key = "subject")]
+struct Pinned {
+    forum_name: String,
+    subject: String,
+    #[serde(skip)]
+    #[dynorm(one_to_one(hash = "{forum_name}\n{subject}", auto_create, cascade))]
+    views: dynorm::rel::OneToOne<ThreadViews>,
+}
+
+/// A link to a thread by forum, section and topic: the thread's subject is
+/// "{section}/{topic}" (a template for the range key).
+#[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone, PartialEq)]
+#[table(name = "rel_links", hash_key = "forum", range_key = "topic")]
+struct Link {
+    forum: String,
+    section: String,
+    topic: String,
+    #[serde(skip)]
+    #[dynorm(many_to_one(hash = "{forum}", range = "{section}/{topic}"))]
+    thread: ManyToOne<Thread>,
+}
+
+#[tokio::test]
+async fn template_separators_are_refused_for_gets_and_creates() {
+    let (db, log) = logged_db("rel-separator-get");
+    ThreadViews::create_table(&db).await.unwrap();
+    Thread::create_table(&db).await.unwrap();
+    thread("Rust", "news/a/b").put(&db).await.unwrap();
+    let pinned = |forum: &str, subject: &str| Pinned {
+        forum_name: forum.into(),
+        subject: subject.into(),
+        views: Default::default(),
+    };
+    let ambiguous = pinned("a\nb", "c");
+    let other = pinned("a", "b\nc");
+    let link = |section: &str, topic: &str| Link {
+        forum: "Rust".into(),
+        section: section.into(),
+        topic: topic.into(),
+        thread: ManyToOne::default(),
+    };
+
+    // Creating, getting or prefetching by a refused key sends nothing.
+    log.clear();
+    let expected = ("forum_thread".to_owned(), "forum_name");
+    assert_eq!(refused(ambiguous.views_or_create(&db).await), expected);
+    assert_eq!(refused(ambiguous.views(&db).await), expected);
+    assert_eq!(
+        refused(ambiguous.views(&db).consistent_read(true).send().await),
+        expected
+    );
+    let mut page = vec![other.clone(), ambiguous.clone()];
+    assert_eq!(refused(Pinned::prefetch_views(&db, &mut page).await), expected);
+    assert!(page.iter().all(|p| !p.views.is_loaded()));
+    // A range key template: the error names the range key attribute.
+    let mut links = vec![link("news", "a/b"), link("news/a", "b")];
+    assert_eq!(refused(links[1].thread(&db).await), ("subject".to_owned(), "section"));
+    assert_eq!(
+        refused(Link::prefetch_thread(&db, &mut links).await),
+        ("subject".to_owned(), "section")
+    );
+    assert!(log.is_empty(), "nothing was sent: {:?}", log.operations());
+
+    // The unambiguous ones work: ("a", "b\nc") gets its own views item, created once.
+    let created = other.views_or_create(&db).await.unwrap();
+    assert_eq!(created.forum_thread, "a\nb\nc");
+    assert_eq!(other.views(&db).consistent_read(true).await.unwrap(), Some(created));
+    assert_eq!(ThreadViews::scan(&db).recursive().count().await.unwrap(), 1);
+    let found = links[0].thread(&db).await.unwrap().unwrap();
+    assert_eq!(
+        (found.forum_name.as_str(), found.subject.as_str()),
+        ("Rust", "news/a/b")
+    );
 }

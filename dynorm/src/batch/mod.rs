@@ -28,8 +28,9 @@ pub(crate) fn prepare<M: DynaModel>(db: &Db) -> BoxFuture<'_, Result<()>> {
     Box::pin(async move { db.prepare::<M>(&db.table_name::<M>()).await })
 }
 
-/// One entry of a batch, as [`Error::BatchIncomplete`] reports it.
-#[derive(Debug, Clone, PartialEq)]
+/// One entry of a batch, as [`Error::BatchIncomplete`] reports it. Its `Debug` shows
+/// items by their size and keys by their attribute names, never their values.
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum BatchOp {
     /// A put of this item.
@@ -53,6 +54,29 @@ pub enum BatchOp {
         /// The key.
         key: Item,
     },
+}
+
+impl std::fmt::Debug for BatchOp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::error::{ItemSummary, KeySummary};
+        match self {
+            BatchOp::Put { table, item } => f
+                .debug_struct("Put")
+                .field("table", table)
+                .field("item", &ItemSummary(item))
+                .finish(),
+            BatchOp::Delete { table, key } => f
+                .debug_struct("Delete")
+                .field("table", table)
+                .field("key", &KeySummary(key))
+                .finish(),
+            BatchOp::Get { table, key } => f
+                .debug_struct("Get")
+                .field("table", table)
+                .field("key", &KeySummary(key))
+                .finish(),
+        }
+    }
 }
 
 /// How a batch runs: requests in flight at once, and how long it may take.
@@ -83,9 +107,14 @@ pub(crate) fn backoff(round: u32) -> Duration {
     Duration::from_millis(hasher.finish() % (cap + 1))
 }
 
-/// Whether a failed batch request is worth sending again: throttling and unavailability.
+/// Whether a failed batch request is worth sending again: throttling, unavailability,
+/// and writes whose outcome is unknown but whose repeat is harmless (a batch's puts and
+/// deletes carry no condition).
 pub(crate) fn retryable(err: &Error) -> bool {
-    matches!(err, Error::Throttled { .. } | Error::Unavailable { .. })
+    matches!(
+        err,
+        Error::Throttled { .. } | Error::Unavailable { .. } | Error::OutcomeUnknown { idempotent: true, .. }
+    )
 }
 
 /// A key's identity within a table, encoded explicitly (type tag, length, bytes), with

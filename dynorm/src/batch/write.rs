@@ -437,7 +437,8 @@ async fn send_writes(
         .set_return_consumed_capacity(db.capacity_mode())
         .send()
         .await
-        .map_err(|e| Error::from_sdk(e, &label))?;
+        // Puts and deletes without conditions: a repeat is harmless.
+        .map_err(|e| Error::from_sdk_write(e, &label, true))?;
     db.add_capacity(out.consumed_capacity());
     let mut unprocessed = out.unprocessed_items.unwrap_or_default();
     unprocessed.retain(|_, requests| !requests.is_empty());
@@ -454,7 +455,7 @@ fn encode<M: DynaModel>(model: &M) -> Result<(Item, usize)> {
         // instances read before this write see a conflict when they save.
         item.insert(
             attr.to_owned(),
-            crate::ops::guard::next_version(model.__version().unwrap_or(0))?,
+            crate::ops::guard::next_version::<M>(model.__version().unwrap_or(0), M::schema().name)?,
         );
     }
     if let Some((attr, now)) = M::__updated_at() {

@@ -26,7 +26,10 @@ use super::path::{Container, Ordered, Path, Segment, Text, ValueOf};
 /// ```
 #[must_use = "a condition does nothing until it is given to a request"]
 pub struct Condition<R> {
-    pub(crate) node: Node,
+    /// The condition in postfix order: operands before the `AND`, `OR` or `NOT` that joins
+    /// them. A flat list, so cloning, dropping and rendering never recurse, however deep
+    /// the user's nesting of `&`, `|` and `!` goes.
+    pub(crate) terms: Vec<Term>,
     /// Values that could not be encoded; reported when the request is built.
     pub(crate) errors: Vec<serde_dynamo::Error>,
     _model: PhantomData<fn() -> R>,
@@ -35,7 +38,7 @@ pub struct Condition<R> {
 impl<R> Clone for Condition<R> {
     fn clone(&self) -> Self {
         Condition {
-            node: self.node.clone(),
+            terms: self.terms.clone(),
             errors: clone_errors(&self.errors),
             _model: PhantomData,
         }
@@ -52,13 +55,14 @@ pub(crate) fn clone_errors(errors: &[serde_dynamo::Error]) -> Vec<serde_dynamo::
 
 impl<R> fmt::Debug for Condition<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Condition").field("node", &self.node).finish()
+        f.debug_struct("Condition").field("terms", &self.terms).finish()
     }
 }
 
-/// A condition's syntax tree, independent of the model.
+/// One term of a condition in postfix order, independent of the model: a comparison or
+/// function, or a connective that joins the conditions just before it.
 #[derive(Clone, Debug)]
-pub(crate) enum Node {
+pub(crate) enum Term {
     Compare(Operand, Comparison, Operand),
     Between(Operand, Operand, Operand),
     In(Operand, Vec<Operand>),
@@ -67,9 +71,19 @@ pub(crate) enum Node {
     Exists(Vec<Segment>),
     NotExists(Vec<Segment>),
     Type(Vec<Segment>, AttributeType),
-    And(Box<Node>, Box<Node>),
-    Or(Box<Node>, Box<Node>),
-    Not(Box<Node>),
+    /// The last `n` conditions all hold (`n` is at least 2).
+    And(usize),
+    /// At least one of the last `n` conditions holds (`n` is at least 2).
+    Or(usize),
+    /// The last condition does not hold.
+    Not,
+}
+
+/// How [`Condition`]s are joined.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Join {
+    And,
+    Or,
 }
 
 #[derive(Clone, Debug)]
@@ -146,17 +160,39 @@ impl AttributeType {
 }
 
 impl<R> Condition<R> {
-    fn new(node: Node, errors: Vec<serde_dynamo::Error>) -> Self {
+    fn new(term: Term, errors: Vec<serde_dynamo::Error>) -> Self {
         Condition {
-            node,
+            terms: vec![term],
             errors,
             _model: PhantomData,
         }
     }
 
-    fn combine(mut self, other: Condition<R>, node: fn(Box<Node>, Box<Node>) -> Node) -> Self {
-        self.errors.extend(other.errors);
-        Condition::new(node(Box::new(self.node), Box::new(other.node)), self.errors)
+    /// How many conditions this one's root joins with `join`: its operands when the root
+    /// is that connective (which is then taken off, to be merged into a wider one), else 1.
+    fn take_operands(&mut self, join: Join) -> usize {
+        match (self.terms.last(), join) {
+            (Some(Term::And(n)), Join::And) | (Some(Term::Or(n)), Join::Or) => {
+                let n = *n;
+                self.terms.pop();
+                n
+            }
+            _ => 1,
+        }
+    }
+
+    /// `self AND other` (or `OR`): `a & b & c` becomes one connective of three operands,
+    /// so long chains stay flat.
+    fn combine(mut self, mut other: Condition<R>, join: Join) -> Self {
+        let left = self.take_operands(join);
+        let right = other.take_operands(join);
+        self.terms.append(&mut other.terms);
+        self.terms.push(match join {
+            Join::And => Term::And(left + right),
+            Join::Or => Term::Or(left + right),
+        });
+        self.errors.append(&mut other.errors);
+        self
     }
 
     /// All of the conditions (`AND`); `None` when there are none.
@@ -173,21 +209,27 @@ impl<R> Condition<R> {
 impl<R> BitAnd for Condition<R> {
     type Output = Condition<R>;
     fn bitand(self, rhs: Self) -> Self {
-        self.combine(rhs, Node::And)
+        self.combine(rhs, Join::And)
     }
 }
 
 impl<R> BitOr for Condition<R> {
     type Output = Condition<R>;
     fn bitor(self, rhs: Self) -> Self {
-        self.combine(rhs, Node::Or)
+        self.combine(rhs, Join::Or)
     }
 }
 
 impl<R> Not for Condition<R> {
     type Output = Condition<R>;
-    fn not(self) -> Self {
-        Condition::new(Node::Not(Box::new(self.node)), self.errors)
+    fn not(mut self) -> Self {
+        // `NOT NOT c` is `c`.
+        if matches!(self.terms.last(), Some(Term::Not)) {
+            self.terms.pop();
+        } else {
+            self.terms.push(Term::Not);
+        }
+        self
     }
 }
 
@@ -211,7 +253,7 @@ impl<R, T> Path<R, T> {
     fn compare(&self, op: Comparison, value: impl ValueOf<T>) -> Condition<R> {
         let mut values = Values(Vec::new());
         let rhs = values.operand(self.encode_value(value));
-        Condition::new(Node::Compare(Operand::Path(self.segments.clone()), op, rhs), values.0)
+        Condition::new(Term::Compare(Operand::Path(self.segments.clone()), op, rhs), values.0)
     }
 
     /// `path = value`.
@@ -232,22 +274,22 @@ impl<R, T> Path<R, T> {
             .into_iter()
             .map(|v| encoded.operand(self.encode_value(v)))
             .collect();
-        Condition::new(Node::In(Operand::Path(self.segments.clone()), list), encoded.0)
+        Condition::new(Term::In(Operand::Path(self.segments.clone()), list), encoded.0)
     }
 
     /// `attribute_exists(path)`.
     pub fn exists(&self) -> Condition<R> {
-        Condition::new(Node::Exists(self.segments.clone()), Vec::new())
+        Condition::new(Term::Exists(self.segments.clone()), Vec::new())
     }
 
     /// `attribute_not_exists(path)`.
     pub fn not_exists(&self) -> Condition<R> {
-        Condition::new(Node::NotExists(self.segments.clone()), Vec::new())
+        Condition::new(Term::NotExists(self.segments.clone()), Vec::new())
     }
 
     /// `attribute_type(path, type)`: the attribute is stored as `ty`.
     pub fn has_type(&self, ty: AttributeType) -> Condition<R> {
-        Condition::new(Node::Type(self.segments.clone(), ty), Vec::new())
+        Condition::new(Term::Type(self.segments.clone(), ty), Vec::new())
     }
 
     /// `size(path)`, to compare with a number: the length of a string or binary, the
@@ -303,7 +345,7 @@ impl<R, T> Path<R, T> {
         let mut values = Values(Vec::new());
         let low = values.operand(self.encode_value(low));
         let high = values.operand(self.encode_value(high));
-        Condition::new(Node::Between(Operand::Path(self.segments.clone()), low, high), values.0)
+        Condition::new(Term::Between(Operand::Path(self.segments.clone()), low, high), values.0)
     }
 
     /// `begins_with(path, prefix)`.
@@ -313,7 +355,7 @@ impl<R, T> Path<R, T> {
     {
         let mut values = Values(Vec::new());
         let prefix = values.operand(self.encode_value(prefix));
-        Condition::new(Node::BeginsWith(self.segments.clone(), prefix), values.0)
+        Condition::new(Term::BeginsWith(self.segments.clone(), prefix), values.0)
     }
 
     /// `contains(path, element)`: a substring of a string, an element of a set or list.
@@ -323,8 +365,8 @@ impl<R, T> Path<R, T> {
         T::Element: Serialize,
     {
         let mut values = Values(Vec::new());
-        let element = values.operand(serde_dynamo::to_attribute_value(element.into_value()));
-        Condition::new(Node::Contains(self.segments.clone(), element), values.0)
+        let element = values.operand(crate::encode::to_attribute_value(&element.into_value(), 1));
+        Condition::new(Term::Contains(self.segments.clone(), element), values.0)
     }
 }
 
@@ -338,7 +380,7 @@ pub struct Size<R> {
 impl<R> Size<R> {
     fn compare(&self, op: Comparison, n: u64) -> Condition<R> {
         let rhs = Operand::Value(AttributeValue::N(n.to_string()));
-        Condition::new(Node::Compare(Operand::Size(self.segments.clone()), op, rhs), Vec::new())
+        Condition::new(Term::Compare(Operand::Size(self.segments.clone()), op, rhs), Vec::new())
     }
 
     /// `size(path) = n`.
@@ -374,7 +416,7 @@ impl<R> Size<R> {
     /// `size(path) BETWEEN low AND high`.
     pub fn between(&self, low: u64, high: u64) -> Condition<R> {
         Condition::new(
-            Node::Between(
+            Term::Between(
                 Operand::Size(self.segments.clone()),
                 Operand::Value(AttributeValue::N(low.to_string())),
                 Operand::Value(AttributeValue::N(high.to_string())),

@@ -15,7 +15,9 @@ pub(crate) mod render;
 mod update;
 
 pub use condition::{AttributeType, Condition, Size};
-pub use path::{Container, Document, List, Map, Nested, Numeric, Ordered, Path, Set, SetElement, Text, ValueOf};
+pub use path::{
+    Container, Document, KeyPath, List, Map, Nested, Numeric, Ordered, Path, Set, SetElement, Text, ValueOf,
+};
 pub use render::Expression;
 pub use update::Update;
 

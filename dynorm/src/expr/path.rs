@@ -21,7 +21,7 @@ pub(crate) enum Segment {
 pub(crate) type Encoder<T> = fn(&T) -> Result<AttributeValue, serde_dynamo::Error>;
 
 fn encode_default<T: Serialize>(value: &T) -> Result<AttributeValue, serde_dynamo::Error> {
-    serde_dynamo::to_attribute_value(value)
+    crate::encode::to_attribute_value(value, 1)
 }
 
 /// A typed path to an attribute of the model `R`, holding a value of type `T`.
@@ -80,6 +80,57 @@ pub(crate) fn display_segments(segments: &[Segment]) -> String {
         }
     }
     out
+}
+
+/// The path of a model's primary key field (hash or range key), from the derive's
+/// `fields()`: it has every condition and filter method of [`Path`] (it dereferences to
+/// one), and can name attributes to read, but no update takes it, because DynamoDB
+/// cannot change an item's key. Move an item by putting it under the new key and
+/// deleting the old one.
+///
+/// ```compile_fail
+/// # #[derive(dynorm::DynaModel, serde::Serialize, serde::Deserialize, validator::Validate)]
+/// # #[table(name = "books", hash_key = "isbn")]
+/// # struct Book { isbn: String, title: String }
+/// # use dynorm::DynaModel;
+/// # fn run(db: &dynorm::Db) {
+/// let f = Book::fields();
+/// let _ = Book::update_by_key(db, "1").set(f.isbn(), "2"); // a key path is not updatable
+/// # }
+/// ```
+pub struct KeyPath<R, T>(Path<R, T>);
+
+impl<R, T> KeyPath<R, T> {
+    /// Used by the derive.
+    #[doc(hidden)]
+    pub fn __new(path: Path<R, T>) -> Self {
+        KeyPath(path)
+    }
+}
+
+impl<R, T> std::ops::Deref for KeyPath<R, T> {
+    type Target = Path<R, T>;
+    fn deref(&self) -> &Path<R, T> {
+        &self.0
+    }
+}
+
+impl<R, T> Clone for KeyPath<R, T> {
+    fn clone(&self) -> Self {
+        KeyPath(self.0.clone())
+    }
+}
+
+impl<R, T> fmt::Debug for KeyPath<R, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyPath({})", self.0)
+    }
+}
+
+impl<R, T> fmt::Display for KeyPath<R, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
 }
 
 impl<R, T: Serialize> Path<R, T> {

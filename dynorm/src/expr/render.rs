@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::condition::{Condition, Node, Operand};
+use super::condition::{Condition, Operand, Term};
 use super::path::{display_segments, Segment};
 use super::update::{Action, Update};
 use crate::item::check_expression_value;
@@ -149,63 +149,111 @@ impl Placeholders {
         (names, values)
     }
 
-    /// Renders a condition.
+    /// Renders a condition, without recursion: its postfix terms are joined on a stack
+    /// of rendered operands, and rendering stops as soon as the text is over DynamoDB's
+    /// limit, however many conditions were joined.
     pub(crate) fn condition<R>(&mut self, condition: Condition<R>) -> Result<String> {
         if let Some(err) = condition.errors.into_iter().next() {
-            return Err(Error::Serialization(err));
+            return Err(crate::encode::expression_error("", err));
         }
-        within_limit(self.node(condition.node)?)
+        let mut stack: Vec<String> = Vec::new();
+        // Every leaf's text ends up in the expression: their sum bounds it from below.
+        let mut leaf_bytes = 0usize;
+        for term in condition.terms {
+            let text = match term {
+                Term::And(n) => join(&mut stack, n, " AND ")?,
+                Term::Or(n) => join(&mut stack, n, " OR ")?,
+                Term::Not => {
+                    let inner = stack.pop().ok_or_else(malformed)?;
+                    format!("NOT ({inner})")
+                }
+                leaf => {
+                    let text = self.term(leaf)?;
+                    leaf_bytes += text.len();
+                    if leaf_bytes > MAX_EXPRESSION_LEN {
+                        return Err(too_long(leaf_bytes));
+                    }
+                    text
+                }
+            };
+            if text.len() > MAX_EXPRESSION_LEN {
+                return Err(too_long(text.len()));
+            }
+            stack.push(text);
+        }
+        match (stack.pop(), stack.is_empty()) {
+            (Some(text), true) => within_limit(text),
+            _ => Err(malformed()),
+        }
     }
 
-    fn operand(&mut self, operand: Operand) -> Result<String> {
+    /// A value compared with the attribute at `subject`, checked as DynamoDB would check
+    /// it (no NaN, no empty set, numbers in range).
+    fn operand(&mut self, subject: &[Segment], operand: Operand) -> Result<String> {
         match operand {
             Operand::Path(p) => self.path(&p),
             Operand::Size(p) => Ok(format!("size({})", self.path(&p)?)),
-            Operand::Value(v) => Ok(self.value(v)),
+            Operand::Value(v) => self.checked_value(subject, v),
         }
     }
 
-    fn node(&mut self, node: Node) -> Result<String> {
-        Ok(match node {
-            Node::Compare(lhs, op, rhs) => {
-                format!("{} {} {}", self.operand(lhs)?, op.symbol(), self.operand(rhs)?)
+    /// Renders one comparison or function.
+    fn term(&mut self, term: Term) -> Result<String> {
+        Ok(match term {
+            Term::Compare(lhs, op, rhs) => {
+                let subject = operand_path(&lhs).to_vec();
+                format!(
+                    "{} {} {}",
+                    self.operand(&subject, lhs)?,
+                    op.symbol(),
+                    self.operand(&subject, rhs)?
+                )
             }
-            Node::Between(subject, low, high) => format!(
-                "{} BETWEEN {} AND {}",
-                self.operand(subject)?,
-                self.operand(low)?,
-                self.operand(high)?
-            ),
-            Node::In(subject, values) => {
+            Term::Between(subject, low, high) => {
+                let path = operand_path(&subject).to_vec();
+                format!(
+                    "{} BETWEEN {} AND {}",
+                    self.operand(&path, subject)?,
+                    self.operand(&path, low)?,
+                    self.operand(&path, high)?
+                )
+            }
+            Term::In(subject, values) => {
                 if values.is_empty() || values.len() > MAX_IN_VALUES {
                     return Err(Error::InvalidExpression(format!(
                         "IN takes 1 to {MAX_IN_VALUES} values, not {}",
                         values.len()
                     )));
                 }
-                let subject = self.operand(subject)?;
-                let values = values
-                    .into_iter()
-                    .map(|v| self.operand(v))
-                    .collect::<Result<Vec<_>>>()?;
-                format!("{subject} IN ({})", values.join(", "))
+                let path = operand_path(&subject).to_vec();
+                let mut text = self.operand(&path, subject)?;
+                text.push_str(" IN (");
+                for (i, value) in values.into_iter().enumerate() {
+                    if i > 0 {
+                        text.push_str(", ");
+                    }
+                    text.push_str(&self.operand(&path, value)?);
+                }
+                text.push(')');
+                text
             }
-            Node::BeginsWith(path, prefix) => {
-                format!("begins_with({}, {})", self.path(&path)?, self.operand(prefix)?)
+            Term::BeginsWith(path, prefix) => {
+                let prefix = self.operand(&path, prefix)?;
+                format!("begins_with({}, {prefix})", self.path(&path)?)
             }
-            Node::Contains(path, element) => {
-                format!("contains({}, {})", self.path(&path)?, self.operand(element)?)
+            Term::Contains(path, element) => {
+                // An element sits one level below the set or list.
+                let element = self.operand(&path, element)?;
+                format!("contains({}, {element})", self.path(&path)?)
             }
-            Node::Exists(path) => format!("attribute_exists({})", self.path(&path)?),
-            Node::NotExists(path) => format!("attribute_not_exists({})", self.path(&path)?),
-            Node::Type(path, ty) => {
+            Term::Exists(path) => format!("attribute_exists({})", self.path(&path)?),
+            Term::NotExists(path) => format!("attribute_not_exists({})", self.path(&path)?),
+            Term::Type(path, ty) => {
                 let path = self.path(&path)?;
                 let ty = self.value(AttributeValue::S(ty.as_str().to_owned()));
                 format!("attribute_type({path}, {ty})")
             }
-            Node::And(a, b) => format!("({}) AND ({})", self.node(*a)?, self.node(*b)?),
-            Node::Or(a, b) => format!("({}) OR ({})", self.node(*a)?, self.node(*b)?),
-            Node::Not(a) => format!("NOT ({})", self.node(*a)?),
+            Term::And(_) | Term::Or(_) | Term::Not => return Err(malformed()),
         })
     }
 
@@ -213,7 +261,7 @@ impl Placeholders {
     /// and on overlapping paths.
     pub(crate) fn update<R>(&mut self, update: Update<R>) -> Result<String> {
         if let Some(err) = update.errors.into_iter().next() {
-            return Err(Error::Serialization(err));
+            return Err(crate::encode::expression_error("", err));
         }
         self.actions(update.actions)
     }
@@ -271,6 +319,45 @@ impl Placeholders {
     }
 }
 
+/// The attribute a comparison is about, for error messages.
+fn operand_path(operand: &Operand) -> &[Segment] {
+    match operand {
+        Operand::Path(p) | Operand::Size(p) => p,
+        Operand::Value(_) => &[],
+    }
+}
+
+/// Joins the last `n` rendered conditions with `keyword`, each in parentheses.
+fn join(stack: &mut Vec<String>, n: usize, keyword: &str) -> Result<String> {
+    if n > stack.len() {
+        return Err(malformed());
+    }
+    let parts = stack.split_off(stack.len() - n);
+    let len = parts.iter().map(|p| p.len() + 2 + keyword.len()).sum();
+    let mut out = String::with_capacity(len);
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push_str(keyword);
+        }
+        out.push('(');
+        out.push_str(part);
+        out.push(')');
+    }
+    Ok(out)
+}
+
+fn too_long(len: usize) -> Error {
+    Error::InvalidExpression(format!(
+        "the condition is at least {len} bytes, over DynamoDB's limit of {MAX_EXPRESSION_LEN} bytes per expression"
+    ))
+}
+
+/// Conditions are built only through their operators, so their terms always fit; this
+/// keeps a broken invariant an error rather than a panic.
+fn malformed() -> Error {
+    Error::InvalidExpression("a condition's terms do not form one condition".into())
+}
+
 /// DynamoDB rejects an update in which one path equals another or lies inside it.
 fn check_overlaps(actions: &[Action]) -> Result<()> {
     for (i, a) in actions.iter().enumerate() {
@@ -287,4 +374,207 @@ fn check_overlaps(actions: &[Action]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expr::Path;
+
+    /// A model for paths: conditions only need a type to belong to.
+    struct M;
+
+    fn a() -> Path<M, String> {
+        Path::unchecked(["a"])
+    }
+    fn b() -> Path<M, String> {
+        Path::unchecked(["b"])
+    }
+    fn c() -> Path<M, String> {
+        Path::unchecked(["c"])
+    }
+    fn n() -> Path<M, f64> {
+        Path::unchecked(["n"])
+    }
+
+    fn text(condition: Condition<M>) -> String {
+        condition.build().expect("renders").text
+    }
+
+    fn is_invalid_expression(result: Result<Expression>) -> bool {
+        matches!(result, Err(Error::InvalidExpression(_)))
+    }
+
+    #[test]
+    fn and_chains_are_flat() {
+        assert_eq!(
+            text(a().eq("x") & b().eq("y") & c().eq("z")),
+            "(#n0 = :v0) AND (#n1 = :v1) AND (#n2 = :v2)"
+        );
+        assert_eq!(
+            text(a().eq("x") & (b().eq("y") & c().eq("z"))),
+            "(#n0 = :v0) AND (#n1 = :v1) AND (#n2 = :v2)"
+        );
+        assert_eq!(
+            text(a().eq("x") | b().eq("y") | c().eq("z")),
+            "(#n0 = :v0) OR (#n1 = :v1) OR (#n2 = :v2)"
+        );
+    }
+
+    #[test]
+    fn mixed_connectives_keep_their_grouping() {
+        assert_eq!(
+            text((a().eq("x") | b().eq("y")) & c().eq("z")),
+            "((#n0 = :v0) OR (#n1 = :v1)) AND (#n2 = :v2)"
+        );
+        assert_eq!(
+            text(a().eq("x") | (b().eq("y") & c().eq("z"))),
+            "(#n0 = :v0) OR ((#n1 = :v1) AND (#n2 = :v2))"
+        );
+        assert_eq!(
+            text(!(a().eq("x") & b().eq("y")) & c().eq("z")),
+            "(NOT ((#n0 = :v0) AND (#n1 = :v1))) AND (#n2 = :v2)"
+        );
+    }
+
+    #[test]
+    fn double_negation_cancels() {
+        assert_eq!(text(!!a().eq("x")), "#n0 = :v0");
+        assert_eq!(text(!a().eq("x")), "NOT (#n0 = :v0)");
+        assert_eq!(text(!!!a().eq("x")), "NOT (#n0 = :v0)");
+        assert_eq!(text(!!(a().eq("x") | b().eq("y"))), "(#n0 = :v0) OR (#n1 = :v1)");
+        assert_eq!(
+            text(!a().eq("x") & !b().eq("y")),
+            "(NOT (#n0 = :v0)) AND (NOT (#n1 = :v1))"
+        );
+    }
+
+    #[test]
+    fn placeholders_are_numbered_left_to_right() {
+        let expression = (a().eq("x") & b().between("lo", "hi") & a().begins_with("p") & c().is_in(["1", "2"]))
+            .build()
+            .unwrap();
+        assert_eq!(
+            expression.text,
+            "(#n0 = :v0) AND (#n1 BETWEEN :v1 AND :v2) AND (begins_with(#n0, :v3)) AND (#n2 IN (:v4, :v5))"
+        );
+        let names: HashMap<String, String> = [("#n0", "a"), ("#n1", "b"), ("#n2", "c")]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        assert_eq!(expression.names, names);
+        let values: HashMap<String, AttributeValue> = [
+            (":v0", "x"),
+            (":v1", "lo"),
+            (":v2", "hi"),
+            (":v3", "p"),
+            (":v4", "1"),
+            (":v5", "2"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), AttributeValue::S(v.to_owned())))
+        .collect();
+        assert_eq!(expression.values, values);
+    }
+
+    #[test]
+    fn the_length_limit_is_exact() {
+        // `(#n0 = :vK)` joined with ` OR `: the expected length, counted apart.
+        let expected = |count: usize| -> usize {
+            (0..count).map(|k| format!("(#n0 = :v{k})").len()).sum::<usize>() + 4 * (count - 1)
+        };
+        let mut crossed = false;
+        for count in 2..400 {
+            let condition = Condition::any((0..count).map(|i| a().eq(format!("v{i}")))).unwrap();
+            let result = condition.build();
+            if expected(count) <= MAX_EXPRESSION_LEN {
+                let expression = result.unwrap_or_else(|e| panic!("{count} alternatives: {e:?}"));
+                assert_eq!(expression.text.len(), expected(count));
+                assert_eq!(expression.values.len(), count);
+            } else {
+                crossed = true;
+                assert!(is_invalid_expression(result), "{count} alternatives");
+            }
+        }
+        assert!(crossed, "the loop reaches the limit");
+    }
+
+    #[test]
+    fn wide_conditions_are_refused() {
+        for width in [3_000usize, 100_000] {
+            let any = Condition::any((0..width).map(|i| a().eq(format!("n{i}")))).unwrap();
+            let copy = any.clone();
+            drop(copy);
+            assert!(is_invalid_expression(any.build()), "any of {width}");
+            let all = Condition::all((0..width).map(|i| n().lt(i as f64))).unwrap();
+            assert!(is_invalid_expression(all.build()), "all of {width}");
+        }
+    }
+
+    #[test]
+    fn deep_conditions_do_not_recurse() {
+        let mut deep = a().eq("start");
+        for _ in 0..50_000 {
+            deep = (deep | b().eq("x")) & c().eq("y");
+        }
+        let copy = deep.clone();
+        drop(copy);
+        assert!(is_invalid_expression(deep.clone().build()));
+        drop(deep);
+
+        let mut deep = a().eq("start");
+        for _ in 0..100_000 {
+            deep = !deep & b().eq("y");
+        }
+        let copy = deep.clone();
+        drop(copy);
+        assert!(is_invalid_expression(deep.build()));
+
+        // Rendered into a request's shared placeholders too.
+        let mut deep = a().eq("start");
+        for _ in 0..100_000 {
+            deep = !(deep | b().eq("y"));
+        }
+        let mut placeholders = Placeholders::default();
+        assert!(matches!(placeholders.condition(deep), Err(Error::InvalidExpression(_))));
+    }
+
+    #[test]
+    fn a_deep_condition_within_the_limit_renders() {
+        // 100 levels of `!(c & leaf)`: deep, yet well under 4 KB.
+        let mut deep = a().eq("start");
+        for _ in 0..100 {
+            deep = !(deep & b().eq("y"));
+        }
+        let rendered = deep.build().unwrap();
+        assert!(rendered.text.len() <= MAX_EXPRESSION_LEN);
+        assert_eq!(rendered.text.matches("NOT (").count(), 100);
+        assert_eq!(rendered.values.len(), 101);
+        assert!(rendered.text.starts_with("NOT ((NOT ((NOT (("));
+    }
+
+    #[test]
+    fn bad_values_are_invalid_items() {
+        use crate::ValueProblem;
+        let problem = |result: Result<Expression>| match result {
+            Err(Error::InvalidItem { path, problem }) => (path, problem),
+            other => panic!("expected InvalidItem, got {other:?}"),
+        };
+        assert_eq!(
+            problem(n().eq(f64::NAN).build()),
+            ("n".into(), ValueProblem::NonFiniteNumber)
+        );
+        assert_eq!(
+            problem(n().lt(f64::INFINITY).build()),
+            ("n".into(), ValueProblem::NonFiniteNumber)
+        );
+        assert_eq!(
+            problem(n().gt(1e200).build()),
+            ("n".into(), ValueProblem::NumberOutOfRange)
+        );
+        assert_eq!(
+            problem((a().eq("fine") | n().eq(f64::NAN)).build()),
+            ("n".into(), ValueProblem::NonFiniteNumber)
+        );
+    }
 }

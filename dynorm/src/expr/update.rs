@@ -77,6 +77,17 @@ pub(crate) enum Action {
 }
 
 impl Action {
+    /// Whether applying the action twice leaves what applying it once does: a SET of a
+    /// value, a REMOVE, an ADD or DELETE of set elements. Increments, number ADD and
+    /// `list_append` count twice.
+    pub(crate) fn is_idempotent(&self) -> bool {
+        match self {
+            Action::Set(..) | Action::SetIfNotExists(..) | Action::Remove(_) | Action::Delete(..) => true,
+            Action::Add(_, value) => !matches!(value, AttributeValue::N(_)),
+            Action::Increment(..) | Action::Append(..) => false,
+        }
+    }
+
     pub(crate) fn segments(&self) -> &[Segment] {
         match self {
             Action::Set(p, _)
@@ -219,7 +230,7 @@ impl<R> Update<R> {
         T::Element: Serialize,
     {
         let list: Vec<T::Element> = items.into_iter().map(ValueOf::into_value).collect();
-        let encoded = serde_dynamo::to_attribute_value(list);
+        let encoded = crate::encode::to_attribute_value(&list, path.segments.len().max(1));
         self.push(encoded, |v| Action::Append(path.segments, v, prepend))
     }
 }

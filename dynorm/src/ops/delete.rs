@@ -4,7 +4,7 @@ use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use tracing::Instrument;
 
 use super::guard::Guard;
-use super::{build_error, into_future, write_failure};
+use super::{after_write, build_error, into_future, write_failure};
 use crate::expr::render::Placeholders;
 use crate::expr::Condition;
 use crate::hooks;
@@ -107,12 +107,14 @@ impl<'a, M: DynaModel> DeleteItem<'a, M> {
             let input = self.input_builder(table.clone(), &mut guard)?;
             tracing::trace!(input = ?input, "delete_item");
             self.db.prepare::<M>(&table).await?;
-            let output = Box::pin(input.send_with(self.db.client()))
+            // An unconditional delete repeated deletes nothing more.
+            let idempotent = input.get_condition_expression().is_none();
+            let output = Box::pin(input.send_with(self.db.write_client(idempotent)))
                 .await
-                .map_err(|e| write_failure(e, &table).into_error(&table, &guard))?;
+                .map_err(|e| write_failure(e, &table, idempotent).into_error(&table, &guard))?;
             self.db.record_capacity(output.consumed_capacity());
             if let Some(instance) = self.instance {
-                instance.__cascade_delete(self.db).await?;
+                after_write(&table, instance.__cascade_delete(self.db).await)?;
             }
             hooks::after_delete(&self.key, self.instance);
             Ok(())

@@ -17,6 +17,9 @@ pub(crate) struct Guard<M> {
     /// does not exist, or was written without one). `None` when the model has no
     /// version field or the check is skipped.
     pub expected_version: Option<u64>,
+    /// The write adds 1 to the stored version (an update by key): the item's version must
+    /// be below the field type's maximum, so that the result still fits.
+    pub version_capped: bool,
 }
 
 impl<M> Clone for Guard<M> {
@@ -25,6 +28,7 @@ impl<M> Clone for Guard<M> {
             condition: self.condition.clone(),
             unique: self.unique,
             expected_version: self.expected_version,
+            version_capped: self.version_capped,
         }
     }
 }
@@ -35,6 +39,7 @@ impl<M: DynaModel> Guard<M> {
             condition: None,
             unique: false,
             expected_version: None,
+            version_capped: false,
         }
     }
 
@@ -65,6 +70,11 @@ impl<M: DynaModel> Guard<M> {
                 parts.push(format!("{name} = {value}"));
             }
         }
+        if let (Some(attr), true) = (schema.version_attribute, self.version_capped) {
+            let name = placeholders.name(attr);
+            let max = placeholders.value(AttributeValue::N(M::__version_max().to_string()));
+            parts.push(format!("attribute_not_exists({name}) OR {name} < {max}"));
+        }
         if let Some(condition) = self.condition.take() {
             parts.push(placeholders.condition(condition)?);
         }
@@ -83,11 +93,18 @@ impl<M: DynaModel> Guard<M> {
                 item: item.map(Box::new),
             };
         }
-        if let (Some(attr), Some(expected)) = (M::schema().version_attribute, self.expected_version) {
-            let found = item.as_ref().and_then(|i| match i.get(attr) {
+        let found = M::schema().version_attribute.and_then(|attr| {
+            item.as_ref().and_then(|i| match i.get(attr) {
                 Some(AttributeValue::N(n)) => n.parse::<u64>().ok(),
                 _ => None,
-            });
+            })
+        });
+        if let (true, Some(current)) = (self.version_capped, found) {
+            if current >= M::__version_max() {
+                return Error::VersionOverflow { table, current };
+            }
+        }
+        if let (Some(_), Some(expected)) = (M::schema().version_attribute, self.expected_version) {
             // With the item missing, a check of version 0 held; of any other version failed.
             let conflict = match expected {
                 0 => found.is_some(),
@@ -108,10 +125,14 @@ impl<M: DynaModel> Guard<M> {
     }
 }
 
-/// The next version after `current`, as DynamoDB stores it.
-pub(crate) fn next_version(current: u64) -> Result<AttributeValue> {
-    current
-        .checked_add(1)
-        .map(|next| AttributeValue::N(next.to_string()))
-        .ok_or_else(|| Error::InvalidExpression("the version field is at its maximum value".into()))
+/// The next version after `current`, as DynamoDB stores it; refused when it would not fit
+/// the model's version field, so an item is never stored with a version it cannot read.
+pub(crate) fn next_version<M: DynaModel>(current: u64, table: &str) -> Result<AttributeValue> {
+    if current >= M::__version_max() {
+        return Err(Error::VersionOverflow {
+            table: table.to_owned(),
+            current,
+        });
+    }
+    Ok(AttributeValue::N((current + 1).to_string()))
 }

@@ -92,12 +92,35 @@ conditional_error!(PutItemError);
 conditional_error!(UpdateItemError);
 conditional_error!(DeleteItemError);
 
-/// Sorts an SDK error into a failed condition or another error.
-pub(crate) fn write_failure<E: ConditionalError>(err: SdkError<E, HttpResponse>, table: &str) -> WriteFailure {
+/// Sorts an SDK error into a failed condition or another error. `idempotent` says
+/// whether a repeat of the write is harmless, for [`Error::OutcomeUnknown`].
+pub(crate) fn write_failure<E: ConditionalError>(
+    err: SdkError<E, HttpResponse>,
+    table: &str,
+    idempotent: bool,
+) -> WriteFailure {
     match err {
         SdkError::ServiceError(ctx) if ctx.err().is_condition_failure() => {
             WriteFailure::Condition(ctx.into_err().into_item())
         }
-        other => WriteFailure::Other(Error::from_sdk(other, table)),
+        other => WriteFailure::Other(Error::from_sdk_write(other, table, idempotent)),
     }
+}
+
+/// Refreshes an instance from the item stored by its write (running the load hooks),
+/// keeping the relationships it had loaded. On failure the instance is left as it was.
+pub(crate) fn refresh<M: DynaModel>(target: &mut M, item: Item) -> crate::Result<()> {
+    let mut fresh: M = crate::hooks::load(item)?;
+    fresh.__take_relations(target);
+    *target = fresh;
+    Ok(())
+}
+
+/// What follows a write that was applied: any error it raises says the write happened
+/// ([`Error::Applied`]).
+pub(crate) fn after_write<T>(table: &str, result: crate::Result<T>) -> crate::Result<T> {
+    result.map_err(|err| Error::Applied {
+        table: table.to_owned(),
+        source: Box::new(err),
+    })
 }

@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditi
 use tracing::Instrument;
 
 use super::guard::{next_version, Guard};
-use super::{build_error, into_future, write_failure};
+use super::{after_write, build_error, into_future, write_failure};
 use crate::expr::render::{within_limit, Placeholders};
 use crate::expr::Condition;
 use crate::hooks;
@@ -146,7 +146,7 @@ impl<'a, M: DynaModel> PutItem<'a, M> {
                 false,
             )?;
             send_write::<M>(self.db, &table, input, &self.guard).await?;
-            self.model.__cascade_save(self.db).await?;
+            after_write(&table, self.model.__cascade_save(self.db).await)?;
             hooks::after_save(self.model);
             Ok(())
         }
@@ -221,11 +221,9 @@ impl<'a, M: DynaModel> SaveItem<'a, M> {
                 true,
             )?;
             let returned = send_write::<M>(self.db, &table, input, &self.guard).await?;
-            self.model.__cascade_save(self.db).await?;
+            after_write(&table, self.model.__cascade_save(self.db).await)?;
             if let Some(item) = returned.or(written) {
-                let mut fresh: M = hooks::load(item)?;
-                fresh.__take_relations(self.model);
-                *self.model = fresh;
+                after_write(&table, super::refresh(self.model, item))?;
             }
             hooks::after_save(&*self.model);
             Ok(())
@@ -253,7 +251,7 @@ fn prepare<M: DynaModel>(
     let mut item = to_item(model)?;
     if let Some(attr) = schema.version_attribute {
         let current = model.__version().unwrap_or(0);
-        item.insert(attr.to_owned(), next_version(current)?);
+        item.insert(attr.to_owned(), next_version::<M>(current, &table)?);
         if check_version {
             guard.expected_version = Some(current);
         }
@@ -345,29 +343,32 @@ fn prepare<M: DynaModel>(
 /// Sends a whole-item write; returns the item DynamoDB returned, for an update.
 async fn send_write<M: DynaModel>(db: &Db, table: &str, input: WriteBuilder, guard: &Guard<M>) -> Result<Option<Item>> {
     db.prepare::<M>(table).await?;
-    let client = db.client();
+    // A whole-item write without a condition stores the same item when repeated.
     let result = match input {
         WriteBuilder::Put(input) => {
             tracing::trace!(input = ?input, "put_item");
-            Box::pin(input.send_with(client))
+            let idempotent = input.get_condition_expression().is_none();
+            Box::pin(input.send_with(db.write_client(idempotent)))
                 .await
                 .map(|out| {
                     db.record_capacity(out.consumed_capacity());
                     None
                 })
-                .map_err(|e| write_failure(e, table))
+                .map_err(|e| write_failure(e, table, idempotent))
         }
         WriteBuilder::Update(input) => {
-            // A model with `created_at` is written with an UpdateItem.
+            // A model with `created_at` is written with an UpdateItem: SET of every
+            // attribute and `if_not_exists` of the creation time, harmless to repeat.
             tracing::Span::current().record("op", "UpdateItem");
             tracing::trace!(input = ?input, "update_item");
-            Box::pin(input.send_with(client))
+            let idempotent = input.get_condition_expression().is_none();
+            Box::pin(input.send_with(db.write_client(idempotent)))
                 .await
                 .map(|out| {
                     db.record_capacity(out.consumed_capacity());
                     out.attributes
                 })
-                .map_err(|e| write_failure(e, table))
+                .map_err(|e| write_failure(e, table, idempotent))
         }
     };
     result.map_err(|failure| failure.into_error(table, guard))

@@ -5,7 +5,7 @@ use serde::Serialize;
 use tracing::Instrument;
 
 use super::guard::{next_version, Guard};
-use super::{build_error, into_future, write_failure};
+use super::{after_write, build_error, into_future, refresh, write_failure};
 use crate::expr::render::Placeholders;
 use crate::expr::{Action, Condition, List, Numeric, Path, Segment, Set, Update, ValueOf};
 use crate::hooks;
@@ -211,20 +211,30 @@ impl<'a, M: DynaModel> UpdateItem<'a, M> {
     pub fn to_input(&self) -> Result<UpdateItemInput> {
         let mut guard = self.guard.clone();
         self.input_builder(self.db.table_name::<M>(), self.update.clone(), &mut guard)?
+            .0
             .build()
             .map_err(build_error)
     }
 
-    fn input_builder(&self, table: String, update: Update<M>, guard: &mut Guard<M>) -> Result<UpdateItemInputBuilder> {
+    /// The request, and whether sending it twice is harmless: no condition, and only
+    /// actions that set values rather than add to them.
+    fn input_builder(
+        &self,
+        table: String,
+        update: Update<M>,
+        guard: &mut Guard<M>,
+    ) -> Result<(UpdateItemInputBuilder, bool)> {
         let schema = M::schema();
         let key = key_item::<M>(&self.key)?;
         let mut update = update;
+        refuse_key_updates::<M>(&update.actions)?;
         if let Some(attr) = schema.version_attribute {
             let path = vec![Segment::Name(attr.into())];
             match (self.check_version, guard.expected_version) {
-                (true, Some(expected)) => update.push_action(Action::Set(path, next_version(expected)?)),
+                (true, Some(expected)) => update.push_action(Action::Set(path, next_version::<M>(expected, &table)?)),
                 _ => {
                     guard.expected_version = None;
+                    guard.version_capped = true;
                     update.push_action(Action::Add(path, AttributeValue::N("1".into())));
                 }
             }
@@ -237,9 +247,11 @@ impl<'a, M: DynaModel> UpdateItem<'a, M> {
         if let Some((attr, now)) = M::__created_at() {
             update.push_action(Action::SetIfNotExists(vec![Segment::Name(attr.into())], now?));
         }
+        let repeatable = update.actions.iter().all(Action::is_idempotent);
         let mut placeholders = Placeholders::default();
         let expression = placeholders.update(update)?;
         let condition = guard.render(&mut placeholders)?;
+        let idempotent = repeatable && condition.is_none();
         let on_failure = condition.as_ref().map(|_| ReturnValuesOnConditionCheckFailure::AllOld);
         let (names, values) = placeholders.into_maps();
         let return_values = match if self.target.is_some() {
@@ -251,7 +263,7 @@ impl<'a, M: DynaModel> UpdateItem<'a, M> {
             ReturnValues::AllOld => ReturnValue::AllOld,
             ReturnValues::None => ReturnValue::None,
         };
-        Ok(UpdateItemInput::builder()
+        let input = UpdateItemInput::builder()
             .table_name(table)
             .set_key(Some(key))
             .update_expression(expression)
@@ -260,11 +272,15 @@ impl<'a, M: DynaModel> UpdateItem<'a, M> {
             .set_expression_attribute_values(values)
             .set_return_values_on_condition_check_failure(on_failure)
             .return_values(return_values)
-            .set_return_consumed_capacity(self.db.capacity_mode()))
+            .set_return_consumed_capacity(self.db.capacity_mode());
+        Ok((input, idempotent))
     }
 
     /// Sends the request. Resolves to the item [`return_values`](Self::return_values)
     /// asks for.
+    ///
+    /// Once DynamoDB has applied the update, a failure to decode the item it returned
+    /// (into the instance, or as the result) is [`Error::Applied`](crate::Error::Applied).
     pub async fn send(mut self) -> Result<Option<M>> {
         let table = self.db.table_name::<M>();
         let span = op_span!("dynorm.update_item", "UpdateItem", table);
@@ -275,21 +291,19 @@ impl<'a, M: DynaModel> UpdateItem<'a, M> {
             }
             let mut guard = std::mem::replace(&mut self.guard, Guard::new());
             let update = std::mem::take(&mut self.update);
-            let input = self.input_builder(table.clone(), update, &mut guard)?;
+            let (input, idempotent) = self.input_builder(table.clone(), update, &mut guard)?;
             tracing::trace!(input = ?input, "update_item");
             self.db.prepare::<M>(&table).await?;
-            let output = Box::pin(input.send_with(self.db.client()))
+            let output = Box::pin(input.send_with(self.db.write_client(idempotent)))
                 .await
-                .map_err(|e| write_failure(e, &table).into_error(&table, &guard))?;
+                .map_err(|e| write_failure(e, &table, idempotent).into_error(&table, &guard))?;
             self.db.record_capacity(output.consumed_capacity());
             let item = output.attributes;
             if self.as_save {
                 // A tracked save only refreshes its instance: one decode, nothing returned.
                 if let Some(target) = self.target {
                     if let Some(new) = item {
-                        let mut fresh: M = hooks::load(new)?;
-                        fresh.__take_relations(target);
-                        *target = fresh;
+                        after_write(&table, refresh(target, new))?;
                     }
                     hooks::after_save(&*target);
                 }
@@ -298,20 +312,35 @@ impl<'a, M: DynaModel> UpdateItem<'a, M> {
             let target = match (self.target, &item) {
                 (Some(target), Some(new)) => {
                     // Decoded twice rather than requiring `M: Clone`.
-                    let mut fresh: M = hooks::load(new.clone())?;
-                    fresh.__take_relations(target);
-                    *target = fresh;
+                    after_write(&table, refresh(target, new.clone()))?;
                     Some(&*target)
                 }
                 (target, _) => target.map(|t| &*t),
             };
-            let returned = item.map(hooks::load::<M>).transpose()?;
+            let returned = after_write(&table, item.map(hooks::load::<M>).transpose())?;
             hooks::after_update(&self.key, target.or(returned.as_ref()));
             Ok(returned)
         }
         .instrument(span)
         .await
     }
+}
+
+/// Refuses an update of the primary key attributes, which DynamoDB cannot change (an item
+/// is moved by a put under the new key and a delete of the old one).
+fn refuse_key_updates<M: DynaModel>(actions: &[Action]) -> Result<()> {
+    let schema = M::schema();
+    for action in actions {
+        if let [Segment::Name(name)] = action.segments() {
+            let is_key = name == schema.hash_key.name || schema.range_key.is_some_and(|r| name == r.name);
+            if is_key {
+                return Err(crate::Error::InvalidExpression(format!(
+                    "an update cannot change the key attribute `{name}`; put the item under the new key and delete the old one"
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 into_future!(UpdateItem, Option<M>);

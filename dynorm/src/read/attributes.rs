@@ -26,6 +26,12 @@ impl<R, T> Attributes<R> for Path<R, T> {
     }
 }
 
+impl<R, T> Attributes<R> for crate::expr::KeyPath<R, T> {
+    fn add_to(self, list: &mut AttributeList) {
+        list.0.push(self.segments.clone());
+    }
+}
+
 impl<R, P: Attributes<R>> Attributes<R> for Vec<P> {
     fn add_to(self, list: &mut AttributeList) {
         for p in self {

@@ -26,7 +26,7 @@ use crate::observe::op_span;
 pub use attributes::{AttributeList, Attributes};
 pub use index::{ConsistentRead, Index, KeyCondition, NoRange, PrefixKey, RangeKey, RangeKeyType, Table};
 
-use crate::error::CursorProblem;
+use crate::error::{CursorProblem, KeyProblem};
 use crate::expr::render::Placeholders;
 use crate::expr::Condition;
 use crate::item::{check_key_attr, from_item, MAX_HASH_KEY_SIZE, MAX_RANGE_KEY_SIZE};
@@ -197,6 +197,9 @@ pub struct ReadStream<'a, I: Index, Op, T> {
     key_names: Vec<&'static str>,
     /// Decodes an item: with the model's load hooks, or into a projection type.
     decode_item: fn(Item) -> Result<T>,
+    /// Why the hash key value was refused before the stream was made (a relationship's
+    /// key template): the stream yields [`Error::InvalidKey`] and sends nothing.
+    refused_hash: Option<KeyProblem>,
     _types: Types<I, Op, T>,
 }
 
@@ -219,6 +222,15 @@ impl<I: Index, O: Op, T> fmt::Debug for ReadStream<'_, I, O, T> {
 impl<'a, I: Index> ReadStream<'a, I, QueryOp, I::Model> {
     pub(crate) fn new_query(db: &'a Db, hash: AttributeValue) -> Self {
         Self::new(db, Some(hash), crate::hooks::load::<I::Model>)
+    }
+
+    /// A query whose hash key value was refused with `problem`: polled, counted or
+    /// turned into an input, it fails with [`Error::InvalidKey`] on the index's hash key
+    /// attribute, and sends nothing.
+    pub(crate) fn refused_query(db: &'a Db, problem: KeyProblem) -> Self {
+        let mut stream = Self::new(db, None, crate::hooks::load::<I::Model>);
+        stream.refused_hash = Some(problem);
+        stream
     }
 }
 
@@ -249,6 +261,7 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
             halted: false,
             key_names: Self::key_names(),
             decode_item,
+            refused_hash: None,
             _types: PhantomData,
         }
     }
@@ -349,6 +362,7 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
             halted: self.halted,
             key_names: self.key_names,
             decode_item: from_item::<U>,
+            refused_hash: self.refused_hash,
             _types: PhantomData,
         }
     }
@@ -447,6 +461,12 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
 
     /// Client-side checks of the options, before anything is sent.
     fn check(&self) -> Result<()> {
+        if let Some(problem) = self.refused_hash {
+            return Err(Error::InvalidKey {
+                attribute: I::hash_key().name.to_owned(),
+                problem,
+            });
+        }
         let invalid = |msg: &str| Err(Error::InvalidRequest(msg.to_owned()));
         if self.limit == Some(0) {
             return invalid("limit must be at least 1");
