@@ -554,12 +554,15 @@ pub enum WriteOutcome {
 
 /// How a request went out, as far as an SDK error tells.
 enum Transport {
-    /// It never left: the request could not be built, or no connection was made.
-    NotSent,
+    /// It was never sent: it could not be built or signed (credentials, region,
+    /// endpoint), which retrying will not mend.
+    Unbuilt,
+    /// It was never sent: no connection could be made.
+    Unreachable,
     /// It was sent and no usable answer came back.
     NoAnswer,
     /// DynamoDB answered.
-    Answered { server_error: bool },
+    Answered,
 }
 
 /// Whether an error raised while sending means the request never left this machine: no
@@ -595,13 +598,14 @@ where
     R: std::fmt::Debug,
 {
     match err {
-        SdkError::ConstructionFailure(_) => Transport::NotSent,
+        SdkError::ConstructionFailure(_) => Transport::Unbuilt,
         SdkError::DispatchFailure(failure) => match failure.as_connector_error() {
-            Some(connector) if never_sent(connector) => Transport::NotSent,
-            _ => Transport::NoAnswer,
+            Some(connector) if never_sent(connector) => Transport::Unreachable,
+            Some(connector) if connector.is_io() || connector.is_timeout() => Transport::NoAnswer,
+            // Signing or identity problems surface here too, before anything is sent.
+            _ => Transport::Unbuilt,
         },
-        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => Transport::NoAnswer,
-        SdkError::ServiceError(_) => Transport::Answered { server_error: false },
+        SdkError::ServiceError(_) => Transport::Answered,
         _ => Transport::NoAnswer,
     }
 }
@@ -636,8 +640,8 @@ impl Error {
             }
         }
         let server_error = match (transport(&err), &err) {
-            (Transport::NotSent, SdkError::ConstructionFailure(_)) => false,
-            (Transport::NotSent, _) => {
+            (Transport::Unbuilt, _) => false,
+            (Transport::Unreachable, _) => {
                 return Error::Unavailable {
                     table: table.to_owned(),
                     source: Box::new(err),
@@ -656,8 +660,8 @@ impl Error {
                     },
                 };
             }
-            (Transport::Answered { .. }, SdkError::ServiceError(service)) => service.raw().status().is_server_error(),
-            (Transport::Answered { server_error }, _) => server_error,
+            (Transport::Answered, SdkError::ServiceError(service)) => service.raw().status().is_server_error(),
+            (Transport::Answered, _) => false,
         };
         let code = err.code().map(str::to_owned);
         let unavailable = |err: SdkError<E, HttpResponse>| match write {

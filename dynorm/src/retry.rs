@@ -28,7 +28,8 @@ impl NoResendOfAppliedWrites {
             return false;
         };
         if let Some(connector) = err.as_connector_error() {
-            return !never_sent(connector);
+            // Failures to connect, sign or resolve an identity send nothing.
+            return (connector.is_io() || connector.is_timeout()) && !never_sent(connector);
         }
         if err.is_timeout_error() || err.is_response_error() {
             return true;
