@@ -61,7 +61,13 @@ fn index(index: &ResolvedIndex) -> TokenStream {
     };
     let throughput = throughput(index.throughput);
     quote! {
-        ::dynorm::__private::IndexSchema::__new(#name, #hash, #range, #projection, #throughput)
+        ::dynorm::__private::IndexSchema {
+            name: #name,
+            hash_key: #hash,
+            range_key: #range,
+            projection: #projection,
+            throughput: #throughput,
+        }
     }
 }
 
@@ -209,7 +215,7 @@ fn index_handles(input: &DeriveInput, model: &Resolved) -> TokenStream {
 
                 fn schema() -> ::dynorm::__private::core::option::Option<&'static ::dynorm::__private::IndexSchema> {
                     ::dynorm::__private::core::option::Option::Some(
-                        &<#ident as ::dynorm::DynaModel>::schema().#list[#position],
+                        &<#ident as ::dynorm::Model>::SCHEMA.#list[#position],
                     )
                 }
             }
@@ -243,6 +249,7 @@ fn expand_model(input: &DeriveInput, model: &Resolved) -> TokenStream {
         StreamView::OldImage => quote!(::dynorm::__private::StreamView::OldImage),
         StreamView::NewAndOldImages => quote!(::dynorm::__private::StreamView::NewAndOldImages),
     }));
+    let range_source = option(model.range.map(|_| quote!(::dynorm::__private::KeySource::Field)));
     let global_indexes = model.global_indexes.iter().map(index);
     let local_indexes = model.local_indexes.iter().map(index);
     let version = option(model.version.map(|f| f.attr_name.as_str()));
@@ -278,40 +285,52 @@ fn expand_model(input: &DeriveInput, model: &Resolved) -> TokenStream {
     let version_fn = model.version.map(|field| {
         let (ident, ty) = (field.ident, field.ty);
         quote! {
-            fn __version(&self) -> ::dynorm::__private::core::option::Option<u64> {
+            fn version(&self) -> ::dynorm::__private::core::option::Option<u64> {
                 ::dynorm::__private::core::option::Option::Some(
                     <u64 as ::dynorm::__private::core::convert::TryFrom<#ty>>::try_from(self.#ident).unwrap_or(0),
                 )
             }
-
-            fn __version_max() -> u64 {
-                <u64 as ::dynorm::__private::core::convert::TryFrom<#ty>>::try_from(<#ty>::MAX).unwrap_or(u64::MAX)
-            }
         }
     });
-    let stamp_fn = |name: &str, field: Option<&Field>| {
-        field.map(|field| {
-            let fn_name = quote::format_ident!("__{}", name);
+    let version_max = match model.version {
+        // The field's type caps the version; `as` casts, as this is a constant.
+        Some(field) => {
+            let ty = field.ty;
+            quote! {
+                if (<#ty>::MAX as u128) > (u64::MAX as u128) {
+                    u64::MAX
+                } else {
+                    <#ty>::MAX as u64
+                }
+            }
+        }
+        None => quote!(u64::MAX),
+    };
+    let stamp_field = |field: Option<&Field>| {
+        option(field.map(|field| {
             let ty = field.ty;
             let attr = &field.attr_name;
             let encoder = crate::document::encoder(field);
             let now = quote_spanned!(ty.span()=> <#ty as ::dynorm::Timestamp>::now());
             quote! {
-                fn #fn_name() -> ::dynorm::__private::core::option::Option<(
-                    &'static str,
-                    ::dynorm::__private::core::result::Result<
-                        ::dynorm::__private::AttributeValue,
-                        ::dynorm::__private::serde_dynamo::Error,
-                    >,
-                )> {
-                    let encode: fn(&#ty) -> _ = #encoder;
-                    ::dynorm::__private::core::option::Option::Some((#attr, encode(&#now)))
+                ::dynorm::__private::TimestampField {
+                    attribute: #attr,
+                    now: {
+                        fn now() -> ::dynorm::__private::core::result::Result<
+                            ::dynorm::__private::AttributeValue,
+                            ::dynorm::__private::serde_dynamo::Error,
+                        > {
+                            let encode: fn(&#ty) -> _ = #encoder;
+                            encode(&#now)
+                        }
+                        now
+                    },
                 }
             }
-        })
+        }))
     };
-    let created_fn = stamp_fn("created_at", model.created_at);
-    let updated_fn = stamp_fn("updated_at", model.updated_at);
+    let created_at = stamp_field(model.created_at);
+    let updated_at = stamp_field(model.updated_at);
     let stored = model
         .all_fields
         .iter()
@@ -324,7 +343,7 @@ fn expand_model(input: &DeriveInput, model: &Resolved) -> TokenStream {
     let (hooks_fn, hooks_impl) = match model.hooks {
         Some(flag) => (
             quote_spanned! {flag.span()=>
-                fn __hooks() -> ::dynorm::__private::core::option::Option<::dynorm::__private::HookFns<Self>> {
+                fn hooks() -> ::dynorm::__private::core::option::Option<::dynorm::__private::HookFns<Self>> {
                     ::dynorm::__private::core::option::Option::Some(::dynorm::__private::hook_fns::<Self>())
                 }
             },
@@ -350,35 +369,37 @@ fn expand_model(input: &DeriveInput, model: &Resolved) -> TokenStream {
         #[allow(non_upper_case_globals, unused_qualifications, clippy::all)]
         const _: () = {
             #[automatically_derived]
-            impl ::dynorm::DynaModel for #ident {
+            impl ::dynorm::Model for #ident {
                 type Key = #key_type;
 
-                fn schema() -> &'static ::dynorm::__private::TableSchema {
-                    static SCHEMA: ::dynorm::__private::TableSchema = ::dynorm::__private::TableSchema::__new(
-                        #table_name,
-                        #hash_key,
-                        #range_key,
-                        #throughput,
-                        #stream,
-                        &[#(#global_indexes),*],
-                        &[#(#local_indexes),*],
-                        #version,
-                        #ttl,
-                    );
-                    &SCHEMA
-                }
+                const SCHEMA: &'static ::dynorm::__private::TableSchema = &::dynorm::__private::TableSchema {
+                    name: #table_name,
+                    hash_key: #hash_key,
+                    range_key: #range_key,
+                    stored_key: ::dynorm::__private::StoredKey {
+                        hash: ::dynorm::__private::KeySource::Field,
+                        range: #range_source,
+                    },
+                    throughput: #throughput,
+                    stream: #stream,
+                    global_indexes: &[#(#global_indexes),*],
+                    local_indexes: &[#(#local_indexes),*],
+                    attributes: ::dynorm::__private::StoredAttributes {
+                        names: &[#(#stored),*],
+                        flattened: #flattened,
+                    },
+                    version_attribute: #version,
+                    version_max: #version_max,
+                    ttl_attribute: #ttl,
+                    created_at: #created_at,
+                    updated_at: #updated_at,
+                };
 
-                fn pk(&self) -> Self::Key {
+                fn key(&self) -> Self::Key {
                     #pk
                 }
 
                 #version_fn
-                #created_fn
-                #updated_fn
-
-                fn __attributes() -> (&'static [&'static str], bool) {
-                    (&[#(#stored),*], #flattened)
-                }
 
                 #relation_methods
 

@@ -26,14 +26,12 @@ pub fn model(input: &DeriveInput, error: syn::Error) -> TokenStream {
         #[doc(hidden)]
         const _: () = {
             #[automatically_derived]
-            impl ::dynorm::DynaModel for #ident {
+            impl ::dynorm::Model for #ident {
                 type Key = ::dynorm::__private::FallbackKey;
 
-                fn schema() -> &'static ::dynorm::__private::TableSchema {
-                    ::dynorm::__private::core::unreachable!()
-                }
+                const SCHEMA: &'static ::dynorm::__private::TableSchema = &::dynorm::__private::FALLBACK_SCHEMA;
 
-                fn pk(&self) -> Self::Key {
+                fn key(&self) -> Self::Key {
                     ::dynorm::__private::core::unreachable!()
                 }
             }

@@ -305,7 +305,7 @@ fn expand_one(
             let mut formatted = matches!(hash_value, TemplateValue::Formatted { .. });
             let hash_value = hash_value.fallible(quote!(<#target as ::dynorm::DynaModel>::schema().hash_key.name));
             let hash_part = quote_spanned!(hash.span()=>
-                ::dynorm::KeyPart::<<<#target as ::dynorm::DynaModel>::Key as ::dynorm::PrimaryKey>::Hash>::into_key_part(#hash_value)
+                ::dynorm::KeyPart::<<<#target as ::dynorm::Model>::Key as ::dynorm::PrimaryKey>::Hash>::into_key_part(#hash_value)
             );
             let key = match &rel.range {
                 Some(range) => {
@@ -325,7 +325,7 @@ fn expand_one(
                     formatted |= matches!(range_value, TemplateValue::Formatted { .. });
                     let range_value = range_value.fallible(range_attribute);
                     let range_part = quote_spanned!(range.span()=>
-                        ::dynorm::KeyPart::<<<#target as ::dynorm::DynaModel>::Key as ::dynorm::PrimaryKey>::Range>::into_key_part(#range_value)
+                        ::dynorm::KeyPart::<<<#target as ::dynorm::Model>::Key as ::dynorm::PrimaryKey>::Range>::into_key_part(#range_value)
                     );
                     quote!((#hash_part, #range_part))
                 }
@@ -359,7 +359,7 @@ fn expand_one(
             Ok(quote! {
                 impl #ident {
                     #[doc(hidden)]
-                    fn #key_fn(&self) -> ::dynorm::Result<<#target as ::dynorm::DynaModel>::Key> {
+                    fn #key_fn(&self) -> ::dynorm::Result<<#target as ::dynorm::Model>::Key> {
                         ::dynorm::__private::core::result::Result::Ok(::dynorm::IntoKey::into_key(#key))
                     }
 
@@ -548,14 +548,14 @@ pub fn model_methods(fields: &[Field]) -> TokenStream {
             quote!(<#target as ::dynorm::DynaModel>::delete_by_key(db, self.#key_fn()?).await?;)
         });
         quote! {
-            fn __cascade_save<'__a>(&'__a self, db: &'__a ::dynorm::Db) -> ::dynorm::__private::BoxFuture<'__a, ::dynorm::Result<()>> {
+            fn cascade_save<'__a>(&'__a self, db: &'__a ::dynorm::Db) -> ::dynorm::__private::BoxFuture<'__a, ::dynorm::Result<()>> {
                 ::std::boxed::Box::pin(async move {
                     #(#saves)*
                     ::dynorm::__private::core::result::Result::Ok(())
                 })
             }
 
-            fn __cascade_delete<'__a>(&'__a self, db: &'__a ::dynorm::Db) -> ::dynorm::__private::BoxFuture<'__a, ::dynorm::Result<()>> {
+            fn cascade_delete<'__a>(&'__a self, db: &'__a ::dynorm::Db) -> ::dynorm::__private::BoxFuture<'__a, ::dynorm::Result<()>> {
                 ::std::boxed::Box::pin(async move {
                     #(#deletes)*
                     ::dynorm::__private::core::result::Result::Ok(())
@@ -564,7 +564,7 @@ pub fn model_methods(fields: &[Field]) -> TokenStream {
         }
     });
     quote! {
-        fn __take_relations(&mut self, from: &mut Self) {
+        fn take_relations(&mut self, from: &mut Self) {
             #(#take)*
         }
 

@@ -11,11 +11,8 @@ use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::types::{ConsumedCapacity, ReturnConsumedCapacity};
 use aws_sdk_dynamodb::Client;
 
-use crate::error::InvalidConfig;
-use crate::model::DynaModel;
+use crate::error::{Error, InvalidConfig, Result};
 use crate::observe::CapacityMeter;
-use crate::table::EnsureTable;
-use crate::{Error, Result};
 
 /// How long a handle dynorm builds waits to connect, unless the configuration it is
 /// built from sets a connect timeout (`aws-config` sets 3.1 s).
@@ -278,26 +275,6 @@ impl Db {
         self.inner.cursor_key.as_ref().map(|k| &*k.0)
     }
 
-    /// A batch of puts and deletes, across tables; see [`BatchWrite`](crate::batch::BatchWrite).
-    pub fn batch_write(&self) -> crate::batch::BatchWrite<'_> {
-        crate::batch::BatchWrite::new(self)
-    }
-
-    /// A batch of reads by key, across tables; see [`BatchGet`](crate::batch::BatchGet).
-    pub fn batch_get(&self) -> crate::batch::BatchGet<'_> {
-        crate::batch::BatchGet::new(self)
-    }
-
-    /// An all-or-nothing group of writes; see [`TransactWrite`](crate::transact::TransactWrite).
-    pub fn transact_write(&self) -> crate::transact::TransactWrite<'_> {
-        crate::transact::TransactWrite::new(self)
-    }
-
-    /// A consistent read of several items; see [`TransactGet`](crate::transact::TransactGet).
-    pub fn transact_get(&self) -> crate::transact::TransactGet<'_> {
-        crate::transact::TransactGet::new(self)
-    }
-
     /// The raw SDK client, for anything dynorm does not cover.
     pub fn client(&self) -> &Client {
         &self.inner.client
@@ -329,11 +306,6 @@ impl Db {
         self.inner.table_wait_timeout
     }
 
-    /// The full name of a model's table on this handle: prefix plus the model's name.
-    pub fn table_name<M: DynaModel>(&self) -> String {
-        self.resolve_table_name(M::schema().name)
-    }
-
     /// The full name of any table on this handle: prefix plus `name`.
     pub fn resolve_table_name(&self, name: &str) -> String {
         let mut full = String::with_capacity(self.inner.table_prefix.len() + name.len());
@@ -358,16 +330,6 @@ impl Db {
     fn verified(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
         // The set stays consistent even if a holder panicked: inserts and removes are atomic.
         self.inner.verified.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Runs before every item operation: checks the table name, and creates the table
-    /// on first use when the handle was built with `auto_create_tables(true)`.
-    pub(crate) async fn prepare<M: DynaModel>(&self, table: &str) -> Result<()> {
-        check_table_name(table)?;
-        if self.inner.auto_create_tables && !self.is_verified(table) {
-            EnsureTable::<M>::new(self).await?;
-        }
-        Ok(())
     }
 }
 
@@ -460,7 +422,7 @@ pub struct DbBuilder {
 }
 
 impl DbBuilder {
-    /// The secret that signs read cursors ([`ReadStream::cursor`](crate::ReadStream::cursor)).
+    /// The secret that signs read cursors ([`ReadStream::cursor`](super::ReadStream::cursor)).
     /// Handles that share the key accept each other's cursors. Use at least 32 random
     /// bytes, and keep it out of source code; keys under 16 bytes are refused when a
     /// cursor is made or read ([`CursorProblem::WeakKey`](crate::CursorProblem::WeakKey)).

@@ -28,7 +28,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::ser::{self, Error as _, Impossible, Serialize, Serializer};
 
 use crate::error::ValueProblem;
-use crate::item::{Item, MAX_DEPTH};
+use crate::value::{Item, MAX_DEPTH};
 use crate::{Error, Result};
 
 /// Encodes a value that must become an item (a map at level 0), stopping at the first

@@ -8,7 +8,8 @@ use aws_smithy_runtime_api::client::result::SdkError;
 
 use aws_sdk_dynamodb::types::TableStatus;
 
-use crate::{Item, KeyType};
+use crate::schema::KeyType;
+use crate::value::Item;
 
 /// A problem with a handle's configuration found before any request, raised from the
 /// handle's own interceptor so that every request of the handle reports it.
@@ -50,7 +51,7 @@ fn find_source<'a, T: std::error::Error + 'static>(err: &'a (dyn std::error::Err
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// A boxed error: the SDK error kept as the source of [`Error::Service`],
-/// [`Error::Throttled`] and [`Error::Unavailable`], and what a [`Hooks`](crate::Hooks)
+/// [`Error::Throttled`] and [`Error::Unavailable`], and what a [`Hooks`](super::Hooks)
 /// method returns to refuse an operation.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -104,7 +105,7 @@ pub enum Error {
     AlreadyExists {
         /// The full table name, prefix included.
         table: String,
-        /// The existing item, as DynamoDB returned it. Decode it with [`crate::from_item`].
+        /// The existing item, as DynamoDB returned it. Decode it with [`from_item`](super::from_item).
         item: Option<Box<Item>>,
     },
 
@@ -115,7 +116,7 @@ pub enum Error {
         table: String,
         /// The item as it is in the table, when DynamoDB returned it
         /// (`ReturnValuesOnConditionCheckFailure = ALL_OLD`). Decode it with
-        /// [`crate::from_item`].
+        /// [`from_item`](super::from_item).
         item: Option<Box<Item>>,
     },
 
@@ -143,7 +144,7 @@ pub enum Error {
     #[error("invalid request: {0}")]
     InvalidRequest(String),
 
-    /// A cursor given to [`resume`](crate::ReadStream::resume) was not made by this
+    /// A cursor given to [`resume`](super::ReadStream::resume) was not made by this
     /// read, or was changed. No page was read.
     #[error("invalid cursor: {0}")]
     InvalidCursor(CursorProblem),
@@ -174,7 +175,7 @@ pub enum Error {
     #[error("batch incomplete: {} entr{} left{}", left.len(), if left.len() == 1 { "y" } else { "ies" }, cause.as_ref().map(|c| format!(" ({c})")).unwrap_or_default())]
     BatchIncomplete {
         /// The entries not applied or not read.
-        left: Vec<crate::batch::BatchOp>,
+        left: Vec<BatchOp>,
         /// The error that stopped the batch, when one did (rather than its deadline).
         cause: Option<Box<Error>>,
     },
@@ -182,10 +183,10 @@ pub enum Error {
     /// DynamoDB cancelled a transaction: nothing was written. `reasons` holds one entry
     /// per item, in the order of the transaction (code `None` for the items that were
     /// fine), with the current item where a condition failed.
-    #[error("transaction canceled: {}", reasons.iter().filter(|r| r.code != crate::transact::CancelCode::None).map(|r| format!("item {} in `{}`: {:?}", r.index, r.table, r.code)).collect::<Vec<_>>().join(", "))]
+    #[error("transaction canceled: {}", reasons.iter().filter(|r| r.code != CancelCode::None).map(|r| format!("item {} in `{}`: {:?}", r.index, r.table, r.code)).collect::<Vec<_>>().join(", "))]
     TransactionCanceled {
         /// Why each item was cancelled.
-        reasons: Vec<crate::transact::CancelReason>,
+        reasons: Vec<CancelReason>,
     },
 
     /// A transaction over DynamoDB's limits: more than 100 items, or more than 4 MB.
@@ -373,7 +374,7 @@ pub enum Error {
         problem: &'static str,
     },
 
-    /// A model hook ([`Hooks`](crate::Hooks)) refused the operation. A `before_*` hook
+    /// A model hook ([`Hooks`](super::Hooks)) refused the operation. A `before_*` hook
     /// stops its operation before anything is sent; `after_load` fails the one item it
     /// was given.
     #[error("`{hook}` hook of `{model}` refused the operation: {source}")]
@@ -387,6 +388,11 @@ pub enum Error {
         #[source]
         source: BoxError,
     },
+
+    /// The SDK refused to build a request dynorm prepared (a required field was missing):
+    /// a defect of dynorm, reported rather than panicking. Nothing was sent.
+    #[error("the SDK could not build the request: {0}")]
+    Build(#[source] aws_sdk_dynamodb::error::BuildError),
 
     /// Any other error DynamoDB or the SDK returned, including configuration problems
     /// (credentials, region or endpoint that could not be resolved); the SDK error is the
@@ -461,7 +467,7 @@ impl fmt::Display for KeyProblem {
 #[non_exhaustive]
 pub enum CursorProblem {
     /// The handle has no cursor key: set one with
-    /// [`DbBuilder::cursor_key`](crate::DbBuilder::cursor_key).
+    /// [`DbBuilder::cursor_key`](super::DbBuilder::cursor_key).
     NoKey,
     /// The handle's cursor key is shorter than 16 bytes.
     WeakKey,
@@ -520,6 +526,12 @@ impl fmt::Display for ValueProblem {
             ValueProblem::TooDeep => f.write_str("nested deeper than DynamoDB's 32 levels"),
         }
     }
+}
+
+/// The SDK's input builders only fail when a required field is missing, which dynorm
+/// always sets; this keeps such a failure typed rather than a panic.
+pub(crate) fn build_error(err: aws_sdk_dynamodb::error::BuildError) -> Error {
+    Error::Build(err)
 }
 
 /// The first step of an attribute path (`address` of `address.lines[2]`).
@@ -743,7 +755,9 @@ impl Error {
         match self {
             Error::AlreadyExists { item: Some(item), .. }
             | Error::ConditionFailed { item: Some(item), .. }
-            | Error::VersionConflict { item: Some(item), .. } => Some(crate::from_item(Item::clone(item))),
+            | Error::VersionConflict { item: Some(item), .. } => {
+                Some(serde_dynamo::from_item(Item::clone(item)).map_err(Error::Serialization))
+            }
             _ => None,
         }
     }
@@ -767,7 +781,7 @@ impl fmt::Debug for ItemSummary<'_> {
             f,
             "Item {{ {} attributes, {} bytes }}",
             self.0.len(),
-            crate::item::item_size(self.0)
+            crate::value::item_size(self.0)
         )
     }
 }
@@ -780,7 +794,7 @@ impl fmt::Debug for KeySummary<'_> {
         let mut names: Vec<(&String, usize)> = self
             .0
             .iter()
-            .map(|(name, value)| (name, crate::item::value_size(value)))
+            .map(|(name, value)| (name, crate::value::value_size(value)))
             .collect();
         names.sort();
         f.write_str("Key { ")?;
@@ -933,12 +947,127 @@ impl fmt::Debug for Error {
                 .field("hook", hook)
                 .field("source", source)
                 .finish(),
+            Error::Build(e) => f.debug_tuple("Build").field(e).finish(),
             Error::Service { code, message, source } => f
                 .debug_struct("Service")
                 .field("code", code)
                 .field("message", message)
                 .field("source", source)
                 .finish(),
+        }
+    }
+}
+
+/// One entry of a batch, as [`Error::BatchIncomplete`] reports it. Its `Debug` shows
+/// items by their size and keys by their attribute names, never their values.
+#[derive(Clone, PartialEq)]
+#[non_exhaustive]
+pub enum BatchOp {
+    /// A put of this item.
+    Put {
+        /// The full table name.
+        table: String,
+        /// The item.
+        item: Item,
+    },
+    /// A delete of the item with this key.
+    Delete {
+        /// The full table name.
+        table: String,
+        /// The key.
+        key: Item,
+    },
+    /// A read of the item with this key.
+    Get {
+        /// The full table name.
+        table: String,
+        /// The key.
+        key: Item,
+    },
+}
+
+impl std::fmt::Debug for BatchOp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BatchOp::Put { table, item } => f
+                .debug_struct("Put")
+                .field("table", table)
+                .field("item", &ItemSummary(item))
+                .finish(),
+            BatchOp::Delete { table, key } => f
+                .debug_struct("Delete")
+                .field("table", table)
+                .field("key", &KeySummary(key))
+                .finish(),
+            BatchOp::Get { table, key } => f
+                .debug_struct("Get")
+                .field("table", table)
+                .field("key", &KeySummary(key))
+                .finish(),
+        }
+    }
+}
+
+/// Why DynamoDB cancelled one item of a transaction. Its `Debug` shows the current item
+/// by its size only.
+#[derive(Clone, PartialEq)]
+#[non_exhaustive]
+pub struct CancelReason {
+    /// The item's position in the transaction.
+    pub index: usize,
+    /// The item's table.
+    pub table: String,
+    /// What happened to it.
+    pub code: CancelCode,
+    /// DynamoDB's message, if any.
+    pub message: Option<String>,
+    /// The item as it is, when its condition failed (decode it with
+    /// `dynorm::from_item`).
+    pub item: Option<Item>,
+}
+
+impl std::fmt::Debug for CancelReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CancelReason")
+            .field("index", &self.index)
+            .field("table", &self.table)
+            .field("code", &self.code)
+            .field("message", &self.message)
+            .field("item", &self.item.as_ref().map(ItemSummary))
+            .finish()
+    }
+}
+
+/// DynamoDB's cancellation reason codes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CancelCode {
+    /// This item was fine; another one cancelled the transaction.
+    None,
+    /// Its condition (or version check) did not hold.
+    ConditionalCheckFailed,
+    /// Another transaction or write was working on the item.
+    TransactionConflict,
+    /// Throttled.
+    Throttled,
+    /// The item collection of a local index would exceed 10 GB.
+    ItemCollectionSizeLimitExceeded,
+    /// The request for this item was invalid.
+    ValidationError,
+    /// Another code.
+    Other(String),
+}
+
+impl CancelCode {
+    pub(crate) fn parse(code: &str) -> CancelCode {
+        match code {
+            "None" => CancelCode::None,
+            "ConditionalCheckFailed" => CancelCode::ConditionalCheckFailed,
+            "TransactionConflict" => CancelCode::TransactionConflict,
+            "ProvisionedThroughputExceeded" | "ThrottlingError" | "RequestLimitExceeded" => CancelCode::Throttled,
+            "ItemCollectionSizeLimitExceeded" => CancelCode::ItemCollectionSizeLimitExceeded,
+            "ValidationError" => CancelCode::ValidationError,
+            other => CancelCode::Other(other.to_owned()),
         }
     }
 }

@@ -2,7 +2,9 @@
 //! loads (DynamORM's signals).
 
 use crate::error::BoxError;
-use crate::{DynaModel, Error, Item, Result};
+use crate::error::{Error, Result};
+use crate::model::{HookFns, Model};
+use crate::value::Item;
 
 /// Code run around a model's operations, like DynamORM's signals: before and after each
 /// save, update and delete, and when an item is loaded. Every method has a no-op default;
@@ -69,7 +71,7 @@ use crate::{DynaModel, Error, Item, Result};
     label = "hooks enabled here",
     note = "add `impl dynorm::Hooks for {Self} {{ .. }}` with the hooks you need, or remove `hooks`"
 )]
-pub trait Hooks: DynaModel {
+pub trait Hooks: Model {
     /// Before this instance is written whole. Returning an error refuses the write.
     fn before_save(&self) -> Result<(), BoxError> {
         Ok(())
@@ -117,20 +119,6 @@ pub trait Hooks: DynaModel {
     }
 }
 
-/// A model's hooks as function pointers, so operations bounded by `DynaModel` alone can
-/// run them. Built by the derive for models with `#[table(hooks)]`.
-#[doc(hidden)]
-pub struct HookFns<M: DynaModel> {
-    before_save: fn(&M) -> Result<(), BoxError>,
-    after_save: fn(&M),
-    before_update: fn(&M::Key, Option<&M>) -> Result<(), BoxError>,
-    after_update: fn(&M::Key, Option<&M>),
-    before_delete: fn(&M::Key, Option<&M>) -> Result<(), BoxError>,
-    after_delete: fn(&M::Key, Option<&M>),
-    before_load: fn(&mut Item) -> Result<(), BoxError>,
-    after_load: fn(&mut M) -> Result<(), BoxError>,
-}
-
 /// The hooks `M` implements. A function with a bound, rather than a method, so a missing
 /// impl reports `Hooks`' own message.
 pub const fn hook_fns<M: Hooks>() -> HookFns<M> {
@@ -162,69 +150,69 @@ fn refused<M>(hook: &'static str) -> impl FnOnce(BoxError) -> Error {
 }
 
 /// Whether the model runs hooks.
-pub(crate) fn enabled<M: DynaModel>() -> bool {
-    M::__hooks().is_some()
+pub(crate) fn enabled<M: Model>() -> bool {
+    M::hooks().is_some()
 }
 
-pub(crate) fn before_save<M: DynaModel>(model: &M) -> Result<()> {
-    match M::__hooks() {
+pub(crate) fn before_save<M: Model>(model: &M) -> Result<()> {
+    match M::hooks() {
         Some(h) => (h.before_save)(model).map_err(refused::<M>("before_save")),
         None => Ok(()),
     }
 }
 
-pub(crate) fn after_save<M: DynaModel>(model: &M) {
-    if let Some(h) = M::__hooks() {
+pub(crate) fn after_save<M: Model>(model: &M) {
+    if let Some(h) = M::hooks() {
         (h.after_save)(model);
     }
 }
 
-pub(crate) fn before_update<M: DynaModel>(key: &M::Key, instance: Option<&M>) -> Result<()> {
-    match M::__hooks() {
+pub(crate) fn before_update<M: Model>(key: &M::Key, instance: Option<&M>) -> Result<()> {
+    match M::hooks() {
         Some(h) => (h.before_update)(key, instance).map_err(refused::<M>("before_update")),
         None => Ok(()),
     }
 }
 
-pub(crate) fn after_update<M: DynaModel>(key: &M::Key, item: Option<&M>) {
-    if let Some(h) = M::__hooks() {
+pub(crate) fn after_update<M: Model>(key: &M::Key, item: Option<&M>) {
+    if let Some(h) = M::hooks() {
         (h.after_update)(key, item);
     }
 }
 
-pub(crate) fn before_delete<M: DynaModel>(key: &M::Key, instance: Option<&M>) -> Result<()> {
-    match M::__hooks() {
+pub(crate) fn before_delete<M: Model>(key: &M::Key, instance: Option<&M>) -> Result<()> {
+    match M::hooks() {
         Some(h) => (h.before_delete)(key, instance).map_err(refused::<M>("before_delete")),
         None => Ok(()),
     }
 }
 
-pub(crate) fn after_delete<M: DynaModel>(key: &M::Key, instance: Option<&M>) {
-    if let Some(h) = M::__hooks() {
+pub(crate) fn after_delete<M: Model>(key: &M::Key, instance: Option<&M>) {
+    if let Some(h) = M::hooks() {
         (h.after_delete)(key, instance);
     }
 }
 
 /// Decodes a stored item into the model, with its load hooks.
-pub(crate) fn load<M: DynaModel>(mut item: Item) -> Result<M> {
-    if M::__hooks().is_none() {
-        return crate::from_item(item);
+pub(crate) fn load<M: Model>(mut item: Item) -> Result<M> {
+    if M::hooks().is_none() {
+        return crate::item::from_item(item);
     }
     before_load::<M>(&mut item)?;
-    let mut model: M = crate::from_item(item)?;
+    let mut model: M = crate::item::from_item(item)?;
     after_load(&mut model)?;
     Ok(model)
 }
 
-pub(crate) fn before_load<M: DynaModel>(item: &mut Item) -> Result<()> {
-    match M::__hooks() {
+pub(crate) fn before_load<M: Model>(item: &mut Item) -> Result<()> {
+    match M::hooks() {
         Some(h) => (h.before_load)(item).map_err(refused::<M>("before_load")),
         None => Ok(()),
     }
 }
 
-pub(crate) fn after_load<M: DynaModel>(model: &mut M) -> Result<()> {
-    match M::__hooks() {
+pub(crate) fn after_load<M: Model>(model: &mut M) -> Result<()> {
+    match M::hooks() {
         Some(h) => (h.after_load)(model).map_err(refused::<M>("after_load")),
         None => Ok(()),
     }
@@ -232,13 +220,13 @@ pub(crate) fn after_load<M: DynaModel>(model: &mut M) -> Result<()> {
 
 /// The `after_save` of a put in a batch or transaction, which holds the item written
 /// rather than the instance: `None` when the model has no hooks, so nothing is kept.
-pub(crate) fn after_save_item<M: DynaModel>(item: &Item) -> Option<AfterHook> {
+pub(crate) fn after_save_item<M: Model>(item: &Item) -> Option<AfterHook> {
     enabled::<M>().then(|| {
         let item = item.clone();
         Box::new(move || {
             // The item was encoded from a model, so it decodes; if a custom serde
             // representation does not round-trip, there is no instance to hand over.
-            if let Ok(model) = crate::from_item::<M>(item) {
+            if let Ok(model) = crate::item::from_item::<M>(item) {
                 after_save(&model);
             }
         }) as AfterHook
@@ -246,7 +234,7 @@ pub(crate) fn after_save_item<M: DynaModel>(item: &Item) -> Option<AfterHook> {
 }
 
 /// The `after_update` or `after_delete` of a write in a batch or transaction.
-pub(crate) fn after_key<M: DynaModel>(key: &M::Key, delete: bool) -> Option<AfterHook> {
+pub(crate) fn after_key<M: Model>(key: &M::Key, delete: bool) -> Option<AfterHook> {
     enabled::<M>().then(|| {
         let key = key.clone();
         Box::new(move || {

@@ -110,42 +110,57 @@
 //! expression values) are logged only at TRACE, where dynorm logs each SDK input.
 #![warn(missing_docs)]
 
-pub mod batch;
-pub mod bytes;
-mod db;
-mod encode;
+// The layers, bottom first; each module imports only from layers below it.
+// 1. Data: the schema and DynamoDB values.
+mod schema;
+mod value;
+// 2. Errors and the payloads they carry.
 mod error;
-pub mod expr;
-mod hooks;
+// 3. Keys, encoding and item checks.
+pub mod bytes;
+mod encode;
 mod item;
-mod manager;
-mod model;
+mod key;
+mod timestamp;
+// 4. Expressions, observability, retries.
+pub mod expr;
 mod observe;
+mod retry;
+// 5. The handle.
+mod db;
+// 6. The core contract the derive implements, and hooks.
+mod hooks;
+mod model;
+// 7. Operations on that contract.
+pub mod batch;
 pub mod ops;
 pub mod read;
 pub mod rel;
-mod retry;
 pub mod table;
-mod timestamp;
 mod tracked;
 pub mod transact;
+// 8. The verbs users call, and the manager.
+mod manager;
+mod verbs;
 
 pub use db::{Db, DbBuilder, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_OPERATION_TIMEOUT};
 pub use error::{BoxError, CursorProblem, Error, KeyProblem, Result, ValueProblem, WriteOutcome};
 pub use expr::{Condition, Document, Path, Update};
 pub use hooks::Hooks;
-pub use item::{
-    from_item, item_size, to_item, value_size, Item, MAX_DEPTH, MAX_HASH_KEY_SIZE, MAX_ITEM_SIZE, MAX_RANGE_KEY_SIZE,
-};
+pub use item::{from_item, to_item};
+pub use key::{IntoKey, KeyAttribute, KeyPart, NoRange, PrimaryKey};
 pub use manager::Manager;
-pub use model::{
-    DynaModel, IndexSchema, IntoKey, KeyAttr, KeyAttribute, KeyPart, KeyType, PrimaryKey, Projection, StreamView,
-    TableSchema, Throughput,
-};
+pub use model::Model;
 pub use observe::CapacityMeter;
-pub use read::{ConsistentRead, Index, NoRange, Query, ReadStream, Scan, Table};
+pub use read::{ConsistentRead, Index, Query, ReadStream, Scan, Table};
+pub use schema::{
+    IndexSchema, KeyAttr, KeySource, KeyType, Projection, StoredAttributes, StoredKey, StreamView, TableSchema,
+    TemplatePart, Throughput, TimestampField,
+};
 pub use timestamp::Timestamp;
 pub use tracked::{SaveChanges, Tracked};
+pub use value::{item_size, value_size, Item, MAX_DEPTH, MAX_HASH_KEY_SIZE, MAX_ITEM_SIZE, MAX_RANGE_KEY_SIZE};
+pub use verbs::DynaModel;
 
 /// Derives [`Document`] for a struct stored inside a model (a nested map), so its fields
 /// get typed paths: `User::fields().address().fields().city()`.
@@ -272,9 +287,14 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::expr::{KeyPath, Path};
-    pub use crate::hooks::{hook_fns, HookFns};
-    pub use crate::model::{IndexSchema, KeyAttr, KeyType, Projection, StreamView, TableSchema, Throughput};
-    pub use crate::read::{ConsistentRead, Index, NoRange, PrefixKey};
+    pub use crate::hooks::hook_fns;
+    pub use crate::key::NoRange;
+    pub use crate::model::HookFns;
+    pub use crate::read::{ConsistentRead, Index, PrefixKey};
+    pub use crate::schema::{
+        IndexSchema, KeyAttr, KeySource, KeyType, Projection, StoredAttributes, StoredKey, StreamView, TableSchema,
+        TemplatePart, Throughput, TimestampField,
+    };
     pub use aws_sdk_dynamodb::types::AttributeValue;
     pub use core;
     pub use futures::future::BoxFuture;
@@ -289,4 +309,31 @@ pub mod __private {
     /// The key type of the stub impl emitted when the derive reports an error, so the
     /// user sees that error and not a cascade.
     pub type FallbackKey = String;
+
+    /// The schema of that stub impl; never read, as the crate does not compile.
+    pub const FALLBACK_SCHEMA: TableSchema = TableSchema {
+        name: "",
+        hash_key: KeyAttr {
+            name: "",
+            key_type: KeyType::String,
+        },
+        range_key: None,
+        stored_key: StoredKey {
+            hash: KeySource::Field,
+            range: None,
+        },
+        throughput: None,
+        stream: None,
+        global_indexes: &[],
+        local_indexes: &[],
+        attributes: StoredAttributes {
+            names: &[],
+            flattened: false,
+        },
+        version_attribute: None,
+        version_max: u64::MAX,
+        ttl_attribute: None,
+        created_at: None,
+        updated_at: None,
+    };
 }

@@ -1,12 +1,12 @@
 //! The botocraft-style manager: `Model::objects(&db)` gathers a model's verbs in one place.
 
 use crate::expr::Update;
-use crate::model::IntoKey;
+use crate::key::IntoKey;
 use crate::ops::{DeleteItem, GetItem, GetMany, PutItem, UpdateItem};
-use crate::{Db, DynaModel};
+use crate::{Db, Model};
 
 /// A model's verbs on one handle: `create`, `get`, `get_many`, `list`, `update`,
-/// `partial_update` and `delete`. Made by [`DynaModel::objects`].
+/// `partial_update` and `delete`. Made by `DynaModel::objects`.
 ///
 /// ```no_run
 /// # use dynorm::{Db, DynaModel};
@@ -20,26 +20,26 @@ use crate::{Db, DynaModel};
 /// books.delete("1").await?;
 /// # Ok(()) }
 /// ```
-pub struct Manager<'a, M: DynaModel> {
+pub struct Manager<'a, M: Model> {
     db: &'a Db,
     _model: std::marker::PhantomData<fn() -> M>,
 }
 
-impl<M: DynaModel> std::fmt::Debug for Manager<'_, M> {
+impl<M: Model> std::fmt::Debug for Manager<'_, M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Manager").field("table", &M::schema().name).finish()
+        f.debug_struct("Manager").field("table", &M::SCHEMA.name).finish()
     }
 }
 
-impl<M: DynaModel> Clone for Manager<'_, M> {
+impl<M: Model> Clone for Manager<'_, M> {
     fn clone(&self) -> Self {
         *self
     }
 }
 
-impl<M: DynaModel> Copy for Manager<'_, M> {}
+impl<M: Model> Copy for Manager<'_, M> {}
 
-impl<'a, M: DynaModel> Manager<'a, M> {
+impl<'a, M: Model> Manager<'a, M> {
     pub(crate) fn new(db: &'a Db) -> Self {
         Manager {
             db,
@@ -72,7 +72,7 @@ impl<'a, M: DynaModel> Manager<'a, M> {
     /// Every item of the table: a lazy scan stream. Add `.recursive()` to read past the
     /// first page, or `.segments(n)` for a parallel scan; see [`ReadStream`](crate::ReadStream).
     pub fn list(&self) -> crate::Scan<'a, crate::Table<M>> {
-        M::scan(self.db)
+        crate::Index::scan(crate::Table::new(), self.db)
     }
 
     /// Deletes an item by key.

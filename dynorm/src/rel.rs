@@ -163,15 +163,7 @@ relation_common!(OneToMany, Vec<T>);
 relation_common!(ManyToOne, Option<T>);
 relation_common!(OneToOne, Option<T>);
 
-/// A key template such as `"{forum_name}\n{subject}"`: literal text and field names.
-#[doc(hidden)]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TemplatePart {
-    /// Literal text.
-    Text(&'static str),
-    /// A field's value.
-    Field(&'static str),
-}
+pub use crate::schema::TemplatePart;
 
 /// The literal text that follows the field at `parts[field]`, up to the next field
 /// (empty when another field follows at once); `None` when nothing follows it, the field
@@ -332,7 +324,7 @@ where
 /// key is refused fails the prefetch before anything is sent. Used by the derive's
 /// `prefetch_{field}`.
 #[doc(hidden)]
-pub async fn prefetch_one<P, M: crate::DynaModel>(
+pub async fn prefetch_one<P, M: crate::Model>(
     db: &crate::Db,
     parents: &mut [P],
     key: impl Fn(&P) -> crate::Result<M::Key>,
@@ -355,7 +347,7 @@ pub async fn prefetch_one<P, M: crate::DynaModel>(
 /// have the key template's shape resolves to `Ok(None)` without a request; a key whose
 /// template refused a value resolves to that error without a request.
 #[must_use = "a request does nothing until it is awaited"]
-pub enum GetRelated<'a, M: crate::DynaModel> {
+pub enum GetRelated<'a, M: crate::Model> {
     /// The key was found: a get.
     Get(crate::ops::GetItem<'a, M>),
     /// No key: nothing to read.
@@ -365,7 +357,7 @@ pub enum GetRelated<'a, M: crate::DynaModel> {
     Refused(crate::Error),
 }
 
-impl<M: crate::DynaModel> GetRelated<'_, M> {
+impl<M: crate::Model> GetRelated<'_, M> {
     /// Asks for a strongly consistent read (eventually consistent by default).
     pub fn consistent_read(self, consistent: bool) -> Self {
         match self {
@@ -380,7 +372,7 @@ impl<M: crate::DynaModel> GetRelated<'_, M> {
     }
 }
 
-impl<'a, M: crate::DynaModel> std::future::IntoFuture for GetRelated<'a, M> {
+impl<'a, M: crate::Model> std::future::IntoFuture for GetRelated<'a, M> {
     type Output = crate::Result<Option<M>>;
     type IntoFuture = futures::future::BoxFuture<'a, crate::Result<Option<M>>>;
 
@@ -407,7 +399,7 @@ pub fn attribute_text<T: serde::Serialize>(item: &T, attribute: &str) -> Option<
 /// The item with `key`, created first (from `M::default()` with the key set, as a
 /// `put_unique`) when it does not exist: a one-to-one relationship's `auto_create`.
 #[doc(hidden)]
-pub async fn get_or_create<M: crate::DynaModel + Default>(db: &crate::Db, key: M::Key) -> crate::Result<M> {
+pub async fn get_or_create<M: crate::Model + Default>(db: &crate::Db, key: M::Key) -> crate::Result<M> {
     if let Some(found) = crate::ops::GetItem::<M>::new(db, key.clone())
         .consistent_read(true)
         .await?
@@ -415,18 +407,28 @@ pub async fn get_or_create<M: crate::DynaModel + Default>(db: &crate::Db, key: M
         return Ok(found);
     }
     let mut item = crate::to_item(&M::default())?;
-    item.extend(crate::item::key_item::<M>(&key)?);
+    item.extend(crate::item::key_item(M::SCHEMA, &key)?);
     let created: M = crate::from_item(item)?;
-    match created.put_unique(db).await {
-        Ok(()) => Ok(created),
-        // Created by someone else in the meantime: theirs stands.
-        Err(crate::Error::AlreadyExists { .. }) => crate::ops::GetItem::<M>::new(db, key)
-            .consistent_read(true)
-            .await?
-            .ok_or_else(|| {
-                crate::Error::InvalidRequest("the related item was created and deleted concurrently".into())
-            }),
-        Err(err) => Err(err),
+    // Someone else may create (and delete) the item at the same time: theirs stands when
+    // it is there; a few rounds settle such a race, which then reports the last refusal.
+    let mut rounds = 0;
+    loop {
+        match crate::ops::PutItem::new(db, &created).unique().await {
+            Ok(()) => return Ok(created),
+            Err(err @ crate::Error::AlreadyExists { .. }) => {
+                let found = crate::ops::GetItem::<M>::new(db, key.clone())
+                    .consistent_read(true)
+                    .await?;
+                if let Some(found) = found {
+                    return Ok(found);
+                }
+                rounds += 1;
+                if rounds == 3 {
+                    return Err(err);
+                }
+            }
+            Err(err) => return Err(err),
+        }
     }
 }
 

@@ -17,9 +17,10 @@ use aws_sdk_dynamodb::types::{
 use aws_smithy_runtime_api::client::result::SdkError;
 use tracing::Instrument;
 
-use crate::model::{IndexSchema, KeyAttr, Projection, StreamView, TableSchema, Throughput};
+use crate::db::check_table_name;
 use crate::ops::{build_error, into_future};
-use crate::{Db, DynaModel, Error, Result};
+use crate::schema::{IndexSchema, KeyAttr, Projection, StreamView, TableSchema, Throughput};
+use crate::{Db, Error, Model, Result};
 
 /// Builds the `CreateTable` input for a schema: key schema, attribute definitions,
 /// indexes and projections, billing or throughput, and stream.
@@ -197,20 +198,20 @@ async fn enable_ttl(db: &Db, table: &str, attribute: &str) -> Result<()> {
     Ok(())
 }
 
-/// Creates a model's table. Made by [`DynaModel::create_table`].
+/// Creates a model's table. Made by `DynaModel::create_table`.
 ///
 /// By default it waits until the table is ACTIVE, and fails with
 /// [`Error::TableExists`] when the table is already there. A model with a
 /// `#[dynorm(ttl)]` field gets time to live enabled on that attribute.
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateTable<'a, M: DynaModel> {
+pub struct CreateTable<'a, M: Model> {
     db: &'a Db,
     allow_existing: bool,
     wait: bool,
     _model: PhantomData<fn() -> M>,
 }
 
-impl<'a, M: DynaModel> CreateTable<'a, M> {
+impl<'a, M: Model> CreateTable<'a, M> {
     pub(crate) fn new(db: &'a Db) -> Self {
         CreateTable {
             db,
@@ -236,7 +237,7 @@ impl<'a, M: DynaModel> CreateTable<'a, M> {
 
     /// The `CreateTable` input this request sends. Makes no network call.
     pub fn to_input(&self) -> Result<CreateTableInput> {
-        create_table_input(M::schema(), &self.db.table_name::<M>())
+        create_table_input(M::SCHEMA, &self.db.table_name::<M>())
     }
 
     /// Sends the request.
@@ -245,7 +246,7 @@ impl<'a, M: DynaModel> CreateTable<'a, M> {
         crate::db::check_table_name(&table)?;
         let span = tracing::info_span!("dynorm.create_table", op = "CreateTable", table = %table);
         async move {
-            let created = create_table_builder(M::schema(), &table)?
+            let created = create_table_builder(M::SCHEMA, &table)?
                 .send_with(self.db.client())
                 .await;
             match created {
@@ -265,7 +266,7 @@ impl<'a, M: DynaModel> CreateTable<'a, M> {
                 }
                 Err(e) => return Err(Error::from_sdk(e, &table)),
             }
-            let ttl = M::schema().ttl_attribute;
+            let ttl = M::SCHEMA.ttl_attribute;
             // Time to live can only be set on an ACTIVE table, so a ttl model always waits.
             let settle = self.wait || ttl.is_some();
             if settle {
@@ -287,15 +288,15 @@ impl<'a, M: DynaModel> CreateTable<'a, M> {
 
 into_future!(CreateTable, ());
 
-/// Deletes a model's table. Made by [`DynaModel::delete_table`].
+/// Deletes a model's table. Made by `DynaModel::delete_table`.
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteTable<'a, M: DynaModel> {
+pub struct DeleteTable<'a, M: Model> {
     db: &'a Db,
     allow_missing: bool,
     _model: PhantomData<fn() -> M>,
 }
 
-impl<'a, M: DynaModel> DeleteTable<'a, M> {
+impl<'a, M: Model> DeleteTable<'a, M> {
     pub(crate) fn new(db: &'a Db) -> Self {
         DeleteTable {
             db,
@@ -341,14 +342,14 @@ impl<'a, M: DynaModel> DeleteTable<'a, M> {
 
 into_future!(DeleteTable, ());
 
-/// Whether a model's table exists (in any status). Made by [`DynaModel::table_exists`].
+/// Whether a model's table exists (in any status). Made by `DynaModel::table_exists`.
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct TableExists<'a, M: DynaModel> {
+pub struct TableExists<'a, M: Model> {
     db: &'a Db,
     _model: PhantomData<fn() -> M>,
 }
 
-impl<'a, M: DynaModel> TableExists<'a, M> {
+impl<'a, M: Model> TableExists<'a, M> {
     pub(crate) fn new(db: &'a Db) -> Self {
         TableExists {
             db,
@@ -367,19 +368,19 @@ impl<'a, M: DynaModel> TableExists<'a, M> {
 
 into_future!(TableExists, bool);
 
-/// Waits until a model's table is ACTIVE. Made by [`DynaModel::wait_until_active`].
+/// Waits until a model's table is ACTIVE. Made by `DynaModel::wait_until_active`.
 ///
 /// Fails with [`Error::TableNotActive`] when the table is being deleted,
 /// [`Error::TableNotFound`] when it does not exist, and [`Error::WaitTimeout`] after the
 /// timeout (the handle's `table_wait_timeout` by default).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct WaitUntilActive<'a, M: DynaModel> {
+pub struct WaitUntilActive<'a, M: Model> {
     db: &'a Db,
     timeout: Duration,
     _model: PhantomData<fn() -> M>,
 }
 
-impl<'a, M: DynaModel> WaitUntilActive<'a, M> {
+impl<'a, M: Model> WaitUntilActive<'a, M> {
     pub(crate) fn new(db: &'a Db) -> Self {
         WaitUntilActive {
             db,
@@ -405,7 +406,7 @@ impl<'a, M: DynaModel> WaitUntilActive<'a, M> {
 
 into_future!(WaitUntilActive, ());
 
-/// Makes sure a model's table exists and can be used. Made by [`DynaModel::ensure_table`].
+/// Makes sure a model's table exists and can be used. Made by `DynaModel::ensure_table`.
 ///
 /// A missing table is created from the model and waited for. A table that is CREATING
 /// is accepted and waited for; one that is DELETING (or archived) fails with
@@ -414,12 +415,12 @@ into_future!(WaitUntilActive, ());
 /// table are not compared with the model. The handle remembers a verified table, so later calls on
 /// the same handle make no request at all.
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct EnsureTable<'a, M: DynaModel> {
+pub struct EnsureTable<'a, M: Model> {
     db: &'a Db,
     _model: PhantomData<fn() -> M>,
 }
 
-impl<'a, M: DynaModel> EnsureTable<'a, M> {
+impl<'a, M: Model> EnsureTable<'a, M> {
     pub(crate) fn new(db: &'a Db) -> Self {
         EnsureTable {
             db,
@@ -451,7 +452,7 @@ impl<'a, M: DynaModel> EnsureTable<'a, M> {
                 }
             }
             // A table made elsewhere, or whose time-to-live setup failed, gets it now.
-            if let Some(attribute) = M::schema().ttl_attribute {
+            if let Some(attribute) = M::SCHEMA.ttl_attribute {
                 enable_ttl(self.db, &table, attribute).await?;
             }
             self.db.mark_verified(&table);
@@ -463,3 +464,15 @@ impl<'a, M: DynaModel> EnsureTable<'a, M> {
 }
 
 into_future!(EnsureTable, ());
+
+impl Db {
+    /// Runs before every item operation: checks the table name, and creates the table
+    /// on first use when the handle was built with `auto_create_tables(true)`.
+    pub(crate) async fn prepare<M: Model>(&self, table: &str) -> Result<()> {
+        check_table_name(table)?;
+        if self.auto_create_tables() && !self.is_verified(table) {
+            EnsureTable::<M>::new(self).await?;
+        }
+        Ok(())
+    }
+}

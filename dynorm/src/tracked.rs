@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use crate::expr::{Action, Path, Segment, Update};
 use crate::item::{check_item, from_item, to_item};
 use crate::ops::{SaveItem, UpdateItem, WriteInput};
-use crate::{Db, DynaModel, Error, Item, Result};
+use crate::{Db, Error, Item, Model, Result};
 
 /// A model instance that remembers the item it was loaded as, so that saving it sends
 /// only what changed.
@@ -56,7 +56,7 @@ pub struct Tracked<M> {
     snapshot: Option<Item>,
 }
 
-impl<M: DynaModel + std::fmt::Debug> std::fmt::Debug for Tracked<M> {
+impl<M: Model + std::fmt::Debug> std::fmt::Debug for Tracked<M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Tracked")
             .field("model", &self.model)
@@ -78,9 +78,9 @@ impl<M> DerefMut for Tracked<M> {
     }
 }
 
-impl<M: DynaModel> Tracked<M> {
+impl<M: Model> Tracked<M> {
     /// Tracks an instance that is not stored yet: its first save writes the whole item
-    /// (as [`DynaModel::save`] does); later saves send only changes.
+    /// (as `DynaModel::save` does); later saves send only changes.
     pub fn new(model: M) -> Self {
         Tracked { model, snapshot: None }
     }
@@ -137,13 +137,13 @@ impl<M: DynaModel> Tracked<M> {
 
 /// Saves a [`Tracked`] instance's changes. Made by [`Tracked::save`].
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SaveChanges<'a, M: DynaModel> {
+pub struct SaveChanges<'a, M: Model> {
     db: &'a Db,
     tracked: &'a mut Tracked<M>,
     check_version: bool,
 }
 
-impl<'a, M: DynaModel> SaveChanges<'a, M> {
+impl<'a, M: Model> SaveChanges<'a, M> {
     /// Saves without checking the `#[dynorm(version)]` field (it is still incremented).
     pub fn skip_version_check(mut self) -> Self {
         self.check_version = false;
@@ -188,7 +188,7 @@ impl<'a, M: DynaModel> SaveChanges<'a, M> {
 }
 
 /// The whole-item save of an instance not stored yet.
-fn first_save<'a, M: DynaModel>(db: &'a Db, model: &'a mut M, check_version: bool) -> SaveItem<'a, M> {
+fn first_save<'a, M: Model>(db: &'a Db, model: &'a mut M, check_version: bool) -> SaveItem<'a, M> {
     let save = SaveItem::new(db, model);
     if check_version {
         save
@@ -197,7 +197,7 @@ fn first_save<'a, M: DynaModel>(db: &'a Db, model: &'a mut M, check_version: boo
     }
 }
 
-impl<'a, M: DynaModel> std::future::IntoFuture for SaveChanges<'a, M> {
+impl<'a, M: Model> std::future::IntoFuture for SaveChanges<'a, M> {
     type Output = Result<bool>;
     type IntoFuture = futures::future::BoxFuture<'a, Result<bool>>;
 
@@ -207,7 +207,7 @@ impl<'a, M: DynaModel> std::future::IntoFuture for SaveChanges<'a, M> {
 }
 
 /// What a save of a tracked instance sends.
-enum Plan<'a, M: DynaModel> {
+enum Plan<'a, M: Model> {
     /// Nothing changed.
     Nothing,
     /// The update that brings the stored item to the instance.
@@ -218,11 +218,11 @@ enum Plan<'a, M: DynaModel> {
 }
 
 /// The save that brings the stored item from `snapshot` to `model`.
-fn plan<'a, M: DynaModel>(db: &'a Db, model: &'a mut M, snapshot: &Item, check_version: bool) -> Result<Plan<'a, M>> {
+fn plan<'a, M: Model>(db: &'a Db, model: &'a mut M, snapshot: &Item, check_version: bool) -> Result<Plan<'a, M>> {
     model.validate()?;
     let current = to_item(&*model)?;
-    check_item::<M>(&current)?;
-    let schema = M::schema();
+    check_item(M::SCHEMA, &current)?;
+    let schema = M::SCHEMA;
     for key in std::iter::once(schema.hash_key.name).chain(schema.range_key.map(|k| k.name)) {
         if snapshot.get(key) != current.get(key) {
             return Err(Error::InvalidExpression(format!(
@@ -257,13 +257,13 @@ fn plan<'a, M: DynaModel>(db: &'a Db, model: &'a mut M, snapshot: &Item, check_v
 
 /// The smallest actions that turn `old` into `new`, leaving out the attributes dynorm
 /// maintains (version and timestamps), and whether they fit in one update expression.
-fn changes<M: DynaModel>(old: &Item, new: &Item) -> Result<(Vec<Action>, bool)> {
-    let schema = M::schema();
+fn changes<M: Model>(old: &Item, new: &Item) -> Result<(Vec<Action>, bool)> {
+    let schema = M::SCHEMA;
     let managed: HashSet<&str> = schema
         .version_attribute
         .into_iter()
-        .chain(M::__created_at().map(|(a, _)| a))
-        .chain(M::__updated_at().map(|(a, _)| a))
+        .chain(M::SCHEMA.created_at.map(|f| (f.attribute, (f.now)())).map(|(a, _)| a))
+        .chain(M::SCHEMA.updated_at.map(|f| (f.attribute, (f.now)())).map(|(a, _)| a))
         .collect();
     let mut actions = Vec::new();
     let mut names: Vec<&String> = new.keys().filter(|n| !managed.contains(n.as_str())).collect();

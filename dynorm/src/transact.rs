@@ -17,14 +17,17 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use tracing::Instrument;
 
 use crate::batch::{key_id, prepare, Prepare};
+use crate::error::build_error;
+pub use crate::error::{CancelCode, CancelReason};
 use crate::expr::render::Placeholders;
 use crate::expr::Condition;
 use crate::hooks::{self, AfterHook};
-use crate::item::{item_size, key_item};
-use crate::model::IntoKey;
+use crate::item::key_item;
+use crate::key::IntoKey;
 use crate::observe::op_span;
-use crate::ops::{build_error, DeleteItem, GetItem, PutItem, UpdateItem, WriteInput};
-use crate::{Db, DynaModel, Error, Item, Result};
+use crate::ops::{DeleteItem, GetItem, PutItem, UpdateItem, WriteInput};
+use crate::value::item_size;
+use crate::{Db, Error, Item, Model, Result};
 
 /// DynamoDB's limits of one transaction.
 pub const MAX_TRANSACTION_ITEMS: usize = 100;
@@ -59,16 +62,16 @@ fn on_failure(condition: &Option<String>) -> Option<ReturnValuesOnConditionCheck
     condition.as_ref().map(|_| ReturnValuesOnConditionCheckFailure::AllOld)
 }
 
-fn key_of<M: DynaModel>(item: &Item) -> String {
-    let schema = M::schema();
+fn key_of<M: Model>(item: &Item) -> String {
+    let schema = M::SCHEMA;
     let names: Vec<&str> = std::iter::once(schema.hash_key.name)
         .chain(schema.range_key.map(|k| k.name))
         .collect();
     key_id(item, &names)
 }
 
-fn entry<M: DynaModel>(item: TransactWriteItem, table: String, key: &Item, size: usize) -> TransactEntry {
-    let schema = M::schema();
+fn entry<M: Model>(item: TransactWriteItem, table: String, key: &Item, size: usize) -> TransactEntry {
+    let schema = M::SCHEMA;
     let key_item = key
         .iter()
         .filter(|(name, _)| *name == schema.hash_key.name || schema.range_key.is_some_and(|r| r.name == *name))
@@ -85,7 +88,7 @@ fn entry<M: DynaModel>(item: TransactWriteItem, table: String, key: &Item, size:
     }
 }
 
-impl<M: DynaModel> TransactOp for PutItem<'_, M> {
+impl<M: Model> TransactOp for PutItem<'_, M> {
     fn into_entry(self) -> Result<TransactEntry> {
         hooks::before_save(self.model())?;
         let after = if hooks::enabled::<M>() {
@@ -116,9 +119,7 @@ impl<M: DynaModel> TransactOp for PutItem<'_, M> {
     }
 }
 
-fn update_entry<M: DynaModel>(
-    input: aws_sdk_dynamodb::operation::update_item::UpdateItemInput,
-) -> Result<TransactEntry> {
+fn update_entry<M: Model>(input: aws_sdk_dynamodb::operation::update_item::UpdateItemInput) -> Result<TransactEntry> {
     let key = input.key.unwrap_or_default();
     let size = item_size(&key)
         + input
@@ -144,7 +145,7 @@ fn update_entry<M: DynaModel>(
     ))
 }
 
-impl<M: DynaModel> TransactOp for UpdateItem<'_, M> {
+impl<M: Model> TransactOp for UpdateItem<'_, M> {
     fn into_entry(self) -> Result<TransactEntry> {
         let (key, instance) = self.hook_target();
         hooks::before_update(key, instance)?;
@@ -155,7 +156,7 @@ impl<M: DynaModel> TransactOp for UpdateItem<'_, M> {
     }
 }
 
-impl<M: DynaModel> TransactOp for DeleteItem<'_, M> {
+impl<M: Model> TransactOp for DeleteItem<'_, M> {
     fn into_entry(self) -> Result<TransactEntry> {
         let (key, instance) = self.hook_target();
         hooks::before_delete(key, instance)?;
@@ -183,13 +184,13 @@ impl<M: DynaModel> TransactOp for DeleteItem<'_, M> {
 /// A condition on an item that a transaction requires without writing it: the
 /// transaction is cancelled when it does not hold.
 #[must_use = "a condition check does nothing until it is added to a transaction"]
-pub struct ConditionCheck<'a, M: DynaModel> {
+pub struct ConditionCheck<'a, M: Model> {
     db: &'a Db,
     key: M::Key,
     condition: Condition<M>,
 }
 
-impl<'a, M: DynaModel> ConditionCheck<'a, M> {
+impl<'a, M: Model> ConditionCheck<'a, M> {
     /// Requires `condition` to hold for the item with `key`.
     pub fn new(db: &'a Db, key: impl IntoKey<M::Key>, condition: Condition<M>) -> Self {
         ConditionCheck {
@@ -200,9 +201,9 @@ impl<'a, M: DynaModel> ConditionCheck<'a, M> {
     }
 }
 
-impl<M: DynaModel> TransactOp for ConditionCheck<'_, M> {
+impl<M: Model> TransactOp for ConditionCheck<'_, M> {
     fn into_entry(self) -> Result<TransactEntry> {
-        let key = key_item::<M>(&self.key)?;
+        let key = key_item(M::SCHEMA, &self.key)?;
         let mut placeholders = Placeholders::default();
         let condition = placeholders.condition(self.condition)?;
         let (names, values) = placeholders.into_maps();
@@ -381,70 +382,6 @@ impl<'a> std::future::IntoFuture for TransactWrite<'a> {
     }
 }
 
-/// Why DynamoDB cancelled one item of a transaction. Its `Debug` shows the current item
-/// by its size only.
-#[derive(Clone, PartialEq)]
-#[non_exhaustive]
-pub struct CancelReason {
-    /// The item's position in the transaction.
-    pub index: usize,
-    /// The item's table.
-    pub table: String,
-    /// What happened to it.
-    pub code: CancelCode,
-    /// DynamoDB's message, if any.
-    pub message: Option<String>,
-    /// The item as it is, when its condition failed (decode it with
-    /// [`from_item`](crate::from_item)).
-    pub item: Option<Item>,
-}
-
-impl std::fmt::Debug for CancelReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CancelReason")
-            .field("index", &self.index)
-            .field("table", &self.table)
-            .field("code", &self.code)
-            .field("message", &self.message)
-            .field("item", &self.item.as_ref().map(crate::error::ItemSummary))
-            .finish()
-    }
-}
-
-/// DynamoDB's cancellation reason codes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CancelCode {
-    /// This item was fine; another one cancelled the transaction.
-    None,
-    /// Its condition (or version check) did not hold.
-    ConditionalCheckFailed,
-    /// Another transaction or write was working on the item.
-    TransactionConflict,
-    /// Throttled.
-    Throttled,
-    /// The item collection of a local index would exceed 10 GB.
-    ItemCollectionSizeLimitExceeded,
-    /// The request for this item was invalid.
-    ValidationError,
-    /// Another code.
-    Other(String),
-}
-
-impl CancelCode {
-    fn parse(code: &str) -> CancelCode {
-        match code {
-            "None" => CancelCode::None,
-            "ConditionalCheckFailed" => CancelCode::ConditionalCheckFailed,
-            "TransactionConflict" => CancelCode::TransactionConflict,
-            "ProvisionedThroughputExceeded" | "ThrottlingError" | "RequestLimitExceeded" => CancelCode::Throttled,
-            "ItemCollectionSizeLimitExceeded" => CancelCode::ItemCollectionSizeLimitExceeded,
-            "ValidationError" => CancelCode::ValidationError,
-            other => CancelCode::Other(other.to_owned()),
-        }
-    }
-}
-
 /// The SDK errors of the transaction operations, which carry cancellation reasons.
 trait CancelableError: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static {
     fn is_canceled(&self) -> bool;
@@ -468,6 +405,18 @@ macro_rules! cancelable_error {
 }
 cancelable_error!(TransactWriteItemsError);
 cancelable_error!(TransactGetItemsError);
+
+impl Db {
+    /// An all-or-nothing group of writes; see [`TransactWrite`].
+    pub fn transact_write(&self) -> TransactWrite<'_> {
+        TransactWrite::new(self)
+    }
+
+    /// A consistent read of several items; see [`TransactGet`].
+    pub fn transact_get(&self) -> TransactGet<'_> {
+        TransactGet::new(self)
+    }
+}
 
 /// A random idempotency token, 32 hexadecimal digits (DynamoDB takes up to 36).
 fn fresh_token() -> String {
@@ -549,14 +498,14 @@ impl<'a> TransactGet<'a> {
     }
 
     /// Adds a read of the item with `key`; the returned [`Slot`] takes its result.
-    pub fn get<M: DynaModel>(&mut self, key: impl IntoKey<M::Key>) -> Slot<M> {
+    pub fn get<M: Model>(&mut self, key: impl IntoKey<M::Key>) -> Slot<M> {
         let index = self.gets.len();
         let slot = Slot {
             index,
             _model: PhantomData,
         };
         let table = self.db.table_name::<M>();
-        let built = key_item::<M>(&key.into_key()).and_then(|key| {
+        let built = key_item(M::SCHEMA, &key.into_key()).and_then(|key| {
             Get::builder()
                 .table_name(&table)
                 .set_key(Some(key))
@@ -578,7 +527,7 @@ impl<'a> TransactGet<'a> {
     }
 
     /// Adds a read from a [`GetItem`] builder (`Book::get(&db, key)`).
-    pub fn read<M: DynaModel>(&mut self, get: GetItem<'_, M>) -> Result<Slot<M>> {
+    pub fn read<M: Model>(&mut self, get: GetItem<'_, M>) -> Result<Slot<M>> {
         let input = get.to_input()?;
         let index = self.gets.len();
         let table = input.table_name.unwrap_or_default();
@@ -658,7 +607,7 @@ pub struct TransactGetOutput {
 
 impl TransactGetOutput {
     /// Takes the result of one read: `None` when the item does not exist (or was taken).
-    pub fn take<M: DynaModel>(&mut self, slot: Slot<M>) -> Result<Option<M>> {
+    pub fn take<M: Model>(&mut self, slot: Slot<M>) -> Result<Option<M>> {
         match self.items.get_mut(slot.index).and_then(Option::take) {
             Some(item) => Ok(Some(crate::hooks::load(item)?)),
             None => Ok(None),

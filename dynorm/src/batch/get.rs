@@ -9,11 +9,11 @@ use tracing::Instrument;
 use super::{
     clone_problem, deadline_from_now, key_id, run_request, tables_label, BatchOp, BatchOptions, Chunk, Pending,
 };
+use crate::error::build_error;
 use crate::item::key_item;
-use crate::model::IntoKey;
+use crate::key::IntoKey;
 use crate::observe::op_span;
-use crate::ops::build_error;
-use crate::{Db, DynaModel, Error, Item, Result};
+use crate::{Db, Error, Item, Model, Result};
 
 /// DynamoDB's limit of keys per `BatchGetItem` request.
 const KEYS_PER_REQUEST: usize = 100;
@@ -91,15 +91,15 @@ impl<'a> BatchGet<'a> {
     }
 
     /// Adds the key of an item of `M` to read.
-    pub fn get<M: DynaModel>(self, key: impl IntoKey<M::Key>) -> Self {
+    pub fn get<M: Model>(self, key: impl IntoKey<M::Key>) -> Self {
         self.get_key::<M>(key.into_key())
     }
 
-    pub(crate) fn get_key<M: DynaModel>(mut self, key: M::Key) -> Self {
+    pub(crate) fn get_key<M: Model>(mut self, key: M::Key) -> Self {
         if self.problem.is_some() {
             return self;
         }
-        let key = match key_item::<M>(&key) {
+        let key = match key_item(M::SCHEMA, &key) {
             Ok(key) => key,
             Err(err) => {
                 self.problem = Some(err);
@@ -110,7 +110,7 @@ impl<'a> BatchGet<'a> {
         let position = match self.keys.iter().position(|t| t.table == table) {
             Some(i) => i,
             None => {
-                let schema = M::schema();
+                let schema = M::SCHEMA;
                 self.tables.push((table.clone(), super::prepare::<M>));
                 self.keys.push(TableKeys {
                     table,
@@ -132,7 +132,7 @@ impl<'a> BatchGet<'a> {
     }
 
     /// Adds the keys of items of `M` to read.
-    pub fn get_all<M: DynaModel, K: IntoKey<M::Key>>(mut self, keys: impl IntoIterator<Item = K>) -> Self {
+    pub fn get_all<M: Model, K: IntoKey<M::Key>>(mut self, keys: impl IntoIterator<Item = K>) -> Self {
         for key in keys {
             self = self.get::<M>(key);
         }
@@ -279,14 +279,14 @@ impl<'a> std::future::IntoFuture for BatchGet<'a> {
 }
 
 impl BatchGetOutput {
-    fn table<M: DynaModel>(&mut self) -> Option<&mut Found> {
+    fn table<M: Model>(&mut self) -> Option<&mut Found> {
         let full = self.db.as_ref()?.table_name::<M>();
         self.tables.get_mut(&full)
     }
 
     /// Takes out every item of `M` that was found, in the order its keys were added;
     /// keys with no item are skipped.
-    pub fn models<M: DynaModel>(&mut self) -> Result<Vec<M>> {
+    pub fn models<M: Model>(&mut self) -> Result<Vec<M>> {
         let Some(found) = self.table::<M>() else {
             return Ok(Vec::new());
         };
@@ -301,8 +301,8 @@ impl BatchGetOutput {
 
     /// Takes out the item of `M` with this key; `None` when it was not found (or not
     /// asked for, or already taken).
-    pub fn take<M: DynaModel>(&mut self, key: impl IntoKey<M::Key>) -> Result<Option<M>> {
-        let key = key_item::<M>(&key.into_key())?;
+    pub fn take<M: Model>(&mut self, key: impl IntoKey<M::Key>) -> Result<Option<M>> {
+        let key = key_item(M::SCHEMA, &key.into_key())?;
         let Some(found) = self.table::<M>() else {
             return Ok(None);
         };
@@ -311,8 +311,8 @@ impl BatchGetOutput {
     }
 
     /// The item of `M` with this key, decoded from a copy (it stays in the output).
-    pub(crate) fn find<M: DynaModel>(&self, key: &M::Key) -> Result<Option<M>> {
-        let key = key_item::<M>(key)?;
+    pub(crate) fn find<M: Model>(&self, key: &M::Key) -> Result<Option<M>> {
+        let key = key_item(M::SCHEMA, key)?;
         let Some(db) = &self.db else { return Ok(None) };
         let Some(found) = self.tables.get(&db.table_name::<M>()) else {
             return Ok(None);
@@ -370,4 +370,11 @@ async fn send_gets(
     let mut unprocessed = out.unprocessed_keys.unwrap_or_default();
     unprocessed.retain(|_, request| !request.keys.is_empty());
     Ok((out.responses.unwrap_or_default().into_iter().collect(), unprocessed))
+}
+
+impl Db {
+    /// A batch of reads by key, across tables; see [`BatchGet`].
+    pub fn batch_get(&self) -> BatchGet<'_> {
+        BatchGet::new(self)
+    }
 }

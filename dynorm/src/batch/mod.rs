@@ -18,66 +18,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures::future::BoxFuture;
 
-use crate::{Db, DynaModel, Error, Item, Result};
+use crate::{Db, Error, Item, Model, Result};
 
 /// Makes sure a model's table is ready (created on first use when the handle
 /// auto-creates tables).
 pub(crate) type Prepare = for<'d> fn(&'d Db) -> BoxFuture<'d, Result<()>>;
 
-pub(crate) fn prepare<M: DynaModel>(db: &Db) -> BoxFuture<'_, Result<()>> {
+pub(crate) fn prepare<M: Model>(db: &Db) -> BoxFuture<'_, Result<()>> {
     Box::pin(async move { db.prepare::<M>(&db.table_name::<M>()).await })
 }
 
-/// One entry of a batch, as [`Error::BatchIncomplete`] reports it. Its `Debug` shows
-/// items by their size and keys by their attribute names, never their values.
-#[derive(Clone, PartialEq)]
-#[non_exhaustive]
-pub enum BatchOp {
-    /// A put of this item.
-    Put {
-        /// The full table name.
-        table: String,
-        /// The item.
-        item: Item,
-    },
-    /// A delete of the item with this key.
-    Delete {
-        /// The full table name.
-        table: String,
-        /// The key.
-        key: Item,
-    },
-    /// A read of the item with this key.
-    Get {
-        /// The full table name.
-        table: String,
-        /// The key.
-        key: Item,
-    },
-}
-
-impl std::fmt::Debug for BatchOp {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        use crate::error::{ItemSummary, KeySummary};
-        match self {
-            BatchOp::Put { table, item } => f
-                .debug_struct("Put")
-                .field("table", table)
-                .field("item", &ItemSummary(item))
-                .finish(),
-            BatchOp::Delete { table, key } => f
-                .debug_struct("Delete")
-                .field("table", table)
-                .field("key", &KeySummary(key))
-                .finish(),
-            BatchOp::Get { table, key } => f
-                .debug_struct("Get")
-                .field("table", table)
-                .field("key", &KeySummary(key))
-                .finish(),
-        }
-    }
-}
+pub use crate::error::BatchOp;
 
 /// How a batch runs: requests in flight at once, and how long it may take.
 #[derive(Debug, Clone, Copy)]
@@ -129,7 +80,7 @@ pub(crate) fn key_id(item: &Item, names: &[&str]) -> String {
                 let _ = write!(out, "S{}:{s}", s.len());
             }
             Some(AttributeValue::N(n)) => {
-                let n = crate::item::normalize_number(n);
+                let n = crate::value::normalize_number(n);
                 let _ = write!(out, "N{}:{n}", n.len());
             }
             Some(AttributeValue::B(b)) => {

@@ -9,12 +9,12 @@ use tracing::Instrument;
 use super::{
     clone_problem, deadline_from_now, key_id, run_request, tables_label, BatchOp, BatchOptions, Chunk, Pending,
 };
+use crate::error::build_error;
 use crate::hooks::{self, AfterHook};
 use crate::item::{check_item, key_item, to_item};
-use crate::model::IntoKey;
+use crate::key::IntoKey;
 use crate::observe::op_span;
-use crate::ops::build_error;
-use crate::{Db, DynaModel, Error, Item, Result};
+use crate::{Db, Error, Item, Model, Result};
 
 /// DynamoDB's limits of one `BatchWriteItem` request.
 const WRITES_PER_REQUEST: usize = 25;
@@ -99,7 +99,7 @@ impl<'a> BatchWrite<'a> {
         }
     }
 
-    fn add_table<M: DynaModel>(&mut self, table: &str) {
+    fn add_table<M: Model>(&mut self, table: &str) {
         if !self.tables.iter().any(|t| t.name == table) {
             self.tables.push(Table {
                 name: table.to_owned(),
@@ -119,15 +119,15 @@ impl<'a> BatchWrite<'a> {
         });
     }
 
-    fn key_names<M: DynaModel>() -> Vec<&'static str> {
-        let schema = M::schema();
+    fn key_names<M: Model>() -> Vec<&'static str> {
+        let schema = M::SCHEMA;
         std::iter::once(schema.hash_key.name)
             .chain(schema.range_key.map(|k| k.name))
             .collect()
     }
 
     /// Adds a put of `model`, replacing any item with its key.
-    pub fn put<M: DynaModel>(mut self, model: &M) -> Self {
+    pub fn put<M: Model>(mut self, model: &M) -> Self {
         if self.problem.is_some() {
             return self;
         }
@@ -155,7 +155,7 @@ impl<'a> BatchWrite<'a> {
     }
 
     /// Adds a put of every model.
-    pub fn put_all<'m, M: DynaModel>(mut self, models: impl IntoIterator<Item = &'m M>) -> Self {
+    pub fn put_all<'m, M: Model>(mut self, models: impl IntoIterator<Item = &'m M>) -> Self {
         for model in models {
             self = self.put(model);
         }
@@ -163,12 +163,12 @@ impl<'a> BatchWrite<'a> {
     }
 
     /// Adds a delete of the item with this key. Deleting a missing item succeeds.
-    pub fn delete<M: DynaModel>(mut self, key: impl IntoKey<M::Key>) -> Self {
+    pub fn delete<M: Model>(mut self, key: impl IntoKey<M::Key>) -> Self {
         if self.problem.is_some() {
             return self;
         }
         let key = key.into_key();
-        match hooks::before_delete::<M>(&key, None).and_then(|()| key_item::<M>(&key)) {
+        match hooks::before_delete::<M>(&key, None).and_then(|()| key_item(M::SCHEMA, &key)) {
             Ok(item) => {
                 let table = self.db.table_name::<M>();
                 self.add_table::<M>(&table);
@@ -192,7 +192,7 @@ impl<'a> BatchWrite<'a> {
     }
 
     /// Adds a delete of every key.
-    pub fn delete_all<M: DynaModel, K: IntoKey<M::Key>>(mut self, keys: impl IntoIterator<Item = K>) -> Self {
+    pub fn delete_all<M: Model, K: IntoKey<M::Key>>(mut self, keys: impl IntoIterator<Item = K>) -> Self {
         for key in keys {
             self = self.delete::<M>(key);
         }
@@ -447,20 +447,27 @@ async fn send_writes(
 
 /// A model encoded for a batch put: validated, the next version and `updated_at` set,
 /// checked.
-fn encode<M: DynaModel>(model: &M) -> Result<(Item, usize)> {
+fn encode<M: Model>(model: &M) -> Result<(Item, usize)> {
     model.validate()?;
     let mut item = to_item(model)?;
-    if let Some(attr) = M::schema().version_attribute {
+    if let Some(attr) = M::SCHEMA.version_attribute {
         // As `put(..).skip_version_check()`: no check, but the version moves on, so
         // instances read before this write see a conflict when they save.
         item.insert(
             attr.to_owned(),
-            crate::ops::guard::next_version::<M>(model.__version().unwrap_or(0), M::schema().name)?,
+            crate::ops::guard::next_version::<M>(model.version().unwrap_or(0), M::SCHEMA.name)?,
         );
     }
-    if let Some((attr, now)) = M::__updated_at() {
+    if let Some((attr, now)) = M::SCHEMA.updated_at.map(|f| (f.attribute, (f.now)())) {
         item.insert(attr.to_owned(), now?);
     }
-    let size = check_item::<M>(&item)?;
+    let size = check_item(M::SCHEMA, &item)?;
     Ok((item, size))
+}
+
+impl Db {
+    /// A batch of puts and deletes, across tables; see [`BatchWrite`].
+    pub fn batch_write(&self) -> BatchWrite<'_> {
+        BatchWrite::new(self)
+    }
 }

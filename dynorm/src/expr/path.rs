@@ -35,7 +35,7 @@ fn encode_default<T: Serialize>(value: &T) -> Result<AttributeValue, serde_dynam
 ///
 /// Paths never appear in expression text: every name is sent as a `#n` placeholder.
 ///
-/// [`add`]: crate::ops::UpdateItem::add
+/// [`add`]: super::super::ops::UpdateItem::add
 pub struct Path<R, T> {
     pub(crate) segments: Vec<Segment>,
     pub(crate) encode: Encoder<T>,

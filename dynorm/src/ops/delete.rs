@@ -10,16 +10,16 @@ use crate::expr::Condition;
 use crate::hooks;
 use crate::item::key_item;
 use crate::observe::op_span;
-use crate::{Db, DynaModel, Result};
+use crate::{Db, Model, Result};
 
-/// Deletes one item by primary key. Made by [`DynaModel::delete`] and
-/// [`DynaModel::delete_by_key`]. Deleting an item that does not exist succeeds, unless
+/// Deletes one item by primary key. Made by `DynaModel::delete` and
+/// `DynaModel::delete_by_key`. Deleting an item that does not exist succeeds, unless
 /// a condition requires it.
 ///
 /// Deleting an instance of a versioned model is conditioned on the instance's version: a
 /// stale instance fails with [`Error::VersionConflict`](crate::Error::VersionConflict).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteItem<'a, M: DynaModel> {
+pub struct DeleteItem<'a, M: Model> {
     db: &'a Db,
     key: M::Key,
     guard: Guard<M>,
@@ -27,10 +27,10 @@ pub struct DeleteItem<'a, M: DynaModel> {
     instance: Option<&'a M>,
 }
 
-impl<'a, M: DynaModel> DeleteItem<'a, M> {
+impl<'a, M: Model> DeleteItem<'a, M> {
     pub(crate) fn new(db: &'a Db, key: M::Key, version: Option<u64>) -> Self {
         let mut guard = Guard::new();
-        if M::schema().version_attribute.is_some() {
+        if M::SCHEMA.version_attribute.is_some() {
             guard.expected_version = version;
         }
         DeleteItem {
@@ -61,7 +61,7 @@ impl<'a, M: DynaModel> DeleteItem<'a, M> {
 
     /// Only delete if the item's `#[dynorm(version)]` field is `version`.
     pub fn expect_version(mut self, version: u64) -> Self {
-        if M::schema().version_attribute.is_some() {
+        if M::SCHEMA.version_attribute.is_some() {
             self.guard.expected_version = Some(version);
         }
         self
@@ -82,7 +82,7 @@ impl<'a, M: DynaModel> DeleteItem<'a, M> {
     }
 
     fn input_builder(&self, table: String, guard: &mut Guard<M>) -> Result<DeleteItemInputBuilder> {
-        let key = key_item::<M>(&self.key)?;
+        let key = key_item(M::SCHEMA, &self.key)?;
         let mut placeholders = Placeholders::default();
         let condition = guard.render(&mut placeholders)?;
         let on_failure = condition.as_ref().map(|_| ReturnValuesOnConditionCheckFailure::AllOld);
@@ -114,7 +114,7 @@ impl<'a, M: DynaModel> DeleteItem<'a, M> {
                 .map_err(|e| write_failure(e, &table, idempotent).into_error(&table, &guard))?;
             self.db.record_capacity(output.consumed_capacity());
             if let Some(instance) = self.instance {
-                after_write(&table, instance.__cascade_delete(self.db).await)?;
+                after_write(&table, instance.cascade_delete(self.db).await)?;
             }
             hooks::after_delete(&self.key, self.instance);
             Ok(())

@@ -7,20 +7,20 @@ use tracing::Instrument;
 use super::{build_error, into_future};
 use crate::item::key_item;
 use crate::observe::op_span;
-use crate::{Db, DynaModel, Error, Item, Result, Tracked};
+use crate::{Db, Error, Item, Model, Result, Tracked};
 
-/// Reads one item by primary key. Made by [`DynaModel::get`].
+/// Reads one item by primary key. Made by `DynaModel::get`.
 ///
 /// Resolves to `Ok(None)` when no item has the key.
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GetItem<'a, M: DynaModel> {
+pub struct GetItem<'a, M: Model> {
     db: &'a Db,
     key: M::Key,
     consistent_read: bool,
     _model: PhantomData<fn() -> M>,
 }
 
-impl<'a, M: DynaModel> GetItem<'a, M> {
+impl<'a, M: Model> GetItem<'a, M> {
     pub(crate) fn new(db: &'a Db, key: M::Key) -> Self {
         GetItem {
             db,
@@ -46,7 +46,7 @@ impl<'a, M: DynaModel> GetItem<'a, M> {
     fn input_builder(&self, table: String) -> Result<GetItemInputBuilder> {
         Ok(GetItemInput::builder()
             .table_name(table)
-            .set_key(Some(key_item::<M>(&self.key)?))
+            .set_key(Some(key_item(M::SCHEMA, &self.key)?))
             .consistent_read(self.consistent_read)
             .set_return_consumed_capacity(self.db.capacity_mode()))
     }
@@ -78,7 +78,7 @@ impl<'a, M: DynaModel> GetItem<'a, M> {
 
 into_future!(GetItem, Option<M>);
 
-impl<'a, M: DynaModel> GetItem<'a, M> {
+impl<'a, M: Model> GetItem<'a, M> {
     /// Reads the item as a [`Tracked`] instance, whose
     /// [`save`](Tracked::save) sends only what changed.
     pub fn tracked(self) -> GetTracked<'a, M> {
@@ -88,9 +88,9 @@ impl<'a, M: DynaModel> GetItem<'a, M> {
 
 /// Reads one item as a [`Tracked`] instance. Made by [`GetItem::tracked`].
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GetTracked<'a, M: DynaModel>(GetItem<'a, M>);
+pub struct GetTracked<'a, M: Model>(GetItem<'a, M>);
 
-impl<'a, M: DynaModel> GetTracked<'a, M> {
+impl<'a, M: Model> GetTracked<'a, M> {
     /// Sends the request.
     pub async fn send(self) -> Result<Option<Tracked<M>>> {
         self.0.send_item().await?.map(Tracked::from_item).transpose()

@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use super::into_future;
 use crate::batch::BatchGet;
-use crate::{Db, DynaModel, Result};
+use crate::{Db, Model, Result};
 
 /// Reads many items by key with `BatchGetItem`. Made by
 /// [`Manager::get_many`](crate::Manager::get_many).
@@ -16,7 +16,7 @@ use crate::{Db, DynaModel, Result};
 /// Resolves to the items found, **in the order of the keys given**; keys with no item
 /// are skipped.
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct GetMany<'a, M: DynaModel> {
+pub struct GetMany<'a, M: Model> {
     db: &'a Db,
     keys: Vec<M::Key>,
     consistent_read: bool,
@@ -25,7 +25,7 @@ pub struct GetMany<'a, M: DynaModel> {
     _model: PhantomData<fn() -> M>,
 }
 
-impl<'a, M: DynaModel> GetMany<'a, M> {
+impl<'a, M: Model> GetMany<'a, M> {
     pub(crate) fn new(db: &'a Db, keys: Vec<M::Key>) -> Self {
         GetMany {
             db,

@@ -5,7 +5,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::expr::render::Placeholders;
 use crate::expr::Condition;
-use crate::{DynaModel, Error, Item, Result};
+use crate::{Error, Item, Model, Result};
 
 /// The conditions of one write.
 pub(crate) struct Guard<M> {
@@ -33,7 +33,7 @@ impl<M> Clone for Guard<M> {
     }
 }
 
-impl<M: DynaModel> Guard<M> {
+impl<M: Model> Guard<M> {
     pub(crate) fn new() -> Self {
         Guard {
             condition: None,
@@ -53,7 +53,7 @@ impl<M: DynaModel> Guard<M> {
 
     /// The condition expression, or `None` when the write is unconditional.
     pub(crate) fn render(&mut self, placeholders: &mut Placeholders) -> Result<Option<String>> {
-        let schema = M::schema();
+        let schema = M::SCHEMA;
         let mut parts = Vec::new();
         if self.unique {
             // A unique write needs no item at all, whatever its version.
@@ -72,7 +72,7 @@ impl<M: DynaModel> Guard<M> {
         }
         if let (Some(attr), true) = (schema.version_attribute, self.version_capped) {
             let name = placeholders.name(attr);
-            let max = placeholders.value(AttributeValue::N(M::__version_max().to_string()));
+            let max = placeholders.value(AttributeValue::N(M::SCHEMA.version_max.to_string()));
             parts.push(format!("attribute_not_exists({name}) OR {name} < {max}"));
         }
         if let Some(condition) = self.condition.take() {
@@ -93,18 +93,18 @@ impl<M: DynaModel> Guard<M> {
                 item: item.map(Box::new),
             };
         }
-        let found = M::schema().version_attribute.and_then(|attr| {
+        let found = M::SCHEMA.version_attribute.and_then(|attr| {
             item.as_ref().and_then(|i| match i.get(attr) {
                 Some(AttributeValue::N(n)) => n.parse::<u64>().ok(),
                 _ => None,
             })
         });
         if let (true, Some(current)) = (self.version_capped, found) {
-            if current >= M::__version_max() {
+            if current >= M::SCHEMA.version_max {
                 return Error::VersionOverflow { table, current };
             }
         }
-        if let (Some(_), Some(expected)) = (M::schema().version_attribute, self.expected_version) {
+        if let (Some(_), Some(expected)) = (M::SCHEMA.version_attribute, self.expected_version) {
             // With the item missing, a check of version 0 held; of any other version failed.
             let conflict = match expected {
                 0 => found.is_some(),
@@ -127,8 +127,8 @@ impl<M: DynaModel> Guard<M> {
 
 /// The next version after `current`, as DynamoDB stores it; refused when it would not fit
 /// the model's version field, so an item is never stored with a version it cannot read.
-pub(crate) fn next_version<M: DynaModel>(current: u64, table: &str) -> Result<AttributeValue> {
-    if current >= M::__version_max() {
+pub(crate) fn next_version<M: Model>(current: u64, table: &str) -> Result<AttributeValue> {
+    if current >= M::SCHEMA.version_max {
         return Err(Error::VersionOverflow {
             table: table.to_owned(),
             current,

@@ -23,23 +23,15 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 
-use crate::{DynaModel, Error, Item};
+use crate::{Error, Item, Model};
 use guard::Guard;
 
-/// The SDK's input builders only fail when a required field is missing, which dynorm
-/// always sets; this keeps such a failure typed rather than a panic.
-pub(crate) fn build_error(err: aws_sdk_dynamodb::error::BuildError) -> Error {
-    Error::Service {
-        code: None,
-        message: err.to_string(),
-        source: Box::new(err),
-    }
-}
+pub(crate) use crate::error::build_error;
 
 /// Implements `IntoFuture` for a builder with an `async fn send(self)`.
 macro_rules! into_future {
     ($builder:ident, $output:ty) => {
-        impl<'a, M: $crate::DynaModel> ::std::future::IntoFuture for $builder<'a, M> {
+        impl<'a, M: $crate::Model> ::std::future::IntoFuture for $builder<'a, M> {
             type Output = $crate::Result<$output>;
             type IntoFuture = ::futures::future::BoxFuture<'a, $crate::Result<$output>>;
 
@@ -59,7 +51,7 @@ pub(crate) enum WriteFailure {
 }
 
 impl WriteFailure {
-    pub(crate) fn into_error<M: DynaModel>(self, table: &str, guard: &Guard<M>) -> Error {
+    pub(crate) fn into_error<M: Model>(self, table: &str, guard: &Guard<M>) -> Error {
         match self {
             WriteFailure::Condition(item) => guard.failure(table.to_owned(), item),
             WriteFailure::Other(err) => err,
@@ -109,9 +101,9 @@ pub(crate) fn write_failure<E: ConditionalError>(
 
 /// Refreshes an instance from the item stored by its write (running the load hooks),
 /// keeping the relationships it had loaded. On failure the instance is left as it was.
-pub(crate) fn refresh<M: DynaModel>(target: &mut M, item: Item) -> crate::Result<()> {
+pub(crate) fn refresh<M: Model>(target: &mut M, item: Item) -> crate::Result<()> {
     let mut fresh: M = crate::hooks::load(item)?;
-    fresh.__take_relations(target);
+    fresh.take_relations(target);
     *target = fresh;
     Ok(())
 }

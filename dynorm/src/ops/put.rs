@@ -12,7 +12,7 @@ use crate::expr::Condition;
 use crate::hooks;
 use crate::item::{check_item, to_item};
 use crate::observe::op_span;
-use crate::{Db, DynaModel, Item, Result};
+use crate::{Db, Item, Model, Result};
 
 /// The request a whole-item write sends.
 ///
@@ -61,7 +61,7 @@ impl WriteBuilder {
     }
 }
 
-/// Writes a whole item. Made by [`DynaModel::put`] and [`DynaModel::put_unique`].
+/// Writes a whole item. Made by `DynaModel::put` and `DynaModel::put_unique`.
 ///
 /// The model is validated with its `validator` rules and checked against DynamoDB's
 /// limits (item size, key sizes, empty sets, non-finite numbers) before anything is sent.
@@ -69,16 +69,16 @@ impl WriteBuilder {
 /// A model with a `#[dynorm(version)]` field is written conditioned on the version it
 /// holds (0 means new: an item with the key may only exist without a version) and stored with the next version; a
 /// stale instance fails with [`Error::VersionConflict`](crate::Error::VersionConflict). `put` leaves the instance as
-/// it is; [`DynaModel::save`] also refreshes it.
+/// it is; `DynaModel::save` also refreshes it.
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct PutItem<'a, M: DynaModel> {
+pub struct PutItem<'a, M: Model> {
     db: &'a Db,
     model: &'a M,
     guard: Guard<M>,
     check_version: bool,
 }
 
-impl<'a, M: DynaModel> PutItem<'a, M> {
+impl<'a, M: Model> PutItem<'a, M> {
     pub(crate) fn new(db: &'a Db, model: &'a M) -> Self {
         PutItem {
             db,
@@ -146,7 +146,7 @@ impl<'a, M: DynaModel> PutItem<'a, M> {
                 false,
             )?;
             send_write::<M>(self.db, &table, input, &self.guard).await?;
-            after_write(&table, self.model.__cascade_save(self.db).await)?;
+            after_write(&table, self.model.cascade_save(self.db).await)?;
             hooks::after_save(self.model);
             Ok(())
         }
@@ -158,16 +158,16 @@ impl<'a, M: DynaModel> PutItem<'a, M> {
 into_future!(PutItem, ());
 
 /// Saves a whole instance: validates it, checks it, writes it and refreshes the instance
-/// with what was stored (the new version and timestamps). Made by [`DynaModel::save`].
+/// with what was stored (the new version and timestamps). Made by `DynaModel::save`.
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SaveItem<'a, M: DynaModel> {
+pub struct SaveItem<'a, M: Model> {
     db: &'a Db,
     model: &'a mut M,
     guard: Guard<M>,
     check_version: bool,
 }
 
-impl<'a, M: DynaModel> SaveItem<'a, M> {
+impl<'a, M: Model> SaveItem<'a, M> {
     pub(crate) fn new(db: &'a Db, model: &'a mut M) -> Self {
         SaveItem {
             db,
@@ -221,7 +221,7 @@ impl<'a, M: DynaModel> SaveItem<'a, M> {
                 true,
             )?;
             let returned = send_write::<M>(self.db, &table, input, &self.guard).await?;
-            after_write(&table, self.model.__cascade_save(self.db).await)?;
+            after_write(&table, self.model.cascade_save(self.db).await)?;
             if let Some(item) = returned.or(written) {
                 after_write(&table, super::refresh(self.model, item))?;
             }
@@ -238,7 +238,7 @@ into_future!(SaveItem, ());
 /// Builds the write for a whole model: the item with its next version and timestamps,
 /// and the conditions. Returns the input and, for a put, the item written (a save
 /// refreshes the instance from it).
-fn prepare<M: DynaModel>(
+fn prepare<M: Model>(
     model: &M,
     db: &Db,
     table: String,
@@ -247,19 +247,19 @@ fn prepare<M: DynaModel>(
     keep_item: bool,
 ) -> Result<(WriteBuilder, Option<Item>)> {
     model.validate()?;
-    let schema = M::schema();
+    let schema = M::SCHEMA;
     let mut item = to_item(model)?;
     if let Some(attr) = schema.version_attribute {
-        let current = model.__version().unwrap_or(0);
+        let current = model.version().unwrap_or(0);
         item.insert(attr.to_owned(), next_version::<M>(current, &table)?);
         if check_version {
             guard.expected_version = Some(current);
         }
     }
-    if let Some((attr, now)) = M::__updated_at() {
+    if let Some((attr, now)) = M::SCHEMA.updated_at.map(|f| (f.attribute, (f.now)())) {
         item.insert(attr.to_owned(), now?);
     }
-    let created_at = match M::__created_at() {
+    let created_at = match M::SCHEMA.created_at.map(|f| (f.attribute, (f.now)())) {
         Some((attr, now)) => {
             let now = now?;
             // Checked with the value a new item would get.
@@ -268,7 +268,7 @@ fn prepare<M: DynaModel>(
         }
         None => None,
     };
-    check_item::<M>(&item)?;
+    check_item(M::SCHEMA, &item)?;
 
     let mut placeholders = Placeholders::default();
     let condition = guard.render(&mut placeholders)?;
@@ -301,7 +301,7 @@ fn prepare<M: DynaModel>(
     let created = placeholders.name(created_attr);
     let now = placeholders.value(now);
     set.push(format!("{created} = if_not_exists({created}, {now})"));
-    let (attributes, _) = M::__attributes();
+    let (attributes, _) = (M::SCHEMA.attributes.names, M::SCHEMA.attributes.flattened);
     let mut remove = Vec::new();
     for attr in attributes {
         let is_key = *attr == schema.hash_key.name || schema.range_key.is_some_and(|k| k.name == *attr);
@@ -341,7 +341,7 @@ fn prepare<M: DynaModel>(
 }
 
 /// Sends a whole-item write; returns the item DynamoDB returned, for an update.
-async fn send_write<M: DynaModel>(db: &Db, table: &str, input: WriteBuilder, guard: &Guard<M>) -> Result<Option<Item>> {
+async fn send_write<M: Model>(db: &Db, table: &str, input: WriteBuilder, guard: &Guard<M>) -> Result<Option<Item>> {
     db.prepare::<M>(table).await?;
     // A whole-item write without a condition stores the same item when repeated.
     let result = match input {

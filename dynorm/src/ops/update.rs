@@ -11,7 +11,7 @@ use crate::expr::{Action, Condition, List, Numeric, Path, Segment, Set, Update, 
 use crate::hooks;
 use crate::item::key_item;
 use crate::observe::op_span;
-use crate::{Db, DynaModel, Result};
+use crate::{Db, Model, Result};
 
 /// What an update resolves to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -27,8 +27,8 @@ pub enum ReturnValues {
 }
 
 /// Updates one item with SET, REMOVE, ADD and DELETE actions on typed paths. Made by
-/// [`DynaModel::update`] (on an instance, which is refreshed from the result),
-/// [`DynaModel::update_by_key`] and the manager's `update` and `partial_update`.
+/// `DynaModel::update` (on an instance, which is refreshed from the result),
+/// `DynaModel::update_by_key` and the manager's `update` and `partial_update`.
 ///
 /// ```no_run
 /// # use dynorm::{Db, DynaModel};
@@ -50,7 +50,7 @@ pub enum ReturnValues {
 /// given [`expect_version`](UpdateItem::expect_version). `#[dynorm(updated_at)]` is set,
 /// and `#[dynorm(created_at)]` set only where absent.
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateItem<'a, M: DynaModel> {
+pub struct UpdateItem<'a, M: Model> {
     db: &'a Db,
     key: M::Key,
     target: Option<&'a mut M>,
@@ -62,13 +62,13 @@ pub struct UpdateItem<'a, M: DynaModel> {
     as_save: bool,
 }
 
-impl<'a, M: DynaModel> UpdateItem<'a, M> {
+impl<'a, M: Model> UpdateItem<'a, M> {
     pub(crate) fn for_instance(db: &'a Db, model: &'a mut M) -> Self {
         let mut guard = Guard::new();
-        guard.expected_version = model.__version();
+        guard.expected_version = model.version();
         UpdateItem {
             db,
-            key: model.pk(),
+            key: model.key(),
             target: Some(model),
             update: Update::new(),
             guard,
@@ -224,8 +224,8 @@ impl<'a, M: DynaModel> UpdateItem<'a, M> {
         update: Update<M>,
         guard: &mut Guard<M>,
     ) -> Result<(UpdateItemInputBuilder, bool)> {
-        let schema = M::schema();
-        let key = key_item::<M>(&self.key)?;
+        let schema = M::SCHEMA;
+        let key = key_item(M::SCHEMA, &self.key)?;
         let mut update = update;
         refuse_key_updates::<M>(&update.actions)?;
         if let Some(attr) = schema.version_attribute {
@@ -241,10 +241,10 @@ impl<'a, M: DynaModel> UpdateItem<'a, M> {
         } else {
             guard.expected_version = None;
         }
-        if let Some((attr, now)) = M::__updated_at() {
+        if let Some((attr, now)) = M::SCHEMA.updated_at.map(|f| (f.attribute, (f.now)())) {
             update.push_action(Action::Set(vec![Segment::Name(attr.into())], now?));
         }
-        if let Some((attr, now)) = M::__created_at() {
+        if let Some((attr, now)) = M::SCHEMA.created_at.map(|f| (f.attribute, (f.now)())) {
             update.push_action(Action::SetIfNotExists(vec![Segment::Name(attr.into())], now?));
         }
         let repeatable = update.actions.iter().all(Action::is_idempotent);
@@ -328,8 +328,8 @@ impl<'a, M: DynaModel> UpdateItem<'a, M> {
 
 /// Refuses an update of the primary key attributes, which DynamoDB cannot change (an item
 /// is moved by a put under the new key and a delete of the old one).
-fn refuse_key_updates<M: DynaModel>(actions: &[Action]) -> Result<()> {
-    let schema = M::schema();
+fn refuse_key_updates<M: Model>(actions: &[Action]) -> Result<()> {
+    let schema = M::SCHEMA;
     for action in actions {
         if let [Segment::Name(name)] = action.segments() {
             let is_key = name == schema.hash_key.name || schema.range_key.is_some_and(|r| name == r.name);

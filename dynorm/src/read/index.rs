@@ -6,8 +6,9 @@ use std::marker::PhantomData;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::model::{IndexSchema, KeyAttr, KeyPart, PrimaryKey};
-use crate::{DynaModel, KeyAttribute};
+use crate::key::{KeyPart, PrimaryKey};
+use crate::schema::{IndexSchema, KeyAttr};
+use crate::{KeyAttribute, Model};
 
 /// The table of a model, or one of its secondary indexes, as a type: what a
 /// [`Query`](crate::Query) or [`Scan`](crate::Scan) reads.
@@ -35,7 +36,7 @@ use crate::{DynaModel, KeyAttribute};
 /// ```
 pub trait Index: Send + Sync + 'static {
     /// The model stored in the table.
-    type Model: DynaModel;
+    type Model: Model;
     /// The type of the hash key (a [`KeyAttribute`]; the bound sits on
     /// [`query`](Index::query), so a model whose key type is wrong reports it once).
     type Hash: Send + Sync + 'static;
@@ -49,7 +50,7 @@ pub trait Index: Send + Sync + 'static {
     fn hash_key() -> KeyAttr {
         match Self::schema() {
             Some(index) => index.hash_key,
-            None => Self::Model::schema().hash_key,
+            None => Self::Model::SCHEMA.hash_key,
         }
     }
 
@@ -57,7 +58,7 @@ pub trait Index: Send + Sync + 'static {
     fn range_key() -> Option<KeyAttr> {
         match Self::schema() {
             Some(index) => index.range_key,
-            None => Self::Model::schema().range_key,
+            None => Self::Model::SCHEMA.range_key,
         }
     }
 
@@ -89,8 +90,8 @@ pub trait Index: Send + Sync + 'static {
 )]
 pub trait ConsistentRead: Index {}
 
-/// The table of the model `M`, as an [`Index`]. [`DynaModel::query`] and
-/// [`DynaModel::scan`] read it.
+/// The table of the model `M`, as an [`Index`]. `DynaModel::query` and
+/// `DynaModel::scan` read it.
 pub struct Table<M>(PhantomData<fn() -> M>);
 
 impl<M> Table<M> {
@@ -120,7 +121,7 @@ impl<M> fmt::Debug for Table<M> {
     }
 }
 
-impl<M: DynaModel> Index for Table<M> {
+impl<M: Model> Index for Table<M> {
     type Model = M;
     type Hash = <M::Key as PrimaryKey>::Hash;
     type Range = <M::Key as PrimaryKey>::Range;
@@ -130,11 +131,9 @@ impl<M: DynaModel> Index for Table<M> {
     }
 }
 
-impl<M: DynaModel> ConsistentRead for Table<M> {}
+impl<M: Model> ConsistentRead for Table<M> {}
 
-/// The range key type of a table or index without one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NoRange {}
+pub use crate::key::NoRange;
 
 /// A range key type: one that is a [`KeyAttribute`]. [`NoRange`] is not, so a range
 /// condition on a table or index without a range key does not compile.

@@ -26,13 +26,14 @@ use crate::observe::op_span;
 pub use attributes::{AttributeList, Attributes};
 pub use index::{ConsistentRead, Index, KeyCondition, NoRange, PrefixKey, RangeKey, RangeKeyType, Table};
 
+use crate::error::build_error;
 use crate::error::{CursorProblem, KeyProblem};
 use crate::expr::render::Placeholders;
 use crate::expr::Condition;
-use crate::item::{check_key_attr, from_item, MAX_HASH_KEY_SIZE, MAX_RANGE_KEY_SIZE};
-use crate::model::Projection;
-use crate::ops::build_error;
-use crate::{Db, DynaModel, Error, Item, Result};
+use crate::item::{check_key_attr, from_item};
+use crate::schema::Projection;
+use crate::value::{MAX_HASH_KEY_SIZE, MAX_RANGE_KEY_SIZE};
+use crate::{Db, Error, Item, Model, Result};
 use cursor::{Fingerprint, Position};
 use index::RangeOp;
 
@@ -144,7 +145,7 @@ impl Lane<'_> {
 
 /// A lazy stream of items read by a query or a scan; nothing is sent until it is polled.
 ///
-/// Made by [`DynaModel::query`], [`DynaModel::scan`], an index's [`Index::query`] and
+/// Made by `DynaModel::query`, `DynaModel::scan`, an index's [`Index::query`] and
 /// [`Index::scan`], and the manager's `list`. `I` is what is read (the table or an
 /// index), `Op` whether it is a query or a scan, and `T` what items decode into (the
 /// model, unless changed with [`read_as`](ReadStream::read_as)).
@@ -211,7 +212,7 @@ impl<I: Index, O, T> Unpin for ReadStream<'_, I, O, T> {}
 impl<I: Index, O: Op, T> fmt::Debug for ReadStream<'_, I, O, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct(if O::QUERY { "Query" } else { "Scan" })
-            .field("table", &I::Model::schema().name)
+            .field("table", &I::Model::SCHEMA.name)
             .field("index", &I::schema().map(|i| i.name))
             .field("limit", &self.limit)
             .field("recursive", &self.recursive)
@@ -499,7 +500,7 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
 
     /// The key attribute names an item of this read carries: the table's and the index's.
     fn key_names() -> Vec<&'static str> {
-        let schema = I::Model::schema();
+        let schema = I::Model::SCHEMA;
         let mut names = vec![schema.hash_key.name];
         names.extend(schema.range_key.map(|k| k.name));
         names.push(I::hash_key().name);

@@ -1,0 +1,228 @@
+//! The schema: what the derive tells the runtime about a model's table and items, as
+//! static data. The bottom layer: it depends on nothing else in the crate.
+
+use std::fmt;
+
+use aws_sdk_dynamodb::types::{AttributeValue, ScalarAttributeType};
+
+/// The DynamoDB type of a key attribute: string, number or binary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyType {
+    /// `S`: strings.
+    String,
+    /// `N`: integers.
+    Number,
+    /// `B`: byte vectors.
+    Binary,
+}
+
+impl KeyType {
+    /// The SDK's name for this type.
+    pub fn scalar_attribute_type(self) -> ScalarAttributeType {
+        match self {
+            KeyType::String => ScalarAttributeType::S,
+            KeyType::Number => ScalarAttributeType::N,
+            KeyType::Binary => ScalarAttributeType::B,
+        }
+    }
+}
+
+/// One key attribute of a table or index: its attribute name and DynamoDB type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyAttr {
+    /// The attribute name as stored (serde's name for the field).
+    pub name: &'static str,
+    /// The attribute's DynamoDB type, inferred from the Rust field type.
+    pub key_type: KeyType,
+}
+
+/// Which attributes an index copies from the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Projection {
+    /// Every attribute.
+    All,
+    /// Only the table's and the index's key attributes.
+    KeysOnly,
+    /// The keys plus the listed attributes.
+    Include(&'static [&'static str]),
+}
+
+/// Provisioned read and write capacity units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Throughput {
+    /// Read capacity units.
+    pub read: i64,
+    /// Write capacity units.
+    pub write: i64,
+}
+
+/// What a DynamoDB stream records for each change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamView {
+    /// Only the key attributes of the changed item.
+    KeysOnly,
+    /// The item as it is after the change.
+    NewImage,
+    /// The item as it was before the change.
+    OldImage,
+    /// Both images.
+    NewAndOldImages,
+}
+
+/// A secondary index of a table, as declared by `#[global_index]` or `#[local_index]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexSchema {
+    /// The index name.
+    pub name: &'static str,
+    /// The index's hash key. For a local index this is the table's hash key.
+    pub hash_key: KeyAttr,
+    /// The index's range key, when it has one (always, for a local index).
+    pub range_key: Option<KeyAttr>,
+    /// Which attributes the index holds.
+    pub projection: Projection,
+    /// Provisioned throughput of a global index; `None` follows the table's billing.
+    pub throughput: Option<Throughput>,
+}
+
+/// Everything dynorm knows about a model's table and items: static data the derive
+/// builds with a struct literal, which the engine reads (no code of the model's own).
+///
+/// Read it through `DynaModel::schema`. New model options add fields; code that reads
+/// the schema is not affected, code that builds one by hand is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableSchema {
+    /// The table name, without the handle's prefix.
+    pub name: &'static str,
+    /// The table's hash (partition) key.
+    pub hash_key: KeyAttr,
+    /// The table's range (sort) key, if any.
+    pub range_key: Option<KeyAttr>,
+    /// How the stored key attributes are made from the item's fields.
+    pub stored_key: StoredKey,
+    /// Provisioned throughput; `None` means on-demand billing.
+    pub throughput: Option<Throughput>,
+    /// The stream view, when the table has a stream.
+    pub stream: Option<StreamView>,
+    /// Global secondary indexes.
+    pub global_indexes: &'static [IndexSchema],
+    /// Local secondary indexes.
+    pub local_indexes: &'static [IndexSchema],
+    /// The attributes the model's fields are stored in.
+    pub attributes: StoredAttributes,
+    /// The attribute of the `#[dynorm(version)]` field, if any.
+    pub version_attribute: Option<&'static str>,
+    /// The largest version the version field's type holds (`u64::MAX` without one): a
+    /// write that would store a larger version is refused.
+    pub version_max: u64,
+    /// The attribute of the `#[dynorm(ttl)]` field, if any; time to live is enabled on it.
+    pub ttl_attribute: Option<&'static str>,
+    /// The `#[dynorm(created_at)]` field: set on an item's first write only.
+    pub created_at: Option<TimestampField>,
+    /// The `#[dynorm(updated_at)]` field: set on every write.
+    pub updated_at: Option<TimestampField>,
+}
+
+/// The attributes a model's fields are stored in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredAttributes {
+    /// The attribute of every stored field (fields with `#[serde(skip)]` and flattened
+    /// fields have none).
+    pub names: &'static [&'static str],
+    /// Whether a `#[serde(flatten)]` field adds attributes that cannot be listed.
+    pub flattened: bool,
+}
+
+/// How the value of each stored key attribute is made from an item's fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredKey {
+    /// The hash key attribute's value.
+    pub hash: KeySource,
+    /// The range key attribute's value, when the table has a range key.
+    pub range: Option<KeySource>,
+}
+
+/// Where a stored key attribute's value comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeySource {
+    /// The field stored under the key attribute's own name.
+    Field,
+    /// A template of literal text and field values, such as `ORG#{org_id}`.
+    Template(&'static [TemplatePart]),
+}
+
+/// One part of a key template such as `"{forum_name}\n{subject}"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TemplatePart {
+    /// Literal text.
+    Text(&'static str),
+    /// A field's value, by the field's name.
+    Field(&'static str),
+}
+
+/// A timestamp field maintained by dynorm: its attribute, and the current time as it
+/// stores it.
+#[derive(Clone, Copy)]
+pub struct TimestampField {
+    /// The attribute name.
+    pub attribute: &'static str,
+    /// Encodes the current time the way the field's type stores it.
+    pub now: fn() -> Result<AttributeValue, serde_dynamo::Error>,
+}
+
+impl fmt::Debug for TimestampField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TimestampField")
+            .field("attribute", &self.attribute)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Two timestamp fields are the same when they store the same attribute.
+impl PartialEq for TimestampField {
+    fn eq(&self, other: &Self) -> bool {
+        self.attribute == other.attribute
+    }
+}
+
+impl Eq for TimestampField {}
+
+impl Throughput {
+    /// Provisioned capacity of `read` and `write` units.
+    pub const fn new(read: i64, write: i64) -> Self {
+        Throughput { read, write }
+    }
+}
+
+impl TableSchema {
+    /// The primary key's attribute names: the hash key's, then the range key's.
+    pub fn key_names(&self) -> impl Iterator<Item = &'static str> {
+        std::iter::once(self.hash_key.name).chain(self.range_key.map(|k| k.name))
+    }
+
+    /// Whether `name` is one of the primary key's attributes.
+    pub fn is_key(&self, name: &str) -> bool {
+        self.key_names().any(|k| k == name)
+    }
+
+    /// The table's secondary indexes, global then local.
+    pub fn indexes(&self) -> impl Iterator<Item = &'static IndexSchema> {
+        self.global_indexes.iter().chain(self.local_indexes)
+    }
+
+    /// Every distinct key attribute of the table and its indexes, in declaration order.
+    pub fn key_attributes(&self) -> Vec<KeyAttr> {
+        let mut out: Vec<KeyAttr> = Vec::new();
+        let indexes = self.indexes();
+        let all = std::iter::once(self.hash_key)
+            .chain(self.range_key)
+            .chain(indexes.flat_map(|i| std::iter::once(i.hash_key).chain(i.range_key)));
+        for attr in all {
+            if !out.iter().any(|a| a.name == attr.name) {
+                out.push(attr);
+            }
+        }
+        out
+    }
+}
