@@ -474,9 +474,10 @@ impl DbBuilder {
                 Client::from_conf(self.client.config().to_builder().timeout_config(timeouts).build())
             }
         };
+        let (client, once_only) = crate::retry::handle_clients(&client);
         Db {
             inner: Arc::new(Inner {
-                once_only: crate::retry::once_only_client(&client),
+                once_only,
                 client,
                 table_prefix: self.table_prefix,
                 auto_create_tables: self.auto_create_tables,

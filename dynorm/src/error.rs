@@ -88,10 +88,14 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 ///
 /// # What errors print
 ///
-/// `Display` shows no attribute value and no map key from an item. `Debug` shows the
-/// items and keys an error carries only by their shape (attribute count and size, key
-/// names and sizes); read them through the variants' fields. The SDK errors kept as
-/// sources print DynamoDB's own messages, which name attributes but hold no values.
+/// The items and keys an error carries (the current item of a failed condition, a
+/// duplicate key, what a batch left) never appear in its `Display`, and `Debug` shows
+/// them only by their shape (attribute count and size, key names and sizes); read them
+/// through the variants' fields. [`InvalidItem`](Error::InvalidItem) names only the
+/// top-level attribute. Messages dynorm passes on from other libraries may quote the
+/// value they are about: `validator`'s field errors ([`Validation`](Error::Validation))
+/// and serde's decoding errors ([`Serialization`](Error::Serialization),
+/// [`PartialItem`](Error::PartialItem)).
 #[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -309,8 +313,10 @@ pub enum Error {
     ///
     /// dynorm never resends such a write on its own unless repeating it is harmless
     /// (`idempotent`): whole-item puts and deletes without conditions, updates made only of
-    /// SET, REMOVE and set ADD/DELETE without conditions, batch writes, and transactions
-    /// (always sent with an idempotency token). Increments, number `ADD`, `list_append`,
+    /// SET, REMOVE and set ADD/DELETE without conditions or list indexes, batch writes, and
+    /// transactions (always sent with an idempotency token). A write whose resend then
+    /// failed otherwise (throttled, no connection) is still reported here, since its first
+    /// attempt may have been applied. Increments, number `ADD`, `list_append`,
     /// and every conditional or versioned write are sent once per attempt that could have
     /// been applied: the SDK's retry stops there and this error says so.
     ///
@@ -343,8 +349,10 @@ pub enum Error {
     },
 
     /// The next version of a `#[dynorm(version)]` field does not fit the field's type
-    /// (a `u8` version at 255). Nothing was sent: a version the model cannot read back
-    /// is never stored. Use a wider type for the version field.
+    /// (a `u8` version at 255): a version the model cannot read back is never stored.
+    /// Writes that know the version refuse it before sending; an update by key, which
+    /// adds 1 to the stored version, is refused by DynamoDB through its condition. Use a
+    /// wider type for the version field.
     #[error("the version of an item in table `{table}` is at {current}, the maximum of its field's type")]
     VersionOverflow {
         /// The full table name, prefix included.
@@ -646,6 +654,20 @@ impl Error {
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
+        if find_source::<crate::retry::SentWithoutAnswer>(&err).is_some() {
+            // An earlier attempt of this write was sent and got no answer.
+            return match write {
+                Some(idempotent) => Error::OutcomeUnknown {
+                    table: table.to_owned(),
+                    idempotent,
+                    source: Box::new(err),
+                },
+                None => Error::Unavailable {
+                    table: table.to_owned(),
+                    source: Box::new(err),
+                },
+            };
+        }
         if let SdkError::ConstructionFailure(_) = &err {
             if let Some(config) = find_source::<InvalidConfig>(&err) {
                 return config.to_error();
@@ -705,6 +727,9 @@ impl Error {
             Some("ServiceUnavailable" | "InternalServerError" | "RequestTimeout" | "RequestTimeoutException") => {
                 unavailable(err)
             }
+            // The same transaction (same token) is still being applied: an earlier attempt
+            // of this call reached DynamoDB.
+            Some("TransactionInProgressException") if write.is_some() => unavailable(err),
             _ if server_error => unavailable(err),
             _ => Error::Service {
                 message: err
@@ -723,7 +748,11 @@ impl Error {
         match self {
             Error::OutcomeUnknown { .. } => WriteOutcome::Unknown,
             Error::Applied { .. } => WriteOutcome::Applied,
-            Error::BatchIncomplete { .. } => WriteOutcome::Partial,
+            Error::BatchIncomplete { left, .. } if left.iter().any(|op| !matches!(op, BatchOp::Get { .. })) => {
+                WriteOutcome::Partial
+            }
+            // A batch of reads applied no write.
+            Error::BatchIncomplete { .. } => WriteOutcome::Refused,
             Error::AlreadyExists { .. }
             | Error::ConditionFailed { .. }
             | Error::VersionConflict { .. }

@@ -11,34 +11,53 @@
 //! with [`Error::OutcomeUnknown`](crate::Error::OutcomeUnknown). Throttling and refused
 //! connections, which apply nothing, are still retried.
 
-use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
+use std::fmt;
+
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    Error as OperationError, FinalizerInterceptorContextMut, FinalizerInterceptorContextRef, InterceptorContext, Output,
+};
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::orchestrator::{HttpResponse, Metadata, OrchestratorError};
 use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction, RetryClassifierPriority};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 
 use crate::error::never_sent;
+
+/// Whether an attempt that ended with `result` may have been applied by DynamoDB.
+/// `sent` says whether its request was handed to the connection (the orchestrator takes
+/// it out of the context to send it): an attempt that failed before that applied nothing.
+fn attempt_may_have_applied(
+    sent: bool,
+    result: Option<Result<&Output, &OrchestratorError<OperationError>>>,
+    response: Option<&HttpResponse>,
+) -> bool {
+    let Some(Err(err)) = result else {
+        return false;
+    };
+    if !sent {
+        return false;
+    }
+    if let Some(connector) = err.as_connector_error() {
+        // A refused connection or an unresolvable name sent nothing; any other failure
+        // of a request handed to the connection (reset, closed before the answer,
+        // incomplete response, read timeout) may follow its arrival.
+        return !never_sent(connector);
+    }
+    if err.is_operation_error() {
+        // DynamoDB answered: a client error (4xx, throttling included) refused the
+        // write; a server error does not say it was not applied.
+        return response.is_some_and(|r| r.status().is_server_error());
+    }
+    // Timeouts and answers that could not be read.
+    err.is_timeout_error() || err.is_response_error() || err.is_interceptor_error()
+}
 
 /// Forbids a retry that the other classifiers asked for when the failed attempt may have
 /// been applied. It runs after the SDK's own classifiers.
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct NoResendOfAppliedWrites;
-
-impl NoResendOfAppliedWrites {
-    /// Whether the attempt that failed may have been applied by DynamoDB.
-    fn may_have_applied(ctx: &InterceptorContext) -> bool {
-        let Some(Err(err)) = ctx.output_or_error() else {
-            return false;
-        };
-        if let Some(connector) = err.as_connector_error() {
-            // Failures to connect, sign or resolve an identity send nothing.
-            return (connector.is_io() || connector.is_timeout()) && !never_sent(connector);
-        }
-        if err.is_timeout_error() || err.is_response_error() {
-            return true;
-        }
-        // An answer: a server error does not say the write was not applied; throttling
-        // and other client errors (4xx) say it was refused.
-        ctx.response().is_some_and(|r| r.status().is_server_error())
-    }
-}
 
 impl ClassifyRetry for NoResendOfAppliedWrites {
     fn classify_retry(&self, _ctx: &InterceptorContext) -> RetryAction {
@@ -47,7 +66,11 @@ impl ClassifyRetry for NoResendOfAppliedWrites {
 
     fn classify_retry_v2(&self, ctx: &InterceptorContext, previous: &RetryAction) -> RetryAction {
         match previous {
-            RetryAction::RetryIndicated(_) if Self::may_have_applied(ctx) => RetryAction::RetryForbidden,
+            RetryAction::RetryIndicated(_)
+                if attempt_may_have_applied(ctx.request().is_none(), ctx.output_or_error(), ctx.response()) =>
+            {
+                RetryAction::RetryForbidden
+            }
             _ => RetryAction::NoActionIndicated,
         }
     }
@@ -64,13 +87,103 @@ impl ClassifyRetry for NoResendOfAppliedWrites {
     }
 }
 
-/// The client that sends writes a repeat could change: the same client, connections and
-/// interceptors, with [`NoResendOfAppliedWrites`] added to its retry.
-pub(crate) fn once_only_client(client: &aws_sdk_dynamodb::Client) -> aws_sdk_dynamodb::Client {
-    let config = client
-        .config()
-        .to_builder()
-        .retry_classifier(NoResendOfAppliedWrites)
-        .build();
-    aws_sdk_dynamodb::Client::from_conf(config)
+/// The clients of a handle: `client` with [`OutcomeTracker`], and its twin that also has
+/// [`NoResendOfAppliedWrites`], for writes a repeat could change. Both share the
+/// connections and the caller's interceptors.
+pub(crate) fn handle_clients(
+    client: &aws_sdk_dynamodb::Client,
+) -> (aws_sdk_dynamodb::Client, aws_sdk_dynamodb::Client) {
+    let tracked = client.config().to_builder().interceptor(OutcomeTracker);
+    let once_only = tracked.clone().retry_classifier(NoResendOfAppliedWrites);
+    (
+        aws_sdk_dynamodb::Client::from_conf(tracked.build()),
+        aws_sdk_dynamodb::Client::from_conf(once_only.build()),
+    )
+}
+
+/// Remembers, for one request, whether any of its attempts may have been applied, and
+/// when the request fails in the end, says so in its error: a write whose first attempt
+/// got no answer and whose resend was then throttled or refused a connection must not be
+/// reported as "not applied". dynorm maps an error carrying [`SentWithoutAnswer`] to
+/// [`Error::OutcomeUnknown`](crate::error::Error::OutcomeUnknown).
+#[derive(Debug)]
+pub(crate) struct OutcomeTracker;
+
+/// Set in a request's configuration once one of its attempts may have been applied.
+#[derive(Debug, Clone, Copy)]
+struct MayHaveApplied;
+
+impl Storable for MayHaveApplied {
+    type Storer = StoreReplace<Self>;
+}
+
+/// The operations that write. Reads keep their own final error: an attempt of a read
+/// applies nothing.
+const WRITES: &[&str] = &[
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "BatchWriteItem",
+    "TransactWriteItems",
+    "CreateTable",
+    "DeleteTable",
+    "UpdateTable",
+    "UpdateTimeToLive",
+];
+
+impl Intercept for OutcomeTracker {
+    fn name(&self) -> &'static str {
+        "dynorm: track whether a write may have been applied"
+    }
+
+    fn read_after_attempt(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let sent = context.request().is_none();
+        if attempt_may_have_applied(sent, context.output_or_error(), context.response()) {
+            cfg.interceptor_state().store_put(MayHaveApplied);
+        }
+        Ok(())
+    }
+
+    fn modify_before_completion(
+        &self,
+        context: &mut FinalizerInterceptorContextMut<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let write = cfg.load::<Metadata>().is_some_and(|m| WRITES.contains(&m.name()));
+        if !write || cfg.load::<MayHaveApplied>().is_none() {
+            return Ok(());
+        }
+        if let Some(Err(last)) = context.output_or_error_mut() {
+            let error = std::mem::replace(last, OrchestratorError::other("replaced"));
+            *last = OrchestratorError::other(SentWithoutAnswer(Box::new(error)));
+        }
+        Ok(())
+    }
+}
+
+/// The error of a write one of whose attempts was sent without an answer, around the
+/// error the request ended with.
+#[derive(Debug)]
+pub(crate) struct SentWithoutAnswer(BoxError);
+
+impl fmt::Display for SentWithoutAnswer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "an attempt was sent and got no answer; the request then ended with: {}",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for SentWithoutAnswer {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(self.0.as_ref())
+    }
 }

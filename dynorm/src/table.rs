@@ -194,7 +194,7 @@ async fn enable_ttl(db: &Db, table: &str, attribute: &str) -> Result<()> {
         .time_to_live_specification(spec)
         .send()
         .await
-        .map_err(|e| Error::from_sdk(e, table))?;
+        .map_err(|e| Error::from_sdk_write(e, table, true))?;
     Ok(())
 }
 
@@ -264,7 +264,8 @@ impl<'a, M: Model> CreateTable<'a, M> {
                         _ => {}
                     }
                 }
-                Err(e) => return Err(Error::from_sdk(e, &table)),
+                // A resend of a creation that was applied is refused: not harmless.
+                Err(e) => return Err(Error::from_sdk_write(e, &table, false)),
             }
             let ttl = M::SCHEMA.ttl_attribute;
             // Time to live can only be set on an ACTIVE table, so a ttl model always waits.
@@ -329,7 +330,7 @@ impl<'a, M: Model> DeleteTable<'a, M> {
             self.db.forget_verified(&table);
             match self.db.client().delete_table().table_name(&table).send().await {
                 Ok(_) => Ok(()),
-                Err(e) => match Error::from_sdk(e, &table) {
+                Err(e) => match Error::from_sdk_write(e, &table, true) {
                     Error::TableNotFound { .. } if self.allow_missing => Ok(()),
                     other => Err(other),
                 },

@@ -245,3 +245,89 @@ async fn the_sdk_retry_configuration_is_the_users() {
         assert_eq!(put.num_calls(), attempts as usize);
     }
 }
+
+fn server_error() -> aws_smithy_runtime_api::client::orchestrator::HttpResponse {
+    aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
+        500.try_into().unwrap(),
+        aws_smithy_types::body::SdkBody::from(
+            r#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"boom"}"#,
+        ),
+    )
+}
+
+#[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone, PartialEq)]
+#[table(name = "counters", hash_key = "id")]
+struct Counter {
+    id: String,
+    n: i64,
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_increment_answered_by_a_server_error_is_sent_once_and_unknown() {
+    let update = mock!(Client::update_item).then_http_response(server_error);
+    let db = Db::from_client(mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&update]));
+    let f = Counter::fields();
+    let err = Counter::update_by_key(&db, "c").increment(f.n(), 1).await.unwrap_err();
+    assert!(
+        matches!(err, Error::OutcomeUnknown { idempotent: false, .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        update.num_calls(),
+        1,
+        "a server error may hide an applied increment: not resent"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_put_whose_first_attempt_may_have_applied_stays_unknown_when_its_resend_is_throttled() {
+    let put = mock!(Client::put_item)
+        .sequence()
+        .http_response(server_error)
+        .error(|| {
+            PutItemError::ProvisionedThroughputExceededException(
+                ProvisionedThroughputExceededException::builder()
+                    .message("slow down")
+                    .meta(
+                        ErrorMetadata::builder()
+                            .code("ProvisionedThroughputExceededException")
+                            .build(),
+                    )
+                    .build(),
+            )
+        })
+        .times(2)
+        .build();
+    let db = Db::from_client(mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&put]));
+    let err = Job { id: "1".into() }.put(&db).await.unwrap_err();
+    assert_eq!(put.num_calls(), 3, "a whole-item put is harmless to resend");
+    assert!(matches!(err, Error::OutcomeUnknown { idempotent: true, .. }), "{err:?}");
+    assert!(err.may_have_applied());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_read_answered_by_server_errors_then_throttled_is_throttled() {
+    let get = mock!(Client::get_item)
+        .sequence()
+        .http_response(server_error)
+        .error(|| {
+            aws_sdk_dynamodb::operation::get_item::GetItemError::ProvisionedThroughputExceededException(
+                ProvisionedThroughputExceededException::builder()
+                    .message("slow down")
+                    .meta(
+                        ErrorMetadata::builder()
+                            .code("ProvisionedThroughputExceededException")
+                            .build(),
+                    )
+                    .build(),
+            )
+        })
+        .times(2)
+        .build();
+    let db = Db::from_client(mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&get]));
+    let err = Job::get(&db, "1").await.unwrap_err();
+    assert!(
+        matches!(err, Error::Throttled { .. }),
+        "a read applies nothing: {err:?}"
+    );
+}

@@ -78,9 +78,14 @@ pub(crate) enum Action {
 
 impl Action {
     /// Whether applying the action twice leaves what applying it once does: a SET of a
-    /// value, a REMOVE, an ADD or DELETE of set elements. Increments, number ADD and
-    /// `list_append` count twice.
+    /// value, a REMOVE, an ADD or DELETE of set elements, on a path without list indexes.
+    /// Increments, number ADD and `list_append` count twice.
     pub(crate) fn is_idempotent(&self) -> bool {
+        // A list index moves: `REMOVE l[0]` twice removes two elements, and a SET past the
+        // end appends each time.
+        if self.segments().iter().any(|s| matches!(s, Segment::Index(_))) {
+            return false;
+        }
         match self {
             Action::Set(..) | Action::SetIfNotExists(..) | Action::Remove(_) | Action::Delete(..) => true,
             Action::Add(_, value) => !matches!(value, AttributeValue::N(_)),
