@@ -212,7 +212,7 @@ impl Db {
             .table_prefix(prefix)
             .auto_create_tables(self.inner.auto_create_tables)
             .table_wait_timeout(self.inner.table_wait_timeout)
-            .with_cursor_key(self.inner.cursor_key.clone())
+            .cursor_key_option(self.inner.cursor_key.clone())
             .build()
             .keeping_meter(self)
     }
@@ -432,7 +432,7 @@ impl DbBuilder {
         self
     }
 
-    fn with_cursor_key(mut self, key: Option<CursorKey>) -> Self {
+    fn cursor_key_option(mut self, key: Option<CursorKey>) -> Self {
         self.cursor_key = key;
         self
     }

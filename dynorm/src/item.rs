@@ -114,7 +114,7 @@ pub(crate) fn check_key_attr(value: Option<&AttributeValue>, attr: &KeyAttr, lim
 }
 
 /// One step of an attribute path: a list index or a map key.
-enum Segment<'a> {
+enum Step<'a> {
     Index(usize),
     Key(&'a str),
 }
@@ -124,7 +124,7 @@ enum Segment<'a> {
 struct ValueInvalid<'a> {
     problem: ValueProblem,
     /// Innermost segment first.
-    reversed_path: Vec<Segment<'a>>,
+    reversed_path: Vec<Step<'a>>,
 }
 
 impl<'a> ValueInvalid<'a> {
@@ -135,7 +135,7 @@ impl<'a> ValueInvalid<'a> {
         }
     }
 
-    fn within(mut self, segment: Segment<'a>) -> Self {
+    fn within(mut self, segment: Step<'a>) -> Self {
         self.reversed_path.push(segment);
         self
     }
@@ -145,8 +145,8 @@ impl<'a> ValueInvalid<'a> {
         let mut out = root.to_owned();
         for segment in self.reversed_path.iter().rev() {
             match segment {
-                Segment::Index(i) => out.push_str(&format!("[{i}]")),
-                Segment::Key(k) => {
+                Step::Index(i) => out.push_str(&format!("[{i}]")),
+                Step::Key(k) => {
                     out.push('.');
                     out.push_str(k);
                 }
@@ -193,12 +193,12 @@ fn check_value(value: &AttributeValue, depth: usize) -> std::result::Result<(), 
         AttributeValue::L(list) => list
             .iter()
             .enumerate()
-            .try_for_each(|(i, v)| check_value(v, depth + 1).map_err(|e| e.within(Segment::Index(i)))),
+            .try_for_each(|(i, v)| check_value(v, depth + 1).map_err(|e| e.within(Step::Index(i)))),
         AttributeValue::M(map) => map.iter().try_for_each(|(k, v)| {
             if k.is_empty() {
                 return fail(ValueProblem::EmptyAttributeName);
             }
-            check_value(v, depth + 1).map_err(|e| e.within(Segment::Key(k)))
+            check_value(v, depth + 1).map_err(|e| e.within(Step::Key(k)))
         }),
         _ => Ok(()),
     }

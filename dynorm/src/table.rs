@@ -345,14 +345,14 @@ into_future!(DeleteTable, ());
 
 /// Whether a model's table exists (in any status). Made by `DynaModel::table_exists`.
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct TableExists<'a, M: Model> {
+pub struct TableExistence<'a, M: Model> {
     db: &'a Db,
     _model: PhantomData<fn() -> M>,
 }
 
-impl<'a, M: Model> TableExists<'a, M> {
+impl<'a, M: Model> TableExistence<'a, M> {
     pub(crate) fn new(db: &'a Db) -> Self {
-        TableExists {
+        TableExistence {
             db,
             _model: PhantomData,
         }
@@ -367,7 +367,7 @@ impl<'a, M: Model> TableExists<'a, M> {
     }
 }
 
-into_future!(TableExists, bool);
+into_future!(TableExistence, bool);
 
 /// Waits until a model's table is ACTIVE. Made by `DynaModel::wait_until_active`.
 ///

@@ -8,6 +8,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::expr::{Action, Path, Segment, Update};
 use crate::item::{check_item, from_item, to_item};
+use crate::ops::update::OnTracked;
 use crate::ops::{SaveItem, UpdateItem, WriteInput};
 use crate::{Db, Error, Item, Model, Result};
 
@@ -211,7 +212,7 @@ enum Plan<'a, M: Model> {
     /// Nothing changed.
     Nothing,
     /// The update that brings the stored item to the instance.
-    Changes(UpdateItem<'a, M>),
+    Changes(UpdateItem<'a, M, OnTracked<'a, M>>),
     /// The changes do not fit DynamoDB's 4 KB expression limit (hundreds of changed
     /// attributes): the whole item is written, with the same conditions.
     Whole(SaveItem<'a, M>),
@@ -223,7 +224,7 @@ fn plan<'a, M: Model>(db: &'a Db, model: &'a mut M, snapshot: &Item, check_versi
     let current = to_item(&*model)?;
     check_item(M::SCHEMA, &current)?;
     let schema = M::SCHEMA;
-    for key in std::iter::once(schema.hash_key.name).chain(schema.range_key.map(|k| k.name)) {
+    for key in schema.key_names() {
         if snapshot.get(key) != current.get(key) {
             return Err(Error::InvalidExpression(format!(
                 "the key attribute `{key}` of a tracked item changed; a save cannot move an item \
@@ -246,7 +247,7 @@ fn plan<'a, M: Model>(db: &'a Db, model: &'a mut M, snapshot: &Item, check_versi
     for action in actions {
         update.push_action(action);
     }
-    let request = UpdateItem::for_instance(db, model).apply(update).for_tracked_save();
+    let request = UpdateItem::for_tracked(db, model, update);
     let request = if check_version {
         request
     } else {

@@ -63,10 +63,7 @@ fn on_failure(condition: &Option<String>) -> Option<ReturnValuesOnConditionCheck
 }
 
 fn key_of<M: Model>(item: &Item) -> String {
-    let schema = M::SCHEMA;
-    let names: Vec<&str> = std::iter::once(schema.hash_key.name)
-        .chain(schema.range_key.map(|k| k.name))
-        .collect();
+    let names: Vec<&str> = M::SCHEMA.key_names().collect();
     key_id(item, &names)
 }
 
@@ -145,7 +142,7 @@ fn update_entry<M: Model>(input: aws_sdk_dynamodb::operation::update_item::Updat
     ))
 }
 
-impl<M: Model> TransactOp for UpdateItem<'_, M> {
+impl<M: Model, T: crate::ops::UpdateTarget<M>> TransactOp for UpdateItem<'_, M, T> {
     fn into_entry(self) -> Result<TransactEntry> {
         let (key, instance) = self.hook_target();
         hooks::before_update(key, instance)?;

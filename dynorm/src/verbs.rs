@@ -7,10 +7,10 @@ use crate::expr::Path;
 use crate::key::{IntoKey, KeyPart, PrimaryKey};
 use crate::manager::Manager;
 use crate::model::Model;
-use crate::ops::{DeleteItem, GetItem, PutItem, SaveItem, UpdateItem};
+use crate::ops::{DeleteItem, GetItem, OnInstance, PutItem, SaveItem, UpdateItem};
 use crate::read::{Index, Query, Scan, Table};
 use crate::schema::TableSchema;
-use crate::table::{CreateTable, DeleteTable, EnsureTable, TableExists, WaitUntilActive};
+use crate::table::{CreateTable, DeleteTable, EnsureTable, TableExistence, WaitUntilActive};
 
 /// A document stored in its own DynamoDB table. Implement it with `#[derive(DynaModel)]`.
 ///
@@ -89,7 +89,7 @@ pub trait DynaModel: Model {
     ///
     /// A versioned model's update is conditioned on this instance's version and
     /// increments it.
-    fn update<'a>(&'a mut self, db: &'a Db) -> UpdateItem<'a, Self> {
+    fn update<'a>(&'a mut self, db: &'a Db) -> UpdateItem<'a, Self, OnInstance<'a, Self>> {
         UpdateItem::for_instance(db, self)
     }
 
@@ -148,8 +148,8 @@ pub trait DynaModel: Model {
     }
 
     /// Whether the model's table exists.
-    fn table_exists(db: &Db) -> TableExists<'_, Self> {
-        TableExists::new(db)
+    fn table_exists(db: &Db) -> TableExistence<'_, Self> {
+        TableExistence::new(db)
     }
 
     /// Waits until the model's table is ACTIVE.

@@ -270,7 +270,7 @@ async fn every_read_loads_through_the_hooks() {
     );
 
     // A scan: the rejected item fails alone.
-    let results: Vec<_> = Account::scan(&db).consistent().collect().await;
+    let results: Vec<_> = Account::scan(&db).consistent_read(true).collect().await;
     let (ok, failed): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
     assert_eq!(ok.len(), 2);
     assert!(ok.iter().all(|a| a.as_ref().unwrap().loaded));

@@ -172,7 +172,7 @@ async fn table_queries_match_the_raw_sdk() {
     // Reverse, consistent, filter.
     let ours = Book::query(&db, "shelf-2")
         .reverse()
-        .consistent()
+        .consistent_read(true)
         .collect_all()
         .await
         .unwrap();
@@ -404,7 +404,7 @@ async fn indexes_match_the_raw_sdk() {
     let ours: Vec<BookKeys> = Book::by_title()
         .query(&db, "shelf-2")
         .range(|title| title.begins_with("Emma"))
-        .consistent()
+        .consistent_read(true)
         .read_as::<BookKeys>()
         .collect_all()
         .await

@@ -114,9 +114,7 @@ impl<'a> BatchGet<'a> {
                 self.tables.push((table.clone(), super::prepare::<M>));
                 self.keys.push(TableKeys {
                     table,
-                    names: std::iter::once(schema.hash_key.name)
-                        .chain(schema.range_key.map(|k| k.name))
-                        .collect(),
+                    names: schema.key_names().collect(),
                     ids: HashSet::new(),
                     order: Vec::new(),
                 });

@@ -56,13 +56,13 @@ const BYTES_PER_REQUEST: usize = 16 * 1024 * 1024;
 pub struct BatchWrite<'a> {
     db: &'a Db,
     ops: Vec<Entry>,
-    tables: Vec<Table>,
+    tables: Vec<TargetTable>,
     problem: Option<Error>,
     options: BatchOptions,
 }
 
 /// A table the batch writes to.
-struct Table {
+struct TargetTable {
     name: String,
     prepare: super::Prepare,
     key_names: Vec<&'static str>,
@@ -101,7 +101,7 @@ impl<'a> BatchWrite<'a> {
 
     fn add_table<M: Model>(&mut self, table: &str) {
         if !self.tables.iter().any(|t| t.name == table) {
-            self.tables.push(Table {
+            self.tables.push(TargetTable {
                 name: table.to_owned(),
                 prepare: super::prepare::<M>,
                 key_names: Self::key_names::<M>(),
@@ -120,10 +120,7 @@ impl<'a> BatchWrite<'a> {
     }
 
     fn key_names<M: Model>() -> Vec<&'static str> {
-        let schema = M::SCHEMA;
-        std::iter::once(schema.hash_key.name)
-            .chain(schema.range_key.map(|k| k.name))
-            .collect()
+        M::SCHEMA.key_names().collect()
     }
 
     /// Adds a put of `model`, replacing any item with its key.
@@ -367,7 +364,7 @@ impl<'a> std::future::IntoFuture for BatchWrite<'a> {
 }
 
 /// Runs the `after_*` hooks of the writes applied: those not in `left`.
-fn run_after_hooks(ops: &mut [Entry], tables: &[Table], left: &[BatchOp]) {
+fn run_after_hooks(ops: &mut [Entry], tables: &[TargetTable], left: &[BatchOp]) {
     if ops.iter().all(|op| op.after.is_none()) {
         return;
     }

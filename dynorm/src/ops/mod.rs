@@ -8,13 +8,13 @@ mod get;
 mod get_many;
 pub(crate) mod guard;
 mod put;
-mod update;
+pub(crate) mod update;
 
 pub use delete::DeleteItem;
 pub use get::{GetItem, GetTracked};
 pub use get_many::GetMany;
 pub use put::{PutItem, SaveItem, WriteInput};
-pub use update::{ReturnValues, UpdateItem};
+pub use update::{ByKey, OnInstance, ReturnValues, UpdateItem, UpdateTarget};
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;

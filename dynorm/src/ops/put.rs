@@ -291,7 +291,7 @@ fn prepare<M: Model>(
     // An UpdateItem that sets every attribute, keeps a stored creation time and removes
     // the model's attributes that this instance leaves out.
     let mut key = Item::with_capacity(2);
-    for attr in std::iter::once(schema.hash_key.name).chain(schema.range_key.map(|k| k.name)) {
+    for attr in schema.key_names() {
         if let Some(value) = item.remove(attr) {
             key.insert(attr.to_owned(), value);
         }

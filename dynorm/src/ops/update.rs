@@ -5,7 +5,7 @@ use serde::Serialize;
 use tracing::Instrument;
 
 use super::guard::{next_version, Guard};
-use super::{after_write, build_error, into_future, refresh, write_failure};
+use super::{after_write, build_error, refresh, write_failure};
 use crate::expr::render::Placeholders;
 use crate::expr::{Action, Condition, List, Numeric, Path, Segment, Set, Update, ValueOf};
 use crate::hooks;
@@ -26,9 +26,14 @@ pub enum ReturnValues {
     None,
 }
 
-/// Updates one item with SET, REMOVE, ADD and DELETE actions on typed paths. Made by
-/// `DynaModel::update` (on an instance, which is refreshed from the result),
-/// `DynaModel::update_by_key` and the manager's `update` and `partial_update`.
+/// Updates one item with SET, REMOVE, ADD and DELETE actions on typed paths.
+///
+/// One builder for every update, whose target `Tg` decides what it resolves to:
+/// - [`ByKey`] (the default): made by `DynaModel::update_by_key` and the manager's
+///   `update` and `partial_update`; resolves to the item
+///   [`return_values`](UpdateItem::return_values) asks for.
+/// - [`OnInstance`]: made by `DynaModel::update` on an instance, which is refreshed
+///   from the updated item (`ALL_NEW`); resolves to `()`, and has no `return_values`.
 ///
 /// ```no_run
 /// # use dynorm::{Db, DynaModel};
@@ -50,57 +55,199 @@ pub enum ReturnValues {
 /// given [`expect_version`](UpdateItem::expect_version). `#[dynorm(updated_at)]` is set,
 /// and `#[dynorm(created_at)]` set only where absent.
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct UpdateItem<'a, M: Model> {
+pub struct UpdateItem<'a, M: Model, Tg = ByKey> {
     db: &'a Db,
     key: M::Key,
-    target: Option<&'a mut M>,
     update: Update<M>,
     guard: Guard<M>,
     check_version: bool,
-    return_values: ReturnValues,
-    /// A tracked instance's partial save: runs the save hooks, not the update hooks.
-    as_save: bool,
+    target: Tg,
 }
 
-impl<'a, M: Model> UpdateItem<'a, M> {
+/// The target of an update by key: it resolves to the item its `return_values` asks for.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ByKey {
+    return_values: ReturnValues,
+}
+
+/// The target of an instance's update: the instance, refreshed from the updated item.
+pub struct OnInstance<'a, M> {
+    model: &'a mut M,
+}
+
+/// The target of a tracked instance's partial save, which runs the save hooks.
+pub(crate) struct OnTracked<'a, M> {
+    model: &'a mut M,
+}
+
+/// What an update's target tells the request: the item it asks DynamoDB to return, and
+/// the instance its hooks see.
+pub trait UpdateTarget<M>: sealed::Sealed {
+    /// The `ReturnValues` the request asks for.
+    #[doc(hidden)]
+    fn return_value(&self) -> ReturnValue;
+    /// The instance updated, if any.
+    #[doc(hidden)]
+    fn instance(&self) -> Option<&M>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::ByKey {}
+    impl<M> Sealed for super::OnInstance<'_, M> {}
+    impl<M> Sealed for super::OnTracked<'_, M> {}
+}
+
+impl<M> UpdateTarget<M> for ByKey {
+    fn return_value(&self) -> ReturnValue {
+        match self.return_values {
+            ReturnValues::AllNew => ReturnValue::AllNew,
+            ReturnValues::AllOld => ReturnValue::AllOld,
+            ReturnValues::None => ReturnValue::None,
+        }
+    }
+    fn instance(&self) -> Option<&M> {
+        None
+    }
+}
+
+impl<M> UpdateTarget<M> for OnInstance<'_, M> {
+    fn return_value(&self) -> ReturnValue {
+        // The instance is refreshed from the new item (its version, its timestamps).
+        ReturnValue::AllNew
+    }
+    fn instance(&self) -> Option<&M> {
+        Some(self.model)
+    }
+}
+
+impl<M> UpdateTarget<M> for OnTracked<'_, M> {
+    fn return_value(&self) -> ReturnValue {
+        ReturnValue::AllNew
+    }
+    fn instance(&self) -> Option<&M> {
+        Some(self.model)
+    }
+}
+
+impl<'a, M: Model> UpdateItem<'a, M, ByKey> {
+    pub(crate) fn for_key(db: &'a Db, key: M::Key) -> Self {
+        UpdateItem {
+            db,
+            key,
+            update: Update::new(),
+            guard: Guard::new(),
+            check_version: true,
+            target: ByKey::default(),
+        }
+    }
+
+    /// What the update resolves to: the new item (default), the old one, or nothing.
+    pub fn return_values(mut self, return_values: ReturnValues) -> Self {
+        self.target.return_values = return_values;
+        self
+    }
+
+    /// Sends the request. Resolves to the item [`return_values`](Self::return_values)
+    /// asks for. Once DynamoDB has applied the update, a failure to decode that item is
+    /// [`Error::Applied`](crate::error::Error::Applied).
+    pub async fn send(self) -> Result<Option<M>> {
+        let span = op_span!("dynorm.update_item", "UpdateItem", self.db.table_name::<M>());
+        async move {
+            hooks::before_update::<M>(&self.key, None)?;
+            let (table, key, item) = self.send_request().await?;
+            let returned = after_write(&table, item.map(hooks::load::<M>).transpose())?;
+            hooks::after_update(&key, returned.as_ref());
+            Ok(returned)
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+impl<'a, M: Model> UpdateItem<'a, M, OnInstance<'a, M>> {
     pub(crate) fn for_instance(db: &'a Db, model: &'a mut M) -> Self {
         let mut guard = Guard::new();
         guard.expected_version = model.version();
         UpdateItem {
             db,
             key: model.key(),
-            target: Some(model),
             update: Update::new(),
             guard,
             check_version: true,
-            return_values: ReturnValues::AllNew,
-            as_save: false,
+            target: OnInstance { model },
         }
     }
 
-    pub(crate) fn for_key(db: &'a Db, key: M::Key) -> Self {
+    /// Sends the request, and refreshes the instance from the updated item. Once
+    /// DynamoDB has applied the update, a failure to decode that item is
+    /// [`Error::Applied`](crate::error::Error::Applied) (the instance is then unchanged).
+    pub async fn send(self) -> Result<()> {
+        let span = op_span!("dynorm.update_item", "UpdateItem", self.db.table_name::<M>());
+        async move {
+            hooks::before_update(&self.key, Some(&*self.target.model))?;
+            let (request, OnInstance { model }) = self.split();
+            let (table, key, item) = request.send_request_for(ReturnValue::AllNew).await?;
+            if let Some(new) = item {
+                after_write(&table, refresh(model, new))?;
+            }
+            hooks::after_update(&key, Some(&*model));
+            Ok(())
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+impl<'a, M: Model> UpdateItem<'a, M, OnTracked<'a, M>> {
+    /// The partial save of a tracked instance: `update` brings the stored item to it.
+    pub(crate) fn for_tracked(db: &'a Db, model: &'a mut M, update: Update<M>) -> Self {
+        let UpdateItem { key, guard, .. } = UpdateItem::for_instance(db, &mut *model);
         UpdateItem {
             db,
             key,
-            target: None,
-            update: Update::new(),
-            guard: Guard::new(),
+            update,
+            guard,
             check_version: true,
-            return_values: ReturnValues::AllNew,
-            as_save: false,
+            target: OnTracked { model },
         }
     }
 
-    /// Runs the save hooks instead of the update hooks ([`Tracked::save`](crate::Tracked::save)).
-    pub(crate) fn for_tracked_save(mut self) -> Self {
-        self.as_save = true;
-        self
+    /// Sends the save and refreshes the instance; runs the save hooks.
+    pub(crate) async fn send(self) -> Result<()> {
+        let span = op_span!("dynorm.update_item", "UpdateItem", self.db.table_name::<M>());
+        async move {
+            hooks::before_save(&*self.target.model)?;
+            let (request, OnTracked { model }) = self.split();
+            let (table, _, item) = request.send_request_for(ReturnValue::AllNew).await?;
+            if let Some(new) = item {
+                after_write(&table, refresh(model, new))?;
+            }
+            hooks::after_save(&*model);
+            Ok(())
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+impl<'a, M: Model, Tg: UpdateTarget<M>> UpdateItem<'a, M, Tg> {
+    /// The key this update is for, and the instance its hooks see.
+    pub(crate) fn hook_target(&self) -> (&M::Key, Option<&M>) {
+        (&self.key, self.target.instance())
     }
 
-    /// What the update hooks see: the key and the instance updated. (A tracked save,
-    /// which runs the save hooks, never goes into a transaction.)
-    pub(crate) fn hook_target(&self) -> (&M::Key, Option<&M>) {
-        (&self.key, self.target.as_deref())
+    /// The request and its target, apart.
+    fn split(self) -> (UpdateItem<'a, M, ()>, Tg) {
+        let request = UpdateItem {
+            db: self.db,
+            key: self.key,
+            update: self.update,
+            guard: self.guard,
+            check_version: self.check_version,
+            target: (),
+        };
+        (request, self.target)
     }
 
     fn with(mut self, f: impl FnOnce(Update<M>) -> Update<M>) -> Self {
@@ -199,131 +346,109 @@ impl<'a, M: Model> UpdateItem<'a, M> {
         self
     }
 
-    /// What the update resolves to: the new item (default), the old one, or nothing.
-    /// Ignored on an instance's update, which always asks for the new item to refresh
-    /// the instance (its version, its timestamps) from it.
-    pub fn return_values(mut self, return_values: ReturnValues) -> Self {
-        self.return_values = return_values;
-        self
-    }
-
     /// The SDK input this request sends. Makes no network call.
     pub fn to_input(&self) -> Result<UpdateItemInput> {
         let mut guard = self.guard.clone();
-        self.input_builder(self.db.table_name::<M>(), self.update.clone(), &mut guard)?
-            .0
-            .build()
-            .map_err(build_error)
+        let (input, _) = request_input(
+            self.db,
+            self.db.table_name::<M>(),
+            &self.key,
+            self.update.clone(),
+            &mut guard,
+            self.check_version,
+            self.target.return_value(),
+        )?;
+        input.build().map_err(build_error)
     }
+}
 
-    /// The request, and whether sending it twice is harmless: no condition, and only
-    /// actions that set values rather than add to them.
-    fn input_builder(
-        &self,
-        table: String,
-        update: Update<M>,
-        guard: &mut Guard<M>,
-    ) -> Result<(UpdateItemInputBuilder, bool)> {
-        let schema = M::SCHEMA;
-        let key = key_item(M::SCHEMA, &self.key)?;
-        let mut update = update;
-        refuse_key_updates::<M>(&update.actions)?;
-        if let Some(attr) = schema.version_attribute {
-            let path = vec![Segment::Name(attr.into())];
-            match (self.check_version, guard.expected_version) {
-                (true, Some(expected)) => update.push_action(Action::Set(path, next_version::<M>(expected, &table)?)),
-                _ => {
-                    guard.expected_version = None;
-                    guard.version_capped = true;
-                    update.push_action(Action::Add(path, AttributeValue::N("1".into())));
-                }
-            }
-        } else {
-            guard.expected_version = None;
-        }
-        if let Some((attr, now)) = M::SCHEMA.updated_at.map(|f| (f.attribute, (f.now)())) {
-            update.push_action(Action::Set(vec![Segment::Name(attr.into())], now?));
-        }
-        if let Some((attr, now)) = M::SCHEMA.created_at.map(|f| (f.attribute, (f.now)())) {
-            update.push_action(Action::SetIfNotExists(vec![Segment::Name(attr.into())], now?));
-        }
-        let repeatable = update.actions.iter().all(Action::is_idempotent);
-        let mut placeholders = Placeholders::default();
-        let expression = placeholders.update(update)?;
-        let condition = guard.render(&mut placeholders)?;
-        let idempotent = repeatable && condition.is_none();
-        let on_failure = condition.as_ref().map(|_| ReturnValuesOnConditionCheckFailure::AllOld);
-        let (names, values) = placeholders.into_maps();
-        let return_values = match if self.target.is_some() {
-            ReturnValues::AllNew
-        } else {
-            self.return_values
-        } {
-            ReturnValues::AllNew => ReturnValue::AllNew,
-            ReturnValues::AllOld => ReturnValue::AllOld,
-            ReturnValues::None => ReturnValue::None,
-        };
-        let input = UpdateItemInput::builder()
-            .table_name(table)
-            .set_key(Some(key))
-            .update_expression(expression)
-            .set_condition_expression(condition)
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
-            .set_return_values_on_condition_check_failure(on_failure)
-            .return_values(return_values)
-            .set_return_consumed_capacity(self.db.capacity_mode());
-        Ok((input, idempotent))
-    }
-
-    /// Sends the request. Resolves to the item [`return_values`](Self::return_values)
-    /// asks for.
-    ///
-    /// Once DynamoDB has applied the update, a failure to decode the item it returned
-    /// (into the instance, or as the result) is [`Error::Applied`](crate::Error::Applied).
-    pub async fn send(mut self) -> Result<Option<M>> {
+impl<M: Model, Tg> UpdateItem<'_, M, Tg> {
+    /// Sends the request as it is, asking for `return_value`; answers with the table, the
+    /// key and the item DynamoDB returned.
+    async fn send_request_for(self, return_value: ReturnValue) -> Result<(String, M::Key, Option<crate::Item>)> {
         let table = self.db.table_name::<M>();
-        let span = op_span!("dynorm.update_item", "UpdateItem", table);
-        async move {
-            match (&self.target, self.as_save) {
-                (Some(target), true) => hooks::before_save(&**target)?,
-                (target, _) => hooks::before_update(&self.key, target.as_deref())?,
-            }
-            let mut guard = std::mem::replace(&mut self.guard, Guard::new());
-            let update = std::mem::take(&mut self.update);
-            let (input, idempotent) = self.input_builder(table.clone(), update, &mut guard)?;
-            tracing::trace!(input = ?input, "update_item");
-            self.db.prepare::<M>(&table).await?;
-            let output = Box::pin(input.send_with(self.db.write_client(idempotent)))
-                .await
-                .map_err(|e| write_failure(e, &table, idempotent).into_error(&table, &guard))?;
-            self.db.record_capacity(output.consumed_capacity());
-            let item = output.attributes;
-            if self.as_save {
-                // A tracked save only refreshes its instance: one decode, nothing returned.
-                if let Some(target) = self.target {
-                    if let Some(new) = item {
-                        after_write(&table, refresh(target, new))?;
-                    }
-                    hooks::after_save(&*target);
-                }
-                return Ok(None);
-            }
-            let target = match (self.target, &item) {
-                (Some(target), Some(new)) => {
-                    // Decoded twice rather than requiring `M: Clone`.
-                    after_write(&table, refresh(target, new.clone()))?;
-                    Some(&*target)
-                }
-                (target, _) => target.map(|t| &*t),
-            };
-            let returned = after_write(&table, item.map(hooks::load::<M>).transpose())?;
-            hooks::after_update(&self.key, target.or(returned.as_ref()));
-            Ok(returned)
-        }
-        .instrument(span)
-        .await
+        let mut guard = self.guard;
+        let (input, idempotent) = request_input(
+            self.db,
+            table.clone(),
+            &self.key,
+            self.update,
+            &mut guard,
+            self.check_version,
+            return_value,
+        )?;
+        tracing::trace!(input = ?input, "update_item");
+        self.db.prepare::<M>(&table).await?;
+        let output = Box::pin(input.send_with(self.db.write_client(idempotent)))
+            .await
+            .map_err(|e| write_failure(e, &table, idempotent).into_error(&table, &guard))?;
+        self.db.record_capacity(output.consumed_capacity());
+        Ok((table, self.key, output.attributes))
     }
+}
+
+impl<M: Model> UpdateItem<'_, M, ByKey> {
+    async fn send_request(self) -> Result<(String, M::Key, Option<crate::Item>)> {
+        let return_value = UpdateTarget::<M>::return_value(&self.target);
+        self.send_request_for(return_value).await
+    }
+}
+
+/// The request of an update, and whether sending it twice is harmless: no condition, and
+/// only actions that set values rather than add to them.
+fn request_input<M: Model>(
+    db: &Db,
+    table: String,
+    key: &M::Key,
+    update: Update<M>,
+    guard: &mut Guard<M>,
+    check_version: bool,
+    return_value: ReturnValue,
+) -> Result<(UpdateItemInputBuilder, bool)> {
+    let schema = M::SCHEMA;
+    let key = key_item(schema, key)?;
+    let mut update = update;
+    refuse_key_updates::<M>(&update.actions)?;
+    if let Some(attr) = schema.version_attribute {
+        let path = vec![Segment::Name(attr.into())];
+        match (check_version, guard.expected_version) {
+            (true, Some(expected)) => update.push_action(Action::Set(path, next_version::<M>(expected, &table)?)),
+            _ => {
+                guard.expected_version = None;
+                guard.version_capped = true;
+                update.push_action(Action::Add(path, AttributeValue::N("1".into())));
+            }
+        }
+    } else {
+        guard.expected_version = None;
+    }
+    if let Some(field) = schema.updated_at {
+        update.push_action(Action::Set(vec![Segment::Name(field.attribute.into())], (field.now)()?));
+    }
+    if let Some(field) = schema.created_at {
+        update.push_action(Action::SetIfNotExists(
+            vec![Segment::Name(field.attribute.into())],
+            (field.now)()?,
+        ));
+    }
+    let repeatable = update.actions.iter().all(Action::is_idempotent);
+    let mut placeholders = Placeholders::default();
+    let expression = placeholders.update(update)?;
+    let condition = guard.render(&mut placeholders)?;
+    let idempotent = repeatable && condition.is_none();
+    let on_failure = condition.as_ref().map(|_| ReturnValuesOnConditionCheckFailure::AllOld);
+    let (names, values) = placeholders.into_maps();
+    let input = UpdateItemInput::builder()
+        .table_name(table)
+        .set_key(Some(key))
+        .update_expression(expression)
+        .set_condition_expression(condition)
+        .set_expression_attribute_names(names)
+        .set_expression_attribute_values(values)
+        .set_return_values_on_condition_check_failure(on_failure)
+        .return_values(return_value)
+        .set_return_consumed_capacity(db.capacity_mode());
+    Ok((input, idempotent))
 }
 
 /// Refuses an update of the primary key attributes, which DynamoDB cannot change (an item
@@ -343,4 +468,29 @@ fn refuse_key_updates<M: Model>(actions: &[Action]) -> Result<()> {
     Ok(())
 }
 
-into_future!(UpdateItem, Option<M>);
+impl<'a, M: Model> std::future::IntoFuture for UpdateItem<'a, M, ByKey> {
+    type Output = Result<Option<M>>;
+    type IntoFuture = futures::future::BoxFuture<'a, Result<Option<M>>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+impl<'a, M: Model> std::future::IntoFuture for UpdateItem<'a, M, OnInstance<'a, M>> {
+    type Output = Result<()>;
+    type IntoFuture = futures::future::BoxFuture<'a, Result<()>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+impl<'a, M: Model> std::future::IntoFuture for UpdateItem<'a, M, OnTracked<'a, M>> {
+    type Output = Result<()>;
+    type IntoFuture = futures::future::BoxFuture<'a, Result<()>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}

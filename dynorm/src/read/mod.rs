@@ -177,6 +177,7 @@ impl Lane<'_> {
 /// stream yielded: adapters that read ahead, such as `peekable`, move it past items not
 /// yet seen.
 #[must_use = "a read sends nothing until the stream is polled"]
+#[doc(alias = "ReadIterator")]
 pub struct ReadStream<'a, I: Index, Op, T> {
     db: &'a Db,
     hash: Option<AttributeValue>,
@@ -308,12 +309,14 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
         self
     }
 
-    /// Reads with strong consistency. Not on global indexes.
-    pub fn consistent(mut self) -> Self
+    /// Reads with strong consistency (`true`) or eventual consistency (`false`, the
+    /// default), as `ConsistentRead` in the SDK. Not on global indexes, which only read
+    /// eventually consistently.
+    pub fn consistent_read(mut self, consistent: bool) -> Self
     where
         I: ConsistentRead,
     {
-        self.consistent = true;
+        self.consistent = consistent;
         self
     }
 

@@ -15,7 +15,7 @@ struct Book {
 }
 
 fn check(db: dynorm::Db) {
-    let _ = Book::by_author().query(&db, "Frank Herbert").consistent();
+    let _ = Book::by_author().query(&db, "Frank Herbert").consistent_read(true);
 }
 
 fn main() {}
