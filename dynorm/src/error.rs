@@ -654,7 +654,7 @@ impl Error {
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        if find_source::<crate::retry::SentWithoutAnswer>(&err).is_some() {
+        if find_source::<SentWithoutAnswer>(&err).is_some() {
             // An earlier attempt of this write was sent and got no answer.
             return match write {
                 Some(idempotent) => Error::OutcomeUnknown {
@@ -1098,5 +1098,26 @@ impl CancelCode {
             "ValidationError" => CancelCode::ValidationError,
             other => CancelCode::Other(other.to_owned()),
         }
+    }
+}
+
+/// The error of a write one of whose attempts was sent without an answer, around the
+/// error the request ended with.
+#[derive(Debug)]
+pub(crate) struct SentWithoutAnswer(pub(crate) BoxError);
+
+impl fmt::Display for SentWithoutAnswer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "an attempt was sent and got no answer; the request then ended with: {}",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for SentWithoutAnswer {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(self.0.as_ref())
     }
 }

@@ -11,8 +11,6 @@
 //! with [`Error::OutcomeUnknown`](crate::Error::OutcomeUnknown). Throttling and refused
 //! connections, which apply nothing, are still retried.
 
-use std::fmt;
-
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::{
     Error as OperationError, FinalizerInterceptorContextMut, FinalizerInterceptorContextRef, InterceptorContext, Output,
@@ -23,7 +21,7 @@ use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryA
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 
-use crate::error::never_sent;
+use crate::error::{never_sent, SentWithoutAnswer};
 
 /// Whether an attempt that ended with `result` may have been applied by DynamoDB.
 /// `sent` says whether its request was handed to the connection (the orchestrator takes
@@ -164,26 +162,5 @@ impl Intercept for OutcomeTracker {
             *last = OrchestratorError::other(SentWithoutAnswer(Box::new(error)));
         }
         Ok(())
-    }
-}
-
-/// The error of a write one of whose attempts was sent without an answer, around the
-/// error the request ended with.
-#[derive(Debug)]
-pub(crate) struct SentWithoutAnswer(BoxError);
-
-impl fmt::Display for SentWithoutAnswer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "an attempt was sent and got no answer; the request then ended with: {}",
-            self.0
-        )
-    }
-}
-
-impl std::error::Error for SentWithoutAnswer {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(self.0.as_ref())
     }
 }

@@ -477,3 +477,12 @@ impl Db {
         Ok(())
     }
 }
+
+/// Makes sure a model's table is ready (created on first use when the handle
+/// auto-creates tables): the one step of an operation that needs the model's type, kept
+/// as a function pointer so that the engine around it is not generic.
+pub(crate) type Prepare = for<'d> fn(&'d Db) -> futures::future::BoxFuture<'d, Result<()>>;
+
+pub(crate) fn prepare<M: Model>(db: &Db) -> futures::future::BoxFuture<'_, Result<()>> {
+    Box::pin(async move { db.prepare::<M>(&db.table_name::<M>()).await })
+}

@@ -16,17 +16,9 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use futures::future::BoxFuture;
+use crate::{Error, Item, Result};
 
-use crate::{Db, Error, Item, Model, Result};
-
-/// Makes sure a model's table is ready (created on first use when the handle
-/// auto-creates tables).
-pub(crate) type Prepare = for<'d> fn(&'d Db) -> BoxFuture<'d, Result<()>>;
-
-pub(crate) fn prepare<M: Model>(db: &Db) -> BoxFuture<'_, Result<()>> {
-    Box::pin(async move { db.prepare::<M>(&db.table_name::<M>()).await })
-}
+pub(crate) use crate::table::{prepare, Prepare};
 
 pub use crate::error::BatchOp;
 

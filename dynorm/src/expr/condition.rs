@@ -195,6 +195,16 @@ impl<R> Condition<R> {
         self
     }
 
+    /// The same condition, no longer tied to a model: for the engine, which stores it
+    /// alongside other non-generic request data.
+    pub(crate) fn erase(self) -> Condition<()> {
+        Condition {
+            terms: self.terms,
+            errors: self.errors,
+            _model: PhantomData,
+        }
+    }
+
     /// All of the conditions (`AND`); `None` when there are none.
     pub fn all(conditions: impl IntoIterator<Item = Condition<R>>) -> Option<Condition<R>> {
         conditions.into_iter().reduce(|a, b| a & b)

@@ -15,8 +15,9 @@ use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
-use crate::error::CursorProblem;
-use crate::{Error, Item};
+use super::plan::ReadPlan;
+use crate::error::{CursorProblem, Error};
+use crate::value::Item;
 
 const VERSION: u8 = 1;
 /// The shortest cursor key accepted.
@@ -62,7 +63,7 @@ impl Fingerprint {
 
 /// The key that signs cursors: derived from the handle's cursor key, so a secret used
 /// elsewhere too never signs cursors directly.
-pub(crate) fn signing_key(db: &crate::Db) -> Result<[u8; 32], Error> {
+pub(crate) fn signing_key(db: &crate::db::Db) -> Result<[u8; 32], Error> {
     let key = db.cursor_key().ok_or(Error::InvalidCursor(CursorProblem::NoKey))?;
     if key.len() < MIN_KEY_LEN {
         return Err(Error::InvalidCursor(CursorProblem::WeakKey));
@@ -263,6 +264,35 @@ impl Reader<'_> {
             _ => None,
         }
     }
+}
+
+/// What a cursor of `plan` is bound to: the table, index, key condition, filter,
+/// projection, direction, start key and segments.
+pub(crate) fn fingerprint(plan: &ReadPlan<'_>) -> Result<Fingerprint, Error> {
+    let rendered = plan.render(false)?;
+    let mut f = Fingerprint::default();
+    f.text("op", if plan.source.query { "query" } else { "scan" });
+    f.text("table", &plan.table());
+    f.text("index", plan.source.index.map_or("", |i| i.name));
+    f.text("key", rendered.key_condition.as_deref().unwrap_or(""));
+    f.text("filter", rendered.filter.as_deref().unwrap_or(""));
+    f.text("projection", rendered.projection.as_deref().unwrap_or(""));
+    let mut names: Vec<_> = rendered.names.unwrap_or_default().into_iter().collect();
+    names.sort();
+    for (placeholder, name) in names {
+        f.text(&placeholder, &name);
+    }
+    let mut values: Vec<_> = rendered.values.unwrap_or_default().into_iter().collect();
+    values.sort_by(|a, b| a.0.cmp(&b.0));
+    for (placeholder, value) in &values {
+        f.value(placeholder, value);
+    }
+    if let Some(start) = &plan.start {
+        f.value("start", &AttributeValue::M(start.clone()));
+    }
+    f.text("reverse", if plan.reverse { "1" } else { "0" });
+    f.text("segments", &plan.lane_count().to_string());
+    Ok(f)
 }
 
 #[cfg(test)]

@@ -1,0 +1,343 @@
+//! The plan of a read: what is read (static schema data), its options, their checks,
+//! and the requests they make. Not generic: one copy serves every model, index and
+//! target type.
+
+use aws_sdk_dynamodb::operation::query::builders::QueryInputBuilder;
+use aws_sdk_dynamodb::operation::query::QueryInput;
+use aws_sdk_dynamodb::operation::scan::builders::ScanInputBuilder;
+use aws_sdk_dynamodb::operation::scan::ScanInput;
+use aws_sdk_dynamodb::types::{AttributeValue, Select};
+use futures::future::BoxFuture;
+use tracing::Instrument;
+
+use super::attributes::AttributeList;
+use super::index::RangeOp;
+use crate::db::Db;
+use crate::error::{Error, KeyProblem, Result};
+use crate::expr::render::{Names, Placeholders, Values};
+use crate::expr::Condition;
+use crate::item::check_key_attr;
+use crate::observe::op_span;
+use crate::schema::{IndexSchema, KeyAttr, TableSchema};
+use crate::table::Prepare;
+use crate::value::{Item, MAX_HASH_KEY_SIZE, MAX_RANGE_KEY_SIZE};
+
+/// What a read reads, as static data: the table, the index if any, query or scan, and
+/// how to make sure the table is there.
+#[derive(Clone, Copy)]
+pub(crate) struct Source {
+    pub(crate) table: &'static TableSchema,
+    pub(crate) index: Option<&'static IndexSchema>,
+    pub(crate) query: bool,
+    pub(crate) prepare: Prepare,
+}
+
+impl Source {
+    /// The hash key attribute of what is read.
+    pub(crate) fn hash_key(&self) -> KeyAttr {
+        self.index.map_or(self.table.hash_key, |i| i.hash_key)
+    }
+
+    /// The range key attribute of what is read, if any.
+    pub(crate) fn range_key(&self) -> Option<KeyAttr> {
+        match self.index {
+            Some(index) => index.range_key,
+            None => self.table.range_key,
+        }
+    }
+
+    /// The key attribute names an item of this read carries: the table's and the index's.
+    fn key_names(&self) -> Vec<&'static str> {
+        let mut unique: Vec<&'static str> = Vec::with_capacity(4);
+        let index = [Some(self.hash_key().name), self.range_key().map(|k| k.name)];
+        for name in self.table.key_names().chain(index.into_iter().flatten()) {
+            if !unique.contains(&name) {
+                unique.push(name);
+            }
+        }
+        unique
+    }
+}
+
+/// One page as the stream needs it.
+pub(crate) struct Page {
+    pub(crate) items: Vec<Item>,
+    pub(crate) last: Option<Item>,
+    pub(crate) scanned: usize,
+    pub(crate) count: usize,
+}
+
+impl From<aws_sdk_dynamodb::operation::query::QueryOutput> for Page {
+    fn from(out: aws_sdk_dynamodb::operation::query::QueryOutput) -> Self {
+        Page {
+            scanned: out.scanned_count.max(0) as usize,
+            count: out.count.max(0) as usize,
+            items: out.items.unwrap_or_default(),
+            last: out.last_evaluated_key,
+        }
+    }
+}
+
+impl From<aws_sdk_dynamodb::operation::scan::ScanOutput> for Page {
+    fn from(out: aws_sdk_dynamodb::operation::scan::ScanOutput) -> Self {
+        Page {
+            scanned: out.scanned_count.max(0) as usize,
+            count: out.count.max(0) as usize,
+            items: out.items.unwrap_or_default(),
+            last: out.last_evaluated_key,
+        }
+    }
+}
+
+/// The expressions of a request.
+pub(crate) struct Rendered {
+    pub(crate) key_condition: Option<String>,
+    pub(crate) filter: Option<String>,
+    pub(crate) projection: Option<String>,
+    pub(crate) names: Option<Names>,
+    pub(crate) values: Option<Values>,
+}
+
+/// Where one request of a lane starts, and how many items it evaluates.
+pub(crate) struct PageRequest {
+    pub(crate) lane: usize,
+    pub(crate) limit: Option<i32>,
+    pub(crate) start: Option<Item>,
+    /// `Select = COUNT`: only the number of matching items.
+    pub(crate) count: bool,
+}
+
+/// A read's source and options.
+pub(crate) struct ReadPlan<'a> {
+    pub(crate) db: &'a Db,
+    pub(crate) source: Source,
+    pub(crate) hash: Option<AttributeValue>,
+    pub(crate) range: Option<RangeOp>,
+    pub(crate) filter: Option<Condition<()>>,
+    pub(crate) attributes: Option<AttributeList>,
+    pub(crate) limit: Option<usize>,
+    pub(crate) page_size: Option<usize>,
+    pub(crate) start: Option<Item>,
+    pub(crate) reverse: bool,
+    pub(crate) recursive: bool,
+    pub(crate) consistent: bool,
+    pub(crate) segments: Option<u32>,
+    pub(crate) resume: Option<String>,
+    /// Why the hash key value was refused before the stream was made (a relationship's
+    /// key template): the read fails with [`Error::InvalidKey`] and sends nothing.
+    pub(crate) refused_hash: Option<KeyProblem>,
+    /// The key attributes of an item, to resume after it.
+    pub(crate) key_names: Vec<&'static str>,
+}
+
+impl<'a> ReadPlan<'a> {
+    pub(crate) fn new(db: &'a Db, source: Source, hash: Option<AttributeValue>) -> Self {
+        ReadPlan {
+            db,
+            key_names: source.key_names(),
+            source,
+            hash,
+            range: None,
+            filter: None,
+            attributes: None,
+            limit: None,
+            page_size: None,
+            start: None,
+            reverse: false,
+            recursive: false,
+            consistent: false,
+            segments: None,
+            resume: None,
+            refused_hash: None,
+        }
+    }
+
+    pub(crate) fn lane_count(&self) -> usize {
+        self.segments.unwrap_or(1).max(1) as usize
+    }
+
+    /// The full table name on the handle.
+    pub(crate) fn table(&self) -> String {
+        self.db.resolve_table_name(self.source.table.name)
+    }
+
+    /// Client-side checks of the options, before anything is sent.
+    pub(crate) fn check(&self) -> Result<()> {
+        if let Some(problem) = self.refused_hash {
+            return Err(Error::InvalidKey {
+                attribute: self.source.hash_key().name.to_owned(),
+                problem,
+            });
+        }
+        let invalid = |msg: &str| Err(Error::InvalidRequest(msg.to_owned()));
+        if self.limit == Some(0) {
+            return invalid("limit must be at least 1");
+        }
+        if self.page_size == Some(0) {
+            return invalid("page_size must be at least 1");
+        }
+        match self.segments {
+            Some(0) => return invalid("segments must be at least 1"),
+            Some(n) if n > 1_000_000 => return invalid("DynamoDB allows at most 1,000,000 segments"),
+            Some(n) if n > 1 && self.start.is_some() => {
+                return invalid("`start` takes one key; continue a segmented scan with `cursor` and `resume`")
+            }
+            _ => {}
+        }
+        if let Some(hash) = &self.hash {
+            check_key_attr(Some(hash), &self.source.hash_key(), MAX_HASH_KEY_SIZE)?;
+        }
+        if let (Some(range), Some(attr)) = (&self.range, self.source.range_key()) {
+            let values: Vec<&AttributeValue> = match range {
+                RangeOp::Compare(_, v) | RangeOp::BeginsWith(v) => vec![v],
+                RangeOp::Between(a, b) => vec![a, b],
+            };
+            for v in values {
+                check_key_attr(Some(v), &attr, MAX_RANGE_KEY_SIZE)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The expressions of a request; `Placeholders` numbers them identically every time.
+    pub(crate) fn render(&self, count: bool) -> Result<Rendered> {
+        let mut ph = Placeholders::default();
+        let key_condition = match &self.hash {
+            Some(hash) => {
+                let name = ph.name(self.source.hash_key().name);
+                let value = ph.value(hash.clone());
+                let mut text = format!("{name} = {value}");
+                if let (Some(range), Some(attr)) = (&self.range, self.source.range_key()) {
+                    let name = ph.name(attr.name);
+                    let clause = match range {
+                        RangeOp::Compare(op, v) => format!("{name} {op} {}", ph.value(v.clone())),
+                        RangeOp::Between(a, b) => {
+                            let (a, b) = (ph.value(a.clone()), ph.value(b.clone()));
+                            format!("{name} BETWEEN {a} AND {b}")
+                        }
+                        RangeOp::BeginsWith(v) => format!("begins_with({name}, {})", ph.value(v.clone())),
+                    };
+                    text.push_str(" AND ");
+                    text.push_str(&clause);
+                }
+                Some(text)
+            }
+            None => None,
+        };
+        let filter = match &self.filter {
+            Some(filter) => Some(ph.condition(filter.clone())?),
+            None => None,
+        };
+        let projection = match &self.attributes {
+            Some(list) if !count => {
+                let mut parts: Vec<String> = Vec::new();
+                for segments in &list.0 {
+                    let part = ph.path(segments)?;
+                    if !parts.contains(&part) {
+                        parts.push(part);
+                    }
+                }
+                for key in self.key_names.iter().copied() {
+                    let part = ph.name(key);
+                    if !parts.contains(&part) {
+                        parts.push(part);
+                    }
+                }
+                Some(parts.join(", "))
+            }
+            _ => None,
+        };
+        let (names, values) = ph.into_maps();
+        Ok(Rendered {
+            key_condition,
+            filter,
+            projection,
+            names,
+            values,
+        })
+    }
+
+    pub(crate) fn query_input(&self, rendered: Rendered, page: &PageRequest) -> QueryInputBuilder {
+        QueryInput::builder()
+            .table_name(self.table())
+            .set_index_name(self.source.index.map(|i| i.name.to_owned()))
+            .set_key_condition_expression(rendered.key_condition)
+            .set_filter_expression(rendered.filter)
+            .set_projection_expression(rendered.projection)
+            .set_expression_attribute_names(rendered.names)
+            .set_expression_attribute_values(rendered.values)
+            .set_limit(page.limit)
+            .set_exclusive_start_key(page.start.clone())
+            .scan_index_forward(!self.reverse)
+            .set_consistent_read(self.consistent.then_some(true))
+            .set_select(page.count.then_some(Select::Count))
+            .set_return_consumed_capacity(self.db.capacity_mode())
+    }
+
+    pub(crate) fn scan_input(&self, rendered: Rendered, page: &PageRequest) -> ScanInputBuilder {
+        let total = self.lane_count();
+        ScanInput::builder()
+            .table_name(self.table())
+            .set_index_name(self.source.index.map(|i| i.name.to_owned()))
+            .set_filter_expression(rendered.filter)
+            .set_projection_expression(rendered.projection)
+            .set_expression_attribute_names(rendered.names)
+            .set_expression_attribute_values(rendered.values)
+            .set_limit(page.limit)
+            .set_exclusive_start_key(page.start.clone())
+            .set_consistent_read(self.consistent.then_some(true))
+            .set_segment((total > 1).then_some(page.lane as i32))
+            .set_total_segments((total > 1).then_some(total as i32))
+            .set_select(page.count.then_some(Select::Count))
+            .set_return_consumed_capacity(self.db.capacity_mode())
+    }
+
+    /// The request for one page.
+    pub(crate) fn request(&self, page: PageRequest) -> Result<BoxFuture<'a, Result<Page>>> {
+        let rendered = self.render(page.count)?;
+        let db = self.db;
+        let table = self.table();
+        let index = self.source.index.map_or("", |i| i.name);
+        let error_table = table.clone();
+        let (send, span): (BoxFuture<'a, Result<Page>>, tracing::Span) = if self.source.query {
+            let input = self.query_input(rendered, &page);
+            tracing::trace!(input = ?input, "query");
+            let send = async move {
+                let out = input.send_with(db.client()).await;
+                out.map(|out| {
+                    db.record_capacity(out.consumed_capacity());
+                    Page::from(out)
+                })
+                .map_err(|e| Error::from_sdk(e, &error_table))
+            };
+            (
+                Box::pin(send),
+                op_span!("dynorm.query", "Query", table, count = page.count),
+            )
+        } else {
+            let input = self.scan_input(rendered, &page);
+            tracing::trace!(input = ?input, "scan");
+            let send = async move {
+                let out = input.send_with(db.client()).await;
+                out.map(|out| {
+                    db.record_capacity(out.consumed_capacity());
+                    Page::from(out)
+                })
+                .map_err(|e| Error::from_sdk(e, &error_table))
+            };
+            let span = op_span!("dynorm.scan", "Scan", table, count = page.count, segment = page.lane);
+            (Box::pin(send), span)
+        };
+        if !index.is_empty() {
+            span.record("index", index);
+        }
+        let prepare = self.source.prepare;
+        Ok(Box::pin(
+            async move {
+                prepare(db).await?;
+                send.await
+            }
+            .instrument(span),
+        ))
+    }
+}
