@@ -1,6 +1,6 @@
 //! Parsing of dynorm's attributes (`#[table]`, `#[global_index]`, `#[local_index]`,
 //! `#[dynorm]`) and the serde attributes that decide attribute names. Only parsing
-//! happens here; the cross-field rules are in `valid.rs`.
+//! happens here; the cross-field rules are in `valid/`.
 
 use proc_macro2::Span;
 use syn::ext::IdentExt;

@@ -2,11 +2,12 @@
 //! the `Document` impl that hands it out. Shared by `DynaModel` and `Document`.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
 use syn::DeriveInput;
 
 use crate::ast::{Field, Model};
 use crate::ctxt::Ctxt;
+use crate::naming;
 
 /// An expression of type `fn(&T) -> Result<AttributeValue, serde_dynamo::Error>` that
 /// encodes the field's value as serde stores it, following `#[serde(with)]` and
@@ -54,7 +55,7 @@ pub fn encoder(field: &Field) -> TokenStream {
 pub fn expand(input: &DeriveInput, fields: &[Field], keys: &[&syn::Ident]) -> TokenStream {
     let ident = &input.ident;
     let vis = &input.vis;
-    let fields_ident = format_ident!("{}Fields", ident);
+    let fields_ident = naming::fields_struct(ident);
     let doc = format!("Typed attribute paths of [`{ident}`]'s fields, made by its `fields()`.");
     let methods = fields
         .iter()

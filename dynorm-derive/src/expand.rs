@@ -1,16 +1,18 @@
-//! Emits the trait impls. Generated code stays thin: a static schema, the key type and
-//! `pk()`; the behaviour lives in the runtime crate.
+//! The derive pipelines (parse, validate, then expand or fall back) and the expansion
+//! of a model: a static schema, the key type and `key()`, the index handles; the
+//! behaviour lives in the runtime crate. Expansion reads a resolved model and cannot fail.
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{Data, DeriveInput, Fields};
+use syn::DeriveInput;
 
 use crate::ast::{Field, Model};
 use crate::attr::StreamView;
 use crate::ctxt::Ctxt;
-use crate::fallback;
-use crate::valid::{self, Resolved, ResolvedIndex, ResolvedProjection};
+use crate::resolved::{Resolved, ResolvedIndex, ResolvedProjection};
+use crate::valid::{self, KeyNewtype};
+use crate::{document, fallback, relation, types};
 
 pub fn derive_model(input: &DeriveInput) -> TokenStream {
     let mut cx = Ctxt::default();
@@ -20,9 +22,9 @@ pub fn derive_model(input: &DeriveInput) -> TokenStream {
         // impl that needs `Serialize`) would only bury it.
         return TokenStream::new();
     }
-    let tokens = model.and_then(|model| valid::check(&mut cx, &model).map(|resolved| expand_model(input, &resolved)));
-    match (cx.check(), tokens) {
-        (Ok(()), Some(tokens)) => tokens,
+    let resolved = model.as_ref().and_then(|model| valid::check(&mut cx, model));
+    match (cx.check(), resolved) {
+        (Ok(()), Some(resolved)) => expand_model(input, &resolved),
         (Err(err), _) => fallback::model(input, err),
         // Every `None` comes with an error in `cx`; this arm keeps the macro total.
         (Ok(()), None) => fallback::model(input, syn::Error::new_spanned(&input.ident, "DynaModel: invalid input")),
@@ -32,7 +34,7 @@ pub fn derive_model(input: &DeriveInput) -> TokenStream {
 fn key_attr(field: &Field) -> TokenStream {
     let name = &field.attr_name;
     // Spanned at the field's type, so a type that is not a key attribute is reported there.
-    let ty = valid::key_type(field);
+    let ty = types::key_type(field.ty);
     let key_type = quote_spanned!(field.ty.span()=> <#ty as ::dynorm::KeyAttribute>::KEY_TYPE);
     quote!(::dynorm::__private::KeyAttr { name: #name, key_type: #key_type })
 }
@@ -71,174 +73,83 @@ fn index(index: &ResolvedIndex) -> TokenStream {
     }
 }
 
-/// DynaModel's own methods, which an index method must not shadow.
-const MODEL_METHODS: &[&str] = &[
-    "schema",
-    "pk",
-    "get",
-    "put",
-    "put_unique",
-    "save",
-    "update",
-    "update_by_key",
-    "query",
-    "scan",
-    "fields",
-    "delete",
-    "delete_by_key",
-    "objects",
-    "create_table",
-    "delete_table",
-    "table_exists",
-    "wait_until_active",
-    "ensure_table",
-    // Common inherent and trait constructors a method must not silently shadow.
-    "new",
-    "default",
-];
-
-/// `by-author` → `by_author`; a name that is no identifier gets an `index_` prefix.
-pub fn index_method_name(name: &str) -> String {
-    let mut out = String::new();
-    let mut previous_lower = false;
-    for c in name.chars() {
-        if c.is_ascii_alphanumeric() {
-            // camelCase words are split like serde's snake_case: `byAuthor` → `by_author`.
-            if c.is_ascii_uppercase() && previous_lower {
-                out.push('_');
-            }
-            previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-            out.push(c.to_ascii_lowercase());
-        } else {
-            previous_lower = false;
-            if !out.ends_with('_') {
-                out.push('_');
-            }
-        }
-    }
-    let out = out.trim_matches('_').to_owned();
-    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) || syn::parse_str::<syn::Ident>(&out).is_err() {
-        format!("index_{out}")
-    } else {
-        out
-    }
-}
-
-fn pascal(snake: &str) -> String {
-    snake
-        .split('_')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let mut chars = p.chars();
-            chars
-                .next()
-                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
-                .unwrap_or_default()
-        })
+/// One marker type per index, implementing `dynorm::Index`, and a constructor method on
+/// the model named after the index.
+fn expand_index_handles(input: &DeriveInput, model: &Resolved) -> TokenStream {
+    let global = model.global_indexes.iter().enumerate().map(|(i, x)| (i, x, true));
+    let local = model.local_indexes.iter().enumerate().map(|(i, x)| (i, x, false));
+    global
+        .chain(local)
+        .map(|(position, index, global)| expand_index_handle(input, index, position, global))
         .collect()
 }
 
-/// One marker type per index, implementing `dynorm::Index`, and a constructor method on
-/// the model named after the index.
-fn index_handles(input: &DeriveInput, model: &Resolved) -> TokenStream {
+fn expand_index_handle(input: &DeriveInput, index: &ResolvedIndex, position: usize, global: bool) -> TokenStream {
     let ident = &input.ident;
     let vis = &input.vis;
-    let mut seen: Vec<String> = Vec::new();
-    let mut markers: Vec<String> = Vec::new();
-    let mut out = TokenStream::new();
-    let all = model
-        .global_indexes
-        .iter()
-        .enumerate()
-        .map(|(i, x)| (i, x, true))
-        .chain(model.local_indexes.iter().enumerate().map(|(i, x)| (i, x, false)));
-    for (position, index, global) in all {
-        let method_name = index_method_name(&index.name);
-        if MODEL_METHODS.contains(&method_name.as_str()) || seen.contains(&method_name) {
-            let problem = if seen.contains(&method_name) {
-                format!("two indexes would both get the method `{method_name}`; rename one")
-            } else {
-                format!(
-                    "an index named `{}` would shadow `DynaModel::{method_name}`; rename it",
-                    index.name
-                )
-            };
-            out.extend(syn::Error::new(index.name_span, problem).to_compile_error());
-            continue;
+    let method_name = &index.method;
+    let method = quote::format_ident!("{}", method_name);
+    // Spanned at the index's name, so errors about the handle point at the declaration.
+    let marker = syn::Ident::new(&index.marker, index.name_span);
+    let hash_ty = types::key_type(index.hash.ty);
+    let range_ty = match index.range {
+        Some(range) => {
+            let ty = types::key_type(range.ty);
+            quote!(#ty)
         }
-        seen.push(method_name.clone());
-        let marker_name = format!("{}{}Index", ident, pascal(&method_name));
-        if markers.contains(&marker_name) {
-            let problem = format!("two indexes would both get the type `{marker_name}`; rename one");
-            out.extend(syn::Error::new(index.name_span, problem).to_compile_error());
-            continue;
-        }
-        markers.push(marker_name.clone());
-        let method = quote::format_ident!("{}", method_name);
-        // Spanned at the index's name, so errors about the handle point at the declaration.
-        let marker = syn::Ident::new(&marker_name, index.name_span);
-        let hash_ty = valid::key_type(index.hash);
-        let range_ty = match index.range {
-            Some(range) => {
-                let ty = valid::key_type(range);
-                quote!(#ty)
-            }
-            None => quote!(::dynorm::__private::NoRange),
-        };
-        let list = if global {
-            quote!(global_indexes)
-        } else {
-            quote!(local_indexes)
-        };
-        let kind = if global { "global" } else { "local" };
-        let name = &index.name;
-        let type_doc = format!("The `{name}` {kind} secondary index of [`{ident}`], made by [`{ident}::{method_name}`]; query or scan it through [`dynorm::Index`].");
-        let method_doc = format!(
-            "The `{name}` {kind} secondary index: `{ident}::{method_name}().query(&db, hash)` or `.scan(&db)`."
-        );
-        let consistent = (!global).then(|| {
-            quote! {
-                #[automatically_derived]
-                impl ::dynorm::__private::ConsistentRead for #marker {}
-            }
-        });
-        out.extend(quote! {
-            #[doc = #type_doc]
-            #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-            #vis struct #marker;
-
+        None => quote!(::dynorm::__private::NoRange),
+    };
+    let list = if global {
+        quote!(global_indexes)
+    } else {
+        quote!(local_indexes)
+    };
+    let kind = if global { "global" } else { "local" };
+    let name = &index.name;
+    let type_doc = format!("The `{name}` {kind} secondary index of [`{ident}`], made by [`{ident}::{method_name}`]; query or scan it through [`dynorm::Index`].");
+    let method_doc =
+        format!("The `{name}` {kind} secondary index: `{ident}::{method_name}().query(&db, hash)` or `.scan(&db)`.");
+    let consistent = (!global).then(|| {
+        quote! {
             #[automatically_derived]
-            impl ::dynorm::__private::Index for #marker {
-                type Model = #ident;
-                type Hash = #hash_ty;
-                type Range = #range_ty;
+            impl ::dynorm::__private::ConsistentRead for #marker {}
+        }
+    });
+    quote! {
+        #[doc = #type_doc]
+        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+        #vis struct #marker;
 
-                fn schema() -> ::dynorm::__private::core::option::Option<&'static ::dynorm::__private::IndexSchema> {
-                    ::dynorm::__private::core::option::Option::Some(
-                        &<#ident as ::dynorm::Model>::SCHEMA.#list[#position],
-                    )
-                }
+        #[automatically_derived]
+        impl ::dynorm::__private::Index for #marker {
+            type Model = #ident;
+            type Hash = #hash_ty;
+            type Range = #range_ty;
+
+            fn schema() -> ::dynorm::__private::core::option::Option<&'static ::dynorm::__private::IndexSchema> {
+                ::dynorm::__private::core::option::Option::Some(
+                    &<#ident as ::dynorm::Model>::SCHEMA.#list[#position],
+                )
             }
+        }
 
-            #consistent
+        #consistent
 
-            impl #ident {
-                #[doc = #method_doc]
-                #[allow(dead_code)]
-                #vis fn #method() -> #marker {
-                    #marker
-                }
+        impl #ident {
+            #[doc = #method_doc]
+            #[allow(dead_code)]
+            #vis fn #method() -> #marker {
+                #marker
             }
-        });
+        }
     }
-    out
 }
 
 fn expand_model(input: &DeriveInput, model: &Resolved) -> TokenStream {
     let ident = &input.ident;
-    let handles = index_handles(input, model);
-    let relation_methods = crate::relation::model_methods(model.all_fields);
-    let relations = crate::relation::expand(&input.ident, &input.vis, model.all_fields, (model.hash, model.range));
+    let handles = expand_index_handles(input, model);
+    let relation_methods = relation::expand_model_methods(&model.relations);
+    let relations = relation::expand_relations(input, &model.relations);
     let table_name = &model.table_name;
     let hash_key = key_attr(model.hash);
     let range_key = option(model.range.map(key_attr));
@@ -281,7 +192,7 @@ fn expand_model(input: &DeriveInput, model: &Resolved) -> TokenStream {
         .chain(model.range)
         .map(|f| f.ident)
         .collect();
-    let document = crate::document::expand(input, model.all_fields, &keys);
+    let document = document::expand(input, model.all_fields, &keys);
     let version_fn = model.version.map(|field| {
         let (ident, ty) = (field.ident, field.ty);
         quote! {
@@ -310,7 +221,7 @@ fn expand_model(input: &DeriveInput, model: &Resolved) -> TokenStream {
         option(field.map(|field| {
             let ty = field.ty;
             let attr = &field.attr_name;
-            let encoder = crate::document::encoder(field);
+            let encoder = document::encoder(field);
             let now = quote_spanned!(ty.span()=> <#ty as ::dynorm::Timestamp>::now());
             quote! {
                 ::dynorm::__private::TimestampField {
@@ -412,47 +323,22 @@ fn expand_model(input: &DeriveInput, model: &Resolved) -> TokenStream {
 }
 
 pub fn derive_key_attribute(input: &DeriveInput) -> TokenStream {
-    let ident = &input.ident;
-    let field = match &input.data {
-        Data::Struct(data) => match &data.fields {
-            // serde writes a tuple newtype as its inner value, which is what a key needs;
-            // a struct with a named field would be written as a map.
-            Fields::Unnamed(f) if f.unnamed.len() == 1 => f.unnamed.first(),
-            _ => None,
-        },
-        _ => None,
-    };
-    let Some(field) = field else {
-        return syn::Error::new_spanned(
-            ident,
-            "KeyAttribute can only be derived for a tuple newtype, such as `struct UserId(String);`",
-        )
-        .to_compile_error();
-    };
-    if !input.generics.params.is_empty() {
-        return syn::Error::new_spanned(&input.generics, "KeyAttribute cannot be derived for generic structs")
-            .to_compile_error();
-    }
-    let ty = &field.ty;
-    if let Some(problem) = valid::unsupported_key_type(ty, false) {
-        return syn::Error::new_spanned(ty, problem).to_compile_error();
-    }
     let mut cx = Ctxt::default();
-    let with = crate::attr::parse_field(&mut cx, field).custom_serialize;
-    if let Err(err) = cx.check() {
-        return err.to_compile_error();
+    let newtype = valid::check_key_newtype(&mut cx, input);
+    match (cx.check(), newtype) {
+        (Ok(()), Some(newtype)) => expand_key_attribute(&newtype),
+        (Err(err), _) => err.to_compile_error(),
+        // Every `None` comes with an error in `cx`; this arm keeps the macro total.
+        (Ok(()), None) => syn::Error::new_spanned(&input.ident, "KeyAttribute: invalid input").to_compile_error(),
     }
-    if let Some(problem) = valid::key_serialization_problem(ty, with.as_deref()) {
-        return syn::Error::new_spanned(ty, problem).to_compile_error();
-    }
-    let access = match &field.ident {
-        Some(name) => quote!(self.#name),
-        None => quote!(self.0),
-    };
+}
+
+fn expand_key_attribute(newtype: &KeyNewtype) -> TokenStream {
+    let KeyNewtype { ident, ty } = newtype;
     let key_type = quote_spanned!(ty.span()=> <#ty as ::dynorm::KeyAttribute>::KEY_TYPE);
-    let to_value = quote_spanned!(ty.span()=> <#ty as ::dynorm::KeyAttribute>::to_attribute_value(&#access));
+    let to_value = quote_spanned!(ty.span()=> <#ty as ::dynorm::KeyAttribute>::to_attribute_value(&self.0));
     // `begins_with` works on newtypes of strings and byte vectors.
-    let prefix = is_prefix_type(ty).then(|| {
+    let prefix = types::is_prefix_type(ty).then(|| {
         quote! {
             #[automatically_derived]
             impl ::dynorm::__private::PrefixKey for #ident {}
@@ -470,17 +356,5 @@ pub fn derive_key_attribute(input: &DeriveInput) -> TokenStream {
             }
             #prefix
         };
-    }
-}
-
-/// Whether a newtype's field is a string or byte vector, whose keys have prefixes.
-fn is_prefix_type(ty: &syn::Type) -> bool {
-    match ty {
-        syn::Type::Path(p) => p
-            .path
-            .segments
-            .last()
-            .is_some_and(|s| matches!(s.ident.to_string().as_str(), "String" | "Vec" | "Cow")),
-        _ => false,
     }
 }

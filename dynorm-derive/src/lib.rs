@@ -1,15 +1,23 @@
 //! Derive macros for [dynorm](https://docs.rs/dynorm). Use them through the `dynorm`
 //! crate, which re-exports them; the generated code refers to `::dynorm`.
 
+// Parsing: the input's typed views, its attributes, serde's renaming rules.
 mod ast;
 mod attr;
 mod case;
+// Shared by the stages: the error collector, generated names, type shapes, templates.
 mod ctxt;
+mod naming;
+mod template;
+mod types;
+// Validation: named rules that give the resolved model.
+mod resolved;
+mod valid;
+// Expansion of a resolved model, and the stub emitted on errors.
 mod document;
 mod expand;
 mod fallback;
 mod relation;
-mod valid;
 
 use proc_macro::TokenStream;
 use syn::{parse_macro_input, DeriveInput};

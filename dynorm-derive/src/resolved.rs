@@ -1,0 +1,96 @@
+//! The model as validation leaves it: every rule has passed, every name is chosen and
+//! every template parsed, so expansion only emits tokens and cannot fail.
+
+use syn::{Ident, LitStr, Type};
+
+use crate::ast::Field;
+use crate::attr::StreamView;
+use crate::template::Template;
+
+pub struct Resolved<'m, 'a> {
+    pub all_fields: &'m [Field<'a>],
+    pub table_name: String,
+    pub hash: &'m Field<'a>,
+    pub range: Option<&'m Field<'a>>,
+    pub throughput: Option<(i64, i64)>,
+    pub stream: Option<StreamView>,
+    /// `#[table(hooks)]`: the user implements `dynorm::Hooks`.
+    pub hooks: Option<&'m syn::Path>,
+    pub global_indexes: Vec<ResolvedIndex<'m, 'a>>,
+    pub local_indexes: Vec<ResolvedIndex<'m, 'a>>,
+    pub version: Option<&'m Field<'a>>,
+    pub ttl: Option<&'m Field<'a>>,
+    pub created_at: Option<&'m Field<'a>>,
+    pub updated_at: Option<&'m Field<'a>>,
+    /// The relationship fields, in declaration order.
+    pub relations: Vec<ResolvedRelation<'m, 'a>>,
+}
+
+pub struct ResolvedIndex<'m, 'a> {
+    pub name: String,
+    /// Where the index is named, for errors about its name and the spans of its handle.
+    pub name_span: proc_macro2::Span,
+    pub hash: &'m Field<'a>,
+    pub range: Option<&'m Field<'a>>,
+    pub projection: ResolvedProjection,
+    pub throughput: Option<(i64, i64)>,
+    /// The model's method that hands out the index, `by_author`.
+    pub method: String,
+    /// The index's marker type, `BookByAuthorIndex`.
+    pub marker: String,
+}
+
+pub enum ResolvedProjection {
+    All,
+    KeysOnly,
+    Include(Vec<String>),
+}
+
+/// A relationship field whose rules passed.
+pub struct ResolvedRelation<'m, 'a> {
+    pub field: &'m Field<'a>,
+    /// `T` of the field's `OneToMany<T>`, `ManyToOne<T>` or `OneToOne<T>`.
+    pub target: &'a Type,
+    /// The related key's hash template, its fields all fields of this model.
+    pub hash: Template,
+    pub access: Access,
+    pub back: Option<Back<'m, 'a>>,
+}
+
+/// How the related items are read.
+pub enum Access {
+    /// One-to-many: a query of the target's table, or of its index `index`.
+    Query { index: Option<RelatedIndex> },
+    /// Many-to-one or one-to-one: a get by key, `range` giving the range key.
+    Get {
+        range: Option<Template>,
+        /// One-to-one `auto_create`: a `{field}_or_create` accessor.
+        or_create: bool,
+        /// One-to-one `cascade`: a put or save saves the loaded child, a delete deletes it.
+        cascade: bool,
+    },
+}
+
+/// An index of the related model, which the derive cannot see: its name checks only
+/// when the generated call to its method compiles.
+pub struct RelatedIndex {
+    /// The index's name as written, which finds its schema at run time.
+    pub name: LitStr,
+    /// The target's method for it, spanned at the name.
+    pub method: Ident,
+}
+
+/// The accessor `back = "name"` generates on the related model.
+pub enum Back<'m, 'a> {
+    /// Of a one-to-many: the child parses its attribute with the template back into this
+    /// model's key.
+    Parent {
+        name: Ident,
+        /// This model's key fields, hash first, each with its position among the
+        /// template's fields.
+        key: Vec<(usize, &'m Field<'a>)>,
+    },
+    /// Of a many-to-one or one-to-one: a query of this model's table, or of the index
+    /// `back_index` (its method, spanned at the name).
+    Children { name: Ident, index: Option<Ident> },
+}

@@ -1,0 +1,53 @@
+//! The rules, as small named checks, each reporting its own error through the [`Ctxt`].
+//! [`check`] runs them all and returns the resolved model that expansion reads; it
+//! returns `None` only with an error in `cx`.
+//!
+//! - `table`: the `#[table]` attribute, table name, table keys, throughput;
+//! - `keys`: what a key attribute's field must be, for the table and its indexes;
+//! - `index`: each index, then the indexes together (names, limits, generated names);
+//! - `roles`: the version, ttl, created_at and updated_at fields;
+//! - `relation`: relationship fields, their templates and back references;
+//! - `key_attribute`: `#[derive(KeyAttribute)]` newtypes.
+
+mod index;
+mod key_attribute;
+mod keys;
+mod relation;
+mod roles;
+mod table;
+
+pub use key_attribute::{check_key_newtype, KeyNewtype};
+
+use crate::ast::Model;
+use crate::ctxt::Ctxt;
+use crate::resolved::Resolved;
+
+pub fn check<'m, 'a>(cx: &mut Ctxt, model: &'m Model<'a>) -> Option<Resolved<'m, 'a>> {
+    table::check_not_generic(cx, model);
+    let table = table::check_table_attr(cx, model)?;
+    let table_name = table::check_table_name(cx, table);
+    let hash = table::check_hash_key(cx, model, table);
+    let range = table::check_range_key(cx, model, table, hash);
+    let throughput = table::check_throughput(cx, &table.read, &table.write);
+    let (global_indexes, local_indexes) = index::check_indexes(cx, model, hash, range, throughput.is_some());
+    let roles = roles::check_roles(cx, model, hash, range);
+    let indexes: Vec<_> = global_indexes.iter().chain(&local_indexes).collect();
+    index::check_generated_names(cx, &indexes);
+    let relations = relation::check_relations(cx, model, hash, range);
+    Some(Resolved {
+        all_fields: &model.fields,
+        table_name,
+        hash: hash?,
+        range,
+        throughput,
+        stream: table.stream.as_ref().map(|(_, view)| *view),
+        hooks: table.hooks.as_ref(),
+        global_indexes,
+        local_indexes,
+        version: roles.version,
+        ttl: roles.ttl,
+        created_at: roles.created_at,
+        updated_at: roles.updated_at,
+        relations,
+    })
+}
