@@ -654,19 +654,20 @@ impl Error {
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
+        let table = table.to_owned();
+        // No answer to a request that was sent: a write may have been applied; a read
+        // just failed.
+        let no_answer = |table: String, source: BoxError| match write {
+            Some(idempotent) => Error::OutcomeUnknown {
+                table,
+                idempotent,
+                source,
+            },
+            None => Error::Unavailable { table, source },
+        };
         if find_source::<SentWithoutAnswer>(&err).is_some() {
             // An earlier attempt of this write was sent and got no answer.
-            return match write {
-                Some(idempotent) => Error::OutcomeUnknown {
-                    table: table.to_owned(),
-                    idempotent,
-                    source: Box::new(err),
-                },
-                None => Error::Unavailable {
-                    table: table.to_owned(),
-                    source: Box::new(err),
-                },
-            };
+            return no_answer(table, Box::new(err));
         }
         if let SdkError::ConstructionFailure(_) = &err {
             if let Some(config) = find_source::<InvalidConfig>(&err) {
@@ -677,60 +678,32 @@ impl Error {
             (Transport::Unbuilt, _) => false,
             (Transport::Unreachable, _) => {
                 return Error::Unavailable {
-                    table: table.to_owned(),
+                    table,
                     source: Box::new(err),
                 }
             }
-            (Transport::NoAnswer, _) => {
-                return match write {
-                    Some(idempotent) => Error::OutcomeUnknown {
-                        table: table.to_owned(),
-                        idempotent,
-                        source: Box::new(err),
-                    },
-                    None => Error::Unavailable {
-                        table: table.to_owned(),
-                        source: Box::new(err),
-                    },
-                };
-            }
+            (Transport::NoAnswer, _) => return no_answer(table, Box::new(err)),
             (Transport::Answered, SdkError::ServiceError(service)) => service.raw().status().is_server_error(),
             (Transport::Answered, _) => false,
         };
         let code = err.code().map(str::to_owned);
-        let unavailable = |err: SdkError<E, HttpResponse>| match write {
-            // A server error does not say the write was not applied.
-            Some(idempotent) => Error::OutcomeUnknown {
-                table: table.to_owned(),
-                idempotent,
-                source: Box::new(err),
-            },
-            None => Error::Unavailable {
-                table: table.to_owned(),
-                source: Box::new(err),
-            },
-        };
         match code.as_deref() {
-            Some("ResourceNotFoundException") => Error::TableNotFound {
-                table: table.to_owned(),
-            },
-            Some("ConditionalCheckFailedException") => Error::ConditionFailed {
-                table: table.to_owned(),
-                item: None,
-            },
+            Some("ResourceNotFoundException") => Error::TableNotFound { table },
+            Some("ConditionalCheckFailedException") => Error::ConditionFailed { table, item: None },
             Some("ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded") => {
                 Error::Throttled {
-                    table: table.to_owned(),
+                    table,
                     source: Box::new(err),
                 }
             }
+            // A server error does not say the write was not applied.
             Some("ServiceUnavailable" | "InternalServerError" | "RequestTimeout" | "RequestTimeoutException") => {
-                unavailable(err)
+                no_answer(table, Box::new(err))
             }
             // The same transaction (same token) is still being applied: an earlier attempt
             // of this call reached DynamoDB.
-            Some("TransactionInProgressException") if write.is_some() => unavailable(err),
-            _ if server_error => unavailable(err),
+            Some("TransactionInProgressException") if write.is_some() => no_answer(table, Box::new(err)),
+            _ if server_error => no_answer(table, Box::new(err)),
             _ => Error::Service {
                 message: err
                     .message()

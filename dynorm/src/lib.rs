@@ -100,6 +100,39 @@
 //! | follow requests and their cost | `tracing` spans (see below), [`CapacityMeter`] |
 //! | reach the SDK | [`Db::client`], `.to_input()` on every builder |
 //!
+//! ## Architecture
+//!
+//! The crate is built in layers; each module imports only from the layers below it (no
+//! import cycles), so a change in one room touches only what stands on it.
+//!
+//! 1. **Data**: `schema` (what the derive says about a model's table and items, as a
+//!    static [`TableSchema`] built by a struct literal) and `value` (items, their sizes as
+//!    DynamoDB counts them, DynamoDB's numbers).
+//! 2. **Errors**: `error`, with the payloads errors carry ([`batch::BatchOp`],
+//!    [`transact::CancelReason`]).
+//! 3. **Keys, encoding and checks**: `key` ([`KeyAttribute`], [`PrimaryKey`]), `encode`
+//!    (depth-limited serialization), `item` (conversions and the client-side checks, all
+//!    from `&TableSchema`), [`bytes`], `timestamp`.
+//! 4. **Expressions, observability, retries**: [`expr`] (typed paths, conditions,
+//!    updates, placeholder-only rendering), `observe` (spans, [`CapacityMeter`]),
+//!    `retry` (what the SDK may resend, and the outcome of every attempt).
+//! 5. **The handle**: `db` ([`Db`]).
+//! 6. **The core contract**: `model` ([`Model`], what the derive implements: the schema,
+//!    the key and version of an instance, hooks, relationship glue) and `hooks`
+//!    ([`Hooks`]).
+//! 7. **Operations on that contract**: [`ops`] (one file per verb), [`read`] (the typed
+//!    stream over a non-generic plan and page state machine), [`batch`], [`transact`],
+//!    [`table`], `tracked` ([`Tracked`]), [`rel`]. Request building, rendering, checks
+//!    and read planning work from the static schema; generic code sits at the edges
+//!    (encoding, decoding, the typed builders).
+//! 8. **The verbs users call**: `verbs` ([`DynaModel`], implemented for every [`Model`])
+//!    and `manager` ([`Manager`]).
+//!
+//! The derive (`dynorm-derive`) follows the same rule: parse (`ast`, `attr`), validate
+//! (`valid/`, small named checks producing a resolved model), then expand (`expand`,
+//! `document`, `relation`), with `naming` holding every generated name and `fallback`
+//! the stub emitted beside an error.
+//!
 //! ## Observability
 //!
 //! Every request runs in a DEBUG `tracing` span named `dynorm.<operation>`
@@ -226,7 +259,8 @@ pub use dynorm_derive::Document;
 ///
 /// # Generated items
 ///
-/// - `impl DynaModel` and [`Document`] for the struct.
+/// - `impl Model` (the schema as a static [`TableSchema`], the key, the version) and
+///   [`Document`] for the struct; [`DynaModel`]'s verbs come with `Model`.
 /// - `{Name}Fields<R>`, a struct with one method per stored field returning its typed
 ///   [`Path`], reached through `Name::fields()`. It has the struct's visibility.
 ///
