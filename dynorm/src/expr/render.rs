@@ -153,13 +153,18 @@ impl Placeholders {
     /// of rendered operands, and rendering stops as soon as the text is over DynamoDB's
     /// limit, however many conditions were joined.
     pub(crate) fn condition<R>(&mut self, condition: Condition<R>) -> Result<String> {
-        if let Some(err) = condition.errors.into_iter().next() {
+        // The model type only tags the condition: render it once for every model.
+        self.terms(condition.terms, condition.errors)
+    }
+
+    fn terms(&mut self, terms: Vec<Term>, errors: Vec<serde_dynamo::Error>) -> Result<String> {
+        if let Some(err) = errors.into_iter().next() {
             return Err(crate::encode::expression_error("", err));
         }
         let mut stack: Vec<String> = Vec::new();
         // Every leaf's text ends up in the expression: their sum bounds it from below.
         let mut leaf_bytes = 0usize;
-        for term in condition.terms {
+        for term in terms {
             let text = match term {
                 Term::And(n) => join(&mut stack, n, " AND ")?,
                 Term::Or(n) => join(&mut stack, n, " OR ")?,
@@ -260,10 +265,10 @@ impl Placeholders {
     /// Renders an update's actions into one update expression. Fails on an empty update
     /// and on overlapping paths.
     pub(crate) fn update<R>(&mut self, update: Update<R>) -> Result<String> {
-        if let Some(err) = update.errors.into_iter().next() {
-            return Err(crate::encode::expression_error("", err));
+        match update.errors.into_iter().next() {
+            Some(err) => Err(crate::encode::expression_error("", err)),
+            None => self.actions(update.actions),
         }
-        self.actions(update.actions)
     }
 
     pub(crate) fn actions(&mut self, actions: Vec<Action>) -> Result<String> {
