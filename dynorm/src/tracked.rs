@@ -190,7 +190,7 @@ impl<'a, M: Model> SaveChanges<'a, M> {
 
 /// The whole-item save of an instance not stored yet.
 fn first_save<'a, M: Model>(db: &'a Db, model: &'a mut M, check_version: bool) -> SaveItem<'a, M> {
-    let save = SaveItem::new(db, model);
+    let save = SaveItem::new_save(db, model);
     if check_version {
         save
     } else {

@@ -81,7 +81,7 @@ pub trait DynaModel: Model {
     /// [`Error::VersionConflict`](crate::error::Error::VersionConflict). To send only what
     /// changed since the item was read, use [`Tracked`](crate::tracked::Tracked).
     fn save<'a>(&'a mut self, db: &'a Db) -> SaveItem<'a, Self> {
-        SaveItem::new(db, self)
+        SaveItem::new_save(db, self)
     }
 
     /// Updates this instance's item with the actions chained on the builder, and

@@ -13,7 +13,7 @@ pub(crate) mod update;
 pub use delete::DeleteItem;
 pub use get::{GetItem, GetTracked};
 pub use get_many::GetMany;
-pub use put::{PutItem, SaveItem, WriteInput};
+pub use put::{Put, PutItem, Save, SaveItem, WriteInput, WriteTarget};
 pub use update::{ByKey, OnInstance, ReturnValues, UpdateItem, UpdateTarget};
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;

@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditi
 use tracing::Instrument;
 
 use super::guard::{next_version, Guard};
-use super::{after_write, build_error, into_future, write_failure};
+use super::{after_write, build_error, write_failure};
 use crate::expr::render::{within_limit, Placeholders};
 use crate::expr::Condition;
 use crate::hooks;
@@ -61,28 +61,75 @@ impl WriteBuilder {
     }
 }
 
-/// Writes a whole item. Made by `DynaModel::put` and `DynaModel::put_unique`.
+/// Writes a whole item. Made by `DynaModel::put` and `DynaModel::put_unique`
+/// (target [`Put`], the default), and by `DynaModel::save` ([`SaveItem`], target
+/// [`Save`], which also refreshes the instance).
 ///
 /// The model is validated with its `validator` rules and checked against DynamoDB's
 /// limits (item size, key sizes, empty sets, non-finite numbers) before anything is sent.
 ///
 /// A model with a `#[dynorm(version)]` field is written conditioned on the version it
-/// holds (0 means new: an item with the key may only exist without a version) and stored with the next version; a
-/// stale instance fails with [`Error::VersionConflict`](crate::Error::VersionConflict). `put` leaves the instance as
-/// it is; `DynaModel::save` also refreshes it.
+/// holds (0 means new: an item with the key may only exist without a version) and stored
+/// with the next version; a stale instance fails with
+/// [`Error::VersionConflict`](crate::error::Error::VersionConflict). `put` leaves the
+/// instance as it is; `save` refreshes it with what was stored.
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct PutItem<'a, M: Model> {
+pub struct PutItem<'a, M: Model, W = Put<'a, M>> {
     db: &'a Db,
-    model: &'a M,
+    target: W,
     guard: Guard<M>,
     check_version: bool,
 }
 
-impl<'a, M: Model> PutItem<'a, M> {
+/// Saves a whole instance: validates it, checks it, writes it and refreshes the instance
+/// with what was stored (the new version and timestamps). Made by `DynaModel::save`.
+pub type SaveItem<'a, M> = PutItem<'a, M, Save<'a, M>>;
+
+/// The target of a put: the instance written, left as it is.
+pub struct Put<'a, M>(&'a M);
+
+/// The target of a save: the instance written, refreshed from what was stored.
+pub struct Save<'a, M>(&'a mut M);
+
+/// What a whole-item write does with the item it stored.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stored {
+    /// Nothing: the instance stays as it is.
+    Dropped,
+    /// The instance is refreshed from it.
+    Refreshes,
+}
+
+/// The instance a whole-item write writes, and what becomes of it.
+pub trait WriteTarget<M>: sealed::Sealed {
+    /// The instance written.
+    #[doc(hidden)]
+    fn instance(&self) -> &M;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl<M> Sealed for super::Put<'_, M> {}
+    impl<M> Sealed for super::Save<'_, M> {}
+}
+
+impl<M> WriteTarget<M> for Put<'_, M> {
+    fn instance(&self) -> &M {
+        self.0
+    }
+}
+
+impl<M> WriteTarget<M> for Save<'_, M> {
+    fn instance(&self) -> &M {
+        self.0
+    }
+}
+
+impl<'a, M: Model> PutItem<'a, M, Put<'a, M>> {
     pub(crate) fn new(db: &'a Db, model: &'a M) -> Self {
         PutItem {
             db,
-            model,
+            target: Put(model),
             guard: Guard::new(),
             check_version: true,
         }
@@ -90,19 +137,95 @@ impl<'a, M: Model> PutItem<'a, M> {
 
     /// The instance written.
     pub(crate) fn model(&self) -> &'a M {
-        self.model
+        self.target.0
     }
 
     /// Only write if no item has this key; otherwise fail with
-    /// [`Error::AlreadyExists`](crate::Error::AlreadyExists).
+    /// [`Error::AlreadyExists`](crate::error::Error::AlreadyExists).
     pub fn unique(mut self) -> Self {
         self.guard.unique = true;
         self
     }
 
+    /// The SDK input this request sends, after validation and checks. Makes no network
+    /// call.
+    pub fn to_input(&self) -> Result<WriteInput> {
+        self.input(Stored::Dropped)
+    }
+
+    /// Sends the request.
+    pub async fn send(mut self) -> Result<()> {
+        let table = self.db.table_name::<M>();
+        let span = op_span!("dynorm.put_item", "PutItem", table, unique = self.guard.unique);
+        async move {
+            let model = self.target.0;
+            hooks::before_save(model)?;
+            let (input, _) = prepare(
+                model,
+                self.db,
+                table.clone(),
+                &mut self.guard,
+                self.check_version,
+                Stored::Dropped,
+            )?;
+            send_write::<M>(self.db, &table, input, &self.guard).await?;
+            after_write(&table, model.cascade_save(self.db).await)?;
+            hooks::after_save(model);
+            Ok(())
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+impl<'a, M: Model> PutItem<'a, M, Save<'a, M>> {
+    pub(crate) fn new_save(db: &'a Db, model: &'a mut M) -> Self {
+        PutItem {
+            db,
+            target: Save(model),
+            guard: Guard::new(),
+            check_version: true,
+        }
+    }
+
+    /// The SDK input this request sends, after validation and checks. Makes no network
+    /// call.
+    pub fn to_input(&self) -> Result<WriteInput> {
+        self.input(Stored::Refreshes)
+    }
+
+    /// Sends the request, and refreshes the instance with what was stored.
+    pub async fn send(mut self) -> Result<()> {
+        let table = self.db.table_name::<M>();
+        let span = op_span!("dynorm.save", "PutItem", table);
+        async move {
+            let model = self.target.0;
+            hooks::before_save(&*model)?;
+            let (input, written) = prepare(
+                &*model,
+                self.db,
+                table.clone(),
+                &mut self.guard,
+                self.check_version,
+                Stored::Refreshes,
+            )?;
+            let returned = send_write::<M>(self.db, &table, input, &self.guard).await?;
+            after_write(&table, model.cascade_save(self.db).await)?;
+            if let Some(item) = returned.or(written) {
+                after_write(&table, super::refresh(model, item))?;
+            }
+            hooks::after_save(&*model);
+            Ok(())
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+impl<M: Model, W: WriteTarget<M>> PutItem<'_, M, W> {
     /// Only write if `condition` holds for the item in the table; otherwise fail with
-    /// [`Error::ConditionFailed`](crate::Error::ConditionFailed), which carries the current item. Conditions given
-    /// more than once are ANDed.
+    /// [`Error::ConditionFailed`](crate::error::Error::ConditionFailed), which carries
+    /// the current item. Conditions given more than once are ANDed.
     pub fn condition(mut self, condition: Condition<M>) -> Self {
         self.guard.and(condition);
         self
@@ -115,125 +238,39 @@ impl<'a, M: Model> PutItem<'a, M> {
         self
     }
 
-    /// The SDK input this request sends, after validation and checks. Makes no network
-    /// call.
-    pub fn to_input(&self) -> Result<WriteInput> {
+    fn input(&self, stored: Stored) -> Result<WriteInput> {
         let mut guard = self.guard.clone();
+        let table = self.db.table_name::<M>();
         prepare(
-            self.model,
+            self.target.instance(),
             self.db,
-            self.db.table_name::<M>(),
+            table,
             &mut guard,
             self.check_version,
-            false,
+            stored,
         )?
         .0
         .build()
     }
+}
 
-    /// Sends the request.
-    pub async fn send(mut self) -> Result<()> {
-        let table = self.db.table_name::<M>();
-        let span = op_span!("dynorm.put_item", "PutItem", table, unique = self.guard.unique);
-        async move {
-            hooks::before_save(self.model)?;
-            let (input, _) = prepare(
-                self.model,
-                self.db,
-                table.clone(),
-                &mut self.guard,
-                self.check_version,
-                false,
-            )?;
-            send_write::<M>(self.db, &table, input, &self.guard).await?;
-            after_write(&table, self.model.cascade_save(self.db).await)?;
-            hooks::after_save(self.model);
-            Ok(())
-        }
-        .instrument(span)
-        .await
+impl<'a, M: Model> std::future::IntoFuture for PutItem<'a, M, Put<'a, M>> {
+    type Output = Result<()>;
+    type IntoFuture = futures::future::BoxFuture<'a, Result<()>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
     }
 }
 
-into_future!(PutItem, ());
+impl<'a, M: Model> std::future::IntoFuture for PutItem<'a, M, Save<'a, M>> {
+    type Output = Result<()>;
+    type IntoFuture = futures::future::BoxFuture<'a, Result<()>>;
 
-/// Saves a whole instance: validates it, checks it, writes it and refreshes the instance
-/// with what was stored (the new version and timestamps). Made by `DynaModel::save`.
-#[must_use = "a request does nothing until it is awaited or sent"]
-pub struct SaveItem<'a, M: Model> {
-    db: &'a Db,
-    model: &'a mut M,
-    guard: Guard<M>,
-    check_version: bool,
-}
-
-impl<'a, M: Model> SaveItem<'a, M> {
-    pub(crate) fn new(db: &'a Db, model: &'a mut M) -> Self {
-        SaveItem {
-            db,
-            model,
-            guard: Guard::new(),
-            check_version: true,
-        }
-    }
-
-    /// Only save if `condition` holds for the item in the table; otherwise fail with
-    /// [`Error::ConditionFailed`](crate::Error::ConditionFailed). Conditions given more than once are ANDed.
-    pub fn condition(mut self, condition: Condition<M>) -> Self {
-        self.guard.and(condition);
-        self
-    }
-
-    /// Saves without checking the `#[dynorm(version)]` field.
-    pub fn skip_version_check(mut self) -> Self {
-        self.check_version = false;
-        self
-    }
-
-    /// The SDK input this request sends, after validation and checks. Makes no network
-    /// call.
-    pub fn to_input(&self) -> Result<WriteInput> {
-        let mut guard = self.guard.clone();
-        prepare(
-            &*self.model,
-            self.db,
-            self.db.table_name::<M>(),
-            &mut guard,
-            self.check_version,
-            true,
-        )?
-        .0
-        .build()
-    }
-
-    /// Sends the request.
-    pub async fn send(mut self) -> Result<()> {
-        let table = self.db.table_name::<M>();
-        let span = op_span!("dynorm.save", "PutItem", table);
-        async move {
-            hooks::before_save(&*self.model)?;
-            let (input, written) = prepare(
-                &*self.model,
-                self.db,
-                table.clone(),
-                &mut self.guard,
-                self.check_version,
-                true,
-            )?;
-            let returned = send_write::<M>(self.db, &table, input, &self.guard).await?;
-            after_write(&table, self.model.cascade_save(self.db).await)?;
-            if let Some(item) = returned.or(written) {
-                after_write(&table, super::refresh(self.model, item))?;
-            }
-            hooks::after_save(&*self.model);
-            Ok(())
-        }
-        .instrument(span)
-        .await
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
     }
 }
-
-into_future!(SaveItem, ());
 
 /// Builds the write for a whole model: the item with its next version and timestamps,
 /// and the conditions. Returns the input and, for a put, the item written (a save
@@ -244,7 +281,7 @@ fn prepare<M: Model>(
     table: String,
     guard: &mut Guard<M>,
     check_version: bool,
-    keep_item: bool,
+    stored: Stored,
 ) -> Result<(WriteBuilder, Option<Item>)> {
     model.validate()?;
     let schema = M::SCHEMA;
@@ -275,7 +312,7 @@ fn prepare<M: Model>(
     let on_failure = condition.as_ref().map(|_| ReturnValuesOnConditionCheckFailure::AllOld);
 
     let Some((created_attr, now)) = created_at else {
-        let written = keep_item.then(|| item.clone());
+        let written = (stored == Stored::Refreshes).then(|| item.clone());
         let (names, values) = placeholders.into_maps();
         let input = PutItemInput::builder()
             .table_name(table)
@@ -331,7 +368,7 @@ fn prepare<M: Model>(
         .set_expression_attribute_names(names)
         .set_expression_attribute_values(values)
         .set_return_values_on_condition_check_failure(on_failure)
-        .return_values(if keep_item {
+        .return_values(if stored == Stored::Refreshes {
             ReturnValue::AllNew
         } else {
             ReturnValue::None
