@@ -29,9 +29,21 @@ use guard::Guard;
 pub(crate) use crate::error::build_error;
 
 /// Implements `IntoFuture` for a builder with an `async fn send(self)`.
+/// `into_future!(Builder, Output)` for `Builder<'a, M>`; `into_future!(Builder<Target>,
+/// Output)` for a builder whose target type `Target<'a, M>` decides its output.
 macro_rules! into_future {
     ($builder:ident, $output:ty) => {
         impl<'a, M: $crate::Model> ::std::future::IntoFuture for $builder<'a, M> {
+            type Output = $crate::Result<$output>;
+            type IntoFuture = ::futures::future::BoxFuture<'a, $crate::Result<$output>>;
+
+            fn into_future(self) -> Self::IntoFuture {
+                Box::pin(self.send())
+            }
+        }
+    };
+    ($builder:ident<$target:ident>, $output:ty) => {
+        impl<'a, M: $crate::Model> ::std::future::IntoFuture for $builder<'a, M, $target<'a, M>> {
             type Output = $crate::Result<$output>;
             type IntoFuture = ::futures::future::BoxFuture<'a, $crate::Result<$output>>;
 

@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditi
 use tracing::Instrument;
 
 use super::guard::{next_version, Guard};
-use super::{after_write, build_error, write_failure};
+use super::{after_write, build_error, into_future, write_failure};
 use crate::expr::render::{within_limit, Placeholders};
 use crate::expr::Condition;
 use crate::hooks;
@@ -254,23 +254,8 @@ impl<M: Model, W: WriteTarget<M>> PutItem<'_, M, W> {
     }
 }
 
-impl<'a, M: Model> std::future::IntoFuture for PutItem<'a, M, Put<'a, M>> {
-    type Output = Result<()>;
-    type IntoFuture = futures::future::BoxFuture<'a, Result<()>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-impl<'a, M: Model> std::future::IntoFuture for PutItem<'a, M, Save<'a, M>> {
-    type Output = Result<()>;
-    type IntoFuture = futures::future::BoxFuture<'a, Result<()>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
+into_future!(PutItem<Put>, ());
+into_future!(PutItem<Save>, ());
 
 /// Builds the write for a whole model: the item with its next version and timestamps,
 /// and the conditions. Returns the input and, for a put, the item written (a save

@@ -5,7 +5,7 @@ use serde::Serialize;
 use tracing::Instrument;
 
 use super::guard::{next_version, Guard};
-use super::{after_write, build_error, refresh, write_failure};
+use super::{after_write, build_error, into_future, refresh, write_failure};
 use crate::expr::render::Placeholders;
 use crate::expr::{Action, Condition, List, Numeric, Path, Segment, Set, Update, ValueOf};
 use crate::hooks;
@@ -477,20 +477,5 @@ impl<'a, M: Model> std::future::IntoFuture for UpdateItem<'a, M, ByKey> {
     }
 }
 
-impl<'a, M: Model> std::future::IntoFuture for UpdateItem<'a, M, OnInstance<'a, M>> {
-    type Output = Result<()>;
-    type IntoFuture = futures::future::BoxFuture<'a, Result<()>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
-
-impl<'a, M: Model> std::future::IntoFuture for UpdateItem<'a, M, OnTracked<'a, M>> {
-    type Output = Result<()>;
-    type IntoFuture = futures::future::BoxFuture<'a, Result<()>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
-}
+into_future!(UpdateItem<OnInstance>, ());
+into_future!(UpdateItem<OnTracked>, ());
