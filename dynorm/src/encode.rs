@@ -493,65 +493,32 @@ impl<'t, C> Elements<'t, C> {
     }
 }
 
-impl<C: ser::SerializeSeq> ser::SerializeSeq for Elements<'_, C> {
-    type Ok = C::Ok;
-    type Error = C::Error;
+/// The element-wise compound serializers, each forwarding to serde_dynamo's with one
+/// level more.
+macro_rules! forward_elements {
+    ($($compound:ident :: $method:ident),*) => {$(
+        impl<C: ser::$compound> ser::$compound for Elements<'_, C> {
+            type Ok = C::Ok;
+            type Error = C::Error;
 
-    #[inline]
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> std::result::Result<(), C::Error> {
-        self.element(value, |inner, value| inner.serialize_element(value))
-    }
+            #[inline]
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> std::result::Result<(), C::Error> {
+                self.element(value, |inner, value| inner.$method(value))
+            }
 
-    #[inline]
-    fn end(self) -> std::result::Result<C::Ok, C::Error> {
-        self.inner.end()
-    }
+            #[inline]
+            fn end(self) -> std::result::Result<C::Ok, C::Error> {
+                self.inner.end()
+            }
+        }
+    )*};
 }
-
-impl<C: ser::SerializeTuple> ser::SerializeTuple for Elements<'_, C> {
-    type Ok = C::Ok;
-    type Error = C::Error;
-
-    #[inline]
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> std::result::Result<(), C::Error> {
-        self.element(value, |inner, value| inner.serialize_element(value))
-    }
-
-    #[inline]
-    fn end(self) -> std::result::Result<C::Ok, C::Error> {
-        self.inner.end()
-    }
-}
-
-impl<C: ser::SerializeTupleStruct> ser::SerializeTupleStruct for Elements<'_, C> {
-    type Ok = C::Ok;
-    type Error = C::Error;
-
-    #[inline]
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> std::result::Result<(), C::Error> {
-        self.element(value, |inner, value| inner.serialize_field(value))
-    }
-
-    #[inline]
-    fn end(self) -> std::result::Result<C::Ok, C::Error> {
-        self.inner.end()
-    }
-}
-
-impl<C: ser::SerializeTupleVariant> ser::SerializeTupleVariant for Elements<'_, C> {
-    type Ok = C::Ok;
-    type Error = C::Error;
-
-    #[inline]
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> std::result::Result<(), C::Error> {
-        self.element(value, |inner, value| inner.serialize_field(value))
-    }
-
-    #[inline]
-    fn end(self) -> std::result::Result<C::Ok, C::Error> {
-        self.inner.end()
-    }
-}
+forward_elements!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 /// The fields of a struct or struct variant, one level down.
 struct Fields<'t, C> {
@@ -584,53 +551,36 @@ impl<'t, C> Fields<'t, C> {
     }
 }
 
-impl<C: ser::SerializeStruct> ser::SerializeStruct for Fields<'_, C> {
-    type Ok = C::Ok;
-    type Error = C::Error;
+/// The field-wise compound serializers, each forwarding to serde_dynamo's with one level
+/// more.
+macro_rules! forward_fields {
+    ($($compound:ident),*) => {$(
+        impl<C: ser::$compound> ser::$compound for Fields<'_, C> {
+            type Ok = C::Ok;
+            type Error = C::Error;
 
-    #[inline]
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> std::result::Result<(), C::Error> {
-        self.field(key, value, |inner, value| inner.serialize_field(key, value))
-    }
+            #[inline]
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> std::result::Result<(), C::Error> {
+                self.field(key, value, |inner, value| inner.serialize_field(key, value))
+            }
 
-    #[inline]
-    fn skip_field(&mut self, key: &'static str) -> std::result::Result<(), C::Error> {
-        self.inner.skip_field(key)
-    }
+            #[inline]
+            fn skip_field(&mut self, key: &'static str) -> std::result::Result<(), C::Error> {
+                self.inner.skip_field(key)
+            }
 
-    #[inline]
-    fn end(self) -> std::result::Result<C::Ok, C::Error> {
-        self.inner.end()
-    }
+            #[inline]
+            fn end(self) -> std::result::Result<C::Ok, C::Error> {
+                self.inner.end()
+            }
+        }
+    )*};
 }
-
-impl<C: ser::SerializeStructVariant> ser::SerializeStructVariant for Fields<'_, C> {
-    type Ok = C::Ok;
-    type Error = C::Error;
-
-    #[inline]
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> std::result::Result<(), C::Error> {
-        self.field(key, value, |inner, value| inner.serialize_field(key, value))
-    }
-
-    #[inline]
-    fn skip_field(&mut self, key: &'static str) -> std::result::Result<(), C::Error> {
-        self.inner.skip_field(key)
-    }
-
-    #[inline]
-    fn end(self) -> std::result::Result<C::Ok, C::Error> {
-        self.inner.end()
-    }
-}
+forward_fields!(SerializeStruct, SerializeStructVariant);
 
 /// The entries of a map, one level down.
 struct Entries<'t, C> {

@@ -344,21 +344,11 @@ fn prepare<M: Model>(
         expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
     }
     let expression = within_limit(expression)?;
-    let (names, values) = placeholders.into_maps();
-    let input = UpdateItemInput::builder()
-        .table_name(table)
-        .set_key(Some(key))
-        .update_expression(expression)
-        .set_condition_expression(condition)
-        .set_expression_attribute_names(names)
-        .set_expression_attribute_values(values)
-        .set_return_values_on_condition_check_failure(on_failure)
-        .return_values(if stored == Stored::Refreshes {
-            ReturnValue::AllNew
-        } else {
-            ReturnValue::None
-        })
-        .set_return_consumed_capacity(db.capacity_mode());
+    let return_value = match stored {
+        Stored::Refreshes => ReturnValue::AllNew,
+        Stored::Dropped => ReturnValue::None,
+    };
+    let input = super::update::update_input(db, table, key, expression, condition, placeholders, return_value);
     Ok((WriteBuilder::Update(input), None))
 }
 

@@ -436,9 +436,24 @@ fn request_input<M: Model>(
     let expression = placeholders.update(update)?;
     let condition = guard.render(&mut placeholders)?;
     let idempotent = repeatable && condition.is_none();
+    let input = update_input(db, table, key, expression, condition, placeholders, return_value);
+    Ok((input, idempotent))
+}
+
+/// An `UpdateItem` input from its rendered expressions: the current item comes back when
+/// the condition fails.
+pub(super) fn update_input(
+    db: &Db,
+    table: String,
+    key: crate::Item,
+    expression: String,
+    condition: Option<String>,
+    placeholders: Placeholders,
+    return_value: ReturnValue,
+) -> UpdateItemInputBuilder {
     let on_failure = condition.as_ref().map(|_| ReturnValuesOnConditionCheckFailure::AllOld);
     let (names, values) = placeholders.into_maps();
-    let input = UpdateItemInput::builder()
+    UpdateItemInput::builder()
         .table_name(table)
         .set_key(Some(key))
         .update_expression(expression)
@@ -447,8 +462,7 @@ fn request_input<M: Model>(
         .set_expression_attribute_values(values)
         .set_return_values_on_condition_check_failure(on_failure)
         .return_values(return_value)
-        .set_return_consumed_capacity(db.capacity_mode());
-    Ok((input, idempotent))
+        .set_return_consumed_capacity(db.capacity_mode())
 }
 
 /// Refuses an update of the primary key attributes, which DynamoDB cannot change (an item

@@ -2,11 +2,14 @@
 //! and the requests they make. Not generic: one copy serves every model, index and
 //! target type.
 
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::operation::query::builders::QueryInputBuilder;
 use aws_sdk_dynamodb::operation::query::QueryInput;
 use aws_sdk_dynamodb::operation::scan::builders::ScanInputBuilder;
 use aws_sdk_dynamodb::operation::scan::ScanInput;
-use aws_sdk_dynamodb::types::{AttributeValue, Select};
+use aws_sdk_dynamodb::types::{AttributeValue, ConsumedCapacity, Select};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
 use futures::future::BoxFuture;
 use tracing::Instrument;
 
@@ -65,6 +68,7 @@ pub(crate) struct Page {
     pub(crate) last: Option<Item>,
     pub(crate) scanned: usize,
     pub(crate) count: usize,
+    consumed: Option<ConsumedCapacity>,
 }
 
 impl From<aws_sdk_dynamodb::operation::query::QueryOutput> for Page {
@@ -74,6 +78,7 @@ impl From<aws_sdk_dynamodb::operation::query::QueryOutput> for Page {
             count: out.count.max(0) as usize,
             items: out.items.unwrap_or_default(),
             last: out.last_evaluated_key,
+            consumed: out.consumed_capacity,
         }
     }
 }
@@ -85,8 +90,26 @@ impl From<aws_sdk_dynamodb::operation::scan::ScanOutput> for Page {
             count: out.count.max(0) as usize,
             items: out.items.unwrap_or_default(),
             last: out.last_evaluated_key,
+            consumed: out.consumed_capacity,
         }
     }
+}
+
+/// Sends one query or scan request; the page it answers, its capacity recorded.
+fn fetch<'a, O, E>(
+    db: &'a Db,
+    table: String,
+    send: impl std::future::Future<Output = std::result::Result<O, SdkError<E, HttpResponse>>> + Send + 'a,
+) -> BoxFuture<'a, Result<Page>>
+where
+    O: Into<Page>,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    Box::pin(async move {
+        let page: Page = send.await.map(Into::into).map_err(|e| Error::from_sdk(e, &table))?;
+        db.record_capacity(page.consumed.iter());
+        Ok(page)
+    })
 }
 
 /// The expressions of a request.
@@ -105,6 +128,25 @@ pub(crate) struct PageRequest {
     pub(crate) start: Option<Item>,
     /// `Select = COUNT`: only the number of matching items.
     pub(crate) count: bool,
+}
+
+/// Sets the options a query and a scan share on either SDK input builder (their setters
+/// have the same names).
+macro_rules! shared_options {
+    ($builder:expr, $plan:expr, $rendered:expr, $page:expr) => {
+        $builder
+            .table_name($plan.table())
+            .set_index_name($plan.source.index.map(|i| i.name.to_owned()))
+            .set_filter_expression($rendered.filter)
+            .set_projection_expression($rendered.projection)
+            .set_expression_attribute_names($rendered.names)
+            .set_expression_attribute_values($rendered.values)
+            .set_limit($page.limit)
+            .set_exclusive_start_key($page.start.clone())
+            .set_consistent_read($plan.consistent.then_some(true))
+            .set_select($page.count.then_some(Select::Count))
+            .set_return_consumed_capacity($plan.db.capacity_mode())
+    };
 }
 
 /// A read's source and options.
@@ -258,38 +300,17 @@ impl<'a> ReadPlan<'a> {
     }
 
     pub(crate) fn query_input(&self, rendered: Rendered, page: &PageRequest) -> QueryInputBuilder {
-        QueryInput::builder()
-            .table_name(self.table())
-            .set_index_name(self.source.index.map(|i| i.name.to_owned()))
-            .set_key_condition_expression(rendered.key_condition)
-            .set_filter_expression(rendered.filter)
-            .set_projection_expression(rendered.projection)
-            .set_expression_attribute_names(rendered.names)
-            .set_expression_attribute_values(rendered.values)
-            .set_limit(page.limit)
-            .set_exclusive_start_key(page.start.clone())
+        let key_condition = rendered.key_condition.clone();
+        shared_options!(QueryInput::builder(), self, rendered, page)
+            .set_key_condition_expression(key_condition)
             .scan_index_forward(!self.reverse)
-            .set_consistent_read(self.consistent.then_some(true))
-            .set_select(page.count.then_some(Select::Count))
-            .set_return_consumed_capacity(self.db.capacity_mode())
     }
 
     pub(crate) fn scan_input(&self, rendered: Rendered, page: &PageRequest) -> ScanInputBuilder {
         let total = self.lane_count();
-        ScanInput::builder()
-            .table_name(self.table())
-            .set_index_name(self.source.index.map(|i| i.name.to_owned()))
-            .set_filter_expression(rendered.filter)
-            .set_projection_expression(rendered.projection)
-            .set_expression_attribute_names(rendered.names)
-            .set_expression_attribute_values(rendered.values)
-            .set_limit(page.limit)
-            .set_exclusive_start_key(page.start.clone())
-            .set_consistent_read(self.consistent.then_some(true))
+        shared_options!(ScanInput::builder(), self, rendered, page)
             .set_segment((total > 1).then_some(page.lane as i32))
             .set_total_segments((total > 1).then_some(total as i32))
-            .set_select(page.count.then_some(Select::Count))
-            .set_return_consumed_capacity(self.db.capacity_mode())
     }
 
     /// The request for one page.
@@ -302,31 +323,13 @@ impl<'a> ReadPlan<'a> {
         let (send, span): (BoxFuture<'a, Result<Page>>, tracing::Span) = if self.source.query {
             let input = self.query_input(rendered, &page);
             tracing::trace!(input = ?input, "query");
-            let send = async move {
-                let out = input.send_with(db.client()).await;
-                out.map(|out| {
-                    db.record_capacity(out.consumed_capacity());
-                    Page::from(out)
-                })
-                .map_err(|e| Error::from_sdk(e, &error_table))
-            };
-            (
-                Box::pin(send),
-                op_span!("dynorm.query", "Query", table, count = page.count),
-            )
+            let span = op_span!("dynorm.query", "Query", table, count = page.count);
+            (fetch(db, error_table, input.send_with(db.client())), span)
         } else {
             let input = self.scan_input(rendered, &page);
             tracing::trace!(input = ?input, "scan");
-            let send = async move {
-                let out = input.send_with(db.client()).await;
-                out.map(|out| {
-                    db.record_capacity(out.consumed_capacity());
-                    Page::from(out)
-                })
-                .map_err(|e| Error::from_sdk(e, &error_table))
-            };
             let span = op_span!("dynorm.scan", "Scan", table, count = page.count, segment = page.lane);
-            (Box::pin(send), span)
+            (fetch(db, error_table, input.send_with(db.client())), span)
         };
         if !index.is_empty() {
             span.record("index", index);
