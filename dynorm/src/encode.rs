@@ -263,6 +263,34 @@ macro_rules! forward {
     };
 }
 
+/// The methods both serializers forward unchanged: scalars, and the unit forms that hold
+/// no value.
+macro_rules! forward_scalars {
+    () => {
+        forward! {
+            serialize_bool(v: bool);
+            serialize_i8(v: i8);
+            serialize_i16(v: i16);
+            serialize_i32(v: i32);
+            serialize_i64(v: i64);
+            serialize_i128(v: i128);
+            serialize_u8(v: u8);
+            serialize_u16(v: u16);
+            serialize_u32(v: u32);
+            serialize_u64(v: u64);
+            serialize_u128(v: u128);
+            serialize_f32(v: f32);
+            serialize_f64(v: f64);
+            serialize_char(v: char);
+            serialize_str(v: &str);
+            serialize_none();
+            serialize_unit();
+            serialize_unit_struct(name: &'static str);
+            serialize_unit_variant(name: &'static str, index: u32, variant: &'static str);
+        }
+    };
+}
+
 impl<'t, S: Serializer> Serializer for Encoder<'t, S> {
     type Ok = S::Ok;
     type Error = S::Error;
@@ -274,27 +302,9 @@ impl<'t, S: Serializer> Serializer for Encoder<'t, S> {
     type SerializeStruct = Fields<'t, S::SerializeStruct>;
     type SerializeStructVariant = Fields<'t, S::SerializeStructVariant>;
 
+    forward_scalars!();
     forward! {
-        serialize_bool(v: bool);
-        serialize_i8(v: i8);
-        serialize_i16(v: i16);
-        serialize_i32(v: i32);
-        serialize_i64(v: i64);
-        serialize_i128(v: i128);
-        serialize_u8(v: u8);
-        serialize_u16(v: u16);
-        serialize_u32(v: u32);
-        serialize_u64(v: u64);
-        serialize_u128(v: u128);
-        serialize_f32(v: f32);
-        serialize_f64(v: f64);
-        serialize_char(v: char);
-        serialize_str(v: &str);
         serialize_bytes(v: &[u8]);
-        serialize_none();
-        serialize_unit();
-        serialize_unit_struct(name: &'static str);
-        serialize_unit_variant(name: &'static str, index: u32, variant: &'static str);
     }
 
     #[inline]
@@ -694,27 +704,7 @@ impl<S: Serializer> Serializer for KeyFilter<S> {
     type SerializeStruct = Impossible<S::Ok, S::Error>;
     type SerializeStructVariant = Impossible<S::Ok, S::Error>;
 
-    forward! {
-        serialize_bool(v: bool);
-        serialize_i8(v: i8);
-        serialize_i16(v: i16);
-        serialize_i32(v: i32);
-        serialize_i64(v: i64);
-        serialize_i128(v: i128);
-        serialize_u8(v: u8);
-        serialize_u16(v: u16);
-        serialize_u32(v: u32);
-        serialize_u64(v: u64);
-        serialize_u128(v: u128);
-        serialize_f32(v: f32);
-        serialize_f64(v: f64);
-        serialize_char(v: char);
-        serialize_str(v: &str);
-        serialize_none();
-        serialize_unit();
-        serialize_unit_struct(name: &'static str);
-        serialize_unit_variant(name: &'static str, index: u32, variant: &'static str);
-    }
+    forward_scalars!();
 
     not_a_key! {
         serialize_bytes(&[u8]) -> S::Ok;

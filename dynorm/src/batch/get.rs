@@ -130,11 +130,8 @@ impl<'a> BatchGet<'a> {
     }
 
     /// Adds the keys of items of `M` to read.
-    pub fn get_all<M: Model, K: IntoKey<M::Key>>(mut self, keys: impl IntoIterator<Item = K>) -> Self {
-        for key in keys {
-            self = self.get::<M>(key);
-        }
-        self
+    pub fn get_all<M: Model, K: IntoKey<M::Key>>(self, keys: impl IntoIterator<Item = K>) -> Self {
+        keys.into_iter().fold(self, |batch, key| batch.get::<M>(key))
     }
 
     /// Asks for strongly consistent reads.

@@ -152,11 +152,8 @@ impl<'a> BatchWrite<'a> {
     }
 
     /// Adds a put of every model.
-    pub fn put_all<'m, M: Model>(mut self, models: impl IntoIterator<Item = &'m M>) -> Self {
-        for model in models {
-            self = self.put(model);
-        }
-        self
+    pub fn put_all<'m, M: Model>(self, models: impl IntoIterator<Item = &'m M>) -> Self {
+        models.into_iter().fold(self, |batch, model| batch.put(model))
     }
 
     /// Adds a delete of the item with this key. Deleting a missing item succeeds.
@@ -189,11 +186,8 @@ impl<'a> BatchWrite<'a> {
     }
 
     /// Adds a delete of every key.
-    pub fn delete_all<M: Model, K: IntoKey<M::Key>>(mut self, keys: impl IntoIterator<Item = K>) -> Self {
-        for key in keys {
-            self = self.delete::<M>(key);
-        }
-        self
+    pub fn delete_all<M: Model, K: IntoKey<M::Key>>(self, keys: impl IntoIterator<Item = K>) -> Self {
+        keys.into_iter().fold(self, |batch, key| batch.delete::<M>(key))
     }
 
     /// Requests in flight at once (default 4; at least 1).
