@@ -71,29 +71,26 @@ pub(crate) struct Page {
     consumed: Option<ConsumedCapacity>,
 }
 
-impl From<aws_sdk_dynamodb::operation::query::QueryOutput> for Page {
-    fn from(out: aws_sdk_dynamodb::operation::query::QueryOutput) -> Self {
-        Page {
-            scanned: out.scanned_count.max(0) as usize,
-            count: out.count.max(0) as usize,
-            items: out.items.unwrap_or_default(),
-            last: out.last_evaluated_key,
-            consumed: out.consumed_capacity,
+/// A page from a query's or a scan's output (their fields have the same names).
+macro_rules! page_from {
+    ($($output:ty),*) => {$(
+        impl From<$output> for Page {
+            fn from(out: $output) -> Self {
+                Page {
+                    scanned: out.scanned_count.max(0) as usize,
+                    count: out.count.max(0) as usize,
+                    items: out.items.unwrap_or_default(),
+                    last: out.last_evaluated_key,
+                    consumed: out.consumed_capacity,
+                }
+            }
         }
-    }
+    )*};
 }
-
-impl From<aws_sdk_dynamodb::operation::scan::ScanOutput> for Page {
-    fn from(out: aws_sdk_dynamodb::operation::scan::ScanOutput) -> Self {
-        Page {
-            scanned: out.scanned_count.max(0) as usize,
-            count: out.count.max(0) as usize,
-            items: out.items.unwrap_or_default(),
-            last: out.last_evaluated_key,
-            consumed: out.consumed_capacity,
-        }
-    }
-}
+page_from!(
+    aws_sdk_dynamodb::operation::query::QueryOutput,
+    aws_sdk_dynamodb::operation::scan::ScanOutput
+);
 
 /// Sends one query or scan request; the page it answers, its capacity recorded.
 fn fetch<'a, O, E>(
