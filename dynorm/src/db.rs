@@ -64,8 +64,11 @@ pub struct Db {
 }
 
 struct Inner {
+    /// The client as given: what [`Db::client`] hands out, untouched.
     client: Client,
-    /// The same client, whose retry never resends a write that may have been applied:
+    /// The same client with dynorm's outcome tracking, for its own requests.
+    tracked: Client,
+    /// The tracked client, whose retry never resends a write that may have been applied:
     /// for writes a repeat could change (see `retry`).
     once_only: Client,
     table_prefix: String,
@@ -285,10 +288,15 @@ impl Db {
     /// may have been applied.
     pub(crate) fn write_client(&self, idempotent: bool) -> &Client {
         if idempotent {
-            &self.inner.client
+            &self.inner.tracked
         } else {
             &self.inner.once_only
         }
+    }
+
+    /// The client dynorm sends its reads with.
+    pub(crate) fn read_client(&self) -> &Client {
+        &self.inner.tracked
     }
 
     /// The table-name prefix of this handle (empty when none).
@@ -474,9 +482,10 @@ impl DbBuilder {
                 Client::from_conf(self.client.config().to_builder().timeout_config(timeouts).build())
             }
         };
-        let (client, once_only) = crate::retry::handle_clients(&client);
+        let (tracked, once_only) = crate::retry::handle_clients(&client);
         Db {
             inner: Arc::new(Inner {
+                tracked,
                 once_only,
                 client,
                 table_prefix: self.table_prefix,

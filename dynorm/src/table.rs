@@ -125,7 +125,7 @@ fn provisioned(t: Throughput) -> Result<ProvisionedThroughput> {
 
 /// The table's status, or `None` when it does not exist.
 async fn describe_status(db: &Db, table: &str) -> Result<Option<TableStatus>> {
-    match db.client().describe_table().table_name(table).send().await {
+    match db.read_client().describe_table().table_name(table).send().await {
         Ok(out) => Ok(Some(
             out.table.and_then(|t| t.table_status).unwrap_or(TableStatus::Active),
         )),
@@ -171,7 +171,7 @@ async fn wait_active(db: &Db, table: &str, timeout: Duration) -> Result<()> {
 /// Turns on time to live for the model's `#[dynorm(ttl)]` attribute, unless it already is.
 async fn enable_ttl(db: &Db, table: &str, attribute: &str) -> Result<()> {
     let current = db
-        .client()
+        .read_client()
         .describe_time_to_live()
         .table_name(table)
         .send()
@@ -188,7 +188,7 @@ async fn enable_ttl(db: &Db, table: &str, attribute: &str) -> Result<()> {
         .enabled(true)
         .build()
         .map_err(build_error)?;
-    db.client()
+    db.write_client(true)
         .update_time_to_live()
         .table_name(table)
         .time_to_live_specification(spec)
@@ -247,7 +247,7 @@ impl<'a, M: Model> CreateTable<'a, M> {
         let span = tracing::info_span!("dynorm.create_table", op = "CreateTable", table = %table);
         async move {
             let created = create_table_builder(M::SCHEMA, &table)?
-                .send_with(self.db.client())
+                .send_with(self.db.write_client(true))
                 .await;
             match created {
                 Ok(_) => {}
@@ -264,8 +264,23 @@ impl<'a, M: Model> CreateTable<'a, M> {
                         _ => {}
                     }
                 }
-                // A resend of a creation that was applied is refused: not harmless.
-                Err(e) => return Err(Error::from_sdk_write(e, &table, false)),
+                // A resend of a creation that was applied is refused: not harmless. With
+                // `allow_existing`, whether the table is there now settles it.
+                Err(e) => match Error::from_sdk_write(e, &table, false) {
+                    err @ Error::OutcomeUnknown { .. } if self.allow_existing => {
+                        match describe_status(self.db, &table).await? {
+                            Some(TableStatus::Deleting) => {
+                                return Err(Error::TableNotActive {
+                                    table,
+                                    status: TableStatus::Deleting,
+                                });
+                            }
+                            Some(_) => {}
+                            None => return Err(err),
+                        }
+                    }
+                    other => return Err(other),
+                },
             }
             let ttl = M::SCHEMA.ttl_attribute;
             // Time to live can only be set on an ACTIVE table, so a ttl model always waits.
@@ -328,7 +343,14 @@ impl<'a, M: Model> DeleteTable<'a, M> {
         let span = tracing::info_span!("dynorm.delete_table", op = "DeleteTable", table = %table);
         async move {
             self.db.forget_verified(&table);
-            match self.db.client().delete_table().table_name(&table).send().await {
+            match self
+                .db
+                .write_client(true)
+                .delete_table()
+                .table_name(&table)
+                .send()
+                .await
+            {
                 Ok(_) => Ok(()),
                 Err(e) => match Error::from_sdk_write(e, &table, true) {
                     Error::TableNotFound { .. } if self.allow_missing => Ok(()),

@@ -353,7 +353,7 @@ impl<'a> TransactWrite<'a> {
             let idempotent = self.token.is_some();
             let token = self.token.unwrap_or_else(fresh_token);
             let out = db
-                .client()
+                .write_client(true)
                 .transact_write_items()
                 .set_transact_items(Some(items))
                 .client_request_token(token)
@@ -570,7 +570,7 @@ impl<'a> TransactGet<'a> {
             }
             let tables: Vec<String> = self.gets.iter().map(|(_, _, t)| t.clone()).collect();
             let out = db
-                .client()
+                .read_client()
                 .transact_get_items()
                 .set_transact_items(Some(self.gets.into_iter().map(|(g, _, _)| g).collect()))
                 .set_return_consumed_capacity(db.capacity_mode())

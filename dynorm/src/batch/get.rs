@@ -354,7 +354,7 @@ async fn send_gets(
     let label = tables_label(pending.keys());
     tracing::trace!(requests = ?pending, "batch_get_item");
     let out = db
-        .client()
+        .read_client()
         .batch_get_item()
         .set_request_items(Some(pending))
         .set_return_consumed_capacity(db.capacity_mode())

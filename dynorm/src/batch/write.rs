@@ -422,7 +422,7 @@ async fn send_writes(
     let label = tables_label(pending.keys());
     tracing::trace!(requests = ?pending, "batch_write_item");
     let out = db
-        .client()
+        .write_client(true)
         .batch_write_item()
         .set_request_items(Some(pending))
         .set_return_consumed_capacity(db.capacity_mode())

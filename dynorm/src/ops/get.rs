@@ -65,7 +65,7 @@ impl<'a, M: Model> GetItem<'a, M> {
             tracing::trace!(input = ?input, "get_item");
             self.db.prepare::<M>(&table).await?;
             // Boxed: the SDK's future is large, and moving it inside ours costs more.
-            let output = Box::pin(input.send_with(self.db.client()))
+            let output = Box::pin(input.send_with(self.db.read_client()))
                 .await
                 .map_err(|e| Error::from_sdk(e, &table))?;
             self.db.record_capacity(output.consumed_capacity());

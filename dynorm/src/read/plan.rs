@@ -321,12 +321,12 @@ impl<'a> ReadPlan<'a> {
             let input = self.query_input(rendered, &page);
             tracing::trace!(input = ?input, "query");
             let span = op_span!("dynorm.query", "Query", table, count = page.count);
-            (fetch(db, error_table, input.send_with(db.client())), span)
+            (fetch(db, error_table, input.send_with(db.read_client())), span)
         } else {
             let input = self.scan_input(rendered, &page);
             tracing::trace!(input = ?input, "scan");
             let span = op_span!("dynorm.scan", "Scan", table, count = page.count, segment = page.lane);
-            (fetch(db, error_table, input.send_with(db.client())), span)
+            (fetch(db, error_table, input.send_with(db.read_client())), span)
         };
         if !index.is_empty() {
             span.record("index", index);
