@@ -188,7 +188,7 @@ async fn enable_ttl(db: &Db, table: &str, attribute: &str) -> Result<()> {
         .enabled(true)
         .build()
         .map_err(build_error)?;
-    db.write_client(true)
+    db.client()
         .update_time_to_live()
         .table_name(table)
         .time_to_live_specification(spec)
@@ -246,8 +246,11 @@ impl<'a, M: Model> CreateTable<'a, M> {
         crate::db::check_table_name(&table)?;
         let span = tracing::info_span!("dynorm.create_table", op = "CreateTable", table = %table);
         async move {
+            // Table management goes through the caller's client, without dynorm's outcome
+            // tracking: repeating a creation, a deletion or a TTL change leaves the same
+            // table, so the answer to the last attempt is what counts.
             let created = create_table_builder(M::SCHEMA, &table)?
-                .send_with(self.db.write_client(true))
+                .send_with(self.db.client())
                 .await;
             match created {
                 Ok(_) => {}
@@ -343,14 +346,7 @@ impl<'a, M: Model> DeleteTable<'a, M> {
         let span = tracing::info_span!("dynorm.delete_table", op = "DeleteTable", table = %table);
         async move {
             self.db.forget_verified(&table);
-            match self
-                .db
-                .write_client(true)
-                .delete_table()
-                .table_name(&table)
-                .send()
-                .await
-            {
+            match self.db.client().delete_table().table_name(&table).send().await {
                 Ok(_) => Ok(()),
                 Err(e) => match Error::from_sdk_write(e, &table, true) {
                     Error::TableNotFound { .. } if self.allow_missing => Ok(()),
