@@ -84,18 +84,7 @@ async fn wait_gives_up_after_its_timeout() {
 
 #[tokio::test(start_paused = true)]
 async fn throttling_is_a_typed_error_after_the_sdk_retries() {
-    let put = mock!(Client::put_item).then_error(|| {
-        PutItemError::ProvisionedThroughputExceededException(
-            ProvisionedThroughputExceededException::builder()
-                .message("slow down")
-                .meta(
-                    ErrorMetadata::builder()
-                        .code("ProvisionedThroughputExceededException")
-                        .build(),
-                )
-                .build(),
-        )
-    });
+    let put = mock!(Client::put_item).then_error(|| PutItemError::ProvisionedThroughputExceededException(slow_down()));
     let db = Db::from_client(mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&put]));
     let err = Job { id: "1".into() }.put(&db).await.unwrap_err();
     assert!(matches!(err, Error::Throttled { .. }), "{err:?}");
@@ -159,18 +148,7 @@ async fn a_read_stream_error_keeps_its_position_for_again() {
     use futures::StreamExt;
 
     let item = |id: &str| std::collections::HashMap::from([("id".to_owned(), AttributeValue::S(id.to_owned()))]);
-    let throttled = || {
-        QueryError::ProvisionedThroughputExceededException(
-            ProvisionedThroughputExceededException::builder()
-                .message("slow down")
-                .meta(
-                    ErrorMetadata::builder()
-                        .code("ProvisionedThroughputExceededException")
-                        .build(),
-                )
-                .build(),
-        )
-    };
+    let throttled = || QueryError::ProvisionedThroughputExceededException(slow_down());
     let query = mock!(Client::query)
         .sequence()
         .output(move || {
@@ -223,18 +201,7 @@ fn read_streams_can_move_to_other_tasks() {
 #[tokio::test(start_paused = true)]
 async fn the_sdk_retry_configuration_is_the_users() {
     use aws_sdk_dynamodb::config::retry::RetryConfig;
-    let throttled = || {
-        PutItemError::ProvisionedThroughputExceededException(
-            ProvisionedThroughputExceededException::builder()
-                .message("slow down")
-                .meta(
-                    ErrorMetadata::builder()
-                        .code("ProvisionedThroughputExceededException")
-                        .build(),
-                )
-                .build(),
-        )
-    };
+    let throttled = || PutItemError::ProvisionedThroughputExceededException(slow_down());
     for attempts in [1, 5] {
         let put = mock!(Client::put_item).then_error(throttled);
         let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&put], |conf| conf
@@ -284,18 +251,7 @@ async fn a_put_whose_first_attempt_may_have_applied_stays_unknown_when_its_resen
     let put = mock!(Client::put_item)
         .sequence()
         .http_response(server_error)
-        .error(|| {
-            PutItemError::ProvisionedThroughputExceededException(
-                ProvisionedThroughputExceededException::builder()
-                    .message("slow down")
-                    .meta(
-                        ErrorMetadata::builder()
-                            .code("ProvisionedThroughputExceededException")
-                            .build(),
-                    )
-                    .build(),
-            )
-        })
+        .error(|| PutItemError::ProvisionedThroughputExceededException(slow_down()))
         .times(2)
         .build();
     let db = Db::from_client(mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&put]));
@@ -311,16 +267,7 @@ async fn a_read_answered_by_server_errors_then_throttled_is_throttled() {
         .sequence()
         .http_response(server_error)
         .error(|| {
-            aws_sdk_dynamodb::operation::get_item::GetItemError::ProvisionedThroughputExceededException(
-                ProvisionedThroughputExceededException::builder()
-                    .message("slow down")
-                    .meta(
-                        ErrorMetadata::builder()
-                            .code("ProvisionedThroughputExceededException")
-                            .build(),
-                    )
-                    .build(),
-            )
+            aws_sdk_dynamodb::operation::get_item::GetItemError::ProvisionedThroughputExceededException(slow_down())
         })
         .times(2)
         .build();
@@ -330,4 +277,16 @@ async fn a_read_answered_by_server_errors_then_throttled_is_throttled() {
         matches!(err, Error::Throttled { .. }),
         "a read applies nothing: {err:?}"
     );
+}
+
+/// DynamoDB's throttling answer.
+fn slow_down() -> ProvisionedThroughputExceededException {
+    ProvisionedThroughputExceededException::builder()
+        .message("slow down")
+        .meta(
+            ErrorMetadata::builder()
+                .code("ProvisionedThroughputExceededException")
+                .build(),
+        )
+        .build()
 }
