@@ -36,6 +36,10 @@ pub const VERSION: &str = "version";
 pub const TTL: &str = "ttl";
 pub const CREATED_AT: &str = "created_at";
 pub const UPDATED_AT: &str = "updated_at";
+pub const LIST: &str = "list";
+pub const SET: &str = "set";
+pub const BINARY: &str = "binary";
+pub const NUMBER: &str = "number";
 pub const ONE_TO_MANY: &str = "one_to_many";
 pub const MANY_TO_ONE: &str = "many_to_one";
 pub const ONE_TO_ONE: &str = "one_to_one";
@@ -43,7 +47,21 @@ pub const ONE_TO_ONE: &str = "one_to_one";
 const TABLE_KEYS: &str = "`name`, `hash_key`, `range_key`, `read`, `write`, `stream`, `hooks`";
 const GLOBAL_INDEX_KEYS: &str = "`name`, `hash_key`, `range_key`, `projection`, `read`, `write`";
 const LOCAL_INDEX_KEYS: &str = "`name`, `range_key`, `projection`";
-const FIELD_ROLES: &str = "`version`, `ttl`, `created_at`, `updated_at`, `one_to_many`, `many_to_one`, `one_to_one`";
+const FIELD_ROLES: &str =
+    "`version`, `ttl`, `created_at`, `updated_at`, `one_to_many`, `many_to_one`, `one_to_one`, `list`, `set`, `binary`, `number`";
+
+/// How a field's attribute asks it to be stored, over what its type says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Storage {
+    /// `#[dynorm(list)]`: as serde writes it (a set or byte vector as a list).
+    List,
+    /// `#[dynorm(set)]`: as a string, number or binary set.
+    Set,
+    /// `#[dynorm(binary)]`: as binary.
+    Binary,
+    /// `#[dynorm(number)]`: a string serde writes, as a number.
+    Number,
+}
 const RELATION_KEYS: &str = "`hash`, `range`, `index`, `back`, `back_index`, `auto_create`, `cascade`";
 
 /// The kind of a relationship field.
@@ -139,6 +157,8 @@ pub struct FieldAttrs {
     pub created_at: Option<syn::Path>,
     pub updated_at: Option<syn::Path>,
     pub relation: Option<RelationAttr>,
+    /// `#[dynorm(list)]`, `set`, `binary` or `number`, with the attribute's path for spans.
+    pub storage: Option<(Storage, syn::Path)>,
 }
 
 /// What the derive reads from the struct's serde attributes.
@@ -382,6 +402,23 @@ pub fn parse_field(cx: &mut Ctxt, field: &syn::Field) -> FieldAttrs {
                     TTL => set_once(cx, &meta, &mut out.ttl, meta.path.clone()),
                     CREATED_AT => set_once(cx, &meta, &mut out.created_at, meta.path.clone()),
                     UPDATED_AT => set_once(cx, &meta, &mut out.updated_at, meta.path.clone()),
+                    LIST | SET | BINARY | NUMBER => {
+                        let storage = match key.as_str() {
+                            LIST => Storage::List,
+                            SET => Storage::Set,
+                            BINARY => Storage::Binary,
+                            _ => Storage::Number,
+                        };
+                        if let Some((_, first)) = &out.storage {
+                            let first = path_name(first);
+                            cx.error_spanned_by(
+                                &meta.path,
+                                format!("`{key}` conflicts with `{first}`: a field is stored one way"),
+                            );
+                        } else {
+                            out.storage = Some((storage, meta.path.clone()));
+                        }
+                    }
                     ONE_TO_MANY | MANY_TO_ONE | ONE_TO_ONE => {
                         let kind = match key.as_str() {
                             ONE_TO_MANY => RelationKind::OneToMany,
@@ -405,7 +442,11 @@ pub fn parse_field(cx: &mut Ctxt, field: &syn::Field) -> FieldAttrs {
                                         UPDATED_AT,
                                         ONE_TO_MANY,
                                         MANY_TO_ONE,
-                                        ONE_TO_ONE
+                                        ONE_TO_ONE,
+                                        LIST,
+                                        SET,
+                                        BINARY,
+                                        NUMBER
                                     ]
                                 )
                             ),

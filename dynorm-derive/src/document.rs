@@ -6,10 +6,12 @@ use quote::quote;
 use syn::DeriveInput;
 
 use crate::ast::{Field, Model};
+use crate::attr::Storage;
 use crate::ctxt::Ctxt;
 use crate::naming;
+use crate::shape;
 
-/// An expression of type `fn(&T) -> Result<AttributeValue, serde_dynamo::Error>` that
+/// An expression of type `fn(&T) -> Result<AttributeValue, ValueError>` that
 /// encodes the field's value as serde stores it, following `#[serde(with)]` and
 /// `#[serde(serialize_with)]`.
 pub fn encoder(field: &Field) -> TokenStream {
@@ -30,9 +32,10 @@ pub fn encoder(field: &Field) -> TokenStream {
     quote!({
         fn __encode(
             value: &#ty,
+            _: ::dynorm::__private::Shape,
         ) -> ::dynorm::__private::core::result::Result<
             ::dynorm::__private::AttributeValue,
-            ::dynorm::__private::serde_dynamo::Error,
+            ::dynorm::__private::ValueError,
         > {
             struct __With<'__a>(&'__a #ty);
             impl<'__a> ::dynorm::__private::serde::Serialize for __With<'__a> {
@@ -43,7 +46,7 @@ pub fn encoder(field: &Field) -> TokenStream {
                     #call
                 }
             }
-            ::dynorm::__private::encode(&__With(value))
+            ::dynorm::__private::encode(&__With(value), ::dynorm::__private::Shape::Plain)
         }
         __encode
     })
@@ -56,6 +59,7 @@ pub fn expand(input: &DeriveInput, fields: &[Field], keys: &[&syn::Ident]) -> To
     let ident = &input.ident;
     let vis = &input.vis;
     let fields_ident = naming::fields_struct(ident);
+    let shape = shape::struct_shape(fields);
     let doc = format!("Typed attribute paths of [`{ident}`]'s fields, made by its `fields()`.");
     let methods = fields
         .iter()
@@ -65,11 +69,22 @@ pub fn expand(input: &DeriveInput, fields: &[Field], keys: &[&syn::Ident]) -> To
             let ty = field.ty;
             let attr = &field.attr_name;
             let doc = format!("The path of `{}` (stored as `{attr}`).", name);
-            let path = if field.attrs.custom_serialize.is_some() {
+            let listed_set = match &field.attrs.storage {
+                Some((Storage::List, _)) => shape::set_element(ty),
+                _ => None,
+            };
+            let (ty, path) = if let Some(element) = listed_set {
+                // A set stored as a list has a list's path: no set operations.
+                let list: syn::Type = syn::parse_quote!(::std::vec::Vec<#element>);
+                let path = quote!(self.base.__child::<#list>(#attr));
+                (quote!(#list), path)
+            } else if field.attrs.custom_serialize.is_some() {
                 let encoder = encoder(field);
-                quote!(self.base.__child_with::<#ty>(#attr, #encoder))
+                (quote!(#ty), quote!(self.base.__child_with::<#ty>(#attr, #encoder)))
+            } else if let Some(shape) = shape::field_shape(field) {
+                (quote!(#ty), quote!(self.base.__child_shaped::<#ty>(#attr, #shape)))
             } else {
-                quote!(self.base.__child::<#ty>(#attr))
+                (quote!(#ty), quote!(self.base.__child::<#ty>(#attr)))
             };
             if keys.contains(&name) {
                 let doc = format!("{doc} A key attribute: for conditions and filters, not updates.");
@@ -106,6 +121,8 @@ pub fn expand(input: &DeriveInput, fields: &[Field], keys: &[&syn::Ident]) -> To
             #[automatically_derived]
             impl ::dynorm::Document for #ident {
                 type Fields<R> = #fields_ident<R>;
+
+                const __SHAPE: ::dynorm::__private::Shape = #shape;
 
                 fn __fields<R>(base: ::dynorm::__private::Path<R, Self>) -> #fields_ident<R> {
                     #fields_ident { base }

@@ -229,10 +229,10 @@ fn expand_model(input: &DeriveInput, model: &Resolved) -> TokenStream {
                     now: {
                         fn now() -> ::dynorm::__private::core::result::Result<
                             ::dynorm::__private::AttributeValue,
-                            ::dynorm::__private::serde_dynamo::Error,
+                            ::dynorm::__private::ValueError,
                         > {
-                            let encode: fn(&#ty) -> _ = #encoder;
-                            encode(&#now)
+                            let encode: fn(&#ty, ::dynorm::__private::Shape) -> _ = #encoder;
+                            encode(&#now, ::dynorm::__private::Shape::Plain)
                         }
                         now
                     },
@@ -298,6 +298,7 @@ fn expand_model(input: &DeriveInput, model: &Resolved) -> TokenStream {
                     attributes: ::dynorm::__private::StoredAttributes {
                         names: &[#(#stored),*],
                         flattened: #flattened,
+                        shape: <#ident as ::dynorm::Document>::__SHAPE,
                     },
                     version_attribute: #version,
                     version_max: #version_max,

@@ -12,6 +12,7 @@ mod template;
 mod types;
 // Validation: named rules that give the resolved model.
 mod resolved;
+mod shape;
 mod valid;
 // Expansion of a resolved model, and the stub emitted on errors.
 mod document;

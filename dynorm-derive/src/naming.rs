@@ -12,6 +12,8 @@ pub const RESERVED_METHODS: &[&str] = &[
     // `DynaModel`'s verbs.
     "schema",
     "pk",
+    "to_item",
+    "from_item",
     "get",
     "put",
     "put_unique",

@@ -3,8 +3,9 @@
 
 use syn::{GenericArgument, PathArguments, Type};
 
-// No 128-bit integers: serde_dynamo cannot serialize them.
-const INTEGERS: &[&str] = &["u8", "u16", "u32", "u64", "usize", "i8", "i16", "i32", "i64", "isize"];
+const INTEGERS: &[&str] = &[
+    "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
+];
 
 pub fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
     match ty {
@@ -85,16 +86,20 @@ pub fn wrapped_type<'t>(ty: &'t Type, wrapper: &str) -> Option<&'t Type> {
     }
 }
 
-/// Keys for get and delete are built from the field's `KeyAttribute` impl, so serde must
-/// store the field in that same form: the default form, or `dynorm::bytes` for `Vec<u8>`.
-pub fn key_serialization_problem(ty: &Type, with: Option<&str>) -> Option<&'static str> {
+/// Keys for get and delete are built from the field's `KeyAttribute` impl, so the field
+/// must be stored in that same form: the default form, or binary for `Vec<u8>`. A model
+/// stores its own `Vec<u8>` fields as binary (`binary_by_shape`); the field of a
+/// `KeyAttribute` newtype is written by serde alone, which writes a list, so it needs
+/// `dynorm::bytes`.
+pub fn key_serialization_problem(ty: &Type, with: Option<&str>, binary_by_shape: bool) -> Option<&'static str> {
     let bytes = matches!(with, Some("dynorm::bytes" | "::dynorm::bytes" | "serde_bytes"));
     match (is_byte_vec(ty), with) {
         (true, _) if bytes => None,
-        (true, _) => Some(
+        (true, None) if binary_by_shape => None,
+        (true, None) => Some(
             "serde writes `Vec<u8>` as a list, but a key must be binary: add #[serde(with = \"dynorm::bytes\")] to the field",
         ),
-        (false, Some(_)) => Some(
+        (_, Some(_)) => Some(
             "a key must be stored in the form its KeyAttribute gives it, so custom serde `with`/`serialize_with` is not supported on key fields",
         ),
         (false, None) => None,
@@ -116,9 +121,6 @@ pub fn unsupported_key_type(ty: &Type, index_key: bool) -> Option<&'static str> 
     let segment = last_segment(ty)?;
     let name = segment.ident.to_string();
     match name.as_str() {
-        "u128" | "i128" => {
-            Some("128-bit integers cannot be stored (serde_dynamo does not support them): use u64, i64 or a string")
-        }
         "bool" => Some("a boolean cannot be a DynamoDB key: keys are strings, numbers or binary"),
         "f32" | "f64" => Some("floating-point numbers cannot be keys here: use an integer or a string"),
         "Option" if index_key => Some("an optional index key holds one key type: `Option<String>`, `Option<u64>`, ..."),

@@ -1,8 +1,10 @@
-//! Store a `Vec<u8>` as a DynamoDB binary (`B`) attribute instead of a list of numbers.
+//! Store a `Vec<u8>` as a DynamoDB binary (`B`) attribute instead of a list of numbers,
+//! in types that are not models.
 //!
-//! serde writes `Vec<u8>` as a sequence; DynamoDB binary keys need bytes. Use this module
-//! with serde's `with` on binary fields, and on every `Vec<u8>` key field (the derive
-//! asks for it):
+//! A model's `Vec<u8>`, `[u8; N]` and `bytes::Bytes` fields (and those of its
+//! `Document`s) are stored as binary already. serde alone writes `Vec<u8>` as a
+//! sequence; use this module with serde's `with` where serde alone decides, such as a
+//! struct converted with [`to_item`](crate::to_item), or inside a type of your own:
 //!
 //! ```
 //! # use serde::{Deserialize, Serialize};

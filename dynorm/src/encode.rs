@@ -1,713 +1,656 @@
-//! Encoding user values into attribute values without going deeper than DynamoDB allows.
+//! Encoding Rust values into DynamoDB attribute values: dynorm's serde serializer.
 //!
-//! serde_dynamo builds a value's whole tree before dynorm can look at it, recursing once
-//! per level (and once more to convert it to the SDK's type, and once more to drop it):
-//! a value nested a few thousand levels deep overflows the stack in a debug build. The
-//! [`Encoder`] here is a serializer adapter around `serde_dynamo::Serializer` that
-//! forwards every call and counts nesting the way DynamoDB does. A list or map that
-//! would sit deeper than [`MAX_DEPTH`] fails at once, before anything below it is
-//! serialized, so encoding never recurses more than 32 levels into a value.
+//! It writes the SDK's `AttributeValue` directly, in serde_dynamo's conventions (so items
+//! written by either read back with either), and adds what serde alone cannot know:
 //!
-//! The levels are those of `check_value` in `item.rs`: an item's attributes are level 1
-//! (the item itself is level 0), and a list or map (`L` or `M`) at level 32 or deeper is
-//! too deep. Only what serde_dynamo writes as `L` or `M` counts: sequences, tuples, tuple
-//! structs, maps, structs, and enum variants with data (a newtype variant is a map of one
-//! entry, a tuple or struct variant a map holding a list or map: two levels). `Option`,
-//! newtype structs and unit variants add none; a string, number or binary set is no
-//! list, so one may sit at level 32.
+//! - **Shapes** (`schema::Shape`): the derive tells it which fields are sets, binary
+//!   data or numbers written as strings, so a `HashSet<String>` becomes `SS`, a
+//!   `Vec<u8>` becomes `B` and a `rust_decimal::Decimal` becomes `N`. An empty set is
+//!   left out of its map: DynamoDB cannot store one.
+//! - **Exact numbers**: 128-bit integers are written when they fit DynamoDB's 38 digits
+//!   (and refused when they do not), floats in a form every DynamoDB client reads back
+//!   (exponent notation where the digits would be too many), and [`crate::Number`] as
+//!   the decimal it holds.
+//! - **Bounded depth**: a list or map that would sit deeper than DynamoDB's 32 levels
+//!   fails at once, before anything below it is serialized, so a value nested thousands
+//!   of levels deep never recurses more than 32 levels into the serializer.
+//! - **Paths**: a failure names where it happened (`address.lines[2]`), collected while
+//!   the error unwinds, so a value that encodes costs nothing for it.
 //!
-//! The adapter adds no allocation: each level is a copy of a small struct holding the
-//! level and a reference to a [`Trace`]. Only a failure records where it happened, into
-//! that trace, while the error unwinds.
+//! The levels are those of the item check in `item.rs`: an item's attributes are level
+//! 1 (the item itself is level 0), and a list or map (`L` or `M`) at level 32 or deeper
+//! is too deep. Sequences, tuples, tuple structs, maps, structs, and enum variants with
+//! data open a level (a newtype variant is a map of one entry, a tuple or struct variant
+//! a map holding a list or map: two levels); `Option`, newtype structs, unit variants
+//! and sets open none.
 
-use std::borrow::Cow;
-use std::cell::{Cell, RefCell};
-use std::fmt::Display;
+use std::collections::HashMap;
 
+use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
-use serde::ser::{self, Error as _, Impossible, Serialize, Serializer};
+use serde::ser::{self, Impossible, Serialize, Serializer};
 
-use crate::error::ValueProblem;
-use crate::value::{Item, MAX_DEPTH};
-use crate::{Error, Result};
+use crate::schema::Shape;
+use crate::value::{type_name, Item, ValueError, ValueProblem, MAX_DEPTH};
 
-/// Encodes a value that must become an item (a map at level 0), stopping at the first
-/// list or map deeper than DynamoDB allows: `Error::InvalidItem` with
-/// `ValueProblem::TooDeep` and the path to it, such as `tree.child.child`.
-pub(crate) fn to_item<T: Serialize + ?Sized>(value: &T) -> Result<Item> {
-    match encode(value, 0) {
-        Ok(serde_dynamo::AttributeValue::M(map)) => Ok(map.into_iter().map(|(k, v)| (k, v.into())).collect()),
-        // The same failure as serde_dynamo's `to_item`.
-        Ok(_) => Err(Error::Serialization(serde_dynamo::Error::custom(
-            "Not a map-like object",
+type Result<T, E = ValueError> = std::result::Result<T, E>;
+
+/// serde_dynamo's `string_set`, `number_set` and `binary_set` wrap a value in a newtype
+/// struct of one of these names; dynorm stores it as a set too.
+const SET_MARKERS: [&str; 3] = [
+    "\u{037E}STRINGSET\u{037E}",
+    "\u{037E}NUMBERSET\u{037E}",
+    "\u{037E}BYTESSET\u{037E}",
+];
+
+/// [`crate::Number`] serializes as a newtype struct of this name holding its digits:
+/// dynorm stores it as `N`, other formats as a string.
+pub(crate) const NUMBER_MARKER: &str = "\u{037E}DYNORM_NUMBER\u{037E}";
+
+/// Encodes a value that must become an item (a map at level 0), with `shape` telling
+/// how its fields are stored. Errors carry the path within the item.
+pub(crate) fn to_item<T: Serialize + ?Sized>(value: &T, shape: Shape) -> Result<Item> {
+    match value.serialize(Encoder { depth: 0, shape }) {
+        Ok(AttributeValue::M(map)) => Ok(map),
+        Ok(other) => Err(ValueError::new(format_args!(
+            "an item must be a struct or map, not {}",
+            type_name(&other)
         ))),
-        Err(Failure::Serde(err)) => Err(Error::Serialization(err)),
-        Err(Failure::TooDeep(path)) => Err(Error::InvalidItem {
-            path,
-            problem: ValueProblem::TooDeep,
-        }),
+        Err(err) => Err(err.finish("")),
     }
 }
 
-/// Encodes one value that sits at level `depth` (1 for an attribute, more for a value
-/// at a nested path), the way serde_dynamo's `to_attribute_value` does, except that a
-/// list or map deeper than DynamoDB allows fails at once. The error's message then reads
-/// `nested deeper than DynamoDB's 32 levels at `child.child`` (the path within the
-/// value; none when the value itself is too deep); [`expression_error`] turns it back
-/// into `Error::InvalidItem`.
+/// Encodes one value that sits at level `depth` (1 for an attribute, more for a value at
+/// a nested path). The error's path is left for [`ValueError::finish`] to write, after
+/// the path of the attribute the value is bound for.
 pub(crate) fn to_attribute_value<T: Serialize + ?Sized>(
     value: &T,
     depth: usize,
-) -> std::result::Result<AttributeValue, serde_dynamo::Error> {
-    match encode(value, depth) {
-        Ok(value) => Ok(value.into()),
-        Err(Failure::Serde(err)) => Err(err),
-        Err(Failure::TooDeep(path)) if path.is_empty() => Err(serde_dynamo::Error::custom(ValueProblem::TooDeep)),
-        Err(Failure::TooDeep(path)) => Err(serde_dynamo::Error::custom(format_args!(
-            "{}{AT}{path}`",
-            ValueProblem::TooDeep
-        ))),
+    shape: Shape,
+) -> Result<AttributeValue> {
+    value.serialize(Encoder { depth, shape })
+}
+
+/// Whether a value is a set with no elements, which a map leaves out.
+#[inline]
+fn is_empty_set(value: &AttributeValue) -> bool {
+    match value {
+        AttributeValue::Ss(v) | AttributeValue::Ns(v) => v.is_empty(),
+        AttributeValue::Bs(v) => v.is_empty(),
+        _ => false,
     }
 }
 
-/// Between the problem and the path in a too-deep error's message.
-const AT: &str = " at `";
-
-/// The error to report for a failed expression value bound for the attribute at `path`
-/// (as users write it; empty when unknown): `Error::InvalidItem` with
-/// `ValueProblem::TooDeep` for a value [`to_attribute_value`] found too deep (the path
-/// within the value appended), `Error::Serialization` for anything else.
-pub(crate) fn expression_error(path: &str, err: serde_dynamo::Error) -> Error {
-    let message = err.to_string();
-    let Some(rest) = message.strip_prefix(&ValueProblem::TooDeep.to_string()) else {
-        return Error::Serialization(err);
-    };
-    let within = match rest.strip_prefix(AT).and_then(|r| r.strip_suffix('`')) {
-        Some(within) => within,
-        None if rest.is_empty() => "",
-        None => return Error::Serialization(err),
-    };
-    let path = match (path.is_empty(), within.starts_with('[')) {
-        (true, _) => within.to_owned(),
-        (false, _) if within.is_empty() => path.to_owned(),
-        (false, true) => format!("{path}{within}"),
-        (false, false) => format!("{path}.{within}"),
-    };
-    Error::InvalidItem {
-        path,
-        problem: ValueProblem::TooDeep,
+/// The level of the elements of a list or map opened at `depth`.
+#[inline]
+fn open(depth: usize) -> Result<usize> {
+    if depth >= MAX_DEPTH {
+        Err(ValueError::invalid(ValueProblem::TooDeep))
+    } else {
+        Ok(depth + 1)
     }
 }
 
-enum Failure {
-    Serde(serde_dynamo::Error),
-    /// Too deep, at this path (rendered as users write it).
-    TooDeep(String),
+/// A float as a DynamoDB number every client reads back exactly: the shortest digits
+/// that round-trip, in plain notation when short, in exponent notation otherwise (Rust
+/// writes `1e40` as 41 digits, over DynamoDB's 38). NaN and infinities come out as
+/// `NaN`, `inf` and `-inf`, which the item check refuses.
+pub(crate) fn float_string<F: std::fmt::Display + std::fmt::UpperExp>(v: F, finite: bool) -> String {
+    let plain = v.to_string();
+    if !finite || plain.len() <= 21 {
+        return plain;
+    }
+    format!("{v:E}")
 }
 
-fn encode<T: Serialize + ?Sized>(
-    value: &T,
+/// An integer too wide for a `u64`, refused when DynamoDB cannot hold its digits.
+fn wide_integer(digits: String) -> Result<AttributeValue> {
+    let len = digits.trim_start_matches('-').len();
+    if len > 38 {
+        return Err(ValueError::invalid(ValueProblem::TooManyDigits));
+    }
+    Ok(AttributeValue::N(digits))
+}
+
+/// The serializer: encodes a value at level `depth`, stored as `shape` says.
+#[derive(Clone, Copy)]
+struct Encoder {
     depth: usize,
-) -> std::result::Result<serde_dynamo::AttributeValue, Failure> {
-    let trace = Trace::default();
-    let err = match value.serialize(Encoder::new(&trace, depth)) {
-        Ok(value) => return Ok(value),
-        Err(err) => err,
-    };
-    if !trace.too_deep.get() {
-        return Err(Failure::Serde(err));
-    }
-    let mut steps = trace.steps.into_inner();
-    if steps.iter().any(|s| matches!(s, Step::UnknownKey)) {
-        // A map key was serialized apart from its value, so the first pass could not
-        // name it. Serialize again, keeping such keys this time; only a failure pays.
-        let again = Trace {
-            capture_keys: true,
-            ..Trace::default()
-        };
-        if value.serialize(Encoder::new(&again, depth)).is_err() && again.too_deep.get() {
-            steps = again.steps.into_inner();
-        }
-    }
-    Err(Failure::TooDeep(render(&steps)))
+    shape: Shape,
 }
 
-/// The path as users write it: `tree.child[2].child`. `steps` is innermost first.
-fn render(steps: &[Step]) -> String {
-    let mut out = String::new();
-    for step in steps.iter().rev() {
-        match step {
-            Step::Name(name) => {
-                if !out.is_empty() {
-                    out.push('.');
-                }
-                out.push_str(name);
-            }
-            Step::Index(i) => {
-                out.push('[');
-                out.push_str(&i.to_string());
-                out.push(']');
-            }
-            Step::UnknownKey => {
-                if !out.is_empty() {
-                    out.push('.');
-                }
-                out.push('?');
-            }
-        }
+impl Encoder {
+    fn with_shape(self, shape: Shape) -> Encoder {
+        Encoder { shape, ..self }
     }
-    out
 }
 
-/// One step of the path to a too-deep value.
-enum Step {
-    /// A struct field, an enum variant (the key of the map it is written as) or a map key.
-    Name(Cow<'static, str>),
-    /// A list element.
-    Index(usize),
-    /// A map key that could not be recovered.
-    UnknownKey,
-}
+impl Serializer for Encoder {
+    type Ok = AttributeValue;
+    type Error = ValueError;
+    type SerializeSeq = Sequence;
+    type SerializeTuple = Sequence;
+    type SerializeTupleStruct = Elements;
+    type SerializeTupleVariant = Variant<Elements>;
+    type SerializeMap = Entries;
+    type SerializeStruct = Fields;
+    type SerializeStructVariant = Variant<Fields>;
 
-/// Shared by every level of one encoding; written to only when a value is too deep.
-#[derive(Default)]
-struct Trace {
-    too_deep: Cell<bool>,
-    /// The steps to the too-deep value, innermost first, recorded while the error unwinds.
-    steps: RefCell<Vec<Step>>,
-    /// Keep the text of each map key serialized apart from its value (a second pass).
-    capture_keys: bool,
-}
-
-impl Trace {
-    /// The error for a list or map that would be too deep.
-    #[cold]
-    fn too_deep<E: ser::Error>(&self) -> E {
-        self.too_deep.set(true);
-        // Steps left by a failure that a `Serialize` impl swallowed are not ours.
-        self.steps.borrow_mut().clear();
-        E::custom(ValueProblem::TooDeep)
+    fn serialize_bool(self, v: bool) -> Result<AttributeValue> {
+        Ok(AttributeValue::Bool(v))
     }
 
-    /// Records one more step while a too-deep error unwinds.
-    #[cold]
-    fn step(&self, step: impl FnOnce() -> Step) {
-        if self.too_deep.get() {
-            self.steps.borrow_mut().push(step());
+    fn serialize_i8(self, v: i8) -> Result<AttributeValue> {
+        Ok(AttributeValue::N(v.to_string()))
+    }
+
+    fn serialize_i16(self, v: i16) -> Result<AttributeValue> {
+        Ok(AttributeValue::N(v.to_string()))
+    }
+
+    fn serialize_i32(self, v: i32) -> Result<AttributeValue> {
+        Ok(AttributeValue::N(v.to_string()))
+    }
+
+    fn serialize_i64(self, v: i64) -> Result<AttributeValue> {
+        Ok(AttributeValue::N(v.to_string()))
+    }
+
+    fn serialize_i128(self, v: i128) -> Result<AttributeValue> {
+        wide_integer(v.to_string())
+    }
+
+    fn serialize_u8(self, v: u8) -> Result<AttributeValue> {
+        Ok(AttributeValue::N(v.to_string()))
+    }
+
+    fn serialize_u16(self, v: u16) -> Result<AttributeValue> {
+        Ok(AttributeValue::N(v.to_string()))
+    }
+
+    fn serialize_u32(self, v: u32) -> Result<AttributeValue> {
+        Ok(AttributeValue::N(v.to_string()))
+    }
+
+    fn serialize_u64(self, v: u64) -> Result<AttributeValue> {
+        Ok(AttributeValue::N(v.to_string()))
+    }
+
+    fn serialize_u128(self, v: u128) -> Result<AttributeValue> {
+        wide_integer(v.to_string())
+    }
+
+    fn serialize_f32(self, v: f32) -> Result<AttributeValue> {
+        Ok(AttributeValue::N(float_string(v, v.is_finite())))
+    }
+
+    fn serialize_f64(self, v: f64) -> Result<AttributeValue> {
+        Ok(AttributeValue::N(float_string(v, v.is_finite())))
+    }
+
+    fn serialize_char(self, v: char) -> Result<AttributeValue> {
+        Ok(AttributeValue::S(v.to_string()))
+    }
+
+    fn serialize_str(self, v: &str) -> Result<AttributeValue> {
+        match self.shape {
+            // Checked as every number is, by the item check: a string that is no number
+            // is refused there with the attribute's path.
+            Shape::Number => Ok(AttributeValue::N(v.to_owned())),
+            _ => Ok(AttributeValue::S(v.to_owned())),
         }
     }
 
-    /// The level of the elements of a list or map opened at `depth`.
-    #[inline]
-    fn open<E: ser::Error>(&self, depth: usize) -> std::result::Result<usize, E> {
-        if depth >= MAX_DEPTH {
-            Err(self.too_deep())
-        } else {
-            Ok(depth + 1)
+    fn serialize_bytes(self, v: &[u8]) -> Result<AttributeValue> {
+        Ok(AttributeValue::B(Blob::new(v)))
+    }
+
+    fn serialize_none(self) -> Result<AttributeValue> {
+        Ok(AttributeValue::Null(true))
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<AttributeValue> {
+        value.serialize(self)
+    }
+
+    fn serialize_unit(self) -> Result<AttributeValue> {
+        Ok(AttributeValue::Null(true))
+    }
+
+    fn serialize_unit_struct(self, _: &'static str) -> Result<AttributeValue> {
+        Ok(AttributeValue::Null(true))
+    }
+
+    fn serialize_unit_variant(self, _: &'static str, _: u32, variant: &'static str) -> Result<AttributeValue> {
+        Ok(AttributeValue::S(variant.to_owned()))
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(self, name: &'static str, value: &T) -> Result<AttributeValue> {
+        if name == NUMBER_MARKER {
+            return value.serialize(self.with_shape(Shape::Number));
         }
-    }
-}
-
-/// The serializer adapter: serializes a value at level `depth` with `inner`.
-struct Encoder<'t, S> {
-    inner: S,
-    depth: usize,
-    trace: &'t Trace,
-}
-
-impl<'t> Encoder<'t, serde_dynamo::Serializer> {
-    fn new(trace: &'t Trace, depth: usize) -> Self {
-        Encoder {
-            inner: serde_dynamo::Serializer,
-            depth,
-            trace,
+        if SET_MARKERS.contains(&name) {
+            return value.serialize(self.with_shape(Shape::Set { fill: false }));
         }
-    }
-}
-
-/// A value to serialize at level `depth`, whatever serializer serde_dynamo hands it.
-struct Nested<'a, 't, T: ?Sized> {
-    value: &'a T,
-    depth: usize,
-    trace: &'t Trace,
-}
-
-impl<T: Serialize + ?Sized> Serialize for Nested<'_, '_, T> {
-    #[inline]
-    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        self.value.serialize(Encoder {
-            inner: serializer,
-            depth: self.depth,
-            trace: self.trace,
-        })
-    }
-}
-
-/// serde_dynamo writes a newtype struct of one of these names as a string, number or
-/// binary set (the names its `string_set`, `number_set` and `binary_set` use).
-fn is_set_marker(name: &str) -> bool {
-    matches!(
-        name,
-        "\u{037E}STRINGSET\u{037E}" | "\u{037E}NUMBERSET\u{037E}" | "\u{037E}BYTESSET\u{037E}"
-    )
-}
-
-macro_rules! forward {
-    ($($method:ident($($arg:ident: $ty:ty),*);)*) => {
-        $(
-            #[inline]
-            fn $method(self, $($arg: $ty),*) -> std::result::Result<Self::Ok, Self::Error> {
-                self.inner.$method($($arg),*)
-            }
-        )*
-    };
-}
-
-/// The methods both serializers forward unchanged: scalars, and the unit forms that hold
-/// no value.
-macro_rules! forward_scalars {
-    () => {
-        forward! {
-            serialize_bool(v: bool);
-            serialize_i8(v: i8);
-            serialize_i16(v: i16);
-            serialize_i32(v: i32);
-            serialize_i64(v: i64);
-            serialize_i128(v: i128);
-            serialize_u8(v: u8);
-            serialize_u16(v: u16);
-            serialize_u32(v: u32);
-            serialize_u64(v: u64);
-            serialize_u128(v: u128);
-            serialize_f32(v: f32);
-            serialize_f64(v: f64);
-            serialize_char(v: char);
-            serialize_str(v: &str);
-            serialize_none();
-            serialize_unit();
-            serialize_unit_struct(name: &'static str);
-            serialize_unit_variant(name: &'static str, index: u32, variant: &'static str);
-        }
-    };
-}
-
-impl<'t, S: Serializer> Serializer for Encoder<'t, S> {
-    type Ok = S::Ok;
-    type Error = S::Error;
-    type SerializeSeq = Elements<'t, S::SerializeSeq>;
-    type SerializeTuple = Elements<'t, S::SerializeTuple>;
-    type SerializeTupleStruct = Elements<'t, S::SerializeTupleStruct>;
-    type SerializeTupleVariant = Elements<'t, S::SerializeTupleVariant>;
-    type SerializeMap = Entries<'t, S::SerializeMap>;
-    type SerializeStruct = Fields<'t, S::SerializeStruct>;
-    type SerializeStructVariant = Fields<'t, S::SerializeStructVariant>;
-
-    forward_scalars!();
-    forward! {
-        serialize_bytes(v: &[u8]);
-    }
-
-    #[inline]
-    fn collect_str<T: Display + ?Sized>(self, value: &T) -> std::result::Result<Self::Ok, Self::Error> {
-        self.inner.collect_str(value)
-    }
-
-    #[inline]
-    fn is_human_readable(&self) -> bool {
-        self.inner.is_human_readable()
-    }
-
-    #[inline]
-    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> std::result::Result<Self::Ok, Self::Error> {
-        let value = Nested {
-            value,
-            depth: self.depth,
-            trace: self.trace,
-        };
-        self.inner.serialize_some(&value)
-    }
-
-    #[inline]
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        name: &'static str,
-        value: &T,
-    ) -> std::result::Result<Self::Ok, Self::Error> {
-        // The sequence inside a set marker becomes a set, not a list: it may sit at the
-        // deepest level, where a list may not.
-        let depth = if self.depth >= MAX_DEPTH && is_set_marker(name) {
-            MAX_DEPTH - 1
-        } else {
-            self.depth
-        };
-        let value = Nested {
-            value,
-            depth,
-            trace: self.trace,
-        };
-        self.inner.serialize_newtype_struct(name, &value)
+        value.serialize(self)
     }
 
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
         self,
-        name: &'static str,
-        index: u32,
+        _: &'static str,
+        _: u32,
         variant: &'static str,
         value: &T,
-    ) -> std::result::Result<Self::Ok, Self::Error> {
+    ) -> Result<AttributeValue> {
         // `{variant: value}`.
-        let trace = self.trace;
-        let value = Nested {
-            value,
-            depth: trace.open(self.depth)?,
-            trace,
-        };
-        self.inner
-            .serialize_newtype_variant(name, index, variant, &value)
-            .inspect_err(|_| trace.step(|| Step::Name(Cow::Borrowed(variant))))
+        let depth = open(self.depth)?;
+        let value = value
+            .serialize(Encoder {
+                depth,
+                shape: Shape::Plain,
+            })
+            .map_err(|e| e.in_field(variant))?;
+        Ok(AttributeValue::M(HashMap::from([(variant.to_owned(), value)])))
     }
 
-    #[inline]
-    fn serialize_seq(self, len: Option<usize>) -> std::result::Result<Self::SerializeSeq, Self::Error> {
-        let depth = self.trace.open(self.depth)?;
-        Ok(Elements::new(self.inner.serialize_seq(len)?, depth, self.trace, None))
+    fn serialize_seq(self, len: Option<usize>) -> Result<Sequence> {
+        match self.shape.resolve() {
+            Shape::Set { .. } => Ok(Sequence::Set(SetElements::default())),
+            Shape::Binary => Ok(Sequence::Bytes(Vec::with_capacity(len.unwrap_or(0)))),
+            shape => Ok(Sequence::List(Elements::new(open(self.depth)?, shape.element(), len))),
+        }
     }
 
-    #[inline]
-    fn serialize_tuple(self, len: usize) -> std::result::Result<Self::SerializeTuple, Self::Error> {
-        let depth = self.trace.open(self.depth)?;
-        Ok(Elements::new(self.inner.serialize_tuple(len)?, depth, self.trace, None))
+    fn serialize_tuple(self, len: usize) -> Result<Sequence> {
+        self.serialize_seq(Some(len))
     }
 
-    #[inline]
-    fn serialize_tuple_struct(
-        self,
-        name: &'static str,
-        len: usize,
-    ) -> std::result::Result<Self::SerializeTupleStruct, Self::Error> {
-        let depth = self.trace.open(self.depth)?;
-        Ok(Elements::new(
-            self.inner.serialize_tuple_struct(name, len)?,
-            depth,
-            self.trace,
-            None,
-        ))
+    fn serialize_tuple_struct(self, _: &'static str, len: usize) -> Result<Elements> {
+        Ok(Elements::new(open(self.depth)?, Shape::Plain, Some(len)))
     }
 
     fn serialize_tuple_variant(
         self,
-        name: &'static str,
-        index: u32,
+        _: &'static str,
+        _: u32,
         variant: &'static str,
         len: usize,
-    ) -> std::result::Result<Self::SerializeTupleVariant, Self::Error> {
+    ) -> Result<Variant<Elements>> {
         // `{variant: [elements]}`: a map, and a list in it.
-        let trace = self.trace;
-        let list = trace.open(self.depth)?;
-        let depth = trace
-            .open(list)
-            .inspect_err(|_| trace.step(|| Step::Name(Cow::Borrowed(variant))))?;
-        let inner = self.inner.serialize_tuple_variant(name, index, variant, len)?;
-        Ok(Elements::new(inner, depth, trace, Some(variant)))
+        let list = open(self.depth)?;
+        let depth = open(list).map_err(|e| e.in_field(variant))?;
+        Ok(Variant {
+            variant,
+            inner: Elements::new(depth, Shape::Plain, Some(len)),
+        })
     }
 
-    #[inline]
-    fn serialize_map(self, len: Option<usize>) -> std::result::Result<Self::SerializeMap, Self::Error> {
-        let depth = self.trace.open(self.depth)?;
+    fn serialize_map(self, len: Option<usize>) -> Result<Entries> {
         Ok(Entries {
-            inner: self.inner.serialize_map(len)?,
-            depth,
-            trace: self.trace,
+            map: HashMap::with_capacity(len.unwrap_or(0)),
+            depth: open(self.depth)?,
+            shape: self.shape.resolve(),
             key: None,
         })
     }
 
-    #[inline]
-    fn serialize_struct(
-        self,
-        name: &'static str,
-        len: usize,
-    ) -> std::result::Result<Self::SerializeStruct, Self::Error> {
-        let depth = self.trace.open(self.depth)?;
+    fn serialize_struct(self, _: &'static str, len: usize) -> Result<Fields> {
         Ok(Fields {
-            inner: self.inner.serialize_struct(name, len)?,
-            depth,
-            trace: self.trace,
-            variant: None,
+            map: HashMap::with_capacity(len),
+            depth: open(self.depth)?,
+            shape: self.shape.resolve(),
         })
     }
 
     fn serialize_struct_variant(
         self,
-        name: &'static str,
-        index: u32,
+        _: &'static str,
+        _: u32,
         variant: &'static str,
         len: usize,
-    ) -> std::result::Result<Self::SerializeStructVariant, Self::Error> {
+    ) -> Result<Variant<Fields>> {
         // `{variant: {fields}}`: a map, and a map in it.
-        let trace = self.trace;
-        let fields = trace.open(self.depth)?;
-        let depth = trace
-            .open(fields)
-            .inspect_err(|_| trace.step(|| Step::Name(Cow::Borrowed(variant))))?;
-        Ok(Fields {
-            inner: self.inner.serialize_struct_variant(name, index, variant, len)?,
-            depth,
-            trace,
-            variant: Some(variant),
-        })
-    }
-}
-
-/// The elements of a sequence, tuple, tuple struct or tuple variant, one level down.
-struct Elements<'t, C> {
-    inner: C,
-    depth: usize,
-    trace: &'t Trace,
-    next_index: usize,
-    /// The tuple variant the elements are in.
-    variant: Option<&'static str>,
-}
-
-impl<'t, C> Elements<'t, C> {
-    #[inline]
-    fn new(inner: C, depth: usize, trace: &'t Trace, variant: Option<&'static str>) -> Self {
-        Elements {
-            inner,
-            depth,
-            trace,
-            next_index: 0,
+        let fields = open(self.depth)?;
+        let depth = open(fields).map_err(|e| e.in_field(variant))?;
+        Ok(Variant {
             variant,
-        }
-    }
-
-    #[inline]
-    fn element<E, T: Serialize + ?Sized>(
-        &mut self,
-        value: &T,
-        serialize: impl FnOnce(&mut C, &Nested<'_, 't, T>) -> std::result::Result<(), E>,
-    ) -> std::result::Result<(), E> {
-        let index = self.next_index;
-        self.next_index += 1;
-        let value = Nested {
-            value,
-            depth: self.depth,
-            trace: self.trace,
-        };
-        serialize(&mut self.inner, &value).inspect_err(|_| {
-            self.trace.step(|| Step::Index(index));
-            if let Some(variant) = self.variant {
-                self.trace.step(|| Step::Name(Cow::Borrowed(variant)));
-            }
+            inner: Fields {
+                map: HashMap::with_capacity(len),
+                depth,
+                shape: Shape::Plain,
+            },
         })
     }
 }
 
-/// The element-wise compound serializers, each forwarding to serde_dynamo's with one
-/// level more.
-macro_rules! forward_elements {
-    ($($compound:ident :: $method:ident),*) => {$(
-        impl<C: ser::$compound> ser::$compound for Elements<'_, C> {
-            type Ok = C::Ok;
-            type Error = C::Error;
+/// A sequence or tuple: a list, or a set or binary value when its shape says so.
+enum Sequence {
+    List(Elements),
+    Set(SetElements),
+    Bytes(Vec<u8>),
+}
 
-            #[inline]
-            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> std::result::Result<(), C::Error> {
-                self.element(value, |inner, value| inner.$method(value))
-            }
+impl ser::SerializeSeq for Sequence {
+    type Ok = AttributeValue;
+    type Error = ValueError;
 
-            #[inline]
-            fn end(self) -> std::result::Result<C::Ok, C::Error> {
-                self.inner.end()
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+        match self {
+            Sequence::List(elements) => elements.push(value),
+            Sequence::Set(set) => set.push(value),
+            Sequence::Bytes(bytes) => {
+                let index = bytes.len();
+                let byte = value.serialize(ByteEncoder).map_err(|e| e.in_element(index))?;
+                bytes.push(byte);
+                Ok(())
             }
         }
-    )*};
-}
-forward_elements!(
-    SerializeSeq::serialize_element,
-    SerializeTuple::serialize_element,
-    SerializeTupleStruct::serialize_field,
-    SerializeTupleVariant::serialize_field
-);
+    }
 
-/// The fields of a struct or struct variant, one level down.
-struct Fields<'t, C> {
-    inner: C,
-    depth: usize,
-    trace: &'t Trace,
-    /// The struct variant the fields are in.
-    variant: Option<&'static str>,
-}
-
-impl<'t, C> Fields<'t, C> {
-    #[inline]
-    fn field<E, T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-        serialize: impl FnOnce(&mut C, &Nested<'_, 't, T>) -> std::result::Result<(), E>,
-    ) -> std::result::Result<(), E> {
-        let value = Nested {
-            value,
-            depth: self.depth,
-            trace: self.trace,
-        };
-        serialize(&mut self.inner, &value).inspect_err(|_| {
-            self.trace.step(|| Step::Name(Cow::Borrowed(key)));
-            if let Some(variant) = self.variant {
-                self.trace.step(|| Step::Name(Cow::Borrowed(variant)));
-            }
-        })
+    fn end(self) -> Result<AttributeValue> {
+        match self {
+            Sequence::List(elements) => Ok(AttributeValue::L(elements.list)),
+            Sequence::Set(set) => Ok(set.end()),
+            Sequence::Bytes(bytes) => Ok(AttributeValue::B(Blob::new(bytes))),
+        }
     }
 }
 
-/// The field-wise compound serializers, each forwarding to serde_dynamo's with one level
-/// more.
-macro_rules! forward_fields {
-    ($($compound:ident),*) => {$(
-        impl<C: ser::$compound> ser::$compound for Fields<'_, C> {
-            type Ok = C::Ok;
-            type Error = C::Error;
+impl ser::SerializeTuple for Sequence {
+    type Ok = AttributeValue;
+    type Error = ValueError;
 
-            #[inline]
-            fn serialize_field<T: Serialize + ?Sized>(
-                &mut self,
-                key: &'static str,
-                value: &T,
-            ) -> std::result::Result<(), C::Error> {
-                self.field(key, value, |inner, value| inner.serialize_field(key, value))
-            }
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+        ser::SerializeSeq::serialize_element(self, value)
+    }
 
-            #[inline]
-            fn skip_field(&mut self, key: &'static str) -> std::result::Result<(), C::Error> {
-                self.inner.skip_field(key)
-            }
+    fn end(self) -> Result<AttributeValue> {
+        ser::SerializeSeq::end(self)
+    }
+}
 
-            #[inline]
-            fn end(self) -> std::result::Result<C::Ok, C::Error> {
-                self.inner.end()
+/// The elements of a list, one level down.
+struct Elements {
+    list: Vec<AttributeValue>,
+    depth: usize,
+    shape: Shape,
+}
+
+impl Elements {
+    fn new(depth: usize, shape: Shape, len: Option<usize>) -> Self {
+        Elements {
+            list: Vec::with_capacity(len.unwrap_or(0)),
+            depth,
+            shape,
+        }
+    }
+
+    #[inline]
+    fn push<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+        let encoder = Encoder {
+            depth: self.depth,
+            shape: self.shape,
+        };
+        let index = self.list.len();
+        let value = value.serialize(encoder).map_err(|e| e.in_element(index))?;
+        self.list.push(value);
+        Ok(())
+    }
+}
+
+impl ser::SerializeTupleStruct for Elements {
+    type Ok = AttributeValue;
+    type Error = ValueError;
+
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+        self.push(value)
+    }
+
+    fn end(self) -> Result<AttributeValue> {
+        Ok(AttributeValue::L(self.list))
+    }
+}
+
+/// The elements of a set: all strings, all numbers or all binary.
+#[derive(Default)]
+struct SetElements {
+    strings: Vec<String>,
+    numbers: Vec<String>,
+    binaries: Vec<Blob>,
+    count: usize,
+}
+
+impl SetElements {
+    fn push<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+        let index = self.count;
+        // A byte vector in a set is one binary element.
+        let encoder = Encoder {
+            depth: 0,
+            shape: Shape::Binary,
+        };
+        let element = value.serialize(encoder).map_err(|e| e.in_element(index))?;
+        match element {
+            AttributeValue::S(s) => self.strings.push(s),
+            AttributeValue::N(n) => self.numbers.push(n),
+            AttributeValue::B(b) => self.binaries.push(b),
+            other => {
+                let message = format!("a set holds strings, numbers or binary, not {}", type_name(&other));
+                return Err(ValueError::new(message).in_element(index));
             }
         }
-    )*};
-}
-forward_fields!(SerializeStruct, SerializeStructVariant);
+        self.count += 1;
+        let kinds = [&self.strings.len(), &self.numbers.len(), &self.binaries.len()];
+        if kinds.iter().filter(|n| ***n > 0).count() > 1 {
+            let message = "the elements of a set must all be strings, all numbers or all binary";
+            return Err(ValueError::new(message).in_element(index));
+        }
+        Ok(())
+    }
 
-/// The entries of a map, one level down.
-struct Entries<'t, C> {
-    inner: C,
+    /// The set; with no elements, an empty string set, which a map leaves out.
+    fn end(self) -> AttributeValue {
+        if !self.numbers.is_empty() {
+            AttributeValue::Ns(self.numbers)
+        } else if !self.binaries.is_empty() {
+            AttributeValue::Bs(self.binaries)
+        } else {
+            AttributeValue::Ss(self.strings)
+        }
+    }
+}
+
+/// A struct or struct variant's fields, one level down.
+struct Fields {
+    map: Item,
     depth: usize,
-    trace: &'t Trace,
-    /// The key given to `serialize_key`, kept on the second pass only.
+    shape: Shape,
+}
+
+impl Fields {
+    #[inline]
+    fn insert<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<()> {
+        let shape = if self.shape.is_plain() {
+            Shape::Plain
+        } else {
+            self.shape.field(key)
+        };
+        let encoder = Encoder {
+            depth: self.depth,
+            shape,
+        };
+        let value = value.serialize(encoder).map_err(|e| e.in_field(key))?;
+        if !is_empty_set(&value) {
+            self.map.insert(key.to_owned(), value);
+        }
+        Ok(())
+    }
+}
+
+impl ser::SerializeStruct for Fields {
+    type Ok = AttributeValue;
+    type Error = ValueError;
+
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<()> {
+        self.insert(key, value)
+    }
+
+    fn end(self) -> Result<AttributeValue> {
+        Ok(AttributeValue::M(self.map))
+    }
+}
+
+/// A map's entries, one level down. Keys must serialize as strings (or numbers, bools,
+/// chars and unit variants, written as their text).
+struct Entries {
+    map: Item,
+    depth: usize,
+    shape: Shape,
     key: Option<String>,
 }
 
-impl<C: ser::SerializeMap> ser::SerializeMap for Entries<'_, C> {
-    type Ok = C::Ok;
-    type Error = C::Error;
+impl ser::SerializeMap for Entries {
+    type Ok = AttributeValue;
+    type Error = ValueError;
 
+    fn serialize_key<K: Serialize + ?Sized>(&mut self, key: &K) -> Result<()> {
+        self.key = Some(key.serialize(KeyEncoder)?);
+        Ok(())
+    }
+
+    fn serialize_value<V: Serialize + ?Sized>(&mut self, value: &V) -> Result<()> {
+        let key = self
+            .key
+            .take()
+            .ok_or_else(|| ValueError::new("a map value was serialized before its key"))?;
+        self.entry(key, value)
+    }
+
+    fn serialize_entry<K: Serialize + ?Sized, V: Serialize + ?Sized>(&mut self, key: &K, value: &V) -> Result<()> {
+        let key = key.serialize(KeyEncoder)?;
+        self.entry(key, value)
+    }
+
+    fn end(self) -> Result<AttributeValue> {
+        Ok(AttributeValue::M(self.map))
+    }
+}
+
+impl Entries {
     #[inline]
-    fn serialize_key<K: Serialize + ?Sized>(&mut self, key: &K) -> std::result::Result<(), C::Error> {
-        if self.trace.capture_keys {
-            self.key = key_text(key);
+    fn entry<V: Serialize + ?Sized>(&mut self, key: String, value: &V) -> Result<()> {
+        let shape = if self.shape.is_plain() {
+            Shape::Plain
+        } else {
+            self.shape.field(&key)
+        };
+        let encoder = Encoder {
+            depth: self.depth,
+            shape,
+        };
+        let value = value.serialize(encoder).map_err(|e| e.in_field(&key))?;
+        if !is_empty_set(&value) {
+            self.map.insert(key, value);
         }
-        self.inner.serialize_key(&MapKey(key))
-    }
-
-    #[inline]
-    fn serialize_value<V: Serialize + ?Sized>(&mut self, value: &V) -> std::result::Result<(), C::Error> {
-        let value = Nested {
-            value,
-            depth: self.depth,
-            trace: self.trace,
-        };
-        let key = self.key.take();
-        self.inner.serialize_value(&value).inspect_err(|_| {
-            self.trace
-                .step(|| key.map_or(Step::UnknownKey, |k| Step::Name(Cow::Owned(k))))
-        })
-    }
-
-    #[inline]
-    fn serialize_entry<K: Serialize + ?Sized, V: Serialize + ?Sized>(
-        &mut self,
-        key: &K,
-        value: &V,
-    ) -> std::result::Result<(), C::Error> {
-        let value = Nested {
-            value,
-            depth: self.depth,
-            trace: self.trace,
-        };
-        self.inner.serialize_entry(&MapKey(key), &value).inspect_err(|_| {
-            self.trace
-                .step(|| key_text(key).map_or(Step::UnknownKey, |k| Step::Name(Cow::Owned(k))))
-        })
-    }
-
-    #[inline]
-    fn end(self) -> std::result::Result<C::Ok, C::Error> {
-        self.inner.end()
+        Ok(())
     }
 }
 
-/// A map key, serialized through [`KeyFilter`].
-struct MapKey<'a, K: ?Sized>(&'a K);
+/// A tuple or struct variant: `{variant: inner}`.
+struct Variant<C> {
+    variant: &'static str,
+    inner: C,
+}
 
-impl<K: Serialize + ?Sized> Serialize for MapKey<'_, K> {
-    #[inline]
-    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        self.0.serialize(KeyFilter { inner: serializer })
+impl ser::SerializeTupleVariant for Variant<Elements> {
+    type Ok = AttributeValue;
+    type Error = ValueError;
+
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+        let variant = self.variant;
+        self.inner.push(value).map_err(|e| e.in_field(variant))
+    }
+
+    fn end(self) -> Result<AttributeValue> {
+        let list = AttributeValue::L(self.inner.list);
+        Ok(AttributeValue::M(HashMap::from([(self.variant.to_owned(), list)])))
     }
 }
 
-/// The text serde_dynamo makes of a map key (for error paths only: it allocates).
-#[cold]
-fn key_text<K: Serialize + ?Sized>(key: &K) -> Option<String> {
-    use serde_dynamo::AttributeValue::{Bool, N, S};
-    match key.serialize(KeyFilter {
-        inner: serde_dynamo::Serializer,
-    }) {
-        Ok(S(text) | N(text)) => Some(text),
-        Ok(Bool(b)) => Some(b.to_string()),
-        _ => None,
+impl ser::SerializeStructVariant for Variant<Fields> {
+    type Ok = AttributeValue;
+    type Error = ValueError;
+
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<()> {
+        let variant = self.variant;
+        self.inner.insert(key, value).map_err(|e| e.in_field(variant))
+    }
+
+    fn end(self) -> Result<AttributeValue> {
+        let map = AttributeValue::M(self.inner.map);
+        Ok(AttributeValue::M(HashMap::from([(self.variant.to_owned(), map)])))
     }
 }
 
-/// serde_dynamo's message for a map key that is no string, number, bool or char.
-const KEY_NOT_STRING: &str = "Key must be a string";
-
-/// Forwards a map key to serde_dynamo's key serializer, except lists, maps, binaries
-/// and variants with data, which fail as other keys that are no strings do (that
-/// serializer meets lists, maps and binaries with `unreachable!()`).
-struct KeyFilter<S> {
-    inner: S,
-}
+/// The message for a map key that is no string, number, bool or char.
+const KEY_NOT_STRING: &str = "a map key must be a string";
 
 macro_rules! not_a_key {
     ($($method:ident($($ty:ty),*) -> $ok:ty;)*) => {
         $(
-            fn $method(self, $(_: $ty),*) -> std::result::Result<$ok, S::Error> {
-                Err(S::Error::custom(KEY_NOT_STRING))
+            fn $method(self, $(_: $ty),*) -> Result<$ok> {
+                Err(ValueError::new(KEY_NOT_STRING))
             }
         )*
     };
 }
 
-impl<S: Serializer> Serializer for KeyFilter<S> {
-    type Ok = S::Ok;
-    type Error = S::Error;
-    type SerializeSeq = Impossible<S::Ok, S::Error>;
-    type SerializeTuple = Impossible<S::Ok, S::Error>;
-    type SerializeTupleStruct = Impossible<S::Ok, S::Error>;
-    type SerializeTupleVariant = Impossible<S::Ok, S::Error>;
-    type SerializeMap = Impossible<S::Ok, S::Error>;
-    type SerializeStruct = Impossible<S::Ok, S::Error>;
-    type SerializeStructVariant = Impossible<S::Ok, S::Error>;
+macro_rules! key_text {
+    ($($method:ident($ty:ty);)*) => {
+        $(
+            fn $method(self, v: $ty) -> Result<String> {
+                Ok(v.to_string())
+            }
+        )*
+    };
+}
 
-    forward_scalars!();
+/// A map key: its text.
+struct KeyEncoder;
+
+impl Serializer for KeyEncoder {
+    type Ok = String;
+    type Error = ValueError;
+    type SerializeSeq = Impossible<String, ValueError>;
+    type SerializeTuple = Impossible<String, ValueError>;
+    type SerializeTupleStruct = Impossible<String, ValueError>;
+    type SerializeTupleVariant = Impossible<String, ValueError>;
+    type SerializeMap = Impossible<String, ValueError>;
+    type SerializeStruct = Impossible<String, ValueError>;
+    type SerializeStructVariant = Impossible<String, ValueError>;
+
+    key_text! {
+        serialize_bool(bool);
+        serialize_i8(i8);
+        serialize_i16(i16);
+        serialize_i32(i32);
+        serialize_i64(i64);
+        serialize_i128(i128);
+        serialize_u8(u8);
+        serialize_u16(u16);
+        serialize_u32(u32);
+        serialize_u64(u64);
+        serialize_u128(u128);
+        serialize_char(char);
+        serialize_str(&str);
+    }
 
     not_a_key! {
-        serialize_bytes(&[u8]) -> S::Ok;
+        serialize_f32(f32) -> String;
+        serialize_f64(f64) -> String;
+        serialize_bytes(&[u8]) -> String;
+        serialize_none() -> String;
+        serialize_unit() -> String;
+        serialize_unit_struct(&'static str) -> String;
         serialize_seq(Option<usize>) -> Self::SerializeSeq;
         serialize_tuple(usize) -> Self::SerializeTuple;
         serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct;
@@ -717,23 +660,16 @@ impl<S: Serializer> Serializer for KeyFilter<S> {
         serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant;
     }
 
-    #[inline]
-    fn collect_str<T: Display + ?Sized>(self, value: &T) -> std::result::Result<S::Ok, S::Error> {
-        self.inner.collect_str(value)
+    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<String> {
+        Err(ValueError::new(KEY_NOT_STRING))
     }
 
-    #[inline]
-    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> std::result::Result<S::Ok, S::Error> {
-        self.inner.serialize_some(&MapKey(value))
+    fn serialize_unit_variant(self, _: &'static str, _: u32, variant: &'static str) -> Result<String> {
+        Ok(variant.to_owned())
     }
 
-    #[inline]
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        name: &'static str,
-        value: &T,
-    ) -> std::result::Result<S::Ok, S::Error> {
-        self.inner.serialize_newtype_struct(name, &MapKey(value))
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _: &'static str, value: &T) -> Result<String> {
+        value.serialize(self)
     }
 
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -742,8 +678,150 @@ impl<S: Serializer> Serializer for KeyFilter<S> {
         _: u32,
         _: &'static str,
         _: &T,
-    ) -> std::result::Result<S::Ok, S::Error> {
-        Err(S::Error::custom(KEY_NOT_STRING))
+    ) -> Result<String> {
+        Err(ValueError::new(KEY_NOT_STRING))
+    }
+}
+
+/// One byte of binary data written as a sequence of `u8`.
+struct ByteEncoder;
+
+/// The message for an element of binary data that is no byte.
+const NOT_A_BYTE: &str = "binary data holds bytes: integers from 0 to 255";
+
+macro_rules! byte_from {
+    ($($method:ident($ty:ty);)*) => {
+        $(
+            fn $method(self, v: $ty) -> Result<u8> {
+                u8::try_from(v).map_err(|_| ValueError::new(NOT_A_BYTE))
+            }
+        )*
+    };
+}
+
+impl Serializer for ByteEncoder {
+    type Ok = u8;
+    type Error = ValueError;
+    type SerializeSeq = Impossible<u8, ValueError>;
+    type SerializeTuple = Impossible<u8, ValueError>;
+    type SerializeTupleStruct = Impossible<u8, ValueError>;
+    type SerializeTupleVariant = Impossible<u8, ValueError>;
+    type SerializeMap = Impossible<u8, ValueError>;
+    type SerializeStruct = Impossible<u8, ValueError>;
+    type SerializeStructVariant = Impossible<u8, ValueError>;
+
+    fn serialize_u8(self, v: u8) -> Result<u8> {
+        Ok(v)
+    }
+
+    byte_from! {
+        serialize_i8(i8);
+        serialize_i16(i16);
+        serialize_i32(i32);
+        serialize_i64(i64);
+        serialize_i128(i128);
+        serialize_u16(u16);
+        serialize_u32(u32);
+        serialize_u64(u64);
+        serialize_u128(u128);
+    }
+
+    fn serialize_bool(self, _: bool) -> Result<u8> {
+        Err(ValueError::new(NOT_A_BYTE))
+    }
+
+    fn serialize_f32(self, _: f32) -> Result<u8> {
+        Err(ValueError::new(NOT_A_BYTE))
+    }
+
+    fn serialize_f64(self, _: f64) -> Result<u8> {
+        Err(ValueError::new(NOT_A_BYTE))
+    }
+
+    fn serialize_char(self, _: char) -> Result<u8> {
+        Err(ValueError::new(NOT_A_BYTE))
+    }
+
+    fn serialize_str(self, _: &str) -> Result<u8> {
+        Err(ValueError::new(NOT_A_BYTE))
+    }
+
+    fn serialize_bytes(self, _: &[u8]) -> Result<u8> {
+        Err(ValueError::new(NOT_A_BYTE))
+    }
+
+    fn serialize_none(self) -> Result<u8> {
+        Err(ValueError::new(NOT_A_BYTE))
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<u8> {
+        value.serialize(self)
+    }
+
+    fn serialize_unit(self) -> Result<u8> {
+        Err(ValueError::new(NOT_A_BYTE))
+    }
+
+    fn serialize_unit_struct(self, _: &'static str) -> Result<u8> {
+        Err(ValueError::new(NOT_A_BYTE))
+    }
+
+    fn serialize_unit_variant(self, _: &'static str, _: u32, _: &'static str) -> Result<u8> {
+        Err(ValueError::new(NOT_A_BYTE))
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _: &'static str, value: &T) -> Result<u8> {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<u8> {
+        Err(ValueError::new(NOT_A_BYTE))
+    }
+
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq> {
+        Err(ValueError::new(NOT_A_BYTE))
+    }
+
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple> {
+        Err(ValueError::new(NOT_A_BYTE))
+    }
+
+    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeTupleStruct> {
+        Err(ValueError::new(NOT_A_BYTE))
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant> {
+        Err(ValueError::new(NOT_A_BYTE))
+    }
+
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap> {
+        Err(ValueError::new(NOT_A_BYTE))
+    }
+
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct> {
+        Err(ValueError::new(NOT_A_BYTE))
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant> {
+        Err(ValueError::new(NOT_A_BYTE))
     }
 }
 
@@ -755,13 +833,21 @@ mod tests {
     use serde::ser::{SerializeTuple, SerializeTupleStruct, SerializeTupleVariant};
 
     use super::*;
-    use crate::item::check_expression_value;
+    use crate::item::{check_expression_value, expression_error, to_item};
+    use crate::Error;
+    use serde::ser::Serializer;
     use serde::Serialize;
+
+    type Result<T> = crate::Result<T>;
+
+    fn to_value<T: Serialize + ?Sized>(value: &T, depth: usize) -> std::result::Result<AttributeValue, ValueError> {
+        to_attribute_value(value, depth, Shape::Plain)
+    }
 
     /// One level of a nested test value, in each form serde_dynamo writes as `L` or `M`,
     /// and the wrappers that add no level.
     #[derive(Clone, Copy, Debug)]
-    enum Shape {
+    enum Form {
         Seq,
         Tuple,
         TupleStruct,
@@ -777,19 +863,19 @@ mod tests {
         Newtype,
     }
 
-    const SHAPES: [Shape; 12] = [
-        Shape::Seq,
-        Shape::Tuple,
-        Shape::TupleStruct,
-        Shape::Map,
-        Shape::SplitMap,
-        Shape::IntKeyMap,
-        Shape::Struct,
-        Shape::NewtypeVariant,
-        Shape::TupleVariant,
-        Shape::StructVariant,
-        Shape::Some,
-        Shape::Newtype,
+    const SHAPES: [Form; 12] = [
+        Form::Seq,
+        Form::Tuple,
+        Form::TupleStruct,
+        Form::Map,
+        Form::SplitMap,
+        Form::IntKeyMap,
+        Form::Struct,
+        Form::NewtypeVariant,
+        Form::TupleVariant,
+        Form::StructVariant,
+        Form::Some,
+        Form::Newtype,
     ];
 
     /// What the innermost level holds.
@@ -805,7 +891,7 @@ mod tests {
     /// depth costs no memory and no drop): level `i` has the shape `shapes[i % len]`.
     #[derive(Clone, Copy)]
     struct Nest {
-        shapes: &'static [Shape],
+        shapes: &'static [Form],
         levels: usize,
         leaf: Leaf,
     }
@@ -825,60 +911,60 @@ mod tests {
                 ..*self
             };
             match self.shapes[self.levels % self.shapes.len()] {
-                Shape::Seq => {
+                Form::Seq => {
                     let mut seq = s.serialize_seq(Some(2))?;
                     seq.serialize_element(&0)?;
                     seq.serialize_element(&child)?;
                     seq.end()
                 }
-                Shape::Tuple => {
+                Form::Tuple => {
                     let mut tuple = s.serialize_tuple(3)?;
                     tuple.serialize_element("x")?;
                     tuple.serialize_element("y")?;
                     tuple.serialize_element(&child)?;
                     tuple.end()
                 }
-                Shape::TupleStruct => {
+                Form::TupleStruct => {
                     let mut tuple = s.serialize_tuple_struct("Pair", 2)?;
                     tuple.serialize_field(&child)?;
                     tuple.serialize_field(&true)?;
                     tuple.end()
                 }
-                Shape::Map => {
+                Form::Map => {
                     let mut map = s.serialize_map(Some(1))?;
                     map.serialize_entry("k", &child)?;
                     map.end()
                 }
-                Shape::SplitMap => {
+                Form::SplitMap => {
                     let mut map = s.serialize_map(None)?;
                     map.serialize_key("s")?;
                     map.serialize_value(&child)?;
                     map.end()
                 }
-                Shape::IntKeyMap => {
+                Form::IntKeyMap => {
                     let mut map = s.serialize_map(Some(1))?;
                     map.serialize_entry(&7u8, &child)?;
                     map.end()
                 }
-                Shape::Struct => {
+                Form::Struct => {
                     let mut st = s.serialize_struct("Node", 2)?;
                     st.serialize_field("n", &1)?;
                     st.serialize_field("child", &child)?;
                     st.end()
                 }
-                Shape::NewtypeVariant => s.serialize_newtype_variant("E", 0, "New", &child),
-                Shape::TupleVariant => {
+                Form::NewtypeVariant => s.serialize_newtype_variant("E", 0, "New", &child),
+                Form::TupleVariant => {
                     let mut tv = s.serialize_tuple_variant("E", 1, "Tup", 1)?;
                     tv.serialize_field(&child)?;
                     tv.end()
                 }
-                Shape::StructVariant => {
+                Form::StructVariant => {
                     let mut sv = s.serialize_struct_variant("E", 2, "Rec", 1)?;
                     sv.serialize_field("inner", &child)?;
                     sv.end()
                 }
-                Shape::Some => s.serialize_some(&child),
-                Shape::Newtype => s.serialize_newtype_struct("Wrapper", &child),
+                Form::Some => s.serialize_some(&child),
+                Form::Newtype => s.serialize_newtype_struct("Wrapper", &child),
             }
         }
     }
@@ -912,10 +998,10 @@ mod tests {
 
     #[test]
     fn rejects_exactly_what_the_item_check_rejects() {
-        let mixed: &'static [Shape] = &SHAPES;
-        let mut shape_lists: Vec<&'static [Shape]> = SHAPES.iter().map(std::slice::from_ref).collect();
+        let mixed: &'static [Form] = &SHAPES;
+        let mut shape_lists: Vec<&'static [Form]> = SHAPES.iter().map(std::slice::from_ref).collect();
         shape_lists.push(mixed);
-        shape_lists.push(&[Shape::Some, Shape::Seq, Shape::Newtype, Shape::StructVariant]);
+        shape_lists.push(&[Form::Some, Form::Seq, Form::Newtype, Form::StructVariant]);
         let mut rejected = 0;
         for shapes in shape_lists {
             for leaf in [Leaf::Text, Leaf::EmptyList, Leaf::StringSet, Leaf::Null] {
@@ -935,7 +1021,7 @@ mod tests {
                     rejected += usize::from(path.is_some());
 
                     // One value at level 1, as an update or condition value is encoded.
-                    let value = to_attribute_value(&root.a, 1);
+                    let value = to_value(&root.a, 1);
                     let expected = check_expression_value("a", 1, &serde_dynamo::to_attribute_value(root.a).unwrap());
                     match (value, expected) {
                         (Ok(_), Ok(())) => {}
@@ -959,7 +1045,7 @@ mod tests {
         let lists = |levels| Root {
             id: "x",
             a: Nest {
-                shapes: &[Shape::Seq],
+                shapes: &[Form::Seq],
                 levels,
                 leaf: Leaf::Text,
             },
@@ -973,7 +1059,7 @@ mod tests {
         let set = Root {
             id: "x",
             a: Nest {
-                shapes: &[Shape::Seq],
+                shapes: &[Form::Seq],
                 levels: 31,
                 leaf: Leaf::StringSet,
             },
@@ -982,7 +1068,7 @@ mod tests {
         let empty = Root {
             id: "x",
             a: Nest {
-                shapes: &[Shape::Seq],
+                shapes: &[Form::Seq],
                 levels: 31,
                 leaf: Leaf::EmptyList,
             },
@@ -991,18 +1077,21 @@ mod tests {
 
         // Values at a nested path start deeper.
         let value = Nest {
-            shapes: &[Shape::Seq],
+            shapes: &[Form::Seq],
             levels: 29,
             leaf: Leaf::Text,
         };
-        assert!(to_attribute_value(&value, 3).is_ok());
-        let err = to_attribute_value(&value, 4).unwrap_err();
+        assert!(to_value(&value, 3).is_ok());
+        let err = to_value(&value, 4).unwrap_err();
         assert_eq!(
-            err.to_string(),
-            format!("nested deeper than DynamoDB's 32 levels at `{}`", "[1]".repeat(28))
+            err.clone().finish("").to_string(),
+            format!("at `{}`: nested deeper than DynamoDB's 32 levels", "[1]".repeat(28))
         );
-        let err = to_attribute_value(&value, 32).unwrap_err();
-        assert_eq!(err.to_string(), "nested deeper than DynamoDB's 32 levels");
+        let err = to_value(&value, 32).unwrap_err();
+        assert_eq!(
+            err.clone().finish("").to_string(),
+            "nested deeper than DynamoDB's 32 levels"
+        );
         assert!(matches!(
             expression_error("a.b", err),
             Error::InvalidItem { path, problem: ValueProblem::TooDeep } if path == "a.b"
@@ -1011,7 +1100,7 @@ mod tests {
 
     #[test]
     fn paths_name_fields_variants_and_map_keys() {
-        let path = |shapes: &'static [Shape]| {
+        let path = |shapes: &'static [Form]| {
             let root = Root {
                 id: "x",
                 a: Nest {
@@ -1022,16 +1111,16 @@ mod tests {
             };
             too_deep_path(to_item(&root)).expect("too deep")
         };
-        assert_eq!(path(&[Shape::Struct]), format!("a{}", ".child".repeat(31)));
-        assert_eq!(path(&[Shape::SplitMap]), format!("a{}", ".s".repeat(31)));
-        assert_eq!(path(&[Shape::IntKeyMap]), format!("a{}", ".7".repeat(31)));
-        assert_eq!(path(&[Shape::TupleVariant]), format!("a{}.Tup", ".Tup[0]".repeat(15)));
+        assert_eq!(path(&[Form::Struct]), format!("a{}", ".child".repeat(31)));
+        assert_eq!(path(&[Form::SplitMap]), format!("a{}", ".s".repeat(31)));
+        assert_eq!(path(&[Form::IntKeyMap]), format!("a{}", ".7".repeat(31)));
+        assert_eq!(path(&[Form::TupleVariant]), format!("a{}.Tup", ".Tup[0]".repeat(15)));
         assert_eq!(
-            path(&[Shape::StructVariant]),
+            path(&[Form::StructVariant]),
             format!("a{}.Rec", ".Rec.inner".repeat(15))
         );
         assert_eq!(
-            path(&[Shape::NewtypeVariant, Shape::Tuple]),
+            path(&[Form::NewtypeVariant, Form::Tuple]),
             format!("a{}.New", ".New[2]".repeat(15))
         );
 
@@ -1047,7 +1136,7 @@ mod tests {
             extra: HashMap::from([(
                 "deep",
                 Nest {
-                    shapes: &[Shape::Map],
+                    shapes: &[Form::Map],
                     levels: 40,
                     leaf: Leaf::Text,
                 },
@@ -1091,9 +1180,9 @@ mod tests {
         };
         let path = too_deep_path(to_item(&root)).expect("too deep");
         assert_eq!(path, format!("a{}", ".child".repeat(31)));
-        assert!(to_attribute_value(&root.a, 1).is_err());
+        assert!(to_value(&root.a, 1).is_err());
 
-        for shapes in [&SHAPES[..], &[Shape::Seq], &[Shape::SplitMap]] {
+        for shapes in [&SHAPES[..], &[Form::Seq], &[Form::SplitMap]] {
             let deep = Nest {
                 shapes,
                 levels: 100_000,
@@ -1101,7 +1190,7 @@ mod tests {
             };
             let root = Root { id: "x", a: deep };
             assert!(too_deep_path(to_item(&root)).is_some(), "{shapes:?}");
-            let err = to_attribute_value(&deep, 1).unwrap_err();
+            let err = to_value(&deep, 1).unwrap_err();
             assert!(matches!(
                 expression_error("a", err),
                 Error::InvalidItem {
@@ -1113,21 +1202,132 @@ mod tests {
     }
 
     #[test]
-    fn other_failures_keep_their_errors() {
-        // serde_dynamo meets a list as a map key with `unreachable!()`.
+    fn other_failures_are_encode_errors_with_their_path() {
         let map = HashMap::from([(vec![1u8], 1)]);
-        let err = to_attribute_value(&map, 1).unwrap_err();
-        assert_eq!(err.to_string(), "Key must be a string");
-        assert!(matches!(expression_error("m", err), Error::Serialization(_)));
-        assert!(to_attribute_value(&HashMap::from([(Some(1), 1)]), 1).is_err());
-        assert!(matches!(to_item(&1), Err(Error::Serialization(_))));
-        assert!(matches!(
-            to_item(&Root { id: "x", a: 1u128 }),
-            Err(Error::Serialization(_))
-        ));
+        let err = to_value(&map, 1).unwrap_err();
+        assert_eq!(err.to_string(), "a map key must be a string");
+        assert!(matches!(expression_error("m", err), Error::Encode { error, .. } if error.path == "m"));
+        assert!(to_value(&HashMap::from([(Some(1), 1)]), 1).is_err());
+        assert!(matches!(to_item(&1), Err(Error::Encode { .. })));
+        #[derive(Serialize)]
+        struct Keyed {
+            id: &'static str,
+            inner: HashMap<&'static str, HashMap<Vec<u8>, u8>>,
+        }
+        let keyed = Keyed {
+            id: "x",
+            inner: HashMap::from([("k", HashMap::from([(vec![1u8], 1)]))]),
+        };
+        match to_item(&keyed) {
+            Err(Error::Encode { error, .. }) => assert_eq!(error.path, "inner.k"),
+            other => panic!("{other:?}"),
+        }
         assert_eq!(
-            to_attribute_value(&(1, "two", None::<u8>), 1).unwrap(),
+            to_value(&(1, "two", None::<u8>), 1).unwrap(),
             serde_dynamo::to_attribute_value::<_, AttributeValue>((1, "two", None::<u8>)).unwrap()
         );
+    }
+
+    #[test]
+    fn wide_integers_fit_38_digits_or_are_refused() {
+        let max38 = 10u128.pow(38) - 1;
+        assert_eq!(to_value(&max38, 1).unwrap(), AttributeValue::N(max38.to_string()));
+        assert_eq!(
+            to_value(&-(max38 as i128), 1).unwrap(),
+            AttributeValue::N(format!("-{max38}"))
+        );
+        let err = to_value(&(max38 + 1), 1).unwrap_err();
+        assert_eq!(err.problem, Some(ValueProblem::TooManyDigits));
+    }
+
+    #[test]
+    fn floats_use_exponent_notation_where_plain_digits_are_too_many() {
+        let n = |v: f64| match to_value(&v, 1).unwrap() {
+            AttributeValue::N(n) => n,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(n(0.1), "0.1");
+        assert_eq!(n(123.5), "123.5");
+        assert_eq!(n(1e40), "1E40");
+        assert_eq!(n(1e-130), "1E-130");
+        assert_eq!(n(-2.5e125), "-2.5E125");
+        for v in [1e40, 1e-130, 1.2345678901234567e-10, f64::MAX / 1e200, 1.0 / 3.0] {
+            assert_eq!(n(v).parse::<f64>().unwrap(), v);
+            assert!(crate::value::number_problem(&n(v)).is_none() || v.abs() > 1e125, "{v}");
+        }
+        let f = match to_value(&f32::MAX, 1).unwrap() {
+            AttributeValue::N(n) => n,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(f, "3.4028235E38");
+    }
+
+    #[test]
+    fn shapes_store_sets_bytes_and_numbers() {
+        #[derive(Serialize)]
+        struct Shaped {
+            tags: Vec<&'static str>,
+            empty: Vec<&'static str>,
+            counts: Vec<u8>,
+            blobs: Vec<Vec<u8>>,
+            data: Vec<u8>,
+            digest: [u8; 4],
+            amount: &'static str,
+        }
+        const FIELDS: &[crate::schema::FieldShape] = &[
+            crate::schema::FieldShape {
+                name: "tags",
+                shape: Shape::Set { fill: true },
+            },
+            crate::schema::FieldShape {
+                name: "empty",
+                shape: Shape::Set { fill: true },
+            },
+            crate::schema::FieldShape {
+                name: "counts",
+                shape: Shape::Set { fill: true },
+            },
+            crate::schema::FieldShape {
+                name: "blobs",
+                shape: Shape::Set { fill: true },
+            },
+            crate::schema::FieldShape {
+                name: "data",
+                shape: Shape::Binary,
+            },
+            crate::schema::FieldShape {
+                name: "digest",
+                shape: Shape::Binary,
+            },
+            crate::schema::FieldShape {
+                name: "amount",
+                shape: Shape::Number,
+            },
+        ];
+        let value = Shaped {
+            tags: vec!["a", "b"],
+            empty: vec![],
+            counts: vec![1, 2],
+            blobs: vec![vec![0], vec![1, 2]],
+            data: vec![0, 255],
+            digest: [1, 2, 3, 4],
+            amount: "12.50",
+        };
+        let item = super::to_item(&value, Shape::Fields(FIELDS)).unwrap();
+        assert_eq!(item["tags"], AttributeValue::Ss(vec!["a".into(), "b".into()]));
+        assert!(!item.contains_key("empty"));
+        assert_eq!(item["counts"], AttributeValue::Ns(vec!["1".into(), "2".into()]));
+        assert_eq!(
+            item["blobs"],
+            AttributeValue::Bs(vec![Blob::new(vec![0]), Blob::new(vec![1, 2])])
+        );
+        assert_eq!(item["data"], AttributeValue::B(Blob::new(vec![0, 255])));
+        assert_eq!(item["digest"], AttributeValue::B(Blob::new(vec![1, 2, 3, 4])));
+        assert_eq!(item["amount"], AttributeValue::N("12.50".into()));
+
+        let mixed = to_attribute_value(&(1, "a"), 1, Shape::Set { fill: false });
+        assert!(mixed.is_err());
+        let not_bytes = to_attribute_value(&vec![256u16], 1, Shape::Binary).unwrap_err();
+        assert_eq!(not_bytes.finish("data").path, "data[0]");
     }
 }

@@ -10,6 +10,7 @@ use aws_sdk_dynamodb::types::TableStatus;
 
 use crate::schema::KeyType;
 use crate::value::Item;
+pub use crate::value::{ValueError, ValueProblem};
 
 /// A problem with a handle's configuration found before any request, raised from the
 /// handle's own interceptor so that every request of the handle reports it.
@@ -79,7 +80,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// | `OutcomeUnknown` | **maybe**: sent, no answer | when `idempotent` is true; otherwise read the item first |
 /// | `Applied` | **yes**; what came after the write failed | no: read the item, it holds the write |
 /// | `BatchIncomplete` | **partly**: `left` lists what was not applied (or whose request got no answer) | the entries in `left` (batch puts and deletes are harmless to repeat) |
-/// | `Serialization`, `PartialItem`, `WaitTimeout` | no write involved, or nothing was sent | no |
+/// | `Decode`, `Encode`, `Serialization`, `PartialItem`, `WaitTimeout` | no write involved, or nothing was sent | no |
 ///
 /// dynorm never resends a write that may have been applied unless the repeat is harmless
 /// (see [`OutcomeUnknown`](Error::OutcomeUnknown)); versioned writes are conditioned on
@@ -94,8 +95,9 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// through the variants' fields. [`InvalidItem`](Error::InvalidItem) names only the
 /// top-level attribute. Messages dynorm passes on from other libraries may quote the
 /// value they are about: `validator`'s field errors ([`Validation`](Error::Validation))
-/// and serde's decoding errors ([`Serialization`](Error::Serialization),
-/// [`PartialItem`](Error::PartialItem)).
+/// and the messages of `Serialize`/`Deserialize` impls (a custom message, an unknown
+/// enum variant). dynorm's own decoding errors ([`Decode`](Error::Decode)) name the path,
+/// the expected type and the stored DynamoDB type, not the stored value.
 #[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -169,7 +171,7 @@ pub enum Error {
         target: &'static str,
         /// The decoding error.
         #[source]
-        error: serde_dynamo::Error,
+        error: Box<ValueError>,
     },
 
     /// A batch could not finish: its deadline passed with items DynamoDB left
@@ -247,9 +249,35 @@ pub enum Error {
         waited: std::time::Duration,
     },
 
-    /// Turning a model into DynamoDB attributes, or attributes into a model, failed.
+    /// Turning a value into DynamoDB attributes, or attributes into a value, failed in
+    /// serde_dynamo (dynorm's own encoder and decoder report [`Encode`](Error::Encode)
+    /// and [`Decode`](Error::Decode)); for code of the application's own that calls
+    /// serde_dynamo, such as a hook.
     #[error("serialization failed: {0}")]
     Serialization(#[from] serde_dynamo::Error),
+
+    /// An item (or value) DynamoDB returned cannot be decoded into the Rust type: the
+    /// error names the type, the attribute path (`blobs[0]`, `address.city`), what the
+    /// type expected and the DynamoDB type stored there.
+    #[error("cannot decode `{target}` from DynamoDB: {error}")]
+    Decode {
+        /// The type the item was decoded into (its Rust type name).
+        target: &'static str,
+        /// Where and why.
+        #[source]
+        error: Box<ValueError>,
+    },
+
+    /// A value cannot be encoded for DynamoDB (a map whose keys are not strings, a
+    /// `Serialize` impl that failed, a set of mixed element types). Nothing was sent.
+    #[error("cannot encode `{target}` for DynamoDB: {error}")]
+    Encode {
+        /// The type encoded (its Rust type name).
+        target: &'static str,
+        /// Where and why.
+        #[source]
+        error: Box<ValueError>,
+    },
 
     /// The item is larger than DynamoDB's 400 KB (409,600 bytes) limit, counted the way
     /// DynamoDB counts it. Nothing was sent.
@@ -500,38 +528,19 @@ impl fmt::Display for CursorProblem {
     }
 }
 
-/// Why an attribute value is invalid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ValueProblem {
-    /// A string, number or binary set with no elements: DynamoDB does not store empty sets.
-    EmptySet,
-    /// A number that is NaN, infinite or otherwise not a decimal: DynamoDB numbers are
-    /// finite decimals.
-    NonFiniteNumber,
-    /// A number outside DynamoDB's range: magnitudes from 1E-130 to 9.99..9E+125.
-    NumberOutOfRange,
-    /// A number with more than DynamoDB's 38 significant digits.
-    TooManyDigits,
-    /// A string, number or binary set with the same element twice.
-    DuplicateSetElement,
-    /// An attribute or map key that is the empty string (for example a `HashMap` with an
-    /// empty key): DynamoDB rejects empty attribute names.
-    EmptyAttributeName,
-    /// Nested deeper than DynamoDB's 32 levels.
-    TooDeep,
-}
-
-impl fmt::Display for ValueProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ValueProblem::EmptySet => f.write_str("DynamoDB does not store empty sets"),
-            ValueProblem::NonFiniteNumber => f.write_str("NaN and infinite numbers cannot be stored"),
-            ValueProblem::NumberOutOfRange => f.write_str("outside DynamoDB's number range (1E-130 to 9.9E+125)"),
-            ValueProblem::TooManyDigits => f.write_str("more than 38 significant digits"),
-            ValueProblem::DuplicateSetElement => f.write_str("a set cannot hold the same element twice"),
-            ValueProblem::EmptyAttributeName => f.write_str("attribute names and map keys cannot be empty"),
-            ValueProblem::TooDeep => f.write_str("nested deeper than DynamoDB's 32 levels"),
+/// A value that could not be encoded: [`Error::InvalidItem`] for a value DynamoDB would
+/// reject (nested too deep, too many digits), [`Error::Encode`] otherwise.
+impl From<ValueError> for Error {
+    fn from(error: ValueError) -> Self {
+        match error.problem {
+            Some(problem) => Error::InvalidItem {
+                path: error.path,
+                problem,
+            },
+            None => Error::Encode {
+                target: "a value",
+                error: Box::new(error),
+            },
         }
     }
 }
@@ -757,9 +766,14 @@ impl Error {
         match self {
             Error::AlreadyExists { item: Some(item), .. }
             | Error::ConditionFailed { item: Some(item), .. }
-            | Error::VersionConflict { item: Some(item), .. } => {
-                Some(serde_dynamo::from_item(Item::clone(item)).map_err(Error::Serialization))
-            }
+            | Error::VersionConflict { item: Some(item), .. } => Some(
+                crate::decode::from_item(Item::clone(item), crate::schema::Shape::Plain).map_err(|error| {
+                    Error::Decode {
+                        target: std::any::type_name::<T>(),
+                        error: Box::new(error),
+                    }
+                }),
+            ),
             _ => None,
         }
     }
@@ -888,6 +902,16 @@ impl fmt::Debug for Error {
                 .field("waited", waited)
                 .finish(),
             Error::Serialization(e) => f.debug_tuple("Serialization").field(e).finish(),
+            Error::Decode { target, error } => f
+                .debug_struct("Decode")
+                .field("target", target)
+                .field("error", error)
+                .finish(),
+            Error::Encode { target, error } => f
+                .debug_struct("Encode")
+                .field("target", target)
+                .field("error", error)
+                .finish(),
             Error::ItemTooLarge { size, limit } => f
                 .debug_struct("ItemTooLarge")
                 .field("size", size)

@@ -196,10 +196,10 @@ pub(crate) fn after_delete<M: Model>(key: &M::Key, instance: Option<&M>) {
 /// Decodes a stored item into the model, with its load hooks.
 pub(crate) fn load<M: Model>(mut item: Item) -> Result<M> {
     if M::hooks().is_none() {
-        return crate::item::from_item(item);
+        return crate::model::model_from_item(item);
     }
     before_load::<M>(&mut item)?;
-    let mut model: M = crate::item::from_item(item)?;
+    let mut model: M = crate::model::model_from_item(item)?;
     after_load(&mut model)?;
     Ok(model)
 }
@@ -226,7 +226,7 @@ pub(crate) fn after_save_item<M: Model>(item: &Item) -> Option<AfterHook> {
         Box::new(move || {
             // The item was encoded from a model, so it decodes; if a custom serde
             // representation does not round-trip, there is no instance to hand over.
-            if let Ok(model) = crate::item::from_item::<M>(item) {
+            if let Ok(model) = crate::model::model_from_item::<M>(item) {
                 after_save(&model);
             }
         }) as AfterHook

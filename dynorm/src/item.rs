@@ -10,9 +10,9 @@ use serde::Serialize;
 
 use crate::error::{Error, KeyProblem, Result, ValueProblem};
 use crate::key::PrimaryKey;
-use crate::schema::{KeyAttr, KeyType, TableSchema};
+use crate::schema::{KeyAttr, KeyType, Shape, TableSchema};
 use crate::value::{
-    item_size, number_problem, Decimal, Item, NumberProblem, MAX_DEPTH, MAX_HASH_KEY_SIZE, MAX_ITEM_SIZE,
+    item_size, number_problem, Decimal, Item, NumberProblem, ValueError, MAX_DEPTH, MAX_HASH_KEY_SIZE, MAX_ITEM_SIZE,
     MAX_RANGE_KEY_SIZE,
 };
 
@@ -20,13 +20,55 @@ use crate::value::{
 /// map nested deeper than DynamoDB's 32 levels stops the serialization at once, with
 /// [`Error::InvalidItem`] and [`ValueProblem::TooDeep`] (the path names the list or map
 /// at level 32), so that no value recurses deeper than that.
+///
+/// Values are stored the way serde writes them: a `HashSet` as a list. A model knows
+/// which of its fields are sets, binary data or numbers: encode a model with
+/// [`DynaModel::to_item`](super::DynaModel::to_item), which stores those as `SS`/`NS`/`BS`,
+/// `B` and `N`.
 pub fn to_item<T: Serialize + ?Sized>(value: &T) -> Result<Item> {
-    crate::encode::to_item(value)
+    encode_item(value, Shape::Plain)
 }
 
 /// Deserializes an item into any `Deserialize` type, such as a model or a projection.
+/// Binary attributes read into `Vec<u8>` and `[u8; N]`, sets into `HashSet`/`BTreeSet`
+/// and `Vec`. A model's set fields whose attribute is missing (an empty set is not
+/// stored) read as empty through [`DynaModel::from_item`](super::DynaModel::from_item).
 pub fn from_item<T: DeserializeOwned>(item: Item) -> Result<T> {
-    Ok(serde_dynamo::from_item(item)?)
+    decode_item(item, Shape::Plain)
+}
+
+/// Encodes a value into an item, its fields stored as `shape` says.
+pub(crate) fn encode_item<T: Serialize + ?Sized>(value: &T, shape: Shape) -> Result<Item> {
+    crate::encode::to_item(value, shape).map_err(|e| encode_error(std::any::type_name::<T>(), e))
+}
+
+/// Decodes an item into `T`, its fields stored as `shape` says.
+pub(crate) fn decode_item<T: DeserializeOwned>(item: Item, shape: Shape) -> Result<T> {
+    crate::decode::from_item(item, shape).map_err(|error| Error::Decode {
+        target: std::any::type_name::<T>(),
+        error: Box::new(error),
+    })
+}
+
+/// The error for a value of type `target` that could not be encoded: `InvalidItem` for
+/// a value DynamoDB would reject (too deep, too many digits), `Encode` otherwise.
+pub(crate) fn encode_error(target: &'static str, error: ValueError) -> Error {
+    match error.problem {
+        Some(problem) => Error::InvalidItem {
+            path: error.path,
+            problem,
+        },
+        None => Error::Encode {
+            target,
+            error: Box::new(error),
+        },
+    }
+}
+
+/// The error to report for a failed expression value bound for the attribute at `path`
+/// (as users write it; empty when unknown), the path within the value appended.
+pub(crate) fn expression_error(path: &str, error: ValueError) -> Error {
+    encode_error("an expression value", error.finish(path))
 }
 
 /// Checks a whole item: key attributes, values and size. Returns its size.

@@ -67,8 +67,21 @@ macro_rules! integer_keys {
         }
     )*};
 }
-// No 128-bit integers: serde_dynamo cannot serialize them, so they could never be stored.
-integer_keys!(u8, u16, u32, u64, usize, i8, i16, i32, i64, isize);
+integer_keys!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize);
+
+impl KeyAttribute for crate::Number {
+    const KEY_TYPE: KeyType = KeyType::Number;
+    fn to_attribute_value(&self) -> AttributeValue {
+        AttributeValue::N(self.as_str().to_owned())
+    }
+}
+
+impl<const N: usize> KeyAttribute for [u8; N] {
+    const KEY_TYPE: KeyType = KeyType::Binary;
+    fn to_attribute_value(&self) -> AttributeValue {
+        AttributeValue::B(Blob::new(self.to_vec()))
+    }
+}
 
 /// A model's primary key: `H` for a hash-only table, `(H, R)` for a hash and range table.
 #[diagnostic::on_unimplemented(
@@ -176,5 +189,13 @@ impl<T: KeyPart<K>, K: KeyAttribute> IntoKey<K> for T {
 impl<A: KeyPart<H>, B: KeyPart<R>, H: KeyAttribute, R: KeyAttribute> IntoKey<(H, R)> for (A, B) {
     fn into_key(self) -> (H, R) {
         (self.0.into_key_part(), self.1.into_key_part())
+    }
+}
+
+#[cfg(feature = "rust_decimal")]
+impl KeyAttribute for rust_decimal::Decimal {
+    const KEY_TYPE: KeyType = KeyType::Number;
+    fn to_attribute_value(&self) -> AttributeValue {
+        AttributeValue::N(self.to_string())
     }
 }

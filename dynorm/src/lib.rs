@@ -107,11 +107,14 @@
 //!
 //! 1. **Data**: `schema` (what the derive says about a model's table and items, as a
 //!    static [`TableSchema`] built by a struct literal) and `value` (items, their sizes as
-//!    DynamoDB counts them, DynamoDB's numbers).
+//!    DynamoDB counts them, DynamoDB's numbers), with the codec over them: `encode` and
+//!    `decode` (dynorm's serde serializer and deserializer, writing and reading the SDK's
+//!    values directly, with the schema's shapes for sets, binary data and numbers, a
+//!    bounded depth, and errors that say where) and `number` ([`Number`]).
 //! 2. **Errors**: `error`, with the payloads errors carry ([`batch::BatchOp`],
 //!    [`transact::CancelReason`]).
-//! 3. **Keys, encoding and checks**: `key` ([`KeyAttribute`], [`PrimaryKey`]), `encode`
-//!    (depth-limited serialization), `item` (conversions and the client-side checks, all
+//! 3. **Keys, conversions and checks**: `key` ([`KeyAttribute`], [`PrimaryKey`]), `item`
+//!    (conversions with typed errors, and the client-side checks, all
 //!    from `&TableSchema`), [`bytes`], `timestamp`.
 //! 4. **Expressions, observability, retries**: [`expr`] (typed paths, conditions,
 //!    updates, placeholder-only rendering), `observe` (spans, [`CapacityMeter`]),
@@ -147,11 +150,14 @@
 // 1. Data: the schema and DynamoDB values.
 mod schema;
 mod value;
+// The codec: Rust values to DynamoDB values and back, as the schema's shapes say.
+mod decode;
+mod encode;
+mod number;
 // 2. Errors and the payloads they carry.
 mod error;
 // 3. Keys, encoding and item checks.
 pub mod bytes;
-mod encode;
 mod item;
 mod key;
 mod timestamp;
@@ -177,18 +183,19 @@ mod manager;
 mod verbs;
 
 pub use db::{Db, DbBuilder, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_OPERATION_TIMEOUT};
-pub use error::{BoxError, CursorProblem, Error, KeyProblem, Result, ValueProblem, WriteOutcome};
+pub use error::{BoxError, CursorProblem, Error, KeyProblem, Result, ValueError, ValueProblem, WriteOutcome};
 pub use expr::{Condition, Document, Path, Update};
 pub use hooks::Hooks;
 pub use item::{from_item, to_item};
 pub use key::{IntoKey, KeyAttribute, KeyPart, NoRange, PrimaryKey};
 pub use manager::Manager;
 pub use model::Model;
+pub use number::{Number, NumberError};
 pub use observe::CapacityMeter;
 pub use read::{ConsistentRead, Index, Query, ReadStream, Scan, Table};
 pub use schema::{
-    IndexSchema, KeyAttr, KeySource, KeyType, Projection, StoredAttributes, StoredKey, StreamView, TableSchema,
-    TemplatePart, Throughput, TimestampField,
+    FieldShape, IndexSchema, KeyAttr, KeySource, KeyType, LazyShape, Projection, Shape, StoredAttributes, StoredKey,
+    StreamView, TableSchema, TemplatePart, Throughput, TimestampField,
 };
 pub use timestamp::Timestamp;
 pub use tracked::{SaveChanges, Tracked};
@@ -244,8 +251,8 @@ pub use dynorm_derive::Document;
 ///   a table with a range key; it shares the table's hash key.
 ///
 /// Keys name fields by their Rust name (or by their serialized name). Key fields must be
-/// strings, integers, `Vec<u8>` with `#[serde(with = "dynorm::bytes")]`, or types that
-/// implement [`KeyAttribute`].
+/// strings, integers (up to 128 bits), [`Number`], `Vec<u8>` or `[u8; N]` (binary), or
+/// types that implement [`KeyAttribute`].
 ///
 /// # Field attributes
 ///
@@ -326,18 +333,62 @@ pub mod __private {
     pub use crate::model::HookFns;
     pub use crate::read::{ConsistentRead, Index, PrefixKey};
     pub use crate::schema::{
-        IndexSchema, KeyAttr, KeySource, KeyType, Projection, StoredAttributes, StoredKey, StreamView, TableSchema,
-        TemplatePart, Throughput, TimestampField,
+        FieldShape, IndexSchema, KeyAttr, KeySource, KeyType, LazyShape, Projection, Shape, StoredAttributes,
+        StoredKey, StreamView, TableSchema, TemplatePart, Throughput, TimestampField,
     };
+    pub use crate::value::ValueError;
     pub use aws_sdk_dynamodb::types::AttributeValue;
     pub use core;
     pub use futures::future::BoxFuture;
     pub use serde;
     pub use serde_dynamo;
 
-    /// Encodes a value the way serde_dynamo stores it.
-    pub fn encode<T: serde::Serialize + ?Sized>(value: &T) -> Result<AttributeValue, serde_dynamo::Error> {
-        crate::encode::to_attribute_value(value, 1)
+    /// Encodes a field's value as it is stored: the way serde writes it, with `shape`
+    /// (a set, binary data, a number).
+    pub fn encode<T: serde::Serialize + ?Sized>(value: &T, shape: Shape) -> Result<AttributeValue, ValueError> {
+        crate::encode::to_attribute_value(value, 1, shape)
+    }
+
+    /// Picks a type's shape: its `Document` shape when it is a nested document (see
+    /// [`ViaDocument`]), plain otherwise. Used as `(&ShapeProbe::<T>::new()).shape()`
+    /// on a concrete type.
+    pub struct ShapeProbe<T: ?Sized>(core::marker::PhantomData<fn() -> T>);
+
+    impl<T: ?Sized> ShapeProbe<T> {
+        /// The probe.
+        pub const fn new() -> Self {
+            ShapeProbe(core::marker::PhantomData)
+        }
+    }
+
+    impl<T: ?Sized> Default for ShapeProbe<T> {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+
+    /// The shape of a nested document, chosen first.
+    pub trait ViaDocument {
+        /// The shape.
+        fn shape(&self) -> Shape;
+    }
+
+    impl<T: crate::Document + ?Sized> ViaDocument for ShapeProbe<T> {
+        fn shape(&self) -> Shape {
+            T::__SHAPE
+        }
+    }
+
+    /// The shape of any other type: plain.
+    pub trait ViaPlain {
+        /// The shape.
+        fn shape(&self) -> Shape;
+    }
+
+    impl<T: ?Sized> ViaPlain for &ShapeProbe<T> {
+        fn shape(&self) -> Shape {
+            Shape::Plain
+        }
     }
 
     /// The key type of the stub impl emitted when the derive reports an error, so the
@@ -363,6 +414,7 @@ pub mod __private {
         attributes: StoredAttributes {
             names: &[],
             flattened: false,
+            shape: Shape::Plain,
         },
         version_attribute: None,
         version_max: u64::MAX,

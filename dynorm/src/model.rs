@@ -83,3 +83,19 @@ impl Db {
         self.resolve_table_name(M::SCHEMA.name)
     }
 }
+
+/// Encodes a model into its item, sets, binary data and numbers stored as such.
+pub(crate) fn model_to_item<M: Model>(model: &M) -> Result<Item> {
+    crate::item::encode_item(model, M::SCHEMA.attributes.shape)
+}
+
+/// Decodes an item of the model `M`'s table into `U` (the model, or a projection of
+/// it), reading its attributes as the model stores them.
+pub(crate) fn decode_projection<M: Model, U: DeserializeOwned>(item: Item) -> Result<U> {
+    crate::item::decode_item(item, M::SCHEMA.attributes.shape)
+}
+
+/// Decodes a model from its item.
+pub(crate) fn model_from_item<M: Model>(item: Item) -> Result<M> {
+    crate::item::decode_item(item, M::SCHEMA.attributes.shape)
+}

@@ -406,9 +406,9 @@ pub async fn get_or_create<M: crate::Model + Default>(db: &crate::Db, key: M::Ke
     {
         return Ok(found);
     }
-    let mut item = crate::to_item(&M::default())?;
+    let mut item = crate::model::model_to_item(&M::default())?;
     item.extend(crate::item::key_item(M::SCHEMA, &key)?);
-    let created: M = crate::from_item(item)?;
+    let created: M = crate::model::model_from_item(item)?;
     // Someone else may create (and delete) the item at the same time: theirs stands when
     // it is there; a few rounds settle such a race, which then reports the last refusal.
     let mut rounds = 0;

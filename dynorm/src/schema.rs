@@ -131,6 +131,133 @@ pub struct StoredAttributes {
     pub names: &'static [&'static str],
     /// Whether a `#[serde(flatten)]` field adds attributes that cannot be listed.
     pub flattened: bool,
+    /// How the fields whose serde form is not their DynamoDB form are stored (sets,
+    /// bytes, numbers written as strings), for the encoder and decoder.
+    pub shape: Shape,
+}
+
+/// How a value is stored where serde's own form of it is not the DynamoDB type it
+/// should have. The derive reads it off each field's type; everything else is stored the
+/// way serde writes it.
+///
+/// | shape | serde writes | stored as |
+/// |---|---|---|
+/// | `Set` | a sequence of strings, numbers or byte vectors | `SS`, `NS` or `BS`; an empty set is left out of the item |
+/// | `Binary` | a sequence of `u8` (`Vec<u8>`, `[u8; N]`) or bytes | `B` |
+/// | `Number` | a string holding a number (`rust_decimal::Decimal`) | `N` |
+/// | `Fields` | a struct or map | `M`, with the listed fields shaped |
+/// | `Each` | a sequence or map | `L` or `M`, every element shaped |
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Shape {
+    /// Stored the way serde writes it.
+    Plain,
+    /// A set. `fill`: the field holds a set, not an `Option` of one, so an item without
+    /// the attribute (where an empty set was left out) reads back as an empty set.
+    Set {
+        /// Read a missing attribute as an empty set.
+        fill: bool,
+    },
+    /// Binary data.
+    Binary,
+    /// A number that serde writes as a string.
+    Number,
+    /// A struct whose listed fields are shaped (the others are plain). An entry with an
+    /// empty name is a `#[serde(flatten)]` field: its own fields sit beside these.
+    Fields(&'static [FieldShape]),
+    /// A list or map whose every element (or value) has this shape.
+    Each(&'static Shape),
+    /// A shape known only from a trait impl (a nested `Document`), looked up when used.
+    Lazy(LazyShape),
+}
+
+/// The shape of a field of a [`Shape::Fields`] struct.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldShape {
+    /// The field's attribute name (empty for a flattened field).
+    pub name: &'static str,
+    /// How it is stored.
+    pub shape: Shape,
+}
+
+/// A shape computed by a function: the shape of a field whose type may be a nested
+/// `Document` (whose own fields are then shaped).
+#[derive(Clone, Copy)]
+pub struct LazyShape(pub fn() -> Shape);
+
+impl fmt::Debug for LazyShape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (self.0)().fmt(f)
+    }
+}
+
+/// Two lazy shapes are equal when they compute equal shapes.
+impl PartialEq for LazyShape {
+    fn eq(&self, other: &Self) -> bool {
+        (self.0)() == (other.0)()
+    }
+}
+
+impl Eq for LazyShape {}
+
+impl Shape {
+    /// The shape itself, with a lazy one looked up.
+    #[inline]
+    pub fn resolve(self) -> Shape {
+        match self {
+            Shape::Lazy(lazy) => (lazy.0)(),
+            other => other,
+        }
+    }
+
+    /// Whether values of this shape are stored exactly as serde writes them.
+    #[inline]
+    pub fn is_plain(self) -> bool {
+        match self {
+            Shape::Plain => true,
+            Shape::Fields(fields) => fields.is_empty(),
+            _ => false,
+        }
+    }
+
+    /// The shape of the field or map entry `name` of a value of this shape.
+    #[inline]
+    pub fn field(self, name: &str) -> Shape {
+        match self {
+            Shape::Fields(fields) => find_field(fields, name),
+            Shape::Each(each) => each.resolve(),
+            Shape::Lazy(lazy) => (lazy.0)().field(name),
+            _ => Shape::Plain,
+        }
+    }
+
+    /// The shape of the elements of a list of this shape.
+    #[inline]
+    pub fn element(self) -> Shape {
+        match self {
+            Shape::Each(each) => each.resolve(),
+            Shape::Lazy(lazy) => (lazy.0)().element(),
+            _ => Shape::Plain,
+        }
+    }
+}
+
+fn find_field(fields: &'static [FieldShape], name: &str) -> Shape {
+    for field in fields {
+        if field.name == name {
+            return field.shape.resolve();
+        }
+    }
+    // Fields of flattened structs sit beside the struct's own.
+    for field in fields {
+        if field.name.is_empty() {
+            let found = field.shape.resolve().field(name);
+            if found != Shape::Plain {
+                return found;
+            }
+        }
+    }
+    Shape::Plain
 }
 
 /// How the value of each stored key attribute is made from an item's fields.
@@ -168,7 +295,7 @@ pub struct TimestampField {
     /// The attribute name.
     pub attribute: &'static str,
     /// Encodes the current time the way the field's type stores it.
-    pub now: fn() -> Result<AttributeValue, serde_dynamo::Error>,
+    pub now: fn() -> Result<AttributeValue, crate::value::ValueError>,
 }
 
 impl fmt::Debug for TimestampField {

@@ -7,7 +7,8 @@ use std::ops::{Deref, DerefMut};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::expr::{Action, Path, Segment, Update};
-use crate::item::{check_item, from_item, to_item};
+use crate::item::check_item;
+use crate::model::{model_from_item as from_item, model_to_item as to_item};
 use crate::ops::update::OnTracked;
 use crate::ops::{SaveItem, UpdateItem, WriteInput};
 use crate::{Db, Error, Item, Model, Result};

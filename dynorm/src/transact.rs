@@ -89,7 +89,7 @@ impl<M: Model> TransactOp for PutItem<'_, M> {
     fn into_entry(self) -> Result<TransactEntry> {
         hooks::before_save(self.model())?;
         let after = if hooks::enabled::<M>() {
-            hooks::after_save_item::<M>(&crate::to_item(self.model())?)
+            hooks::after_save_item::<M>(&crate::model::model_to_item(self.model())?)
         } else {
             None
         };

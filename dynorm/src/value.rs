@@ -3,6 +3,7 @@
 //! else in the crate.
 
 use std::collections::HashMap;
+use std::fmt;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
@@ -17,6 +18,199 @@ pub const MAX_HASH_KEY_SIZE: usize = 2048;
 pub const MAX_RANGE_KEY_SIZE: usize = 1024;
 /// DynamoDB's maximum nesting depth of lists and maps.
 pub const MAX_DEPTH: usize = 32;
+
+/// Why an attribute value is invalid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ValueProblem {
+    /// A string, number or binary set with no elements: DynamoDB does not store empty sets.
+    EmptySet,
+    /// A number that is NaN, infinite or otherwise not a decimal: DynamoDB numbers are
+    /// finite decimals.
+    NonFiniteNumber,
+    /// A number outside DynamoDB's range: magnitudes from 1E-130 to 9.99..9E+125.
+    NumberOutOfRange,
+    /// A number with more than DynamoDB's 38 significant digits.
+    TooManyDigits,
+    /// A string, number or binary set with the same element twice.
+    DuplicateSetElement,
+    /// An attribute or map key that is the empty string (for example a `HashMap` with an
+    /// empty key): DynamoDB rejects empty attribute names.
+    EmptyAttributeName,
+    /// Nested deeper than DynamoDB's 32 levels.
+    TooDeep,
+}
+
+impl fmt::Display for ValueProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ValueProblem::EmptySet => f.write_str("DynamoDB does not store empty sets"),
+            ValueProblem::NonFiniteNumber => f.write_str("NaN and infinite numbers cannot be stored"),
+            ValueProblem::NumberOutOfRange => f.write_str("outside DynamoDB's number range (1E-130 to 9.9E+125)"),
+            ValueProblem::TooManyDigits => f.write_str("more than 38 significant digits"),
+            ValueProblem::DuplicateSetElement => f.write_str("a set cannot hold the same element twice"),
+            ValueProblem::EmptyAttributeName => f.write_str("attribute names and map keys cannot be empty"),
+            ValueProblem::TooDeep => f.write_str("nested deeper than DynamoDB's 32 levels"),
+        }
+    }
+}
+
+/// Why a value could not be converted between its Rust type and DynamoDB, and where:
+/// the error of dynorm's encoder and decoder, carried by [`Error::Decode`] and
+/// [`Error::Encode`](super::Error::Encode).
+///
+/// [`Error::Decode`]: super::Error::Decode
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ValueError {
+    /// The attribute path as users write it, such as `blobs[0]` or `address.city`;
+    /// empty for the item as a whole. Past its first step it may hold map keys taken
+    /// from the data.
+    pub path: String,
+    /// What the Rust type expected, when the stored value had another type (`a
+    /// sequence`, `u8`).
+    pub expected: Option<String>,
+    /// The DynamoDB type of the stored value (`S`, `N`, `B`, `BOOL`, `NULL`, `M`, `L`,
+    /// `SS`, `NS`, `BS`), when a stored value was at fault.
+    pub stored: Option<&'static str>,
+    /// A value DynamoDB would reject, when that is the problem.
+    pub problem: Option<ValueProblem>,
+    /// What went wrong, without the path.
+    pub message: String,
+    /// The path, innermost step first, while an error unwinds.
+    reversed: Vec<PathStep>,
+}
+
+/// One step of a [`ValueError`]'s path, innermost first while the error unwinds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum PathStep {
+    Name(String),
+    Index(usize),
+}
+
+impl ValueError {
+    /// An error with a message and nothing else known.
+    pub fn new(message: impl fmt::Display) -> Self {
+        ValueError {
+            path: String::new(),
+            expected: None,
+            stored: None,
+            problem: None,
+            message: message.to_string(),
+            reversed: Vec::new(),
+        }
+    }
+
+    /// A stored value of the wrong DynamoDB type for what the Rust type expected.
+    #[cold]
+    pub(crate) fn mismatch(expected: String, stored: &'static str) -> Self {
+        ValueError {
+            message: format!("expected {expected}, stored {stored}"),
+            expected: Some(expected),
+            stored: Some(stored),
+            ..ValueError::new("")
+        }
+    }
+
+    /// A stored value of the right DynamoDB type that the Rust type cannot hold (a
+    /// number out of its range), with its own message.
+    #[cold]
+    pub(crate) fn unfit(message: String, expected: String, stored: &'static str) -> Self {
+        ValueError {
+            expected: Some(expected),
+            stored: Some(stored),
+            ..ValueError::new(message)
+        }
+    }
+
+    /// A value DynamoDB would reject.
+    #[cold]
+    pub(crate) fn invalid(problem: ValueProblem) -> Self {
+        ValueError {
+            problem: Some(problem),
+            ..ValueError::new(problem)
+        }
+    }
+
+    /// The same error one map key or field further out.
+    #[cold]
+    pub(crate) fn in_field(mut self, name: &str) -> Self {
+        self.reversed.push(PathStep::Name(name.to_owned()));
+        self
+    }
+
+    /// The same error one list element further out.
+    #[cold]
+    pub(crate) fn in_element(mut self, index: usize) -> Self {
+        self.reversed.push(PathStep::Index(index));
+        self
+    }
+
+    /// Writes the steps collected while unwinding into `path`, after `prefix` (the path
+    /// of the value that was converted; empty for an item).
+    pub(crate) fn finish(mut self, prefix: &str) -> Self {
+        let mut path = prefix.to_owned();
+        for step in self.reversed.drain(..).rev() {
+            match step {
+                PathStep::Name(name) => {
+                    if !path.is_empty() {
+                        path.push('.');
+                    }
+                    path.push_str(&name);
+                }
+                PathStep::Index(i) => {
+                    path.push('[');
+                    path.push_str(&i.to_string());
+                    path.push(']');
+                }
+            }
+        }
+        self.path = path;
+        self
+    }
+}
+
+impl fmt::Display for ValueError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "at `{}`: {}", self.path, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ValueError {}
+
+impl serde::ser::Error for ValueError {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        ValueError::new(msg)
+    }
+}
+
+impl serde::de::Error for ValueError {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        ValueError::new(msg)
+    }
+}
+
+/// The DynamoDB type name of a value: `S`, `N`, `B`, `BOOL`, `NULL`, `M`, `L`, `SS`,
+/// `NS` or `BS`.
+pub(crate) fn type_name(value: &AttributeValue) -> &'static str {
+    match value {
+        AttributeValue::S(_) => "S",
+        AttributeValue::N(_) => "N",
+        AttributeValue::B(_) => "B",
+        AttributeValue::Bool(_) => "BOOL",
+        AttributeValue::Null(_) => "NULL",
+        AttributeValue::M(_) => "M",
+        AttributeValue::L(_) => "L",
+        AttributeValue::Ss(_) => "SS",
+        AttributeValue::Ns(_) => "NS",
+        AttributeValue::Bs(_) => "BS",
+        _ => "an unknown type",
+    }
+}
 
 /// Why a number is no DynamoDB number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +283,69 @@ impl<'a> Decimal<'a> {
 
     fn is_zero(&self) -> bool {
         self.significant.is_empty()
+    }
+
+    /// Zero.
+    pub(crate) const ZERO: Decimal<'static> = Decimal {
+        negative: false,
+        int_part: "0",
+        frac_part: "",
+        significant: 0..0,
+        exponent: 0,
+    };
+
+    /// Whether the number is whole.
+    pub(crate) fn is_whole(&self) -> bool {
+        self.is_zero() || self.exponent >= self.significant.len() as i64
+    }
+
+    fn significant_bytes(&self) -> impl Iterator<Item = u8> + '_ {
+        let digits = self.int_part.bytes().chain(self.frac_part.bytes());
+        digits.skip(self.significant.start).take(self.significant.len())
+    }
+
+    /// Compares two numbers by value.
+    pub(crate) fn cmp_value(&self, other: &Decimal<'_>) -> std::cmp::Ordering {
+        use std::cmp::Ordering;
+        let sign = |d: &Decimal<'_>| match (d.is_zero(), d.negative) {
+            (true, _) => 0,
+            (false, true) => -1,
+            (false, false) => 1,
+        };
+        let (a, b) = (sign(self), sign(other));
+        if a != b || a == 0 {
+            return a.cmp(&b);
+        }
+        let magnitude = self
+            .exponent
+            .cmp(&other.exponent)
+            .then_with(|| self.significant_bytes().cmp(other.significant_bytes()));
+        if a < 0 { magnitude.reverse() } else { magnitude }.then(Ordering::Equal)
+    }
+
+    /// The number as integer digits (`-100` for `-1E+2` or `-100.0`), when it is a whole
+    /// number of at most 40 digits.
+    pub(crate) fn integer_digits(&self) -> Option<String> {
+        if self.is_zero() {
+            return Some("0".to_owned());
+        }
+        let significant = self.significant.len() as i64;
+        if self.exponent < significant || self.exponent > 40 {
+            return None;
+        }
+        let mut out = String::with_capacity(self.exponent as usize + 1);
+        if self.negative {
+            out.push('-');
+        }
+        let digits = self.int_part.bytes().chain(self.frac_part.bytes());
+        out.extend(
+            digits
+                .skip(self.significant.start)
+                .take(self.significant.len())
+                .map(char::from),
+        );
+        out.extend(std::iter::repeat_n('0', (self.exponent - significant) as usize));
+        Some(out)
     }
 
     /// A value equal for equal numbers ("1", "1.0", "10e-1"), to find duplicates in a set.

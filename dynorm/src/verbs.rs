@@ -55,6 +55,27 @@ pub trait DynaModel: Model {
         self.key()
     }
 
+    /// The item this model is stored as: sets as `SS`/`NS`/`BS` (an empty one left
+    /// out), byte vectors as `B`, [`Number`](crate::Number)s and decimals as `N`, the
+    /// rest as serde writes it. Nothing is checked or sent.
+    fn to_item(&self) -> crate::Result<crate::Item>
+    where
+        Self: Sized,
+    {
+        crate::model::model_to_item(self)
+    }
+
+    /// Decodes a stored item into the model, the inverse of [`to_item`](Self::to_item):
+    /// a missing set attribute reads as an empty set. No hook runs. A value that does not
+    /// fit is [`Error::Decode`](crate::Error::Decode), naming the attribute path, what
+    /// the model expected and the DynamoDB type stored.
+    fn from_item(item: crate::Item) -> crate::Result<Self>
+    where
+        Self: Sized,
+    {
+        crate::model::model_from_item(item)
+    }
+
     /// Reads one item by key. Resolves to `Ok(None)` when there is no such item.
     fn get(db: &Db, key: impl IntoKey<Self::Key>) -> GetItem<'_, Self> {
         GetItem::new(db, key.into_key())

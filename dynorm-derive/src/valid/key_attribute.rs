@@ -66,7 +66,7 @@ fn check_key_type(cx: &mut Ctxt, ty: &Type) -> Option<()> {
 }
 
 fn check_serialization(cx: &mut Ctxt, ty: &Type, with: Option<&str>) -> Option<()> {
-    let Some(problem) = types::key_serialization_problem(ty, with) else {
+    let Some(problem) = types::key_serialization_problem(ty, with, false) else {
         return Some(());
     };
     cx.error_spanned_by(ty, problem);

@@ -61,9 +61,19 @@ fn check_key_type(cx: &mut Ctxt, field: &Field, name: &str, index_key: bool) -> 
         cx.error_spanned_by(field.ty, problem);
         return false;
     }
-    if let Some(problem) = types::key_serialization_problem(ty, field.attrs.custom_serialize.as_deref()) {
+    if let Some(problem) = types::key_serialization_problem(ty, field.attrs.custom_serialize.as_deref(), true) {
         cx.error_spanned_by(field.ty, format!("key `{name}`: {problem}"));
         return false;
+    }
+    if let Some((storage, path)) = &field.attrs.storage {
+        let fits = matches!(storage, crate::attr::Storage::Binary) && crate::shape::is_bytes(ty);
+        if !fits {
+            cx.error_spanned_by(
+                path,
+                format!("key `{name}` is stored in the form its KeyAttribute gives it (a string, number or binary), so it takes no storage attribute"),
+            );
+            return false;
+        }
     }
     true
 }

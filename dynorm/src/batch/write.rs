@@ -11,8 +11,9 @@ use super::{
 };
 use crate::error::build_error;
 use crate::hooks::{self, AfterHook};
-use crate::item::{check_item, key_item, to_item};
+use crate::item::{check_item, key_item};
 use crate::key::IntoKey;
+use crate::model::model_to_item as to_item;
 use crate::observe::op_span;
 use crate::{Db, Error, Item, Model, Result};
 

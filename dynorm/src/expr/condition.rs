@@ -31,7 +31,7 @@ pub struct Condition<R> {
     /// the user's nesting of `&`, `|` and `!` goes.
     pub(crate) terms: Vec<Term>,
     /// Values that could not be encoded; reported when the request is built.
-    pub(crate) errors: Vec<serde_dynamo::Error>,
+    pub(crate) errors: Vec<crate::value::ValueError>,
     _model: PhantomData<fn() -> R>,
 }
 
@@ -45,12 +45,9 @@ impl<R> Clone for Condition<R> {
     }
 }
 
-/// serde_dynamo's error is not `Clone`; a clone keeps each error's message.
-pub(crate) fn clone_errors(errors: &[serde_dynamo::Error]) -> Vec<serde_dynamo::Error> {
-    errors
-        .iter()
-        .map(|e| <serde_dynamo::Error as serde::ser::Error>::custom(e.to_string()))
-        .collect()
+/// The errors of a condition's values, for its clone.
+pub(crate) fn clone_errors(errors: &[crate::value::ValueError]) -> Vec<crate::value::ValueError> {
+    errors.to_vec()
 }
 
 impl<R> fmt::Debug for Condition<R> {
@@ -160,7 +157,7 @@ impl AttributeType {
 }
 
 impl<R> Condition<R> {
-    fn new(term: Term, errors: Vec<serde_dynamo::Error>) -> Self {
+    fn new(term: Term, errors: Vec<crate::value::ValueError>) -> Self {
         Condition {
             terms: vec![term],
             errors,
@@ -245,10 +242,10 @@ impl<R> Not for Condition<R> {
 
 /// Encodes values, collecting errors instead of failing, so building a condition never
 /// fails; the first error is reported when the request is built.
-struct Values(Vec<serde_dynamo::Error>);
+struct Values(Vec<crate::value::ValueError>);
 
 impl Values {
-    fn operand(&mut self, value: Result<AttributeValue, serde_dynamo::Error>) -> Operand {
+    fn operand(&mut self, value: Result<AttributeValue, crate::value::ValueError>) -> Operand {
         match value {
             Ok(value) => Operand::Value(value),
             Err(err) => {
@@ -375,7 +372,11 @@ impl<R, T> Path<R, T> {
         T::Element: Serialize,
     {
         let mut values = Values(Vec::new());
-        let element = values.operand(crate::encode::to_attribute_value(&element.into_value(), 1));
+        let element = values.operand(crate::encode::to_attribute_value(
+            &element.into_value(),
+            1,
+            crate::schema::Shape::Binary,
+        ));
         Condition::new(Term::Contains(self.segments.clone(), element), values.0)
     }
 }

@@ -8,6 +8,9 @@ use std::marker::PhantomData;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 
+use crate::schema::Shape;
+use crate::value::ValueError;
+
 /// One step of an attribute path.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Segment {
@@ -17,11 +20,11 @@ pub(crate) enum Segment {
     Index(usize),
 }
 
-/// Turns a value into the attribute value stored for it.
-pub(crate) type Encoder<T> = fn(&T) -> Result<AttributeValue, serde_dynamo::Error>;
+/// Turns a value into the attribute value stored for it, stored as the shape says.
+pub(crate) type Encoder<T> = fn(&T, Shape) -> Result<AttributeValue, ValueError>;
 
-fn encode_default<T: Serialize>(value: &T) -> Result<AttributeValue, serde_dynamo::Error> {
-    crate::encode::to_attribute_value(value, 1)
+fn encode_default<T: Serialize>(value: &T, shape: Shape) -> Result<AttributeValue, ValueError> {
+    crate::encode::to_attribute_value(value, 1, shape)
 }
 
 /// A typed path to an attribute of the model `R`, holding a value of type `T`.
@@ -39,6 +42,8 @@ fn encode_default<T: Serialize>(value: &T) -> Result<AttributeValue, serde_dynam
 pub struct Path<R, T> {
     pub(crate) segments: Vec<Segment>,
     pub(crate) encode: Encoder<T>,
+    /// How the value at this path is stored (a set, binary data, a number).
+    shape: Shape,
     _types: PhantomData<fn() -> (R, T)>,
 }
 
@@ -47,6 +52,7 @@ impl<R, T> Clone for Path<R, T> {
         Path {
             segments: self.segments.clone(),
             encode: self.encode,
+            shape: self.shape,
             _types: PhantomData,
         }
     }
@@ -157,15 +163,16 @@ impl<R, T: Serialize> Path<R, T> {
     }
 
     pub(crate) fn from_segments(segments: Vec<Segment>) -> Self {
-        Path::with_encoder(segments, encode_default::<T>)
+        Path::with_encoder(segments, encode_default::<T>, Shape::Plain)
     }
 }
 
 impl<R, T> Path<R, T> {
-    pub(crate) fn with_encoder(segments: Vec<Segment>, encode: Encoder<T>) -> Self {
+    pub(crate) fn with_encoder(segments: Vec<Segment>, encode: Encoder<T>, shape: Shape) -> Self {
         Path {
             segments,
             encode,
+            shape,
             _types: PhantomData,
         }
     }
@@ -176,11 +183,23 @@ impl<R, T> Path<R, T> {
         Path::from_segments(self.child_segments(Segment::Name(Cow::Borrowed(name))))
     }
 
+    /// Used by the derive: the path of a field under this path, stored as `shape` says
+    /// (a set, binary data, a number).
+    #[doc(hidden)]
+    pub fn __child_shaped<U: Serialize>(&self, name: &'static str, shape: Shape) -> Path<R, U> {
+        let segments = self.child_segments(Segment::Name(Cow::Borrowed(name)));
+        Path::with_encoder(segments, encode_default::<U>, shape)
+    }
+
     /// Used by the derive: the path of a field under this path, whose value is stored
     /// with a `#[serde(with)]` function.
     #[doc(hidden)]
     pub fn __child_with<U>(&self, name: &'static str, encode: Encoder<U>) -> Path<R, U> {
-        Path::with_encoder(self.child_segments(Segment::Name(Cow::Borrowed(name))), encode)
+        Path::with_encoder(
+            self.child_segments(Segment::Name(Cow::Borrowed(name))),
+            encode,
+            Shape::Plain,
+        )
     }
 
     fn child_segments(&self, segment: Segment) -> Vec<Segment> {
@@ -191,15 +210,15 @@ impl<R, T> Path<R, T> {
     }
 
     /// Encodes a value the way this field is stored.
-    pub(crate) fn encode_value(&self, value: impl ValueOf<T>) -> Result<AttributeValue, serde_dynamo::Error> {
-        (self.encode)(&value.into_value())
+    pub(crate) fn encode_value(&self, value: impl ValueOf<T>) -> Result<AttributeValue, ValueError> {
+        (self.encode)(&value.into_value(), self.shape)
     }
 }
 
 impl<R, T> Path<R, T> {
     /// The root under which a document's fields sit; never encoded or rendered itself.
     pub(crate) fn root() -> Self {
-        Path::with_encoder(Vec::new(), noop_encoder::<T>)
+        Path::with_encoder(Vec::new(), noop_encoder::<T>, Shape::Plain)
     }
 }
 
@@ -210,7 +229,11 @@ impl<R, T> Path<R, T> {
     where
         T: Nested,
     {
-        T::Document::__fields(Path::with_encoder(self.segments.clone(), noop_encoder::<T::Document>))
+        T::Document::__fields(Path::with_encoder(
+            self.segments.clone(),
+            noop_encoder::<T::Document>,
+            Shape::Plain,
+        ))
     }
 
     /// The list element at `index` (`tags[3]`).
@@ -219,7 +242,8 @@ impl<R, T> Path<R, T> {
         T: List,
         T::Element: Serialize,
     {
-        Path::from_segments(self.child_segments(Segment::Index(index)))
+        let segments = self.child_segments(Segment::Index(index));
+        Path::with_encoder(segments, encode_default::<T::Element>, self.shape.element())
     }
 
     /// The map entry under `key` (`counts.rust`). The key is sent as a placeholder, so
@@ -229,12 +253,18 @@ impl<R, T> Path<R, T> {
         T: Map,
         T::Value: Serialize,
     {
-        Path::from_segments(self.child_segments(Segment::Name(Cow::Owned(key.into()))))
+        let key = key.into();
+        let shape = self.shape.field(&key);
+        Path::with_encoder(
+            self.child_segments(Segment::Name(Cow::Owned(key))),
+            encode_default::<T::Value>,
+            shape,
+        )
     }
 }
 
 // A document path handed to `__fields` is only navigated, never encoded.
-fn noop_encoder<T>(_: &T) -> Result<AttributeValue, serde_dynamo::Error> {
+fn noop_encoder<T>(_: &T, _: Shape) -> Result<AttributeValue, ValueError> {
     Ok(AttributeValue::Null(true))
 }
 
@@ -243,6 +273,11 @@ fn noop_encoder<T>(_: &T) -> Result<AttributeValue, serde_dynamo::Error> {
 pub trait Document {
     /// The generated struct with one method per field.
     type Fields<R>;
+
+    /// How the document's fields are stored (its sets, binary data and numbers). Set by
+    /// the derive.
+    #[doc(hidden)]
+    const __SHAPE: Shape = Shape::Plain;
 
     /// The fields under `base`. Used by the derive and by [`Path::fields`].
     #[doc(hidden)]
@@ -371,8 +406,9 @@ pub trait Map {
 }
 
 /// Sets. Their paths take `add_to_set` and `delete_from_set`, which send a DynamoDB set
-/// (SS, NS or BS): store the field as one with
-/// `#[serde(with = "dynorm::serde_dynamo::string_set")]` (or `number_set`).
+/// (SS, NS or BS). A `HashSet` or `BTreeSet` field of strings, numbers or byte vectors
+/// is stored as one; a set field marked `#[dynorm(list)]` is stored as a list, and its
+/// path is a list's path, without these operations.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a set field",
     label = "ADD and DELETE of elements need a `BTreeSet` or `HashSet` field"
@@ -382,10 +418,10 @@ pub trait Set {
     type Element: SetElement;
 }
 
-/// A type that can be an element of a DynamoDB set: strings and numbers.
+/// A type that can be an element of a DynamoDB set: strings, numbers and byte vectors.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be an element of a DynamoDB set",
-    label = "set elements must be strings or numbers"
+    label = "set elements must be strings, numbers or byte vectors"
 )]
 pub trait SetElement: Sized {
     /// The elements as a DynamoDB set value.
@@ -398,6 +434,31 @@ impl SetElement for String {
     }
 }
 
+impl SetElement for Vec<u8> {
+    fn to_set(elements: Vec<Self>) -> AttributeValue {
+        AttributeValue::Bs(
+            elements
+                .into_iter()
+                .map(aws_sdk_dynamodb::primitives::Blob::new)
+                .collect(),
+        )
+    }
+}
+
+impl SetElement for crate::Number {
+    fn to_set(elements: Vec<Self>) -> AttributeValue {
+        AttributeValue::Ns(elements.iter().map(|n| n.as_str().to_owned()).collect())
+    }
+}
+
+impl Ordered for crate::Number {}
+impl Numeric for crate::Number {}
+
+#[cfg(feature = "rust_decimal")]
+impl Ordered for rust_decimal::Decimal {}
+#[cfg(feature = "rust_decimal")]
+impl Numeric for rust_decimal::Decimal {}
+
 macro_rules! numbers {
     ($($t:ty),*) => {$(
         impl Ordered for $t {}
@@ -409,13 +470,15 @@ macro_rules! numbers {
         }
     )*};
 }
-numbers!(u8, u16, u32, u64, usize, i8, i16, i32, i64, isize, f32, f64);
+numbers!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize, f32, f64);
 
 impl Ordered for String {}
+impl Ordered for Vec<u8> {}
 impl Ordered for Cow<'static, str> {}
 impl<T: Ordered> Ordered for Option<T> {}
 
 impl Text for String {}
+impl Text for Vec<u8> {}
 impl Text for Cow<'static, str> {}
 impl<T: Text> Text for Option<T> {}
 

@@ -157,9 +157,9 @@ impl Placeholders {
         self.terms(condition.terms, condition.errors)
     }
 
-    fn terms(&mut self, terms: Vec<Term>, errors: Vec<serde_dynamo::Error>) -> Result<String> {
+    fn terms(&mut self, terms: Vec<Term>, errors: Vec<crate::value::ValueError>) -> Result<String> {
         if let Some(err) = errors.into_iter().next() {
-            return Err(crate::encode::expression_error("", err));
+            return Err(crate::item::expression_error("", err));
         }
         let mut stack: Vec<String> = Vec::new();
         // Every leaf's text ends up in the expression: their sum bounds it from below.
@@ -266,7 +266,7 @@ impl Placeholders {
     /// and on overlapping paths.
     pub(crate) fn update<R>(&mut self, update: Update<R>) -> Result<String> {
         match update.errors.into_iter().next() {
-            Some(err) => Err(crate::encode::expression_error("", err)),
+            Some(err) => Err(crate::item::expression_error("", err)),
             None => self.actions(update.actions),
         }
     }

@@ -31,7 +31,7 @@ use super::path::{List, Numeric, Path, Segment, Set, SetElement, ValueOf};
 #[must_use = "an update does nothing until it is given to a request"]
 pub struct Update<R> {
     pub(crate) actions: Vec<Action>,
-    pub(crate) errors: Vec<serde_dynamo::Error>,
+    pub(crate) errors: Vec<crate::value::ValueError>,
     _model: PhantomData<fn() -> R>,
 }
 
@@ -130,7 +130,7 @@ impl<R> Update<R> {
 
     fn push(
         mut self,
-        value: Result<AttributeValue, serde_dynamo::Error>,
+        value: Result<AttributeValue, crate::value::ValueError>,
         action: impl FnOnce(AttributeValue) -> Action,
     ) -> Self {
         match value {
@@ -235,7 +235,7 @@ impl<R> Update<R> {
         T::Element: Serialize,
     {
         let list: Vec<T::Element> = items.into_iter().map(ValueOf::into_value).collect();
-        let encoded = crate::encode::to_attribute_value(&list, path.segments.len().max(1));
+        let encoded = crate::encode::to_attribute_value(&list, path.segments.len().max(1), crate::schema::Shape::Plain);
         self.push(encoded, |v| Action::Append(path.segments, v, prepend))
     }
 }

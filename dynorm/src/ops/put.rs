@@ -10,7 +10,8 @@ use super::{after_write, build_error, into_future, write_failure};
 use crate::expr::render::{within_limit, Placeholders};
 use crate::expr::Condition;
 use crate::hooks;
-use crate::item::{check_item, to_item};
+use crate::item::check_item;
+use crate::model::model_to_item as to_item;
 use crate::observe::op_span;
 use crate::{Db, Item, Model, Result};
 

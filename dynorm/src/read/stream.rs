@@ -22,7 +22,7 @@ use super::plan::{ReadPlan, Source};
 use crate::db::Db;
 use crate::error::{build_error, Error, KeyProblem, Result};
 use crate::expr::Condition;
-use crate::item::from_item;
+use crate::model::decode_projection;
 use crate::model::Model;
 use crate::schema::Projection;
 use crate::value::Item;
@@ -212,7 +212,7 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
         ReadStream {
             plan: self.plan,
             lanes: self.lanes,
-            decode_item: from_item::<U>,
+            decode_item: decode_projection::<I::Model, U>,
             _types: PhantomData,
         }
     }
@@ -362,7 +362,7 @@ fn partial_item(plan: &ReadPlan<'_>, target: &'static str, err: Error) -> Error 
         _ => return err,
     };
     match err {
-        Error::Serialization(error) => Error::PartialItem {
+        Error::Decode { error, .. } => Error::PartialItem {
             source_name: match index {
                 Some(i) => format!("index `{}` of table `{}`", i.name, plan.table()),
                 None => format!("table `{}`", plan.table()),
