@@ -300,6 +300,10 @@ pub use dynorm_derive::DynaModel;
 /// Derives [`KeyAttribute`] for a newtype around a key type.
 pub use dynorm_derive::KeyAttribute;
 
+/// The AWS configuration loader dynorm's handles are built from, re-exported so versions
+/// always match: `dynorm::aws_config::load_from_env().await` gives the `SdkConfig` that
+/// [`Db::from_sdk_config`] and `aws_sdk_dynamodb::Client::new` take.
+pub use aws_config;
 /// The SDK crate dynorm is built on, re-exported so versions always match.
 pub use aws_sdk_dynamodb;
 
@@ -316,6 +320,12 @@ pub use validator;
 pub mod prelude {
     pub use crate::{Condition, Db, Document, DynaModel, Error, Index, IntoKey, KeyAttribute, Result, Tracked, Update};
 }
+
+/// Every Rust snippet of the README, compiled (and run unless marked `no_run`) as a
+/// doctest, so the README cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+mod readme_doctests {}
 
 /// Items the derive's generated code uses. Not public API.
 #[doc(hidden)]
