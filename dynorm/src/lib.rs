@@ -79,7 +79,8 @@
 //! ```
 //!
 //! Every operation is a `#[must_use]` builder: `.await` it, or call `.to_input()` to get
-//! the SDK input it would send, without a network call. Client-side checks (validation,
+//! the SDK input it would send, without a network call; [`Db::offline`] is a handle for
+//! that alone, with no client configuration or endpoint. Client-side checks (validation,
 //! item and key sizes, empty sets, non-finite numbers, malformed expressions) run before
 //! any request, and every failure is a variant of [`Error`].
 //!
