@@ -229,7 +229,7 @@ fn expand_get(input: &DeriveInput, rel: &ResolvedRelation, range: Option<&Templa
             #[doc = #doc]
             #vis async fn #method(&mut self, db: &::dynorm::Db) -> ::dynorm::Result<&mut #target> {
                 let child = ::dynorm::rel::get_or_create::<#target>(db, self.#key_fn()?).await?;
-                ::dynorm::__private::core::result::Result::Ok(self.#name.insert(child))
+                ::dynorm::__private::core::result::Result::Ok(::dynorm::rel::OneToOne::insert(&mut self.#name, child))
             }
         }
     });
