@@ -201,7 +201,8 @@ impl<'a, M: Model> UpdateItem<'a, M, ByKey> {
     }
 
     /// Sends the request, not validated (see [Validation](UpdateItem#validation)).
-    /// Resolves to the item [`return_values`](Self::return_values) asks for. Once DynamoDB has applied the update, a failure to decode that item is
+    /// Resolves to the item [`return_values`](Self::return_values) asks for. Once
+    /// DynamoDB has applied the update, a failure to decode that item is
     /// [`Error::Applied`](crate::error::Error::Applied).
     pub async fn send(self) -> Result<Option<M>> {
         let span = op_span!("dynorm.update_item", "UpdateItem", self.db.table_name::<M>());
