@@ -215,8 +215,11 @@ fn expand_get(input: &DeriveInput, rel: &ResolvedRelation, range: Option<&Templa
     }
     let or_create = or_create.then(|| {
         let method = naming::or_create_method(name);
-        let mut doc =
-            format!("The `{name}` of this `{ident}`, created (from `Default`, with its key) when it does not exist.");
+        let mut doc = format!(
+            "The `{name}` of this `{ident}`, read from the table (a consistent read), or created (from `Default`, \
+             with its key) when it does not exist; it is loaded into `self.{name}` (replacing what that held), so \
+             a cascading save of this `{ident}` saves the changes made to it, and returned there."
+        );
         if formatted {
             doc.push_str(
                 " A refused key template value fails with `dynorm::Error::InvalidKey` before anything is sent.",
@@ -224,8 +227,9 @@ fn expand_get(input: &DeriveInput, rel: &ResolvedRelation, range: Option<&Templa
         }
         quote! {
             #[doc = #doc]
-            #vis async fn #method(&self, db: &::dynorm::Db) -> ::dynorm::Result<#target> {
-                ::dynorm::rel::get_or_create::<#target>(db, self.#key_fn()?).await
+            #vis async fn #method(&mut self, db: &::dynorm::Db) -> ::dynorm::Result<&mut #target> {
+                let child = ::dynorm::rel::get_or_create::<#target>(db, self.#key_fn()?).await?;
+                ::dynorm::__private::core::result::Result::Ok(::dynorm::rel::OneToOne::insert(&mut self.#name, child))
             }
         }
     });

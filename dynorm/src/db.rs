@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::types::{ConsumedCapacity, ReturnConsumedCapacity};
 use aws_sdk_dynamodb::Client;
 
-use crate::error::{Error, InvalidConfig, Result};
+use crate::error::{Error, HandleRefusal, Result};
 use crate::observe::CapacityMeter;
 
 /// How long a handle dynorm builds waits to connect, unless the configuration it is
@@ -192,8 +192,48 @@ impl Db {
             );
         match check_endpoint(&endpoint) {
             Ok(()) => builder.endpoint_url(endpoint),
-            Err(problem) => builder.interceptor(RefuseEveryRequest(InvalidConfig { endpoint, problem })),
+            Err(problem) => {
+                builder.interceptor(RefuseEveryRequest(HandleRefusal::InvalidEndpoint { endpoint, problem }))
+            }
         }
+    }
+
+    /// A handle with no connection: every builder made from it works as usual up to the
+    /// request, so `.to_input()` gives the SDK input it would send (table prefix included),
+    /// with no client configuration, endpoint, credentials or runtime; sending anything
+    /// fails with [`Error::Offline`](crate::Error::Offline) before any request is
+    /// resolved or sent. For tests and tools that inspect requests. Give it a table prefix
+    /// with [`with_table_prefix`](Db::with_table_prefix).
+    ///
+    /// ```
+    /// use dynorm::{Db, DynaModel, Error};
+    /// # #[derive(DynaModel, serde::Serialize, serde::Deserialize, validator::Validate)]
+    /// # #[table(name = "books", hash_key = "isbn")]
+    /// # struct Book { isbn: String, title: String }
+    ///
+    /// let db = Db::offline().with_table_prefix("dev-");
+    /// let input = Book::get(&db, "978-0441013593").consistent_read(true).to_input()?;
+    /// assert_eq!(input.table_name(), Some("dev-books"));
+    /// let f = Book::fields();
+    /// let update = Book::update_by_key(&db, "978-0441013593").set(f.title(), "Dune").to_input()?;
+    /// assert_eq!(update.update_expression(), Some("SET #n0 = :v0"));
+    ///
+    /// // Sending fails at once, without a network call.
+    /// # futures::executor::block_on(async {
+    /// let sent = Book::get(&db, "978-0441013593").await;
+    /// assert!(matches!(sent, Err(Error::Offline)));
+    /// # });
+    /// # Ok::<(), dynorm::Error>(())
+    /// ```
+    pub fn offline() -> Db {
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            // Nothing is ever sent: no retry, no timeout, so no sleep implementation is needed.
+            .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
+            .timeout_config(TimeoutConfig::disabled())
+            .interceptor(RefuseEveryRequest(HandleRefusal::Offline))
+            .build();
+        Db::from_client(Client::from_conf(config))
     }
 
     /// Starts a handle on `client` with options.
@@ -388,10 +428,10 @@ fn check_endpoint(endpoint: &str) -> std::result::Result<(), &'static str> {
     Ok(())
 }
 
-/// Fails every request of a client whose configuration is unusable, with the typed
-/// problem, before anything is resolved or sent.
+/// Fails every request of a client whose configuration is unusable, or of an offline
+/// handle, with the typed problem, before anything is resolved or sent.
 #[derive(Debug)]
-struct RefuseEveryRequest(InvalidConfig);
+struct RefuseEveryRequest(HandleRefusal);
 
 impl aws_smithy_runtime_api::client::interceptors::Intercept for RefuseEveryRequest {
     fn name(&self) -> &'static str {

@@ -12,30 +12,42 @@ use crate::schema::KeyType;
 use crate::value::Item;
 pub use crate::value::{ValueError, ValueProblem};
 
-/// A problem with a handle's configuration found before any request, raised from the
-/// handle's own interceptor so that every request of the handle reports it.
+/// Why a handle refuses every request before anything is resolved or sent, raised from
+/// the handle's own interceptor so that every request of the handle reports it.
 #[derive(Debug, Clone)]
-pub(crate) struct InvalidConfig {
-    pub endpoint: String,
-    pub problem: &'static str,
+pub(crate) enum HandleRefusal {
+    /// The endpoint is no usable URL.
+    InvalidEndpoint { endpoint: String, problem: &'static str },
+    /// The handle is [`Db::offline`](crate::Db::offline): it has no connection.
+    Offline,
 }
 
-impl fmt::Display for InvalidConfig {
+impl fmt::Display for HandleRefusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid DynamoDB endpoint `{}`: {}", self.endpoint, self.problem)
-    }
-}
-
-impl std::error::Error for InvalidConfig {}
-
-impl InvalidConfig {
-    pub(crate) fn to_error(&self) -> Error {
-        Error::InvalidEndpoint {
-            endpoint: self.endpoint.clone(),
-            problem: self.problem,
+        match self {
+            HandleRefusal::InvalidEndpoint { endpoint, problem } => {
+                write!(f, "invalid DynamoDB endpoint `{endpoint}`: {problem}")
+            }
+            HandleRefusal::Offline => f.write_str(OFFLINE),
         }
     }
 }
+
+impl std::error::Error for HandleRefusal {}
+
+impl HandleRefusal {
+    pub(crate) fn to_error(&self) -> Error {
+        match self {
+            HandleRefusal::InvalidEndpoint { endpoint, problem } => Error::InvalidEndpoint {
+                endpoint: endpoint.clone(),
+                problem,
+            },
+            HandleRefusal::Offline => Error::Offline,
+        }
+    }
+}
+
+const OFFLINE: &str = "the handle is offline (Db::offline): it builds requests and sends none";
 
 fn find_source<'a, T: std::error::Error + 'static>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a T> {
     let mut next = Some(err);
@@ -71,6 +83,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// | variant | write applied? | retry the same write? |
 /// |---|---|---|
 /// | `Validation`, `InvalidKey`, `InvalidItem`, `ItemTooLarge`, `InvalidExpression`, `InvalidRequest`, `InvalidCursor`, `InvalidTableName`, `InvalidEndpoint`, `DuplicateKey`, `TransactionTooLarge`, `VersionOverflow` | no, nothing was sent | no: fix the input first |
+/// | `Offline` | no, nothing was sent: the handle has no connection | on a handle that has one |
 /// | `Hook` (a `before_*` hook) | no, nothing was sent | when the hook allows it |
 /// | `Unavailable` | no: no connection was made, or a read got no answer | yes, later |
 /// | `Throttled` | no: DynamoDB refused it | yes, after a pause |
@@ -410,6 +423,11 @@ pub enum Error {
         problem: &'static str,
     },
 
+    /// The handle is offline ([`Db::offline`](super::Db::offline)): it has no client
+    /// connection, so it builds requests (`.to_input()`) and sends none. Nothing was sent.
+    #[error("{}", OFFLINE)]
+    Offline,
+
     /// A model hook ([`Hooks`](super::Hooks)) refused the operation. A `before_*` hook
     /// stops its operation before anything is sent; `after_load` fails the one item it
     /// was given.
@@ -560,7 +578,7 @@ fn top_attribute(path: &str) -> &str {
 ///
 /// | outcome | may have been applied | variants |
 /// |---|---|---|
-/// | `NotSent` | no | client-side checks, `Unavailable`, `Hook` |
+/// | `NotSent` | no | client-side checks, `Unavailable`, `Hook`, `Offline` |
 /// | `Refused` | no | `ConditionFailed`, `AlreadyExists`, `VersionConflict`, `TransactionCanceled`, `Throttled`, `TableNotFound`, `TableNotActive`, `Service` |
 /// | `Unknown` | maybe | `OutcomeUnknown` |
 /// | `Applied` | yes | `Applied` |
@@ -679,8 +697,8 @@ impl Error {
             return no_answer(table, Box::new(err));
         }
         if let SdkError::ConstructionFailure(_) = &err {
-            if let Some(config) = find_source::<InvalidConfig>(&err) {
-                return config.to_error();
+            if let Some(refusal) = find_source::<HandleRefusal>(&err) {
+                return refusal.to_error();
             }
         }
         let server_error = match (transport(&err), &err) {
@@ -967,6 +985,7 @@ impl fmt::Debug for Error {
                 .field("endpoint", endpoint)
                 .field("problem", problem)
                 .finish(),
+            Error::Offline => f.write_str("Offline"),
             Error::Hook { model, hook, source } => f
                 .debug_struct("Hook")
                 .field("model", model)

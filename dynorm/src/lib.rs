@@ -79,7 +79,8 @@
 //! ```
 //!
 //! Every operation is a `#[must_use]` builder: `.await` it, or call `.to_input()` to get
-//! the SDK input it would send, without a network call. Client-side checks (validation,
+//! the SDK input it would send, without a network call; [`Db::offline`] is a handle for
+//! that alone, with no client configuration or endpoint. Client-side checks (validation,
 //! item and key sizes, empty sets, non-finite numbers, malformed expressions) run before
 //! any request, and every failure is a variant of [`Error`].
 //!
@@ -307,6 +308,10 @@ pub use dynorm_derive::DynaModel;
 /// Derives [`KeyAttribute`] for a newtype around a key type.
 pub use dynorm_derive::KeyAttribute;
 
+/// The AWS configuration loader dynorm's handles are built from, re-exported so versions
+/// always match: `dynorm::aws_config::load_from_env().await` gives the `SdkConfig` that
+/// [`Db::from_sdk_config`] and `aws_sdk_dynamodb::Client::new` take.
+pub use aws_config;
 /// The SDK crate dynorm is built on, re-exported so versions always match.
 pub use aws_sdk_dynamodb;
 
@@ -323,6 +328,12 @@ pub use validator;
 pub mod prelude {
     pub use crate::{Condition, Db, Document, DynaModel, Error, Index, IntoKey, KeyAttribute, Result, Tracked, Update};
 }
+
+/// Every Rust snippet of the README, compiled (and run unless marked `no_run`) as a
+/// doctest, so the README cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+mod readme_doctests {}
 
 /// Items the derive's generated code uses. Not public API.
 #[doc(hidden)]

@@ -81,13 +81,13 @@ impl<'a, M: Model> Manager<'a, M> {
     }
 
     /// Updates an item by key with the actions chained on the builder; see
-    /// [`UpdateItem`].
+    /// [`UpdateItem`]. Not validated, as every update by key.
     pub fn update(&self, key: impl IntoKey<M::Key>) -> UpdateItem<'a, M> {
         UpdateItem::for_key(self.db, key.into_key())
     }
 
     /// Updates an item by key with a prepared [`Update`]: only the attributes it names
-    /// change.
+    /// change. Not validated, as every update by key.
     pub fn partial_update(&self, key: impl IntoKey<M::Key>, update: Update<M>) -> UpdateItem<'a, M> {
         UpdateItem::for_key(self.db, key.into_key()).apply(update)
     }

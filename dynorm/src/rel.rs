@@ -48,8 +48,9 @@
 //! other model: a one-to-many's back parses the child's attribute with the template into
 //! the parent's key (so the template must name the parent's key fields), a
 //! many-to-one's back queries this model's table or `back_index`. A one-to-one may add
-//! `auto_create` (`{field}_or_create`) and `cascade` (a put or save of the parent saves
-//! the loaded child; deleting the parent instance deletes the child).
+//! `auto_create` (`{field}_or_create`, which takes `&mut self`: it loads the child it
+//! found or created into the field and returns it there) and `cascade` (a put or save of
+//! the parent saves the loaded child; deleting the parent instance deletes the child).
 //!
 //! # Values that contain the template's separator are refused
 //!
@@ -162,6 +163,14 @@ macro_rules! relation_common {
 relation_common!(OneToMany, Vec<T>);
 relation_common!(ManyToOne, Option<T>);
 relation_common!(OneToOne, Option<T>);
+
+impl<T> OneToOne<T> {
+    /// Loads `child` (replacing what was loaded) and returns it, to change before a
+    /// cascading save. Used by `{field}_or_create`.
+    pub fn insert(&mut self, child: T) -> &mut T {
+        self.loaded.insert(None).insert(child)
+    }
+}
 
 pub use crate::schema::TemplatePart;
 

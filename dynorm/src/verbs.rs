@@ -109,7 +109,9 @@ pub trait DynaModel: Model {
     /// refreshes the instance from the item DynamoDB returns (`ALL_NEW`).
     ///
     /// A versioned model's update is conditioned on this instance's version and
-    /// increments it.
+    /// increments it. The instance with the update applied must pass the model's
+    /// `validator` rules, or nothing is sent ([`Error::Validation`](crate::Error::Validation));
+    /// see [`UpdateItem`'s validation](crate::ops::UpdateItem#validation).
     fn update<'a>(&'a mut self, db: &'a Db) -> UpdateItem<'a, Self, OnInstance<'a, Self>> {
         UpdateItem::for_instance(db, self)
     }
@@ -117,6 +119,10 @@ pub trait DynaModel: Model {
     /// Updates an item by key with the actions chained on the builder. Resolves to the
     /// item after the update (`ALL_NEW`, by default). As in DynamoDB, an update of a
     /// missing item creates it; add a condition such as `f.id().exists()` to prevent that.
+    ///
+    /// Not validated: the model's `validator` rules do not run on an update by key, which
+    /// has no instance to run them on (see
+    /// [`UpdateItem`'s validation](crate::ops::UpdateItem#validation)).
     fn update_by_key(db: &Db, key: impl IntoKey<Self::Key>) -> UpdateItem<'_, Self> {
         UpdateItem::for_key(db, key.into_key())
     }

@@ -83,12 +83,6 @@ async fn a_document_1000_levels_deep_is_rejected_before_sending() {
                 problem: ValueProblem::TooDeep,
                 ..
             }) => {}
-            Err(Error::Serialization(err)) => {
-                assert!(
-                    err.to_string().starts_with("nested deeper than DynamoDB's 32 levels"),
-                    "{err}"
-                )
-            }
             other => panic!("expected a too-deep error, got {other:?}"),
         }
     }

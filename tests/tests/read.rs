@@ -610,6 +610,55 @@ async fn again_and_start_resume_without_gaps_or_duplicates() {
     assert_eq!(first, all);
 }
 
+/// `collect_remaining` borrows the stream: its resume key and cursor are there after it,
+/// page after page, with no gap or duplicate, and `None` once the read reached the end.
+#[tokio::test]
+async fn collect_remaining_keeps_the_position() {
+    let db = db("read-collect-remaining").with_cursor_key("test key: 32 bytes of secret....");
+    Book::create_table(&db).await.unwrap();
+    let shelf: Vec<Book> = books().into_iter().filter(|b| b.shelf == "shelf-2").take(45).collect();
+    seed(&db, &shelf).await;
+    let all = Book::query(&db, "shelf-2").recursive().collect_all().await.unwrap();
+    assert_eq!(all.len(), 45);
+
+    // Page by page: the resume key after each page starts the next one.
+    let mut stream = Book::query(&db, "shelf-2").limit(20);
+    let first = stream.collect_remaining().await.unwrap();
+    assert_eq!(first, all[..20]);
+    let last = stream.last().cloned().expect("more to read after the first page");
+    let cursor = stream.cursor().unwrap().expect("a cursor after the first page");
+    let second = Book::query(&db, "shelf-2")
+        .limit(20)
+        .start(last)
+        .collect_remaining()
+        .await
+        .unwrap();
+    assert_eq!(second, all[20..40]);
+
+    // The same stream goes on with again(), and a cursor taken after the first page
+    // resumes there on a new stream.
+    let mut stream = stream.again();
+    assert_eq!(stream.collect_remaining().await.unwrap(), all[20..40]);
+    let mut stream = stream.again();
+    assert_eq!(stream.collect_remaining().await.unwrap(), all[40..]);
+    assert!(stream.last().is_none(), "the read reached the end");
+    assert_eq!(stream.cursor().unwrap(), None);
+    let resumed = Book::query(&db, "shelf-2")
+        .resume(cursor)
+        .recursive()
+        .collect_all()
+        .await
+        .unwrap();
+    assert_eq!(resumed, all[20..]);
+
+    // A partly consumed stream collects what remains of its page.
+    let mut stream = Book::query(&db, "shelf-2").limit(20);
+    let head = stream.next().await.unwrap().unwrap();
+    let rest = stream.collect_remaining().await.unwrap();
+    assert_eq!(std::iter::once(head).chain(rest).collect::<Vec<_>>(), all[..20]);
+    assert!(stream.last().is_some());
+}
+
 #[tokio::test]
 async fn cursors_resume_across_handles_and_are_rejected_elsewhere() {
     let db = seeded("read-cursor");

@@ -221,9 +221,9 @@ async fn one_to_one_auto_create_and_cascade() {
     };
     account.save(&db).await.unwrap();
 
-    // Missing is None; auto-create makes it, once.
+    // Missing is None; auto-create makes it, once, and loads it into the field.
     assert_eq!(account.profile(&db).await.unwrap(), None);
-    let created = account.profile_or_create(&db).await.unwrap();
+    let created = account.profile_or_create(&db).await.unwrap().clone();
     assert_eq!(
         created,
         Profile {
@@ -231,8 +231,9 @@ async fn one_to_one_auto_create_and_cascade() {
             bio: String::new()
         }
     );
+    assert_eq!(account.profile.loaded(), Some(&Some(created.clone())));
     assert_eq!(account.profile(&db).await.unwrap(), Some(created.clone()));
-    assert_eq!(account.profile_or_create(&db).await.unwrap(), created);
+    assert_eq!(*account.profile_or_create(&db).await.unwrap(), created);
 
     // Saving the parent saves the loaded child, and the instance keeps it loaded.
     let mut accounts = vec![account];
@@ -252,6 +253,40 @@ async fn one_to_one_auto_create_and_cascade() {
     account.delete(&db).await.unwrap();
     assert_eq!(Account::get(&db, "a1").consistent_read(true).await.unwrap(), None);
     assert_eq!(Profile::get(&db, "a1").consistent_read(true).await.unwrap(), None);
+}
+
+/// `{field}_or_create` loads the child it created, or the one it found, into the
+/// parent's field, so a cascading save of the parent saves what was changed on it.
+#[tokio::test]
+async fn or_create_loads_the_child_for_a_cascading_save() {
+    let db = dynorm_tests::db("rel-or-create-cascade");
+    Account::create_table(&db).await.unwrap();
+    Profile::create_table(&db).await.unwrap();
+    let mut account = Account {
+        id: "a2".into(),
+        email: "a2@example.com".into(),
+        profile: Default::default(),
+    };
+    account.save(&db).await.unwrap();
+
+    // Created: the returned child is the loaded one.
+    let profile = account.profile_or_create(&db).await.unwrap();
+    profile.bio = "first".into();
+    assert_eq!(account.profile.loaded().unwrap().as_ref().unwrap().bio, "first");
+    account.save(&db).await.unwrap();
+    let stored = Profile::get(&db, "a2").consistent_read(true).await.unwrap().unwrap();
+    assert_eq!(stored.bio, "first", "the cascading save saved the created child");
+
+    // Found: a fresh parent (nothing loaded) gets the stored child, replacing nothing.
+    let mut fresh = Account::get(&db, "a2").consistent_read(true).await.unwrap().unwrap();
+    assert!(!fresh.profile.is_loaded());
+    let found = fresh.profile_or_create(&db).await.unwrap();
+    assert_eq!(found.bio, "first");
+    found.bio = "second".into();
+    fresh.put(&db).await.unwrap();
+    let stored = Profile::get(&db, "a2").consistent_read(true).await.unwrap().unwrap();
+    assert_eq!(stored.bio, "second", "the cascading put saved the found child");
+    assert_eq!(Profile::scan(&db).recursive().count().await.unwrap(), 1);
 }
 
 fn thread(forum_name: &str, subject: &str) -> Thread {
@@ -369,8 +404,8 @@ async fn template_separators_are_refused_for_gets_and_creates() {
         subject: subject.into(),
         views: Default::default(),
     };
-    let ambiguous = pinned("a\nb", "c");
-    let other = pinned("a", "b\nc");
+    let mut ambiguous = pinned("a\nb", "c");
+    let mut other = pinned("a", "b\nc");
     let link = |section: &str, topic: &str| Link {
         forum: "Rust".into(),
         section: section.into(),
@@ -400,7 +435,7 @@ async fn template_separators_are_refused_for_gets_and_creates() {
     assert!(log.is_empty(), "nothing was sent: {:?}", log.operations());
 
     // The unambiguous ones work: ("a", "b\nc") gets its own views item, created once.
-    let created = other.views_or_create(&db).await.unwrap();
+    let created = other.views_or_create(&db).await.unwrap().clone();
     assert_eq!(created.forum_thread, "a\nb\nc");
     assert_eq!(other.views(&db).consistent_read(true).await.unwrap(), Some(created));
     assert_eq!(ThreadViews::scan(&db).recursive().count().await.unwrap(), 1);

@@ -274,3 +274,117 @@ async fn updates_describe_their_request() {
     assert_eq!(names["#n1"], "stats");
     assert_eq!(input.expression_attribute_values().unwrap().len(), 4);
 }
+
+#[derive(DynaModel, Serialize, Deserialize, validator::Validate, Debug, Clone, PartialEq)]
+#[table(name = "upd_validated", hash_key = "id")]
+struct Rated {
+    id: String,
+    #[validate(length(min = 1))]
+    title: String,
+    #[validate(range(max = 100))]
+    score: u32,
+    #[validate(length(max = 2))]
+    #[serde(default)]
+    tags: Vec<String>,
+    #[dynorm(version)]
+    #[serde(default)]
+    version: u64,
+}
+
+/// The item as stored, read with the raw SDK client.
+async fn raw_item(db: &dynorm::Db, id: &str) -> dynorm::Item {
+    db.client()
+        .get_item()
+        .table_name(db.table_name::<Rated>())
+        .key("id", aws_sdk_dynamodb::types::AttributeValue::S(id.into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("item exists")
+}
+
+fn validation_failure<T: std::fmt::Debug>(result: dynorm::Result<T>, field: &str) {
+    match result {
+        Err(Error::Validation(errors)) => {
+            assert!(errors.field_errors().contains_key(field), "{errors:?}");
+        }
+        other => panic!("expected a validation failure on `{field}`, got {other:?}"),
+    }
+}
+
+/// An instance's update runs the model's validator rules on the instance with the update
+/// applied, before anything is sent; an update by key is not validated (documented).
+#[tokio::test]
+async fn instance_updates_are_validated_before_sending() {
+    let (db, log) = dynorm_tests::logged_db("update_validated");
+    Rated::create_table(&db).await.unwrap();
+    let f = Rated::fields();
+    let mut rated = Rated {
+        id: "r1".into(),
+        title: "Dune".into(),
+        score: 90,
+        tags: vec!["a".into()],
+        version: 0,
+    };
+    rated.save(&db).await.unwrap();
+    let before = raw_item(&db, "r1").await;
+    let instance = rated.clone();
+    log.clear();
+
+    // SET of an empty title breaks `length(min = 1)`: nothing is sent.
+    validation_failure(rated.update(&db).set(f.title(), "").await, "title");
+    // An increment past `range(max = 100)`, computed from the instance: 90 + 11.
+    validation_failure(rated.update(&db).increment(f.score(), 11).await, "score");
+    validation_failure(rated.update(&db).add(f.score(), 20).await, "score");
+    // A list_append past `length(max = 2)`, with a valid action beside it.
+    validation_failure(
+        rated
+            .update(&db)
+            .set(f.title(), "Dune Messiah")
+            .append(f.tags(), ["b", "c"])
+            .await,
+        "tags",
+    );
+    // The same check for `.to_input()` and inside a transaction.
+    validation_failure(rated.update(&db).set(f.title(), "").to_input(), "title");
+    let tx = db
+        .transact_write()
+        .write(rated.update(&db).set(f.title(), ""))
+        .send()
+        .await;
+    validation_failure(tx, "title");
+    // A result the model cannot read back (a required field removed) is refused too.
+    assert!(
+        matches!(rated.update(&db).remove(f.title()).await, Err(Error::Decode { .. })),
+        "a REMOVE of a required field is refused"
+    );
+    assert!(log.is_empty(), "nothing was sent: {:?}", log.operations());
+    assert_eq!(rated, instance, "the instance is unchanged");
+    assert_eq!(raw_item(&db, "r1").await, before, "the stored item is unchanged");
+
+    // Valid updates go through: 90 + 10 is still within the range.
+    rated
+        .update(&db)
+        .set(f.title(), "Dune Messiah")
+        .increment(f.score(), 10)
+        .append(f.tags(), ["b"])
+        .await
+        .unwrap();
+    assert_eq!(
+        (rated.title.as_str(), rated.score, rated.tags.len(), rated.version),
+        ("Dune Messiah", 100, 2, 2)
+    );
+    assert_eq!(log.count("UpdateItem"), 1);
+    rated.update(&db).decrement(f.score(), 60).await.unwrap();
+    assert_eq!(rated.score, 40);
+
+    // An update by key has no instance to validate: it is sent as is.
+    let by_key = Rated::update_by_key(&db, "r1")
+        .set(f.title(), "")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_key.title, "");
+}

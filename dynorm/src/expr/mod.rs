@@ -9,6 +9,7 @@
 //! Expression text never contains user data: names become `#n` placeholders and values
 //! `:v` placeholders, and only the placeholders an expression uses are sent.
 
+pub(crate) mod apply;
 mod condition;
 pub(crate) mod path;
 pub(crate) mod render;

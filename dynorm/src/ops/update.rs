@@ -6,6 +6,7 @@ use tracing::Instrument;
 
 use super::guard::{next_version, Guard};
 use super::{after_write, build_error, into_future, refresh, write_failure};
+use crate::expr::apply::apply;
 use crate::expr::render::Placeholders;
 use crate::expr::{Action, Condition, List, Numeric, Path, Segment, Set, Update, ValueOf};
 use crate::hooks;
@@ -54,6 +55,42 @@ pub enum ReturnValues {
 /// next one; an update by key increments the version (`ADD`) and checks it only when
 /// given [`expect_version`](UpdateItem::expect_version). `#[dynorm(updated_at)]` is set,
 /// and `#[dynorm(created_at)]` set only where absent.
+///
+/// # Validation
+///
+/// An **instance's update** ([`OnInstance`], also as part of a transaction) is checked
+/// against the model's `validator` rules before anything is sent: its actions are
+/// applied to a copy of the instance's item, as DynamoDB would apply them (SET, SET
+/// `if_not_exists`, REMOVE, increments and number ADD, computed exactly, `list_append`,
+/// set ADD and DELETE), the copy is decoded into the model and validated, and a copy
+/// that breaks a rule fails with [`Error::Validation`](crate::Error::Validation). The
+/// copy starts from the instance, not from the stored item: an action whose effect the
+/// instance cannot tell (a path through an attribute it lacks, arithmetic on an
+/// attribute that is no number) is left out of it, and DynamoDB decides it. A copy the
+/// model cannot decode (a REMOVE of a field without a default) is refused with
+/// [`Error::Decode`](crate::Error::Decode), since the instance could not
+/// be refreshed from the result. `.to_input()` runs the same check.
+///
+/// An **update by key** ([`ByKey`]: `update_by_key`, the manager's `update` and
+/// `partial_update`) is **not validated**: there is no item to apply it to, and
+/// `validator` rules belong to whole instances. Validate the values you set yourself,
+/// or read the item and update the instance instead.
+///
+/// ```no_run
+/// # use dynorm::{Db, DynaModel, Error};
+/// # #[derive(DynaModel, serde::Serialize, serde::Deserialize, validator::Validate)]
+/// # #[table(name = "books", hash_key = "isbn")]
+/// # struct Book { isbn: String, #[validate(length(min = 1))] title: String }
+/// # async fn run(db: Db, mut book: Book) -> dynorm::Result<()> {
+/// let f = Book::fields();
+/// match book.update(&db).set(f.title(), "").await {
+///     Err(Error::Validation(errors)) => {} // nothing was sent; `book` is unchanged
+///     other => panic!("{other:?}"),
+/// }
+/// // Sent as is: an update by key is not validated.
+/// Book::update_by_key(&db, "isbn-1").set(f.title(), "").await?;
+/// # Ok(()) }
+/// ```
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct UpdateItem<'a, M: Model, Tg = ByKey> {
     db: &'a Db,
@@ -89,6 +126,10 @@ pub trait UpdateTarget<M>: sealed::Sealed {
     /// The instance updated, if any.
     #[doc(hidden)]
     fn instance(&self) -> Option<&M>;
+    /// The instance whose copy, with the update applied, must pass the model's
+    /// `validator` rules before the update is sent, if any.
+    #[doc(hidden)]
+    fn validated(&self) -> Option<&M>;
 }
 
 mod sealed {
@@ -109,6 +150,10 @@ impl<M> UpdateTarget<M> for ByKey {
     fn instance(&self) -> Option<&M> {
         None
     }
+    fn validated(&self) -> Option<&M> {
+        // No item to apply the update to.
+        None
+    }
 }
 
 impl<M> UpdateTarget<M> for OnInstance<'_, M> {
@@ -119,6 +164,9 @@ impl<M> UpdateTarget<M> for OnInstance<'_, M> {
     fn instance(&self) -> Option<&M> {
         Some(self.model)
     }
+    fn validated(&self) -> Option<&M> {
+        Some(self.model)
+    }
 }
 
 impl<M> UpdateTarget<M> for OnTracked<'_, M> {
@@ -127,6 +175,10 @@ impl<M> UpdateTarget<M> for OnTracked<'_, M> {
     }
     fn instance(&self) -> Option<&M> {
         Some(self.model)
+    }
+    fn validated(&self) -> Option<&M> {
+        // The partial save validated the instance, which the update brings the item to.
+        None
     }
 }
 
@@ -148,8 +200,9 @@ impl<'a, M: Model> UpdateItem<'a, M, ByKey> {
         self
     }
 
-    /// Sends the request. Resolves to the item [`return_values`](Self::return_values)
-    /// asks for. Once DynamoDB has applied the update, a failure to decode that item is
+    /// Sends the request, not validated (see [Validation](UpdateItem#validation)).
+    /// Resolves to the item [`return_values`](Self::return_values) asks for. Once
+    /// DynamoDB has applied the update, a failure to decode that item is
     /// [`Error::Applied`](crate::error::Error::Applied).
     pub async fn send(self) -> Result<Option<M>> {
         let span = op_span!("dynorm.update_item", "UpdateItem", self.db.table_name::<M>());
@@ -179,7 +232,8 @@ impl<'a, M: Model> UpdateItem<'a, M, OnInstance<'a, M>> {
         }
     }
 
-    /// Sends the request, and refreshes the instance from the updated item. Once
+    /// Validates the instance with the update applied (see [Validation](UpdateItem#validation)),
+    /// sends the request, and refreshes the instance from the updated item. Once
     /// DynamoDB has applied the update, a failure to decode that item is
     /// [`Error::Applied`](crate::error::Error::Applied) (the instance is then unchanged).
     pub async fn send(self) -> Result<()> {
@@ -187,7 +241,7 @@ impl<'a, M: Model> UpdateItem<'a, M, OnInstance<'a, M>> {
         async move {
             hooks::before_update(&self.key, Some(&*self.target.model))?;
             let (request, OnInstance { model }) = self.split();
-            let (table, key, item) = request.send_request_for(ReturnValue::AllNew).await?;
+            let (table, key, item) = request.send_request_for(ReturnValue::AllNew, Some(&*model)).await?;
             if let Some(new) = item {
                 after_write(&table, refresh(model, new))?;
             }
@@ -219,7 +273,7 @@ impl<'a, M: Model> UpdateItem<'a, M, OnTracked<'a, M>> {
         async move {
             hooks::before_save(&*self.target.model)?;
             let (request, OnTracked { model }) = self.split();
-            let (table, _, item) = request.send_request_for(ReturnValue::AllNew).await?;
+            let (table, _, item) = request.send_request_for(ReturnValue::AllNew, None).await?;
             if let Some(new) = item {
                 after_write(&table, refresh(model, new))?;
             }
@@ -346,7 +400,8 @@ impl<'a, M: Model, Tg: UpdateTarget<M>> UpdateItem<'a, M, Tg> {
         self
     }
 
-    /// The SDK input this request sends. Makes no network call.
+    /// The SDK input this request sends, after the checks sending makes (an instance's
+    /// update is validated). Makes no network call.
     pub fn to_input(&self) -> Result<UpdateItemInput> {
         let mut guard = self.guard.clone();
         let (input, _) = request_input(
@@ -357,15 +412,21 @@ impl<'a, M: Model, Tg: UpdateTarget<M>> UpdateItem<'a, M, Tg> {
             &mut guard,
             self.check_version,
             self.target.return_value(),
+            self.target.validated(),
         )?;
         input.build().map_err(build_error)
     }
 }
 
 impl<M: Model, Tg> UpdateItem<'_, M, Tg> {
-    /// Sends the request as it is, asking for `return_value`; answers with the table, the
+    /// Sends the request as it is, asking for `return_value`, once the update applied to
+    /// `validated` (an instance) passes the model's rules; answers with the table, the
     /// key and the item DynamoDB returned.
-    async fn send_request_for(self, return_value: ReturnValue) -> Result<(String, M::Key, Option<crate::Item>)> {
+    async fn send_request_for(
+        self,
+        return_value: ReturnValue,
+        validated: Option<&M>,
+    ) -> Result<(String, M::Key, Option<crate::Item>)> {
         let table = self.db.table_name::<M>();
         let mut guard = self.guard;
         let (input, idempotent) = request_input(
@@ -376,6 +437,7 @@ impl<M: Model, Tg> UpdateItem<'_, M, Tg> {
             &mut guard,
             self.check_version,
             return_value,
+            validated,
         )?;
         tracing::trace!(input = ?input, "update_item");
         self.db.prepare::<M>(&table).await?;
@@ -390,12 +452,14 @@ impl<M: Model, Tg> UpdateItem<'_, M, Tg> {
 impl<M: Model> UpdateItem<'_, M, ByKey> {
     async fn send_request(self) -> Result<(String, M::Key, Option<crate::Item>)> {
         let return_value = UpdateTarget::<M>::return_value(&self.target);
-        self.send_request_for(return_value).await
+        self.send_request_for(return_value, None).await
     }
 }
 
 /// The request of an update, and whether sending it twice is harmless: no condition, and
-/// only actions that set values rather than add to them.
+/// only actions that set values rather than add to them. With `validated`, the update is
+/// refused unless that instance with the update applied passes the model's rules.
+#[allow(clippy::too_many_arguments)]
 fn request_input<M: Model>(
     db: &Db,
     table: String,
@@ -404,6 +468,7 @@ fn request_input<M: Model>(
     guard: &mut Guard<M>,
     check_version: bool,
     return_value: ReturnValue,
+    validated: Option<&M>,
 ) -> Result<(UpdateItemInputBuilder, bool)> {
     let schema = M::SCHEMA;
     let key = key_item(schema, key)?;
@@ -432,12 +497,31 @@ fn request_input<M: Model>(
         ));
     }
     let repeatable = update.actions.iter().all(Action::is_idempotent);
+    let actions = validated.map(|_| update.actions.clone());
     let mut placeholders = Placeholders::default();
     let expression = placeholders.update(update)?;
     let condition = guard.render(&mut placeholders)?;
+    if let (Some(model), Some(actions)) = (validated, actions) {
+        validate_updated(model, &actions)?;
+    }
     let idempotent = repeatable && condition.is_none();
     let input = update_input(db, table, key, expression, condition, placeholders, return_value);
     Ok((input, idempotent))
+}
+
+/// Refuses an instance's update whose result breaks the model's `validator` rules
+/// ([`Error::Validation`](crate::Error::Validation)): the actions are applied to the
+/// instance's item, as far as they can be computed here (see [`apply`]), and the result
+/// is decoded into the model and validated. A result the model cannot decode (a REMOVE
+/// of a field without a default) is refused with
+/// [`Error::Decode`](crate::Error::Decode): the instance could not be
+/// refreshed from it.
+fn validate_updated<M: Model>(model: &M, actions: &[Action]) -> Result<()> {
+    let mut item = crate::model::model_to_item(model)?;
+    apply(&mut item, actions);
+    let updated: M = crate::model::model_from_item(item)?;
+    updated.validate()?;
+    Ok(())
 }
 
 /// An `UpdateItem` input from its rendered expressions: the current item comes back when

@@ -51,7 +51,8 @@ pub type Scan<'a, I, T = <I as Index>::Model> = ReadStream<'a, I, ScanOp, T>;
 ///   [`filter`](Self::filter), [`segments`](Self::segments) (scans), and
 ///   [`range`](Self::range) for a query's range key condition.
 /// * Results: the stream itself (`Item = Result<T>`), [`collect_all`](Self::collect_all),
-///   [`count`](Self::count), [`last`](Self::last), [`again`](Self::again), and
+///   [`collect_remaining`](Self::collect_remaining) (which keeps the stream and its
+///   position), [`count`](Self::count), [`last`](Self::last), [`again`](Self::again), and
 ///   [`cursor`](Self::cursor) / [`resume`](Self::resume) for APIs.
 ///
 /// Misuse does not compile: `reverse` on a scan, `consistent` on a global index,
@@ -326,9 +327,38 @@ impl<I: Index, T> ReadStream<'_, I, ScanOp, T> {
 
 impl<I: Index, O: Op, T: DeserializeOwned> ReadStream<'_, I, O, T> {
     /// Collects every item the stream yields. Without [`recursive`](Self::recursive),
-    /// that is one page.
+    /// that is one page. The stream is consumed; to read its position afterwards, use
+    /// [`collect_remaining`](Self::collect_remaining).
     pub async fn collect_all(self) -> Result<Vec<T>> {
         self.try_collect().await
+    }
+
+    /// Collects every item the stream yields from where it is, and keeps the stream:
+    /// afterwards [`last`](Self::last) and [`cursor`](Self::cursor) are after the last
+    /// item collected (`None` once the read reached the end), and
+    /// [`again`](Self::again) reads on from there. Without
+    /// [`recursive`](Self::recursive), that is (the rest of) one page: the way to serve
+    /// a read page by page.
+    ///
+    /// It stops at the first error and returns it; the items collected before the error
+    /// are dropped while the stream's position stays after them. To keep every item
+    /// across errors, poll the stream itself (`try_next`) instead.
+    ///
+    /// ```no_run
+    /// # use dynorm::{Db, DynaModel};
+    /// # #[derive(DynaModel, serde::Serialize, serde::Deserialize, validator::Validate)]
+    /// # #[table(name = "books", hash_key = "shelf", range_key = "isbn")]
+    /// # struct Book { shelf: String, isbn: String }
+    /// # async fn run(db: Db) -> dynorm::Result<()> {
+    /// let mut page = Book::query(&db, "shelf-1").limit(20);
+    /// let books: Vec<Book> = page.collect_remaining().await?;
+    /// let next = page.last().cloned(); // `start(next)` reads the next page; `None` at the end
+    /// let token = page.cursor()?; // or hand out an opaque cursor (with a cursor key)
+    /// let more: Vec<Book> = page.again().collect_all().await?; // or go on at once
+    /// # Ok(()) }
+    /// ```
+    pub async fn collect_remaining(&mut self) -> Result<Vec<T>> {
+        TryStreamExt::try_collect(&mut *self).await
     }
 }
 
