@@ -300,8 +300,10 @@ impl Db {
     /// attached, and records it on the operation's span.
     pub(crate) fn record_capacity<'c>(&self, consumed: impl IntoIterator<Item = &'c ConsumedCapacity>) {
         if let Some(meter) = &self.meter {
-            let units = meter.record(consumed);
-            tracing::Span::current().record("consumed_capacity", units);
+            let consumed: Vec<&ConsumedCapacity> = consumed.into_iter().collect();
+            meter.record(consumed.iter().copied());
+            let json = crate::observe::capacity_json(consumed);
+            tracing::Span::current().record("aws.dynamodb.consumed_capacity", json.as_str());
         }
     }
 

@@ -193,6 +193,7 @@ impl<A: KeyPart<H>, B: KeyPart<R>, H: KeyAttribute, R: KeyAttribute> IntoKey<(H,
 }
 
 #[cfg(feature = "rust_decimal")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rust_decimal")))]
 impl KeyAttribute for rust_decimal::Decimal {
     const KEY_TYPE: KeyType = KeyType::Number;
     fn to_attribute_value(&self) -> AttributeValue {

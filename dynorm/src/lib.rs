@@ -141,11 +141,28 @@
 //!
 //! Every request runs in a DEBUG `tracing` span named `dynorm.<operation>`
 //! (`dynorm.get_item`, `dynorm.query`, `dynorm.batch_write_item`, ...; table management
-//! opens INFO spans) with the fields `op` (DynamoDB's name of the request, such as
-//! `GetItem`), `table`, `index` (queries and scans of an index) and `consumed_capacity`
-//! (when a [`CapacityMeter`] is attached to the handle). Attribute values (keys, items,
-//! expression values) are logged only at TRACE, where dynorm logs each SDK input.
+//! opens INFO spans) whose fields follow the OpenTelemetry semantic conventions for
+//! DynamoDB clients: `db.system.name` (`aws.dynamodb`), `db.operation.name`,
+//! `aws.dynamodb.table_names`, `aws.dynamodb.index_name`, `aws.dynamodb.consistent_read`,
+//! `aws.dynamodb.limit`, `aws.dynamodb.projection`, `aws.dynamodb.segment`,
+//! `aws.dynamodb.total_segments`, `aws.dynamodb.count`, `aws.dynamodb.scanned_count` and
+//! `aws.dynamodb.consumed_capacity` (when a [`CapacityMeter`] asks for it), with
+//! `otel.name` (`GetItem books`) and `otel.kind` for `tracing-opentelemetry`. Attribute
+//! values (keys, items, expression values) are logged only at TRACE, where dynorm logs
+//! each SDK input.
+//!
+//! ## Features
+//!
+//! - `rust_decimal`: `rust_decimal::Decimal` as a DynamoDB number in keys, conditions and
+//!   `add` ([`KeyAttribute`], `Ordered`, `Numeric`). A `Decimal` field is stored as `N`
+//!   without the feature too. Off by default.
+//! - `test-util`: [`testing`], a unit-test double (canned responses from
+//!   `aws-smithy-mocks` rules, every request recorded with its SDK input) for code that
+//!   uses dynorm.
+//!
+//! No feature is on by default.
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 // The layers, bottom first; each module imports only from layers below it.
 // 1. Data: the schema and DynamoDB values.
@@ -182,6 +199,10 @@ pub mod transact;
 // 8. The verbs users call, and the manager.
 mod manager;
 mod verbs;
+// Test doubles for users' unit tests, on top of everything.
+#[cfg(feature = "test-util")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
+pub mod testing;
 
 pub use db::{Db, DbBuilder, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_OPERATION_TIMEOUT};
 pub use error::{BoxError, CursorProblem, Error, KeyProblem, Result, ValueError, ValueProblem, WriteOutcome};

@@ -1,31 +1,85 @@
 //! Observability: the capacity meter, and the one `tracing` span each operation opens.
 //!
 //! Every operation runs in a DEBUG span named `dynorm.<operation>` (`dynorm.get_item`,
-//! `dynorm.query`, `dynorm.batch_write_item`, ...) with the fields `op` (DynamoDB's name
-//! of the request, such as `GetItem`), `table` (the full table name, or the tables of a
-//! batch or transaction), `index` (for queries and scans of an index) and
-//! `consumed_capacity` (the capacity units, when a [`CapacityMeter`] asks for them).
-//! Table management opens INFO spans. Attribute values (keys, items, expression values)
-//! are only ever logged at TRACE.
+//! `dynorm.query`, `dynorm.batch_write_item`, ...; table management opens INFO spans)
+//! whose fields follow the OpenTelemetry semantic conventions for DynamoDB clients, so a
+//! `tracing-opentelemetry` layer exports them as any instrumented AWS SDK would:
+//!
+//! | field | value |
+//! |---|---|
+//! | `otel.name` | `<operation> <table>`, such as `GetItem books` (the span's name in OpenTelemetry) |
+//! | `otel.kind` | `client` |
+//! | `db.system.name` | `aws.dynamodb` |
+//! | `db.operation.name`, `rpc.method` | DynamoDB's name of the request, such as `GetItem` |
+//! | `rpc.system`, `rpc.service` | `aws-api`, `DynamoDB` |
+//! | `aws.dynamodb.table_names` | the full table name (the tables of a batch or transaction, comma-separated) |
+//! | `aws.dynamodb.index_name` | the index of a query or scan |
+//! | `aws.dynamodb.consistent_read` | on gets, queries and scans |
+//! | `aws.dynamodb.limit` | the `Limit` of a query or scan page |
+//! | `aws.dynamodb.projection` | the `ProjectionExpression` (placeholders only, no values) |
+//! | `aws.dynamodb.segment`, `aws.dynamodb.total_segments` | on a segmented scan |
+//! | `aws.dynamodb.count`, `aws.dynamodb.scanned_count` | the answer of a query or scan page |
+//! | `aws.dynamodb.consumed_capacity` | the `ConsumedCapacity` answered, as JSON, when a [`CapacityMeter`] asks for it |
+//!
+//! dynorm's own fields, where no convention exists, keep their names: `unique` (a
+//! `put_unique`), `writes`, `keys`, `items` and `requests` (batches and transactions),
+//! `select_count` (a `Select = COUNT` page). Attribute values (keys, items, expression
+//! values) are only ever logged at TRACE.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
 use aws_sdk_dynamodb::types::{Capacity, ConsumedCapacity, ReturnConsumedCapacity};
 
-/// Opens an operation's span, with the fields every operation's span has.
+/// Opens an operation's span, with the fields every operation's span has (the
+/// OpenTelemetry conventions for DynamoDB; the ones a request does not have stay empty).
 macro_rules! op_span {
-    ($name:literal, $op:literal, $table:expr $(, $field:ident = $value:expr)* $(,)?) => {
+    ($name:literal, $op:literal, $table:expr $(, $($field:ident).+ = $value:expr)* $(,)?) => {{
+        let table = &$table;
         ::tracing::debug_span!(
             $name,
-            op = $op,
-            table = %$table,
-            index = ::tracing::field::Empty,
-            consumed_capacity = ::tracing::field::Empty
-            $(, $field = $value)*
+            otel.name = %::std::format_args!("{} {}", $op, table),
+            otel.kind = "client",
+            db.system.name = "aws.dynamodb",
+            db.operation.name = $op,
+            rpc.system = "aws-api",
+            rpc.service = "DynamoDB",
+            rpc.method = $op,
+            aws.dynamodb.table_names = %table,
+            aws.dynamodb.index_name = ::tracing::field::Empty,
+            aws.dynamodb.consistent_read = ::tracing::field::Empty,
+            aws.dynamodb.limit = ::tracing::field::Empty,
+            aws.dynamodb.projection = ::tracing::field::Empty,
+            aws.dynamodb.segment = ::tracing::field::Empty,
+            aws.dynamodb.total_segments = ::tracing::field::Empty,
+            aws.dynamodb.count = ::tracing::field::Empty,
+            aws.dynamodb.scanned_count = ::tracing::field::Empty,
+            aws.dynamodb.consumed_capacity = ::tracing::field::Empty
+            $(, $($field).+ = $value)*
         )
-    };
+    }};
 }
 pub(crate) use op_span;
+
+/// Opens a table management span at `level` (`info` or `debug`), with the conventions'
+/// fields for its request.
+macro_rules! admin_span {
+    ($level:ident, $name:literal, $op:literal, $table:expr) => {{
+        let table = &$table;
+        ::tracing::span!(
+            ::tracing::Level::$level,
+            $name,
+            otel.name = %::std::format_args!("{} {}", $op, table),
+            otel.kind = "client",
+            db.system.name = "aws.dynamodb",
+            db.operation.name = $op,
+            rpc.system = "aws-api",
+            rpc.service = "DynamoDB",
+            rpc.method = $op,
+            aws.dynamodb.table_names = %table
+        )
+    }};
+}
+pub(crate) use admin_span;
 
 /// Adds up the capacity DynamoDB reports as consumed by the requests of a [`Db`](crate::Db)
 /// handle.
@@ -206,6 +260,58 @@ fn add(a: &ConsumedCapacity, b: &ConsumedCapacity) -> ConsumedCapacity {
         .build()
 }
 
+/// The `ConsumedCapacity` of a response as the conventions record it: a JSON array of
+/// one object per entry, with DynamoDB's field names.
+pub(crate) fn capacity_json<'c>(consumed: impl IntoIterator<Item = &'c ConsumedCapacity>) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::from("[");
+    for (i, c) in consumed.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('{');
+        let mut first = true;
+        let mut field = |out: &mut String, name: &str, value: String| {
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            let _ = write!(out, "\"{name}\":{value}");
+        };
+        if let Some(table) = c.table_name() {
+            field(&mut out, "TableName", json_string(table));
+        }
+        for (name, units) in [
+            ("CapacityUnits", c.capacity_units()),
+            ("ReadCapacityUnits", c.read_capacity_units()),
+            ("WriteCapacityUnits", c.write_capacity_units()),
+        ] {
+            if let Some(units) = units {
+                field(&mut out, name, units.to_string());
+            }
+        }
+        out.push('}');
+    }
+    out.push(']');
+    out
+}
+
+/// A string as JSON.
+fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,5 +339,18 @@ mod tests {
         let clone = meter.clone();
         clone.reset();
         assert_eq!((meter.total(), meter.requests()), (0.0, 0));
+    }
+
+    #[test]
+    fn capacity_is_recorded_as_dynamodb_json() {
+        let consumed = ConsumedCapacity::builder()
+            .table_name("a\"b")
+            .capacity_units(1.5)
+            .build();
+        assert_eq!(
+            super::capacity_json([&consumed]),
+            r#"[{"TableName":"a\"b","CapacityUnits":1.5}]"#
+        );
+        assert_eq!(super::capacity_json([]), "[]");
     }
 }

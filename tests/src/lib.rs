@@ -1,6 +1,6 @@
-//! Shared helpers for dynorm's integration tests: a handle on the DynamoDB Local that
-//! `scripts/test` started, a unique table prefix per test, and a log of the requests a
-//! handle sent.
+//! Shared helpers for dynorm's integration tests: a handle on DynamoDB Local (the one
+//! `scripts/test` started, else one of the test binary's own through `dynorm-local`), a
+//! unique table prefix per test, and a log of the requests a handle sent.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -13,11 +13,11 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use dynorm::Db;
 
-/// The endpoint of the DynamoDB Local server under test.
+/// The endpoint of the DynamoDB Local server under test: `DYNAMODB_ENDPOINT` (set by
+/// `scripts/test`), else a server this test binary starts on first use and stops when it
+/// exits, so plain `cargo test` works too.
 pub fn endpoint() -> String {
-    std::env::var("DYNAMODB_ENDPOINT").unwrap_or_else(|_| {
-        panic!("DYNAMODB_ENDPOINT is not set: run the integration tests with scripts/test, which starts DynamoDB Local")
-    })
+    dynorm_local::endpoint().unwrap_or_else(|e| panic!("no DynamoDB Local for the integration tests: {e}"))
 }
 
 /// A table-name prefix no other test uses, so tests can run in parallel on one server.

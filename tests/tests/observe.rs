@@ -1,4 +1,5 @@
-//! Observability: one span per operation with its table, index and operation name;
+//! Observability: one span per operation with its table, index and operation name (the
+//! OpenTelemetry conventions' fields; `otel.rs` exports them);
 //! attribute values never logged above TRACE; consumed capacity on a meter when asked.
 
 use std::collections::BTreeMap;
@@ -185,21 +186,32 @@ async fn each_operation_has_a_span_with_its_table_index_and_name() {
         assert!(!spans.is_empty(), "no `{name}` span");
         for span in spans {
             assert_eq!(span.level, Level::DEBUG, "{span:?}");
-            assert_eq!(span.fields.get("op").map(String::as_str), Some(op), "{span:?}");
-            assert_eq!(span.fields.get("table"), Some(&table), "{span:?}");
+            assert_eq!(
+                span.fields.get("db.operation.name").map(String::as_str),
+                Some(op),
+                "{span:?}"
+            );
+            assert_eq!(span.fields.get("aws.dynamodb.table_names"), Some(&table), "{span:?}");
         }
     }
     assert_eq!(capture.spans("dynorm.update_item").len(), 2, "one span per operation");
     assert_eq!(capture.spans("dynorm.scan").len(), 2, "one span per segment's request");
     let queries = capture.spans("dynorm.query");
     assert_eq!(queries.len(), 2);
-    assert_eq!(queries[0].fields.get("index"), None, "the table query has no index");
-    assert_eq!(queries[1].fields.get("index").map(String::as_str), Some("by-topic"));
+    assert_eq!(
+        queries[0].fields.get("aws.dynamodb.index_name"),
+        None,
+        "the table query has no index"
+    );
+    assert_eq!(
+        queries[1].fields.get("aws.dynamodb.index_name").map(String::as_str),
+        Some("by-topic")
+    );
     assert!(
         capture
             .dynorm()
             .iter()
-            .all(|s| s.kind != "span" || !s.fields.contains_key("consumed_capacity")),
+            .all(|s| s.kind != "span" || !s.fields.contains_key("aws.dynamodb.consumed_capacity")),
         "no capacity recorded when no meter asks for it"
     );
 }
@@ -254,10 +266,12 @@ async fn a_capacity_meter_adds_up_what_each_request_consumed() {
         "a 2.5 KB put takes 3 write units, and 3 more in the index"
     );
     let put_span = capture.spans("dynorm.put_item").pop().unwrap();
-    assert_eq!(
-        put_span.fields.get("consumed_capacity").map(String::as_str),
-        Some(format!("{:?}", meter.total()).as_str())
+    let recorded = put_span.fields.get("aws.dynamodb.consumed_capacity").unwrap();
+    assert!(
+        recorded.starts_with('[') && recorded.contains(&format!("\"TableName\":\"{table}\"")),
+        "{recorded}"
     );
+    assert!(recorded.contains("\"CapacityUnits\":6"), "{recorded}");
 
     meter.reset();
     Note::get(&metered, ("cap", 1)).consistent_read(true).await.unwrap();

@@ -207,7 +207,8 @@ impl<'a> BatchGet<'a> {
             "BatchGetItem",
             tables,
             keys = keys,
-            requests = chunks.len()
+            requests = chunks.len(),
+            aws.dynamodb.consistent_read = self.consistent
         );
         let db = self.db;
         let options = self.options;

@@ -455,8 +455,10 @@ impl Ordered for crate::Number {}
 impl Numeric for crate::Number {}
 
 #[cfg(feature = "rust_decimal")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rust_decimal")))]
 impl Ordered for rust_decimal::Decimal {}
 #[cfg(feature = "rust_decimal")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rust_decimal")))]
 impl Numeric for rust_decimal::Decimal {}
 
 macro_rules! numbers {

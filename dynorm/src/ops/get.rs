@@ -59,7 +59,12 @@ impl<'a, M: Model> GetItem<'a, M> {
     /// Sends the request; resolves to the item as stored.
     pub(crate) async fn send_item(self) -> Result<Option<Item>> {
         let table = self.db.table_name::<M>();
-        let span = op_span!("dynorm.get_item", "GetItem", table);
+        let span = op_span!(
+            "dynorm.get_item",
+            "GetItem",
+            table,
+            aws.dynamodb.consistent_read = self.consistent_read
+        );
         async move {
             let input = self.input_builder(table.clone())?;
             tracing::trace!(input = ?input, "get_item");

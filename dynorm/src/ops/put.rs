@@ -372,7 +372,10 @@ async fn send_write<M: Model>(db: &Db, table: &str, input: WriteBuilder, guard: 
         WriteBuilder::Update(input) => {
             // A model with `created_at` is written with an UpdateItem: SET of every
             // attribute and `if_not_exists` of the creation time, harmless to repeat.
-            tracing::Span::current().record("op", "UpdateItem");
+            let span = tracing::Span::current();
+            span.record("db.operation.name", "UpdateItem");
+            span.record("rpc.method", "UpdateItem");
+            span.record("otel.name", format_args!("UpdateItem {table}"));
             tracing::trace!(input = ?input, "update_item");
             let idempotent = input.get_condition_expression().is_none();
             Box::pin(input.send_with(db.write_client(idempotent)))

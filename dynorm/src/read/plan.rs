@@ -104,6 +104,9 @@ where
 {
     Box::pin(async move {
         let page: Page = send.await.map(Into::into).map_err(|e| Error::from_sdk(e, &table))?;
+        let span = tracing::Span::current();
+        span.record("aws.dynamodb.count", page.count as i64);
+        span.record("aws.dynamodb.scanned_count", page.scanned as i64);
         db.record_capacity(page.consumed.iter());
         Ok(page)
     })
@@ -316,20 +319,34 @@ impl<'a> ReadPlan<'a> {
         let db = self.db;
         let table = self.table();
         let index = self.source.index.map_or("", |i| i.name);
+        let projection = rendered.projection.clone();
+        let limit = page.limit;
         let error_table = table.clone();
         let (send, span): (BoxFuture<'a, Result<Page>>, tracing::Span) = if self.source.query {
             let input = self.query_input(rendered, &page);
             tracing::trace!(input = ?input, "query");
-            let span = op_span!("dynorm.query", "Query", table, count = page.count);
+            let span = op_span!("dynorm.query", "Query", table, select_count = page.count);
             (fetch(db, error_table, input.send_with(db.read_client())), span)
         } else {
             let input = self.scan_input(rendered, &page);
             tracing::trace!(input = ?input, "scan");
-            let span = op_span!("dynorm.scan", "Scan", table, count = page.count, segment = page.lane);
+            let span = op_span!("dynorm.scan", "Scan", table, select_count = page.count);
+            let total = self.lane_count();
+            if total > 1 {
+                span.record("aws.dynamodb.segment", page.lane as i64);
+                span.record("aws.dynamodb.total_segments", total as i64);
+            }
             (fetch(db, error_table, input.send_with(db.read_client())), span)
         };
         if !index.is_empty() {
-            span.record("index", index);
+            span.record("aws.dynamodb.index_name", index);
+        }
+        span.record("aws.dynamodb.consistent_read", self.consistent);
+        if let Some(limit) = limit {
+            span.record("aws.dynamodb.limit", i64::from(limit));
+        }
+        if let Some(projection) = &projection {
+            span.record("aws.dynamodb.projection", projection.as_str());
         }
         let prepare = self.source.prepare;
         Ok(Box::pin(
