@@ -31,6 +31,7 @@ pub const RESERVED_METHODS: &[&str] = &[
     "table_exists",
     "wait_until_active",
     "ensure_table",
+    "plan_table",
     // Not verbs: common inherent and trait constructors a method must not silently shadow.
     "new",
     "default",

@@ -190,6 +190,7 @@ mod hooks;
 mod model;
 // 7. Operations on that contract.
 pub mod batch;
+pub mod drift;
 pub mod ops;
 pub mod read;
 pub mod rel;
@@ -205,6 +206,7 @@ mod verbs;
 pub mod testing;
 
 pub use db::{Db, DbBuilder, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_OPERATION_TIMEOUT};
+pub use drift::{PlanStep, TablePlan};
 pub use error::{BoxError, CursorProblem, Error, KeyProblem, Result, ValueError, ValueProblem, WriteOutcome};
 pub use expr::{Condition, Document, Path, Update};
 pub use hooks::Hooks;

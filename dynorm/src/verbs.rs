@@ -188,6 +188,14 @@ pub trait DynaModel: Model {
     fn ensure_table(db: &Db) -> EnsureTable<'_, Self> {
         EnsureTable::new(db)
     }
+
+    /// Compares the live table with the model: the [`TablePlan`](crate::TablePlan) of
+    /// what differs (indexes to create, delete or replace, billing and capacity, stream,
+    /// time to live), empty when the table matches. Sends DescribeTable and
+    /// DescribeTimeToLive; changes nothing.
+    fn plan_table(db: &Db) -> crate::drift::PlanTable<'_, Self> {
+        crate::drift::PlanTable::new(db)
+    }
 }
 
 impl<M: Model> DynaModel for M {}
