@@ -1,7 +1,7 @@
 //! The connection handle: one shared SDK client, a table-name prefix, and the cache of
 //! tables already verified.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -72,6 +72,8 @@ struct Inner {
     /// for writes a repeat could change (see `retry`).
     once_only: Client,
     table_prefix: String,
+    /// Declared table names mapped to deployed ones, used as they are (no prefix).
+    table_names: HashMap<String, String>,
     auto_create_tables: bool,
     table_wait_timeout: Duration,
     verified: Mutex<HashSet<String>>,
@@ -242,6 +244,7 @@ impl Db {
             client,
             timeouts: None,
             table_prefix: String::new(),
+            table_names: HashMap::new(),
             auto_create_tables: false,
             table_wait_timeout: Duration::from_secs(300),
             cursor_key: None,
@@ -253,6 +256,7 @@ impl Db {
     pub fn with_table_prefix(&self, prefix: impl Into<String>) -> Db {
         Db::builder(self.inner.client.clone())
             .table_prefix(prefix)
+            .table_names(self.inner.table_names.clone())
             .auto_create_tables(self.inner.auto_create_tables)
             .table_wait_timeout(self.inner.table_wait_timeout)
             .cursor_key_option(self.inner.cursor_key.clone())
@@ -265,6 +269,7 @@ impl Db {
     pub fn with_cursor_key(&self, key: impl AsRef<[u8]>) -> Db {
         Db::builder(self.inner.client.clone())
             .table_prefix(self.inner.table_prefix.clone())
+            .table_names(self.inner.table_names.clone())
             .auto_create_tables(self.inner.auto_create_tables)
             .table_wait_timeout(self.inner.table_wait_timeout)
             .cursor_key(key)
@@ -356,8 +361,12 @@ impl Db {
         self.inner.table_wait_timeout
     }
 
-    /// The full name of any table on this handle: prefix plus `name`.
+    /// The full name of any table on this handle: the deployed name `name` is mapped
+    /// to (see [`DbBuilder::table_name`]), else prefix plus `name`.
     pub fn resolve_table_name(&self, name: &str) -> String {
+        if let Some(deployed) = self.inner.table_names.get(name) {
+            return deployed.clone();
+        }
         let mut full = String::with_capacity(self.inner.table_prefix.len() + name.len());
         full.push_str(&self.inner.table_prefix);
         full.push_str(name);
@@ -402,6 +411,22 @@ pub(crate) fn check_table_name(name: &str) -> Result<()> {
         name: name.to_owned(),
         problem,
     })
+}
+
+/// Refuses a table-name prefix that no table name could start with: characters outside
+/// DynamoDB's set, or longer than a whole name.
+fn check_prefix(prefix: &str) -> Result<()> {
+    let bad = prefix.len() > 252
+        || !prefix
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+    if bad {
+        return Err(Error::InvalidTableName {
+            name: prefix.to_owned(),
+            problem: "a table-name prefix holds at most 252 characters from a-z, A-Z, 0-9, `_`, `-` and `.`",
+        });
+    }
+    Ok(())
 }
 
 /// Why `endpoint` cannot be a DynamoDB endpoint, if it cannot.
@@ -466,6 +491,7 @@ pub struct DbBuilder {
     client: Client,
     timeouts: Option<TimeoutConfig>,
     table_prefix: String,
+    table_names: HashMap<String, String>,
     auto_create_tables: bool,
     table_wait_timeout: Duration,
     cursor_key: Option<CursorKey>,
@@ -493,6 +519,43 @@ impl DbBuilder {
         self
     }
 
+    /// Maps a model's declared table name (`#[table(name = "books")]`) to the name the
+    /// table is deployed under, such as one taken from infrastructure outputs
+    /// (`"prod-books-3FA9"`). The deployed name is used as it is, without the prefix, by
+    /// every request, the verified-table cache, cursors and batches.
+    ///
+    /// ```
+    /// # let client = dynorm::aws_sdk_dynamodb::Client::from_conf(dynorm::Db::local_config("http://127.0.0.1:8000").build());
+    /// let db = dynorm::Db::builder(client)
+    ///     .table_prefix("dev-")
+    ///     .table_name("books", "prod-books-3FA9")
+    ///     .try_build()
+    ///     .unwrap();
+    /// assert_eq!(db.resolve_table_name("books"), "prod-books-3FA9");
+    /// assert_eq!(db.resolve_table_name("authors"), "dev-authors");
+    /// ```
+    pub fn table_name(mut self, declared: impl Into<String>, deployed: impl Into<String>) -> Self {
+        self.table_names.insert(declared.into(), deployed.into());
+        self
+    }
+
+    /// Maps several declared table names to deployed ones (see [`table_name`](Self::table_name)).
+    pub fn table_names<D: Into<String>, N: Into<String>>(mut self, names: impl IntoIterator<Item = (D, N)>) -> Self {
+        self.table_names
+            .extend(names.into_iter().map(|(d, n)| (d.into(), n.into())));
+        self
+    }
+
+    /// Maps `declared` to the deployed name in the environment variable `var`, when it is
+    /// set (and not empty): `.table_name_from_env("books", "BOOKS_TABLE")`, as a Lambda
+    /// function gets its table names from its configuration.
+    pub fn table_name_from_env(self, declared: impl Into<String>, var: &str) -> Self {
+        match std::env::var(var) {
+            Ok(deployed) if !deployed.is_empty() => self.table_name(declared, deployed),
+            _ => self,
+        }
+    }
+
     /// Create a model's table on first use (off by default). Meant for local development
     /// and tests; production tables usually come from infrastructure code.
     pub fn auto_create_tables(mut self, yes: bool) -> Self {
@@ -513,6 +576,19 @@ impl DbBuilder {
         self
     }
 
+    /// The handle, after checking the table prefix and every deployed table name:
+    /// [`Error::InvalidTableName`](crate::Error::InvalidTableName) for one DynamoDB
+    /// would refuse. ([`build`](Self::build) checks them at each request instead.)
+    pub fn try_build(self) -> Result<Db> {
+        if !self.table_prefix.is_empty() {
+            check_prefix(&self.table_prefix)?;
+        }
+        for deployed in self.table_names.values() {
+            check_table_name(deployed)?;
+        }
+        Ok(self.build())
+    }
+
     /// The handle.
     pub fn build(self) -> Db {
         let client = match self.timeouts {
@@ -531,6 +607,7 @@ impl DbBuilder {
                 once_only,
                 client,
                 table_prefix: self.table_prefix,
+                table_names: self.table_names,
                 auto_create_tables: self.auto_create_tables,
                 table_wait_timeout: self.table_wait_timeout,
                 verified: Mutex::new(HashSet::new()),
