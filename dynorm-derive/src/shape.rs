@@ -10,7 +10,7 @@ use syn::{GenericArgument, PathArguments, Type};
 
 use crate::ast::Field;
 use crate::attr::Storage;
-use crate::types::{last_segment, option_inner};
+use crate::types::{first_type_arg, last_segment, option_inner};
 
 /// Types stored as serde writes them, whatever the derive would think of them.
 const PLAIN: &[&str] = &[
@@ -84,16 +84,6 @@ pub fn is_bytes(ty: &Type) -> bool {
 
 fn is_u8(ty: &Type) -> bool {
     last_segment(ty).is_some_and(|s| s.ident == "u8" && s.arguments.is_none())
-}
-
-fn first_type_arg(segment: &syn::PathSegment) -> Option<&Type> {
-    match &segment.arguments {
-        PathArguments::AngleBracketed(args) => args.args.iter().find_map(|a| match a {
-            GenericArgument::Type(t) => Some(t),
-            _ => None,
-        }),
-        _ => None,
-    }
 }
 
 fn last_type_arg(segment: &syn::PathSegment) -> Option<&Type> {

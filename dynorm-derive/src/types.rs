@@ -20,7 +20,7 @@ pub fn is_integer(ty: &Type) -> bool {
     last_segment(ty).is_some_and(|s| s.arguments.is_none() && INTEGERS.iter().any(|i| s.ident == i))
 }
 
-fn first_type_arg(segment: &syn::PathSegment) -> Option<&Type> {
+pub fn first_type_arg(segment: &syn::PathSegment) -> Option<&Type> {
     match &segment.arguments {
         PathArguments::AngleBracketed(args) => args.args.iter().find_map(|a| match a {
             GenericArgument::Type(t) => Some(t),

@@ -6,7 +6,7 @@
 //!
 //! - binary (`B`) reads as a sequence of bytes, so `Vec<u8>` and `[u8; N]` fields need no
 //!   serde helper, and a binary set (`BS`) as a sequence of such;
-//! - a number (`N`) reads as a string where the type asks for one ([`crate::Number`],
+//! - a number (`N`) reads as a string where the type asks for one ([`Number`](super::Number),
 //!   `rust_decimal::Decimal`), and an integer written by another client as `100.0` or
 //!   `1E+2` reads into an integer type;
 //! - a set field whose attribute is missing (dynorm leaves empty sets out) reads as an
@@ -59,6 +59,22 @@ macro_rules! integer {
                         };
                         visitor.$visit(v)
                     }
+                    other => Err(mismatch(&visitor, &other)),
+                }
+            }
+        )*
+    };
+}
+
+macro_rules! float {
+    ($($method:ident => $visit:ident($ty:ty);)*) => {
+        $(
+            fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+                match self.value {
+                    AttributeValue::N(n) => match n.parse::<$ty>() {
+                        Ok(v) => visitor.$visit(v),
+                        Err(_) => Err(ValueError::new(format_args!("`{}` is not a number", NumberText(&n)))),
+                    },
                     other => Err(mismatch(&visitor, &other)),
                 }
             }
@@ -136,24 +152,9 @@ impl<'de> de::Deserializer<'de> for Decoder {
         deserialize_u128 => visit_u128(u128);
     }
 
-    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match self.value {
-            AttributeValue::N(n) => match n.parse::<f32>() {
-                Ok(v) => visitor.visit_f32(v),
-                Err(_) => Err(ValueError::new(format_args!("`{}` is not a number", NumberText(&n)))),
-            },
-            other => Err(mismatch(&visitor, &other)),
-        }
-    }
-
-    fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match self.value {
-            AttributeValue::N(n) => match n.parse::<f64>() {
-                Ok(v) => visitor.visit_f64(v),
-                Err(_) => Err(ValueError::new(format_args!("`{}` is not a number", NumberText(&n)))),
-            },
-            other => Err(mismatch(&visitor, &other)),
-        }
+    float! {
+        deserialize_f32 => visit_f32(f32);
+        deserialize_f64 => visit_f64(f64);
     }
 
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {

@@ -253,3 +253,7 @@ fn value_problem(problem: NumberProblem) -> ValueProblem {
         NumberProblem::TooManyDigits => ValueProblem::TooManyDigits,
     }
 }
+
+#[cfg(test)]
+#[path = "encode_tests.rs"]
+mod encode_tests;

@@ -156,7 +156,7 @@
 //! - `rust_decimal`: `rust_decimal::Decimal` as a DynamoDB number in keys, conditions and
 //!   `add` ([`KeyAttribute`], `Ordered`, `Numeric`). A `Decimal` field is stored as `N`
 //!   without the feature too. Off by default.
-//! - `test-util`: [`testing`], a unit-test double (canned responses from
+//! - `test-util`: `dynorm::testing`, a unit-test double (canned responses from
 //!   `aws-smithy-mocks` rules, every request recorded with its SDK input) for code that
 //!   uses dynorm.
 //!

@@ -32,10 +32,16 @@ use aws_sdk_dynamodb::types::{Capacity, ConsumedCapacity, ReturnConsumedCapacity
 
 /// Opens an operation's span, with the fields every operation's span has (the
 /// OpenTelemetry conventions for DynamoDB; the ones a request does not have stay empty).
+/// DEBUG, or the level given first (`op_span!(INFO; "dynorm.create_table", ..)`, as
+/// table management opens its spans).
 macro_rules! op_span {
-    ($name:literal, $op:literal, $table:expr $(, $($field:ident).+ = $value:expr)* $(,)?) => {{
+    ($name:literal, $($rest:tt)*) => {
+        $crate::observe::op_span!(DEBUG; $name, $($rest)*)
+    };
+    ($level:ident; $name:literal, $op:literal, $table:expr $(, $($field:ident).+ = $value:expr)* $(,)?) => {{
         let table = &$table;
-        ::tracing::debug_span!(
+        ::tracing::span!(
+            ::tracing::Level::$level,
             $name,
             otel.name = %::std::format_args!("{} {}", $op, table),
             otel.kind = "client",
@@ -59,27 +65,6 @@ macro_rules! op_span {
     }};
 }
 pub(crate) use op_span;
-
-/// Opens a table management span at `level` (`info` or `debug`), with the conventions'
-/// fields for its request.
-macro_rules! admin_span {
-    ($level:ident, $name:literal, $op:literal, $table:expr) => {{
-        let table = &$table;
-        ::tracing::span!(
-            ::tracing::Level::$level,
-            $name,
-            otel.name = %::std::format_args!("{} {}", $op, table),
-            otel.kind = "client",
-            db.system.name = "aws.dynamodb",
-            db.operation.name = $op,
-            rpc.system = "aws-api",
-            rpc.service = "DynamoDB",
-            rpc.method = $op,
-            aws.dynamodb.table_names = %table
-        )
-    }};
-}
-pub(crate) use admin_span;
 
 /// Adds up the capacity DynamoDB reports as consumed by the requests of a [`Db`](crate::Db)
 /// handle.

@@ -244,7 +244,7 @@ impl<'a, M: Model> CreateTable<'a, M> {
     pub async fn send(self) -> Result<()> {
         let table = self.db.table_name::<M>();
         crate::db::check_table_name(&table)?;
-        let span = crate::observe::admin_span!(INFO, "dynorm.create_table", "CreateTable", table);
+        let span = crate::observe::op_span!(INFO; "dynorm.create_table", "CreateTable", table);
         async move {
             // Table management goes through the caller's client, without dynorm's outcome
             // tracking: repeating a creation, a deletion or a TTL change leaves the same
@@ -343,7 +343,7 @@ impl<'a, M: Model> DeleteTable<'a, M> {
     pub async fn send(self) -> Result<()> {
         let table = self.db.table_name::<M>();
         crate::db::check_table_name(&table)?;
-        let span = crate::observe::admin_span!(INFO, "dynorm.delete_table", "DeleteTable", table);
+        let span = crate::observe::op_span!(INFO; "dynorm.delete_table", "DeleteTable", table);
         async move {
             self.db.forget_verified(&table);
             match self.db.client().delete_table().table_name(&table).send().await {
@@ -380,7 +380,7 @@ impl<'a, M: Model> TableExistence<'a, M> {
     pub async fn send(self) -> Result<bool> {
         let table = self.db.table_name::<M>();
         crate::db::check_table_name(&table)?;
-        let span = crate::observe::admin_span!(DEBUG, "dynorm.table_exists", "DescribeTable", table);
+        let span = crate::observe::op_span!(DEBUG; "dynorm.table_exists", "DescribeTable", table);
         Ok(describe_status(self.db, &table).instrument(span).await?.is_some())
     }
 }
@@ -418,7 +418,7 @@ impl<'a, M: Model> WaitUntilActive<'a, M> {
     pub async fn send(self) -> Result<()> {
         let table = self.db.table_name::<M>();
         crate::db::check_table_name(&table)?;
-        let span = crate::observe::admin_span!(DEBUG, "dynorm.wait_until_active", "DescribeTable", table);
+        let span = crate::observe::op_span!(DEBUG; "dynorm.wait_until_active", "DescribeTable", table);
         wait_active(self.db, &table, self.timeout).instrument(span).await
     }
 }
@@ -454,7 +454,7 @@ impl<'a, M: Model> EnsureTable<'a, M> {
         if self.db.is_verified(&table) {
             return Ok(());
         }
-        let span = crate::observe::admin_span!(INFO, "dynorm.ensure_table", "CreateTable", table);
+        let span = crate::observe::op_span!(INFO; "dynorm.ensure_table", "CreateTable", table);
         async move {
             match describe_status(self.db, &table).await? {
                 Some(TableStatus::Active | TableStatus::Updating) => {}

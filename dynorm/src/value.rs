@@ -323,6 +323,20 @@ impl<'a> Decimal<'a> {
         if a < 0 { magnitude.reverse() } else { magnitude }.then(Ordering::Equal)
     }
 
+    /// The number as `mantissa × 10^-scale`, its mantissa the significant digits (signed),
+    /// when they fit an `i128`.
+    pub(crate) fn mantissa_and_scale(&self) -> Option<(i128, i64)> {
+        if self.is_zero() {
+            return Some((0, 0));
+        }
+        let mut mantissa: i128 = 0;
+        for d in self.significant_bytes() {
+            mantissa = mantissa.checked_mul(10)?.checked_add(i128::from(d - b'0'))?;
+        }
+        let scale = (self.significant.len() as i64).checked_sub(self.exponent)?;
+        Some((if self.negative { -mantissa } else { mantissa }, scale))
+    }
+
     /// The number as integer digits (`-100` for `-1E+2` or `-100.0`), when it is a whole
     /// number of at most 40 digits.
     pub(crate) fn integer_digits(&self) -> Option<String> {

@@ -240,34 +240,14 @@ const MAX_SCALE: u32 = 38;
 
 impl Fixed {
     fn parse(n: &str) -> Option<Fixed> {
-        let (negative, body) = match n.as_bytes().first()? {
-            b'-' => (true, &n[1..]),
-            b'+' => (false, &n[1..]),
-            _ => (false, n),
+        let (mut mantissa, scale) = crate::value::Decimal::parse(n)?.mantissa_and_scale()?;
+        let scale = if scale < 0 {
+            mantissa = mantissa.checked_mul(10i128.checked_pow(u32::try_from(-scale).ok()?)?)?;
+            0
+        } else {
+            u32::try_from(scale).ok().filter(|s| *s <= MAX_SCALE)?
         };
-        let (mantissa, exponent) = match body.find(['e', 'E']) {
-            Some(at) => (&body[..at], body[at + 1..].parse::<i64>().ok()?),
-            None => (body, 0),
-        };
-        let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-        let digits = || int_part.bytes().chain(frac_part.bytes());
-        if int_part.len() + frac_part.len() == 0 || !digits().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        let mut value: i128 = 0;
-        for d in digits() {
-            value = value.checked_mul(10)?.checked_add(i128::from(d - b'0'))?;
-        }
-        let mut scale = (frac_part.len() as i64).checked_sub(exponent)?;
-        if scale < 0 {
-            value = value.checked_mul(10i128.checked_pow(u32::try_from(-scale).ok()?)?)?;
-            scale = 0;
-        }
-        let scale = u32::try_from(scale).ok().filter(|s| *s <= MAX_SCALE)?;
-        Some(Fixed {
-            mantissa: if negative { -value } else { value },
-            scale,
-        })
+        Some(Fixed { mantissa, scale })
     }
 
     fn rescaled(self, scale: u32) -> Option<i128> {
