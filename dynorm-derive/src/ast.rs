@@ -4,7 +4,7 @@
 use syn::ext::IdentExt;
 use syn::{Data, DeriveInput, Fields, Ident, Type};
 
-use crate::attr::{self, FieldAttrs, IndexAttr, TableAttr};
+use crate::attr::{self, EntityAttr, EntityIndexAttr, FieldAttrs, IndexAttr, TableAttr};
 use crate::ctxt::Ctxt;
 
 pub struct Model<'a> {
@@ -12,6 +12,10 @@ pub struct Model<'a> {
     pub table: Option<TableAttr<'a>>,
     /// Global and local indexes, in declaration order.
     pub indexes: Vec<IndexAttr<'a>>,
+    /// `#[entity(..)]`: an entity of a single-table design.
+    pub entity: Option<EntityAttr<'a>>,
+    /// `#[entity_index(..)]`, in declaration order.
+    pub entity_indexes: Vec<EntityIndexAttr<'a>>,
     pub fields: Vec<Field<'a>>,
     /// serde's derive will reject the struct (unknown `rename_all`); emit nothing.
     pub serde_will_fail: bool,
@@ -49,7 +53,19 @@ impl<'a> Model<'a> {
 
         let mut table = None;
         let mut indexes = Vec::new();
+        let mut entity = None;
+        let mut entity_indexes = Vec::new();
         for attr in &input.attrs {
+            if attr.path().is_ident(attr::ENTITY) {
+                let parsed = attr::parse_entity(cx, attr);
+                if entity.is_some() {
+                    cx.error_spanned_by(attr, "duplicate #[entity] attribute");
+                } else {
+                    entity = Some(parsed);
+                }
+            } else if attr.path().is_ident(attr::ENTITY_INDEX) {
+                entity_indexes.push(attr::parse_entity_index(cx, attr));
+            }
             if attr.path().is_ident(attr::TABLE) {
                 let parsed = attr::parse_table(cx, attr);
                 if table.is_some() {
@@ -90,6 +106,8 @@ impl<'a> Model<'a> {
             input,
             table,
             indexes,
+            entity,
+            entity_indexes,
             fields,
             serde_will_fail: serde.unknown_rename_all,
         })

@@ -17,6 +17,9 @@ pub const TABLE: &str = "table";
 pub const GLOBAL_INDEX: &str = "global_index";
 pub const LOCAL_INDEX: &str = "local_index";
 pub const DYNORM: &str = "dynorm";
+pub const ENTITY: &str = "entity";
+pub const ENTITY_INDEX: &str = "entity_index";
+pub const TYPE_ATTRIBUTE: &str = "type_attribute";
 pub const SERDE: &str = "serde";
 
 // Keys inside #[table], #[global_index] and #[local_index].
@@ -104,6 +107,8 @@ pub struct TableAttr<'a> {
     pub stream: Option<(LitStr, StreamView)>,
     /// `hooks`: the model implements `dynorm::Hooks` itself.
     pub hooks: Option<syn::Path>,
+    /// `type_attribute = ".."` of a `DynaTable` declaration.
+    pub type_attribute: Option<LitStr>,
     /// The attribute had a syntax error or an unknown key, already reported; checks for
     /// missing keys are skipped so the user sees that error alone.
     pub malformed: bool,
@@ -115,6 +120,109 @@ pub enum StreamView {
     NewImage,
     OldImage,
     NewAndOldImages,
+}
+
+/// `#[entity(table = T, name = "..", pk = "..", sk = "..", case = "..")]`.
+pub struct EntityAttr<'a> {
+    pub attr: &'a Attribute,
+    pub table: Option<syn::Path>,
+    pub name: Option<LitStr>,
+    pub pk: Option<LitStr>,
+    pub sk: Option<LitStr>,
+    /// `case = "lower"` or `"upper"`, for every template of the entity.
+    pub case: Option<LitStr>,
+    pub hooks: Option<syn::Path>,
+    pub malformed: bool,
+}
+
+/// `#[entity_index(name = "..", pk = "..", sk = "..")]`: the entity's templates for one
+/// index of its table.
+pub struct EntityIndexAttr<'a> {
+    pub attr: &'a Attribute,
+    pub name: Option<LitStr>,
+    pub pk: Option<LitStr>,
+    pub sk: Option<LitStr>,
+    pub malformed: bool,
+}
+
+const ENTITY_KEYS: &str = "`table`, `name`, `pk`, `sk`, `case`, `hooks`";
+const ENTITY_INDEX_KEYS: &str = "`name`, `pk`, `sk`";
+
+pub fn parse_entity<'a>(cx: &mut Ctxt, attr: &'a Attribute) -> EntityAttr<'a> {
+    let mut out = EntityAttr {
+        attr,
+        table: None,
+        name: None,
+        pk: None,
+        sk: None,
+        case: None,
+        hooks: None,
+        malformed: false,
+    };
+    let result = attr.parse_nested_meta(|meta| {
+        let key = path_name(&meta.path);
+        match key.as_str() {
+            TABLE => set_once(cx, &meta, &mut out.table, meta.value()?.parse()?),
+            NAME => set_once(cx, &meta, &mut out.name, meta.value()?.parse()?),
+            "pk" | HASH_KEY | PARTITION_KEY => set_once(cx, &meta, &mut out.pk, meta.value()?.parse()?),
+            "sk" | RANGE_KEY | SORT_KEY => set_once(cx, &meta, &mut out.sk, meta.value()?.parse()?),
+            "case" => set_once(cx, &meta, &mut out.case, meta.value()?.parse()?),
+            HOOKS => {
+                if meta.input.peek(syn::Token![=]) {
+                    return Err(meta.error("`hooks` takes no value: write `hooks`"));
+                }
+                set_once(cx, &meta, &mut out.hooks, meta.path.clone());
+            }
+            _ => {
+                let hint = suggestion(&key, &[TABLE, NAME, "pk", "sk", "case", HOOKS]);
+                cx.error_spanned_by(
+                    &meta.path,
+                    format!("unknown `entity` attribute `{key}`{hint}; expected one of {ENTITY_KEYS}"),
+                );
+                out.malformed = true;
+                skip_value(&meta)?;
+            }
+        }
+        Ok(())
+    });
+    if let Err(err) = result {
+        out.malformed = true;
+        cx.syn_error(err);
+    }
+    out
+}
+
+pub fn parse_entity_index<'a>(cx: &mut Ctxt, attr: &'a Attribute) -> EntityIndexAttr<'a> {
+    let mut out = EntityIndexAttr {
+        attr,
+        name: None,
+        pk: None,
+        sk: None,
+        malformed: false,
+    };
+    let result = attr.parse_nested_meta(|meta| {
+        let key = path_name(&meta.path);
+        match key.as_str() {
+            NAME => set_once(cx, &meta, &mut out.name, meta.value()?.parse()?),
+            "pk" | HASH_KEY | PARTITION_KEY => set_once(cx, &meta, &mut out.pk, meta.value()?.parse()?),
+            "sk" | RANGE_KEY | SORT_KEY => set_once(cx, &meta, &mut out.sk, meta.value()?.parse()?),
+            _ => {
+                let hint = suggestion(&key, &[NAME, "pk", "sk"]);
+                cx.error_spanned_by(
+                    &meta.path,
+                    format!("unknown `entity_index` attribute `{key}`{hint}; expected one of {ENTITY_INDEX_KEYS}"),
+                );
+                out.malformed = true;
+                skip_value(&meta)?;
+            }
+        }
+        Ok(())
+    });
+    if let Err(err) = result {
+        out.malformed = true;
+        cx.syn_error(err);
+    }
+    out
 }
 
 /// `#[global_index(..)]` or `#[local_index(..)]`.
@@ -230,12 +338,14 @@ pub fn parse_table<'a>(cx: &mut Ctxt, attr: &'a Attribute) -> TableAttr<'a> {
         write: None,
         stream: None,
         hooks: None,
+        type_attribute: None,
         malformed: false,
     };
     let result = attr.parse_nested_meta(|meta| {
         let key = path_name(&meta.path);
         match key.as_str() {
             NAME => set_once(cx, &meta, &mut out.name, meta.value()?.parse()?),
+            TYPE_ATTRIBUTE => set_once(cx, &meta, &mut out.type_attribute, meta.value()?.parse()?),
             HOOKS => {
                 if meta.input.peek(syn::Token![=]) {
                     return Err(meta.error("`hooks` takes no value: write `hooks`"));

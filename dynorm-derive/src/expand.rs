@@ -31,7 +31,7 @@ pub fn derive_model(input: &DeriveInput) -> TokenStream {
     }
 }
 
-fn key_attr(field: &Field) -> TokenStream {
+pub(crate) fn key_attr(field: &Field) -> TokenStream {
     let name = &field.attr_name;
     // Spanned at the field's type, so a type that is not a key attribute is reported there.
     let ty = types::key_type(field.ty);
@@ -39,7 +39,7 @@ fn key_attr(field: &Field) -> TokenStream {
     quote!(::dynorm::__private::KeyAttr { name: #name, key_type: #key_type })
 }
 
-fn option<T: quote::ToTokens>(value: Option<T>) -> TokenStream {
+pub(crate) fn option<T: quote::ToTokens>(value: Option<T>) -> TokenStream {
     match value {
         Some(v) => quote!(::dynorm::__private::core::option::Option::Some(#v)),
         None => quote!(::dynorm::__private::core::option::Option::None),
@@ -128,7 +128,7 @@ fn expand_index_handle(input: &DeriveInput, index: &ResolvedIndex, position: usi
 
             fn schema() -> ::dynorm::__private::core::option::Option<&'static ::dynorm::__private::IndexSchema> {
                 ::dynorm::__private::core::option::Option::Some(
-                    &<#ident as ::dynorm::Model>::SCHEMA.#list[#position],
+                    &<#ident as ::dynorm::TableDef>::SCHEMA.#list[#position],
                 )
             }
         }
@@ -146,53 +146,35 @@ fn expand_index_handle(input: &DeriveInput, index: &ResolvedIndex, position: usi
 }
 
 fn expand_model(input: &DeriveInput, model: &Resolved) -> TokenStream {
+    match (&model.entity, model.hash) {
+        (Some(entity), _) => crate::entity::expand(input, model, entity),
+        (None, Some(hash)) => expand_table_model(input, model, hash),
+        // Validation gives every model a hash key or an entity.
+        (None, None) => TokenStream::new(),
+    }
+}
+
+/// What every model expands to whatever its keys: the document, the version, the
+/// timestamps, the stored attributes and the hooks.
+pub(crate) struct Common {
+    pub document: TokenStream,
+    pub version_fn: Option<TokenStream>,
+    pub version: TokenStream,
+    pub version_max: TokenStream,
+    pub ttl: TokenStream,
+    pub created_at: TokenStream,
+    pub updated_at: TokenStream,
+    pub stored: Vec<String>,
+    pub flattened: bool,
+    pub hooks_fn: TokenStream,
+    pub hooks_impl: TokenStream,
+}
+
+pub(crate) fn common(input: &DeriveInput, model: &Resolved, keys: &[&syn::Ident]) -> Common {
     let ident = &input.ident;
-    let handles = expand_index_handles(input, model);
-    let relation_methods = relation::expand_model_methods(&model.relations);
-    let relations = relation::expand_relations(input, &model.relations);
-    let table_name = &model.table_name;
-    let hash_key = key_attr(model.hash);
-    let range_key = option(model.range.map(key_attr));
-    let throughput = throughput(model.throughput);
-    let stream = option(model.stream.map(|view| match view {
-        StreamView::KeysOnly => quote!(::dynorm::__private::StreamView::KeysOnly),
-        StreamView::NewImage => quote!(::dynorm::__private::StreamView::NewImage),
-        StreamView::OldImage => quote!(::dynorm::__private::StreamView::OldImage),
-        StreamView::NewAndOldImages => quote!(::dynorm::__private::StreamView::NewAndOldImages),
-    }));
-    let range_source = option(model.range.map(|_| quote!(::dynorm::__private::KeySource::Field)));
-    let global_indexes = model.global_indexes.iter().map(index);
-    let local_indexes = model.local_indexes.iter().map(index);
+    let document = document::expand(input, model.all_fields, keys);
     let version = option(model.version.map(|f| f.attr_name.as_str()));
     let ttl = option(model.ttl.map(|f| f.attr_name.as_str()));
-
-    let (key_type, pk) = match model.range {
-        None => {
-            let hash_ty = model.hash.ty;
-            let hash_ident = model.hash.ident;
-            (
-                quote!(#hash_ty),
-                quote!(::dynorm::__private::core::clone::Clone::clone(&self.#hash_ident)),
-            )
-        }
-        Some(range) => {
-            let (hash_ty, hash_ident) = (model.hash.ty, model.hash.ident);
-            let (range_ty, range_ident) = (range.ty, range.ident);
-            (
-                quote!((#hash_ty, #range_ty)),
-                quote!((
-                    ::dynorm::__private::core::clone::Clone::clone(&self.#hash_ident),
-                    ::dynorm::__private::core::clone::Clone::clone(&self.#range_ident),
-                )),
-            )
-        }
-    };
-
-    let keys: Vec<&syn::Ident> = std::iter::once(model.hash)
-        .chain(model.range)
-        .map(|f| f.ident)
-        .collect();
-    let document = document::expand(input, model.all_fields, &keys);
     let version_fn = model.version.map(|field| {
         let (ident, ty) = (field.ident, field.ty);
         quote! {
@@ -246,7 +228,8 @@ fn expand_model(input: &DeriveInput, model: &Resolved) -> TokenStream {
         .all_fields
         .iter()
         .filter(|f| !f.attrs.skip_serializing && !f.attrs.flatten)
-        .map(|f| f.attr_name.as_str());
+        .map(|f| f.attr_name.clone())
+        .collect();
     let flattened = model.all_fields.iter().any(|f| f.attrs.flatten);
     // With `hooks`, the user implements `Hooks` and the model hands its methods to the
     // operations; without, the default impl makes a user's impl a conflict, not hooks
@@ -268,6 +251,71 @@ fn expand_model(input: &DeriveInput, model: &Resolved) -> TokenStream {
             },
         ),
     };
+    Common {
+        document,
+        version_fn,
+        version,
+        version_max,
+        ttl,
+        created_at,
+        updated_at,
+        stored,
+        flattened,
+        hooks_fn,
+        hooks_impl,
+    }
+}
+
+fn expand_table_model(input: &DeriveInput, model: &Resolved, hash: &Field) -> TokenStream {
+    let ident = &input.ident;
+    let handles = expand_index_handles(input, model);
+    let relation_methods = relation::expand_model_methods(&model.relations);
+    let relations = relation::expand_relations(input, &model.relations);
+    let table_name = &model.table_name;
+    let hash_key = key_attr(hash);
+    let range_key = option(model.range.map(key_attr));
+    let throughput = throughput(model.throughput);
+    let stream = stream_view(model.stream);
+    let range_source = option(model.range.map(|_| quote!(::dynorm::__private::KeySource::Field)));
+    let global_indexes = model.global_indexes.iter().map(index);
+    let local_indexes = model.local_indexes.iter().map(index);
+
+    let (key_type, pk) = match model.range {
+        None => {
+            let hash_ty = hash.ty;
+            let hash_ident = hash.ident;
+            (
+                quote!(#hash_ty),
+                quote!(::dynorm::__private::core::clone::Clone::clone(&self.#hash_ident)),
+            )
+        }
+        Some(range) => {
+            let (hash_ty, hash_ident) = (hash.ty, hash.ident);
+            let (range_ty, range_ident) = (range.ty, range.ident);
+            (
+                quote!((#hash_ty, #range_ty)),
+                quote!((
+                    ::dynorm::__private::core::clone::Clone::clone(&self.#hash_ident),
+                    ::dynorm::__private::core::clone::Clone::clone(&self.#range_ident),
+                )),
+            )
+        }
+    };
+
+    let keys: Vec<&syn::Ident> = std::iter::once(hash).chain(model.range).map(|f| f.ident).collect();
+    let Common {
+        document,
+        version_fn,
+        version,
+        version_max,
+        ttl,
+        created_at,
+        updated_at,
+        stored,
+        flattened,
+        hooks_fn,
+        hooks_impl,
+    } = common(input, model, &keys);
 
     quote! {
         #document
@@ -279,6 +327,11 @@ fn expand_model(input: &DeriveInput, model: &Resolved) -> TokenStream {
         #[doc(hidden)]
         #[allow(non_upper_case_globals, unused_qualifications, clippy::all)]
         const _: () = {
+            #[automatically_derived]
+            impl ::dynorm::TableDef for #ident {
+                const TABLE: &'static ::dynorm::__private::TableSchema = <Self as ::dynorm::Model>::SCHEMA;
+            }
+
             #[automatically_derived]
             impl ::dynorm::Model for #ident {
                 type Key = #key_type;
@@ -305,6 +358,7 @@ fn expand_model(input: &DeriveInput, model: &Resolved) -> TokenStream {
                     ttl_attribute: #ttl,
                     created_at: #created_at,
                     updated_at: #updated_at,
+                    entity: ::dynorm::__private::core::option::Option::None,
                 };
 
                 fn key(&self) -> Self::Key {
@@ -319,6 +373,107 @@ fn expand_model(input: &DeriveInput, model: &Resolved) -> TokenStream {
             }
 
             #hooks_impl
+        };
+    }
+}
+
+pub(crate) fn stream_view(view: Option<StreamView>) -> TokenStream {
+    option(view.map(|view| match view {
+        StreamView::KeysOnly => quote!(::dynorm::__private::StreamView::KeysOnly),
+        StreamView::NewImage => quote!(::dynorm::__private::StreamView::NewImage),
+        StreamView::OldImage => quote!(::dynorm::__private::StreamView::OldImage),
+        StreamView::NewAndOldImages => quote!(::dynorm::__private::StreamView::NewAndOldImages),
+    }))
+}
+
+/// `#[derive(DynaTable)]`: the table declaration of a single-table design, its
+/// struct's fields the key attributes of the table and its indexes.
+pub fn derive_table(input: &DeriveInput) -> TokenStream {
+    let mut cx = Ctxt::default();
+    let model = Model::from_ast(&mut cx, input);
+    if let Some(model) = &model {
+        if let Some(entity) = &model.entity {
+            cx.error_spanned_by(
+                entity.attr,
+                "a DynaTable declares a table; #[entity] is for the entities on it",
+            );
+        }
+    }
+    let resolved = model.as_ref().and_then(|model| valid::check(&mut cx, model));
+    let type_attribute = model
+        .as_ref()
+        .and_then(|m| m.table.as_ref())
+        .and_then(|t| t.type_attribute.as_ref())
+        .map(|lit| {
+            if lit.value().is_empty() {
+                cx.error_spanned_by(lit, "the type attribute's name cannot be empty");
+            }
+            lit.value()
+        })
+        .unwrap_or_else(|| "_type".to_owned());
+    match (cx.check(), resolved) {
+        (Ok(()), Some(resolved)) => match resolved.hash {
+            Some(hash) => expand_table(input, &resolved, hash, &type_attribute),
+            None => TokenStream::new(),
+        },
+        (Err(err), _) => err.to_compile_error(),
+        (Ok(()), None) => syn::Error::new_spanned(&input.ident, "DynaTable: invalid input").to_compile_error(),
+    }
+}
+
+fn expand_table(input: &DeriveInput, model: &Resolved, hash: &Field, type_attribute: &str) -> TokenStream {
+    let ident = &input.ident;
+    let table_name = &model.table_name;
+    let hash_key = key_attr(hash);
+    let range_key = option(model.range.map(key_attr));
+    let throughput = throughput(model.throughput);
+    let stream = stream_view(model.stream);
+    let range_source = option(model.range.map(|_| quote!(::dynorm::__private::KeySource::Field)));
+    let global_indexes = model.global_indexes.iter().map(index);
+    let local_indexes = model.local_indexes.iter().map(index);
+    let ttl = option(model.ttl.map(|f| f.attr_name.as_str()));
+    let key_types = model.all_fields.iter().map(|f| {
+        let ty = types::key_type(f.ty);
+        quote_spanned!(f.ty.span()=> let _ = <#ty as ::dynorm::KeyAttribute>::KEY_TYPE;)
+    });
+    quote! {
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals, unused_qualifications, clippy::all)]
+        const _: () = {
+            #[automatically_derived]
+            impl ::dynorm::TableDef for #ident {
+                const TABLE: &'static ::dynorm::__private::TableSchema = &::dynorm::__private::TableSchema {
+                    name: #table_name,
+                    hash_key: #hash_key,
+                    range_key: #range_key,
+                    stored_key: ::dynorm::__private::StoredKey {
+                        hash: ::dynorm::__private::KeySource::Field,
+                        range: #range_source,
+                    },
+                    throughput: #throughput,
+                    stream: #stream,
+                    global_indexes: &[#(#global_indexes),*],
+                    local_indexes: &[#(#local_indexes),*],
+                    attributes: ::dynorm::__private::StoredAttributes {
+                        names: &[],
+                        flattened: false,
+                        shape: ::dynorm::__private::Shape::Plain,
+                    },
+                    version_attribute: ::dynorm::__private::core::option::Option::None,
+                    version_max: u64::MAX,
+                    ttl_attribute: #ttl,
+                    created_at: ::dynorm::__private::core::option::Option::None,
+                    updated_at: ::dynorm::__private::core::option::Option::None,
+                    entity: ::dynorm::__private::core::option::Option::None,
+                };
+            }
+
+            #[automatically_derived]
+            impl ::dynorm::DynaTable for #ident {
+                const TYPE_ATTRIBUTE: &'static str = #type_attribute;
+            }
+
+            const _: () = { #(#key_types)* };
         };
     }
 }

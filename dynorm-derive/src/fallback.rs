@@ -26,6 +26,11 @@ pub fn model(input: &DeriveInput, error: syn::Error) -> TokenStream {
         #[doc(hidden)]
         const _: () = {
             #[automatically_derived]
+            impl ::dynorm::TableDef for #ident {
+                const TABLE: &'static ::dynorm::__private::TableSchema = &::dynorm::__private::FALLBACK_SCHEMA;
+            }
+
+            #[automatically_derived]
             impl ::dynorm::Model for #ident {
                 type Key = ::dynorm::__private::FallbackKey;
 

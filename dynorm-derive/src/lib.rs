@@ -15,7 +15,9 @@ mod resolved;
 mod shape;
 mod valid;
 // Expansion of a resolved model, and the stub emitted on errors.
+mod collection;
 mod document;
+mod entity;
 mod expand;
 mod fallback;
 mod relation;
@@ -24,10 +26,27 @@ use proc_macro::TokenStream;
 use syn::{parse_macro_input, DeriveInput};
 
 /// Derives `dynorm::DynaModel`. See the `dynorm` crate for the attributes.
-#[proc_macro_derive(DynaModel, attributes(table, global_index, local_index, dynorm))]
+#[proc_macro_derive(
+    DynaModel,
+    attributes(table, global_index, local_index, dynorm, entity, entity_index)
+)]
 pub fn derive_dyna_model(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     expand::derive_model(&input).into()
+}
+
+/// Derives `dynorm::DynaTable`: a table of a single-table design, declared once.
+#[proc_macro_derive(DynaTable, attributes(table, global_index, local_index, dynorm))]
+pub fn derive_dyna_table(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    expand::derive_table(&input).into()
+}
+
+/// Derives `dynorm::Collection` for an enum of entities sharing a partition.
+#[proc_macro_derive(Collection, attributes(collection))]
+pub fn derive_collection(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    collection::derive(&input).into()
 }
 
 /// Derives `dynorm::Document`: typed paths for a struct nested in a model.

@@ -10,7 +10,8 @@ use crate::template::Template;
 pub struct Resolved<'m, 'a> {
     pub all_fields: &'m [Field<'a>],
     pub table_name: String,
-    pub hash: &'m Field<'a>,
+    /// The hash key field; `None` for an entity, whose keys are templates.
+    pub hash: Option<&'m Field<'a>>,
     pub range: Option<&'m Field<'a>>,
     pub throughput: Option<(i64, i64)>,
     pub stream: Option<StreamView>,
@@ -24,6 +25,65 @@ pub struct Resolved<'m, 'a> {
     pub updated_at: Option<&'m Field<'a>>,
     /// The relationship fields, in declaration order.
     pub relations: Vec<ResolvedRelation<'m, 'a>>,
+    /// `#[entity(..)]`: an entity of a single-table design.
+    pub entity: Option<ResolvedEntity<'m, 'a>>,
+}
+
+/// An entity: its table, type name and key templates.
+pub struct ResolvedEntity<'m, 'a> {
+    /// The `#[derive(DynaTable)]` type.
+    pub table: syn::Path,
+    pub type_name: String,
+    pub case: EntityCase,
+    /// The fields of the entity's key, in order: the partition template's, then the
+    /// sort template's.
+    pub key_fields: Vec<&'m Field<'a>>,
+    /// Whether the entity has a sort key template.
+    pub has_sort: bool,
+    /// The table's partition template, its sort template (when `has_sort`), then the
+    /// templates of each index.
+    pub templates: Vec<ResolvedTemplate<'m, 'a>>,
+    pub indexes: Vec<EntityIndex>,
+    /// `hooks` in `#[entity]`.
+    pub hooks: Option<&'m syn::Path>,
+}
+
+#[derive(Clone, Copy)]
+pub enum EntityCase {
+    Keep,
+    Lower,
+    Upper,
+}
+
+/// One template of an entity.
+pub struct ResolvedTemplate<'m, 'a> {
+    pub lit: LitStr,
+    /// The index it keys; `None` for the table.
+    pub index: Option<LitStr>,
+    pub partition: bool,
+    pub template: Template,
+    /// Its fields, in order.
+    pub fields: Vec<&'m Field<'a>>,
+    /// The padding of each field.
+    pub widths: Vec<Width<'a>>,
+}
+
+/// How a template field is padded.
+pub enum Width<'a> {
+    None,
+    Declared(u8),
+    /// The largest width of the integer type.
+    Auto(&'a Type),
+}
+
+/// An index an entity uses, with the positions of its templates in
+/// [`ResolvedEntity::templates`].
+pub struct EntityIndex {
+    pub name: LitStr,
+    pub method: String,
+    pub marker: String,
+    pub partition: Option<usize>,
+    pub sort: Option<usize>,
 }
 
 pub struct ResolvedIndex<'m, 'a> {

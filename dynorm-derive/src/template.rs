@@ -13,6 +13,8 @@ pub enum Part {
 pub struct Template {
     pub lit: LitStr,
     pub parts: Vec<Part>,
+    /// The width declared for each field (`{number:6}`), in the order of the fields.
+    pub widths: Vec<Option<u8>>,
 }
 
 impl Template {
@@ -33,11 +35,28 @@ impl Template {
     }
 }
 
+/// Splits an entity's template, which may be only text (`"PROFILE"`: a constant sort
+/// key) when `allow_constant`.
+pub fn parse_entity(lit: &LitStr) -> Result<Template, &'static str> {
+    if !lit.value().contains('{') && !lit.value().contains('}') {
+        if lit.value().is_empty() {
+            return Err("a key template cannot be empty");
+        }
+        return Ok(Template {
+            lit: lit.clone(),
+            parts: vec![Part::Text(lit.value())],
+            widths: Vec::new(),
+        });
+    }
+    parse(lit)
+}
+
 /// Splits `"{forum_name}\n{subject}"` into text and field names. `{{` and `}}` are
 /// literal braces. The error is the message for the literal.
 pub fn parse(lit: &LitStr) -> Result<Template, &'static str> {
     let value = lit.value();
     let mut parts = Vec::new();
+    let mut widths = Vec::new();
     let mut text = String::new();
     let mut chars = value.chars().peekable();
     while let Some(c) = chars.next() {
@@ -62,6 +81,14 @@ pub fn parse(lit: &LitStr) -> Result<Template, &'static str> {
                 if !text.is_empty() {
                     parts.push(Part::Text(std::mem::take(&mut text)));
                 }
+                let (name, width) = match name.split_once(':') {
+                    Some((name, width)) => match width.trim().parse::<u8>() {
+                        Ok(w) if (1..=39).contains(&w) => (name, Some(w)),
+                        _ => return Err("a field's width is a number from 1 to 39: `{number:6}`"),
+                    },
+                    None => (name.as_str(), None),
+                };
+                widths.push(width);
                 parts.push(Part::Field(name.trim().to_owned()));
             }
             '}' => return Err("unmatched `}` in the key template; write `}}`"),
@@ -77,5 +104,6 @@ pub fn parse(lit: &LitStr) -> Result<Template, &'static str> {
     Ok(Template {
         lit: lit.clone(),
         parts,
+        widths,
     })
 }

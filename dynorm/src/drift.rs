@@ -18,7 +18,7 @@ use aws_sdk_dynamodb::types::{
 use crate::ops::into_future;
 use crate::schema::TableSchema;
 use crate::table::create_table_input;
-use crate::{Db, Error, Model, Result};
+use crate::{Db, Error, Result, TableDef};
 
 /// What differs between a live table and its model: the steps that would make the table
 /// match, in the order they would be applied. Empty when the table matches.
@@ -199,12 +199,12 @@ impl fmt::Display for TablePlan {
 
 /// Compares the live table of a model with the model. Made by `DynaModel::plan_table`.
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct PlanTable<'a, M: Model> {
+pub struct PlanTable<'a, M: TableDef> {
     db: &'a Db,
     _model: PhantomData<fn() -> M>,
 }
 
-impl<'a, M: Model> PlanTable<'a, M> {
+impl<'a, M: TableDef> PlanTable<'a, M> {
     pub(crate) fn new(db: &'a Db) -> Self {
         PlanTable {
             db,
@@ -214,11 +214,11 @@ impl<'a, M: Model> PlanTable<'a, M> {
 
     /// Sends DescribeTable and DescribeTimeToLive, and compares.
     pub async fn send(self) -> Result<TablePlan> {
-        plan(self.db, M::SCHEMA, self.db.table_name::<M>()).await
+        plan(self.db, M::TABLE, self.db.table_name::<M>()).await
     }
 }
 
-into_future!(PlanTable, TablePlan);
+into_future!(PlanTable, TablePlan, crate::TableDef);
 
 async fn plan(db: &Db, schema: &'static TableSchema, table: String) -> Result<TablePlan> {
     let desired = create_table_input(schema, &table)?;

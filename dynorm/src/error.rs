@@ -311,6 +311,18 @@ pub enum Error {
         problem: KeyProblem,
     },
 
+    /// An item read as an entity of a single-table design holds another entity's type
+    /// name in its type attribute (or none): it is not decoded as this entity.
+    #[error("an item of table `{table}` is {} where {expected} was expected", found.as_deref().map(|f| format!("of entity type `{f}`")).unwrap_or_else(|| "without an entity type".to_owned()))]
+    WrongEntity {
+        /// The table's declared name.
+        table: &'static str,
+        /// The entity type (or collection) the item was read as.
+        expected: &'static str,
+        /// The type name the item holds, if any.
+        found: Option<String>,
+    },
+
     /// A non-key attribute value that DynamoDB would reject. Nothing was sent.
     ///
     /// `Display` names only the top-level attribute: the rest of the path may be map keys
@@ -491,6 +503,25 @@ pub enum KeyProblem {
         /// The template's field.
         field: &'static str,
     },
+    /// A number in a padded template field (an integer of a sort key template) is not a
+    /// non-negative integer: a negative or fractional number cannot be padded so that it
+    /// sorts as text.
+    NotPaddable {
+        /// The template's field.
+        field: &'static str,
+    },
+    /// A number in a padded template field has more digits than the field's width.
+    TooWide {
+        /// The template's field.
+        field: &'static str,
+        /// The declared width.
+        width: u8,
+    },
+    /// A template field's value is neither a string nor a number.
+    NotAKeyPart {
+        /// The template's field.
+        field: &'static str,
+    },
 }
 
 impl fmt::Display for KeyProblem {
@@ -512,6 +543,16 @@ impl fmt::Display for KeyProblem {
                 f,
                 "the value of field `{field}` contains the key template's separator text, which would make the key ambiguous"
             ),
+            KeyProblem::NotPaddable { field } => write!(
+                f,
+                "the value of field `{field}` must be a non-negative integer to be padded in the key template"
+            ),
+            KeyProblem::TooWide { field, width } => {
+                write!(f, "the value of field `{field}` has more than the template's {width} digits")
+            }
+            KeyProblem::NotAKeyPart { field } => {
+                write!(f, "the value of field `{field}` is neither a string nor a number")
+            }
         }
     }
 }
@@ -853,6 +894,12 @@ impl fmt::Debug for Error {
         }
         match self {
             Error::Validation(e) => f.debug_tuple("Validation").field(e).finish(),
+            Error::WrongEntity { table, expected, found } => f
+                .debug_struct("WrongEntity")
+                .field("table", table)
+                .field("expected", expected)
+                .field("found", found)
+                .finish(),
             Error::AlreadyExists { table, item: i } => f
                 .debug_struct("AlreadyExists")
                 .field("table", table)

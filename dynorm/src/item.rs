@@ -123,6 +123,9 @@ pub(crate) fn check_expression_value(path: &str, depth: usize, value: &Attribute
 /// Builds the key item for a primary key of the table `schema` describes, checking each
 /// key value.
 pub(crate) fn key_item<K: PrimaryKey>(schema: &TableSchema, key: &K) -> Result<Item> {
+    if let Some(entity) = schema.entity {
+        return crate::template::key_item(schema, entity, &key.field_values());
+    }
     let mut item = Item::with_capacity(2);
     let hash = key.hash_value();
     check_key_attr(Some(&hash), &schema.hash_key, MAX_HASH_KEY_SIZE)?;

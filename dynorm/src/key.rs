@@ -98,6 +98,12 @@ pub trait PrimaryKey: Clone + Send + Sync + 'static {
     fn hash_value(&self) -> AttributeValue;
     /// The range key value, for a hash and range key.
     fn range_value(&self) -> Option<AttributeValue>;
+
+    /// The values of the key's fields, in order: the hash and range values, or for an
+    /// entity's key the values its key templates are rendered from.
+    fn field_values(&self) -> Vec<AttributeValue> {
+        std::iter::once(self.hash_value()).chain(self.range_value()).collect()
+    }
 }
 
 impl<H: KeyAttribute> PrimaryKey for H {

@@ -178,6 +178,7 @@ mod error;
 pub mod bytes;
 mod item;
 mod key;
+mod template;
 mod timestamp;
 // 4. Expressions, observability, retries.
 pub mod expr;
@@ -191,6 +192,7 @@ mod model;
 // 7. Operations on that contract.
 pub mod batch;
 pub mod drift;
+pub mod entity;
 pub mod ops;
 pub mod read;
 pub mod rel;
@@ -207,25 +209,30 @@ pub mod testing;
 
 pub use db::{Db, DbBuilder, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_OPERATION_TIMEOUT};
 pub use drift::{PlanStep, TablePlan};
+pub use entity::{Collection, DynaTable, Entity, SortPrefix};
 pub use error::{BoxError, CursorProblem, Error, KeyProblem, Result, ValueError, ValueProblem, WriteOutcome};
 pub use expr::{Condition, Document, Path, Update};
 pub use hooks::Hooks;
 pub use item::{from_item, to_item};
 pub use key::{IntoKey, KeyAttribute, KeyPart, NoRange, PrimaryKey};
 pub use manager::Manager;
-pub use model::Model;
+pub use model::{Model, TableDef};
 pub use number::{Number, NumberError};
 pub use observe::CapacityMeter;
 pub use read::{ConsistentRead, Index, Query, ReadStream, Scan, Table};
 pub use schema::{
-    FieldShape, IndexSchema, KeyAttr, KeySource, KeyType, LazyShape, Projection, Shape, StoredAttributes, StoredKey,
-    StreamView, TableSchema, TemplatePart, Throughput, TimestampField,
+    ComputedKey, EntitySchema, FieldShape, IndexSchema, KeyAttr, KeyCase, KeySource, KeyTemplate, KeyType, LazyShape,
+    Projection, Shape, StoredAttributes, StoredKey, StreamView, TableSchema, TemplatePart, Throughput, TimestampField,
 };
 pub use timestamp::Timestamp;
 pub use tracked::{SaveChanges, Tracked};
 pub use value::{item_size, value_size, Item, MAX_DEPTH, MAX_HASH_KEY_SIZE, MAX_ITEM_SIZE, MAX_RANGE_KEY_SIZE};
 pub use verbs::DynaModel;
 
+/// Derives [`Collection`](trait@Collection) for an enum whose variants each hold one
+/// entity sharing a partition: one query reads them all, each item decoded into the
+/// variant its type attribute names. See [`entity`].
+pub use dynorm_derive::Collection;
 /// Derives [`Document`] for a struct stored inside a model (a nested map), so its fields
 /// get typed paths: `User::fields().address().fields().city()`.
 ///
@@ -328,6 +335,14 @@ pub use dynorm_derive::Document;
 /// assert_eq!(schema.ttl_attribute, Some("expiresAt"));
 /// ```
 pub use dynorm_derive::DynaModel;
+/// Derives [`DynaTable`](trait@DynaTable): the table of a single-table design, declared
+/// once on a struct whose fields are the key attributes of the table and its indexes.
+///
+/// `#[table(name = "..", hash_key = "field", range_key = "field", type_attribute = "..", read = N, write = N, stream = "..")]`
+/// and `#[global_index(..)]`/`#[local_index(..)]` as for [`DynaModel`](derive@DynaModel);
+/// `type_attribute` names the attribute holding each item's entity type (`_type` by
+/// default). See [`entity`] for the entities on it.
+pub use dynorm_derive::DynaTable;
 /// Derives [`KeyAttribute`] for a newtype around a key type.
 pub use dynorm_derive::KeyAttribute;
 
@@ -367,8 +382,9 @@ pub mod __private {
     pub use crate::model::HookFns;
     pub use crate::read::{ConsistentRead, Index, PrefixKey};
     pub use crate::schema::{
-        FieldShape, IndexSchema, KeyAttr, KeySource, KeyType, LazyShape, Projection, Shape, StoredAttributes,
-        StoredKey, StreamView, TableSchema, TemplatePart, Throughput, TimestampField,
+        ComputedKey, EntitySchema, FieldShape, IndexSchema, KeyAttr, KeyCase, KeySource, KeyTemplate, KeyType,
+        LazyShape, Projection, Shape, StoredAttributes, StoredKey, StreamView, TableSchema, TemplatePart, Throughput,
+        TimestampField,
     };
     pub use crate::value::ValueError;
     pub use aws_sdk_dynamodb::types::AttributeValue;
@@ -425,6 +441,12 @@ pub mod __private {
         }
     }
 
+    pub use crate::entity::{
+        assert_key_part, collection_query, decode_entity, entity_key_value, find_index, has_index, has_sort_key,
+        index_key_name, key_is_string, partition_template, query as entity_query, same_template, str_eq, type_name_of,
+        unknown_type, AutoWidth, Templated,
+    };
+
     /// The key type of the stub impl emitted when the derive reports an error, so the
     /// user sees that error and not a cascade.
     pub type FallbackKey = String;
@@ -455,5 +477,6 @@ pub mod __private {
         ttl_attribute: None,
         created_at: None,
         updated_at: None,
+        entity: None,
     };
 }

@@ -17,11 +17,21 @@ use crate::key::PrimaryKey;
 use crate::schema::TableSchema;
 use crate::value::Item;
 
+/// What has a table description: every model (through `#[derive(DynaModel)]`) and
+/// every single-table declaration (`#[derive(DynaTable)]`). Table management
+/// (`create_table`, `ensure_table`, ..) works on either.
+pub trait TableDef: Send + Sync + 'static {
+    /// The table description (for a model, its [`Model::SCHEMA`]).
+    const TABLE: &'static TableSchema;
+}
+
 /// What `#[derive(DynaModel)]` implements: a document stored in its own DynamoDB table.
 ///
 /// Call a model's operations through `DynaModel`, which every `Model` implements; this
 /// trait is the derive's side of the contract, and its items are for dynorm's engine.
-pub trait Model: Document + Serialize + DeserializeOwned + validator::Validate + Send + Sync + Sized + 'static {
+pub trait Model:
+    TableDef + Document + Serialize + DeserializeOwned + validator::Validate + Send + Sync + Sized + 'static
+{
     /// The primary key: the hash key field's type, or a tuple of the hash and range key
     /// fields' types.
     type Key: PrimaryKey + fmt::Debug;
@@ -79,14 +89,18 @@ pub struct HookFns<M: Model> {
 
 impl Db {
     /// The full name of a model's table on this handle: prefix plus the model's name.
-    pub fn table_name<M: Model>(&self) -> String {
-        self.resolve_table_name(M::SCHEMA.name)
+    pub fn table_name<M: TableDef>(&self) -> String {
+        self.resolve_table_name(M::TABLE.name)
     }
 }
 
 /// Encodes a model into its item, sets, binary data and numbers stored as such.
 pub(crate) fn model_to_item<M: Model>(model: &M) -> Result<Item> {
-    crate::item::encode_item(model, M::SCHEMA.attributes.shape)
+    let mut item = crate::item::encode_item(model, M::SCHEMA.attributes.shape)?;
+    if let Some(entity) = M::SCHEMA.entity {
+        crate::template::complete_item(entity, &mut item)?;
+    }
+    Ok(item)
 }
 
 /// Decodes an item of the model `M`'s table into `U` (the model, or a projection of
@@ -97,5 +111,8 @@ pub(crate) fn decode_projection<M: Model, U: DeserializeOwned>(item: Item) -> Re
 
 /// Decodes a model from its item.
 pub(crate) fn model_from_item<M: Model>(item: Item) -> Result<M> {
+    if let Some(entity) = M::SCHEMA.entity {
+        crate::template::check_type(M::SCHEMA, entity, &item)?;
+    }
     crate::item::decode_item(item, M::SCHEMA.attributes.shape)
 }

@@ -78,7 +78,6 @@
 //! error when it is polled, a get and `{field}_or_create` resolve to it, and a prefetch
 //! fails before sending anything when any parent's key is refused.
 
-use std::borrow::Cow;
 use std::fmt;
 
 use crate::error::KeyProblem;
@@ -173,30 +172,7 @@ impl<T> OneToOne<T> {
 }
 
 pub use crate::schema::TemplatePart;
-
-/// The literal text that follows the field at `parts[field]`, up to the next field
-/// (empty when another field follows at once); `None` when nothing follows it, the field
-/// ending the template.
-fn text_after(parts: &[TemplatePart], field: usize) -> Option<Cow<'static, str>> {
-    let mut text: Cow<'static, str> = Cow::Borrowed("");
-    for part in &parts[field + 1..] {
-        match part {
-            TemplatePart::Text(t) if text.is_empty() => text = Cow::Borrowed(*t),
-            TemplatePart::Text(t) => text.to_mut().push_str(t),
-            TemplatePart::Field(_) => return Some(text),
-        }
-    }
-    (!text.is_empty()).then_some(text)
-}
-
-/// Whether a field's `value` followed by the template's `next` text reads back as
-/// `value`: the first occurrence of `next` in `value + next` is the one after `value`.
-fn reads_back(value: &str, next: &str) -> bool {
-    let mut probe = String::with_capacity(value.len() + next.len());
-    probe.push_str(value);
-    probe.push_str(next);
-    probe.find(next) == Some(value.len())
-}
+use crate::template::{reads_back, text_after};
 
 /// Splits `value` along a template's literal parts, giving each field's text, in order;
 /// `None` when the value does not have the template's shape. Each field takes the text

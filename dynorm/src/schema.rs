@@ -121,6 +121,81 @@ pub struct TableSchema {
     pub created_at: Option<TimestampField>,
     /// The `#[dynorm(updated_at)]` field: set on every write.
     pub updated_at: Option<TimestampField>,
+    /// For an entity of a single-table design (`#[entity]`), its type name, key fields
+    /// and key templates; `None` for a model that owns its table.
+    pub entity: Option<&'static EntitySchema>,
+}
+
+/// An entity of a single-table design: one of several item types sharing a table
+/// declared with `#[derive(DynaTable)]`, its keys made from templates of its fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntitySchema {
+    /// The entity's type name, written in the type attribute of every item.
+    pub type_name: &'static str,
+    /// The attribute that holds the type name (the table declaration's).
+    pub type_attribute: &'static str,
+    /// The attribute names of the fields of the entity's key, in the key's order:
+    /// the partition template's fields, then the sort template's.
+    pub key_fields: &'static [&'static str],
+    /// The key attributes the entity computes: the table's partition and sort keys,
+    /// then those of each index it uses.
+    pub keys: &'static [ComputedKey],
+}
+
+/// A key attribute computed from an entity's fields through a template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ComputedKey {
+    /// The stored attribute (`pk`, `gsi1sk`).
+    pub attribute: &'static str,
+    /// The index whose key it is; `None` for the table's own key.
+    pub index: Option<&'static str>,
+    /// Whether it is the index's (or table's) partition key; otherwise its sort key.
+    pub partition: bool,
+    /// How its value is made.
+    pub template: KeyTemplate,
+}
+
+/// A key template of an entity: literal text and fields, such as
+/// `"INVOICE#{year}#{month}#{number}"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyTemplate {
+    /// The text and fields, in order.
+    pub parts: &'static [TemplatePart],
+    /// The zero-padding width of each field, in the order of the fields (0: none). An
+    /// integer padded to a fixed width sorts numerically as text.
+    pub widths: &'static [u8],
+    /// The case the whole key is written in.
+    pub case: KeyCase,
+}
+
+/// The case a key template is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KeyCase {
+    /// As the text and values are (the default).
+    #[default]
+    Keep,
+    /// Lower case.
+    Lower,
+    /// Upper case.
+    Upper,
+}
+
+impl KeyTemplate {
+    /// The template's field names, in order.
+    pub fn fields(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.parts.iter().filter_map(|p| match p {
+            TemplatePart::Field(f) => Some(*f),
+            TemplatePart::Text(_) => None,
+        })
+    }
+
+    /// The literal text before the first field: what every key of the template starts with.
+    pub fn literal_prefix(&self) -> &'static str {
+        match self.parts.first() {
+            Some(TemplatePart::Text(t)) => t,
+            _ => "",
+        }
+    }
 }
 
 /// The attributes a model's fields are stored in.

@@ -20,7 +20,7 @@ use tracing::Instrument;
 use crate::db::check_table_name;
 use crate::ops::{build_error, into_future};
 use crate::schema::{IndexSchema, KeyAttr, Projection, StreamView, TableSchema, Throughput};
-use crate::{Db, Error, Model, Result};
+use crate::{Db, Error, Result, TableDef};
 
 /// Builds the `CreateTable` input for a schema: key schema, attribute definitions,
 /// indexes and projections, billing or throughput, and stream.
@@ -204,14 +204,14 @@ async fn enable_ttl(db: &Db, table: &str, attribute: &str) -> Result<()> {
 /// [`Error::TableExists`] when the table is already there. A model with a
 /// `#[dynorm(ttl)]` field gets time to live enabled on that attribute.
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct CreateTable<'a, M: Model> {
+pub struct CreateTable<'a, M: TableDef> {
     db: &'a Db,
     allow_existing: bool,
     wait: bool,
     _model: PhantomData<fn() -> M>,
 }
 
-impl<'a, M: Model> CreateTable<'a, M> {
+impl<'a, M: TableDef> CreateTable<'a, M> {
     pub(crate) fn new(db: &'a Db) -> Self {
         CreateTable {
             db,
@@ -237,7 +237,7 @@ impl<'a, M: Model> CreateTable<'a, M> {
 
     /// The `CreateTable` input this request sends. Makes no network call.
     pub fn to_input(&self) -> Result<CreateTableInput> {
-        create_table_input(M::SCHEMA, &self.db.table_name::<M>())
+        create_table_input(M::TABLE, &self.db.table_name::<M>())
     }
 
     /// Sends the request.
@@ -249,7 +249,7 @@ impl<'a, M: Model> CreateTable<'a, M> {
             // Table management goes through the caller's client, without dynorm's outcome
             // tracking: repeating a creation, a deletion or a TTL change leaves the same
             // table, so the answer to the last attempt is what counts.
-            let created = create_table_builder(M::SCHEMA, &table)?
+            let created = create_table_builder(M::TABLE, &table)?
                 .send_with(self.db.client())
                 .await;
             match created {
@@ -285,7 +285,7 @@ impl<'a, M: Model> CreateTable<'a, M> {
                     other => return Err(other),
                 },
             }
-            let ttl = M::SCHEMA.ttl_attribute;
+            let ttl = M::TABLE.ttl_attribute;
             // Time to live can only be set on an ACTIVE table, so a ttl model always waits.
             let settle = self.wait || ttl.is_some();
             if settle {
@@ -305,17 +305,17 @@ impl<'a, M: Model> CreateTable<'a, M> {
     }
 }
 
-into_future!(CreateTable, ());
+into_future!(CreateTable, (), crate::TableDef);
 
 /// Deletes a model's table. Made by `DynaModel::delete_table`.
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct DeleteTable<'a, M: Model> {
+pub struct DeleteTable<'a, M: TableDef> {
     db: &'a Db,
     allow_missing: bool,
     _model: PhantomData<fn() -> M>,
 }
 
-impl<'a, M: Model> DeleteTable<'a, M> {
+impl<'a, M: TableDef> DeleteTable<'a, M> {
     pub(crate) fn new(db: &'a Db) -> Self {
         DeleteTable {
             db,
@@ -359,16 +359,16 @@ impl<'a, M: Model> DeleteTable<'a, M> {
     }
 }
 
-into_future!(DeleteTable, ());
+into_future!(DeleteTable, (), crate::TableDef);
 
 /// Whether a model's table exists (in any status). Made by `DynaModel::table_exists`.
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct TableExistence<'a, M: Model> {
+pub struct TableExistence<'a, M: TableDef> {
     db: &'a Db,
     _model: PhantomData<fn() -> M>,
 }
 
-impl<'a, M: Model> TableExistence<'a, M> {
+impl<'a, M: TableDef> TableExistence<'a, M> {
     pub(crate) fn new(db: &'a Db) -> Self {
         TableExistence {
             db,
@@ -385,7 +385,7 @@ impl<'a, M: Model> TableExistence<'a, M> {
     }
 }
 
-into_future!(TableExistence, bool);
+into_future!(TableExistence, bool, crate::TableDef);
 
 /// Waits until a model's table is ACTIVE. Made by `DynaModel::wait_until_active`.
 ///
@@ -393,13 +393,13 @@ into_future!(TableExistence, bool);
 /// [`Error::TableNotFound`] when it does not exist, and [`Error::WaitTimeout`] after the
 /// timeout (the handle's `table_wait_timeout` by default).
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct WaitUntilActive<'a, M: Model> {
+pub struct WaitUntilActive<'a, M: TableDef> {
     db: &'a Db,
     timeout: Duration,
     _model: PhantomData<fn() -> M>,
 }
 
-impl<'a, M: Model> WaitUntilActive<'a, M> {
+impl<'a, M: TableDef> WaitUntilActive<'a, M> {
     pub(crate) fn new(db: &'a Db) -> Self {
         WaitUntilActive {
             db,
@@ -423,7 +423,7 @@ impl<'a, M: Model> WaitUntilActive<'a, M> {
     }
 }
 
-into_future!(WaitUntilActive, ());
+into_future!(WaitUntilActive, (), crate::TableDef);
 
 /// Makes sure a model's table exists and can be used. Made by `DynaModel::ensure_table`.
 ///
@@ -434,12 +434,12 @@ into_future!(WaitUntilActive, ());
 /// table are not compared with the model. The handle remembers a verified table, so later calls on
 /// the same handle make no request at all.
 #[must_use = "a request does nothing until it is awaited or sent"]
-pub struct EnsureTable<'a, M: Model> {
+pub struct EnsureTable<'a, M: TableDef> {
     db: &'a Db,
     _model: PhantomData<fn() -> M>,
 }
 
-impl<'a, M: Model> EnsureTable<'a, M> {
+impl<'a, M: TableDef> EnsureTable<'a, M> {
     pub(crate) fn new(db: &'a Db) -> Self {
         EnsureTable {
             db,
@@ -471,7 +471,7 @@ impl<'a, M: Model> EnsureTable<'a, M> {
                 }
             }
             // A table made elsewhere, or whose time-to-live setup failed, gets it now.
-            if let Some(attribute) = M::SCHEMA.ttl_attribute {
+            if let Some(attribute) = M::TABLE.ttl_attribute {
                 enable_ttl(self.db, &table, attribute).await?;
             }
             self.db.mark_verified(&table);
@@ -482,12 +482,12 @@ impl<'a, M: Model> EnsureTable<'a, M> {
     }
 }
 
-into_future!(EnsureTable, ());
+into_future!(EnsureTable, (), crate::TableDef);
 
 impl Db {
     /// Runs before every item operation: checks the table name, and creates the table
     /// on first use when the handle was built with `auto_create_tables(true)`.
-    pub(crate) async fn prepare<M: Model>(&self, table: &str) -> Result<()> {
+    pub(crate) async fn prepare<M: TableDef>(&self, table: &str) -> Result<()> {
         check_table_name(table)?;
         if self.auto_create_tables() && !self.is_verified(table) {
             EnsureTable::<M>::new(self).await?;
@@ -501,6 +501,6 @@ impl Db {
 /// as a function pointer so that the engine around it is not generic.
 pub(crate) type Prepare = for<'d> fn(&'d Db) -> futures::future::BoxFuture<'d, Result<()>>;
 
-pub(crate) fn prepare<M: Model>(db: &Db) -> futures::future::BoxFuture<'_, Result<()>> {
+pub(crate) fn prepare<M: TableDef>(db: &Db) -> futures::future::BoxFuture<'_, Result<()>> {
     Box::pin(async move { db.prepare::<M>(&db.table_name::<M>()).await })
 }

@@ -9,6 +9,7 @@
 //! - `relation`: relationship fields, their templates and back references;
 //! - `key_attribute`: `#[derive(KeyAttribute)]` newtypes.
 
+mod entity;
 mod index;
 mod key_attribute;
 mod keys;
@@ -24,6 +25,15 @@ use crate::resolved::Resolved;
 
 pub fn check<'m, 'a>(cx: &mut Ctxt, model: &'m Model<'a>) -> Option<Resolved<'m, 'a>> {
     table::check_not_generic(cx, model);
+    if let Some(attr) = &model.entity {
+        return check_entity_model(cx, model, attr);
+    }
+    for attr in &model.entity_indexes {
+        cx.error_spanned_by(
+            attr.attr,
+            "#[entity_index] is for entities: add #[entity(table = .., pk = \"..\")]",
+        );
+    }
     let table = table::check_table_attr(cx, model)?;
     let table_name = table::check_table_name(cx, table);
     let hash = table::check_hash_key(cx, model, table);
@@ -37,7 +47,7 @@ pub fn check<'m, 'a>(cx: &mut Ctxt, model: &'m Model<'a>) -> Option<Resolved<'m,
     Some(Resolved {
         all_fields: &model.fields,
         table_name,
-        hash: hash?,
+        hash: Some(hash?),
         range,
         throughput,
         stream: table.stream.as_ref().map(|(_, view)| *view),
@@ -49,5 +59,32 @@ pub fn check<'m, 'a>(cx: &mut Ctxt, model: &'m Model<'a>) -> Option<Resolved<'m,
         created_at: roles.created_at,
         updated_at: roles.updated_at,
         relations,
+        entity: None,
+    })
+}
+
+fn check_entity_model<'m, 'a>(
+    cx: &mut Ctxt,
+    model: &'m Model<'a>,
+    attr: &'m crate::attr::EntityAttr<'a>,
+) -> Option<Resolved<'m, 'a>> {
+    let entity = entity::check_entity(cx, model, attr)?;
+    let roles = roles::check_roles(cx, model, None, None);
+    Some(Resolved {
+        all_fields: &model.fields,
+        table_name: String::new(),
+        hash: None,
+        range: None,
+        throughput: None,
+        stream: None,
+        hooks: entity.hooks,
+        global_indexes: Vec::new(),
+        local_indexes: Vec::new(),
+        version: roles.version,
+        ttl: roles.ttl,
+        created_at: roles.created_at,
+        updated_at: roles.updated_at,
+        relations: Vec::new(),
+        entity: Some(entity),
     })
 }

@@ -94,6 +94,10 @@ fn check_template(cx: &mut Ctxt, model: &Model, lit: &LitStr) -> Option<Template
             return None;
         }
     };
+    if template.widths.iter().any(Option::is_some) {
+        cx.error_spanned_by(lit, "a relationship's key template takes no widths: write `{field}`");
+        return None;
+    }
     if let Some(name) = template
         .fields()
         .find(|name| !model.fields.iter().any(|f| f.ident == name))

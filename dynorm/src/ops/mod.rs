@@ -33,7 +33,10 @@ pub(crate) use crate::error::build_error;
 /// Output)` for a builder whose target type `Target<'a, M>` decides its output.
 macro_rules! into_future {
     ($builder:ident, $output:ty) => {
-        impl<'a, M: $crate::Model> ::std::future::IntoFuture for $builder<'a, M> {
+        $crate::ops::into_future!($builder, $output, $crate::Model);
+    };
+    ($builder:ident, $output:ty, $bound:path) => {
+        impl<'a, M: $bound> ::std::future::IntoFuture for $builder<'a, M> {
             type Output = $crate::Result<$output>;
             type IntoFuture = ::futures::future::BoxFuture<'a, $crate::Result<$output>>;
 

@@ -15,6 +15,7 @@ mod plan;
 mod stream;
 
 pub use attributes::{AttributeList, Attributes};
+pub(crate) use index::RangeOp;
 pub use index::{ConsistentRead, Index, KeyCondition, NoRange, PrefixKey, RangeKey, RangeKeyType, Table};
 pub use op::{KeyOrdered, QueryOp, ScanOp, Segmented};
 pub use stream::{Query, ReadStream, Scan};

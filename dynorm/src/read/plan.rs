@@ -168,6 +168,8 @@ pub(crate) struct ReadPlan<'a> {
     /// Why the hash key value was refused before the stream was made (a relationship's
     /// key template): the read fails with [`Error::InvalidKey`] and sends nothing.
     pub(crate) refused_hash: Option<KeyProblem>,
+    /// Why a sort key condition's value was refused (an entity's sort template).
+    pub(crate) refused_range: Option<KeyProblem>,
     /// The key attributes of an item, to resume after it.
     pub(crate) key_names: Vec<&'static str>,
 }
@@ -191,6 +193,7 @@ impl<'a> ReadPlan<'a> {
             segments: None,
             resume: None,
             refused_hash: None,
+            refused_range: None,
         }
     }
 
@@ -208,6 +211,12 @@ impl<'a> ReadPlan<'a> {
         if let Some(problem) = self.refused_hash {
             return Err(Error::InvalidKey {
                 attribute: self.source.hash_key().name.to_owned(),
+                problem,
+            });
+        }
+        if let Some(problem) = self.refused_range {
+            return Err(Error::InvalidKey {
+                attribute: self.source.range_key().map_or("", |k| k.name).to_owned(),
                 problem,
             });
         }

@@ -210,10 +210,15 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
     /// Decodes items into `U` instead: a projection type with the attributes an index
     /// or [`specific_attributes`](Self::specific_attributes) returns.
     pub fn read_as<U: DeserializeOwned>(self) -> ReadStream<'a, I, O, U> {
+        self.decode_with(decode_projection::<I::Model, U>)
+    }
+
+    /// The same read, its items decoded by `decode_item` (a collection's dispatch).
+    pub(crate) fn decode_with<U>(self, decode_item: fn(Item) -> Result<U>) -> ReadStream<'a, I, O, U> {
         ReadStream {
             plan: self.plan,
             lanes: self.lanes,
-            decode_item: decode_projection::<I::Model, U>,
+            decode_item,
             _types: PhantomData,
         }
     }
@@ -291,6 +296,23 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
 }
 
 impl<I: Index, T> ReadStream<'_, I, QueryOp, T> {
+    /// Sets the range key condition (an entity's sort key prefix or bounds).
+    pub(crate) fn set_range(mut self, op: super::index::RangeOp) -> Self {
+        self.lanes.restart();
+        self.plan.range = Some(op);
+        self.plan.refused_range = None;
+        self
+    }
+
+    /// Refuses the read for a sort key condition whose value was refused: polled,
+    /// counted or turned into an input, it fails with [`Error::InvalidKey`] on the range
+    /// key attribute, and sends nothing.
+    pub(crate) fn refuse_range(mut self, problem: KeyProblem) -> Self {
+        self.lanes.restart();
+        self.plan.refused_range = Some(problem);
+        self
+    }
+
     /// Adds a condition on the range key, built by the closure from the typed range key:
     /// `.range(|k| k.between(1990, 1999))`, `.range(|k| k.begins_with("2024-"))`.
     pub fn range(mut self, condition: impl FnOnce(RangeKey<I>) -> KeyCondition<I>) -> Self
@@ -325,7 +347,7 @@ impl<I: Index, T> ReadStream<'_, I, ScanOp, T> {
     }
 }
 
-impl<I: Index, O: Op, T: DeserializeOwned> ReadStream<'_, I, O, T> {
+impl<I: Index, O: Op, T> ReadStream<'_, I, O, T> {
     /// Collects every item the stream yields. Without [`recursive`](Self::recursive),
     /// that is one page. The stream is consumed; to read its position afterwards, use
     /// [`collect_remaining`](Self::collect_remaining).
@@ -362,7 +384,7 @@ impl<I: Index, O: Op, T: DeserializeOwned> ReadStream<'_, I, O, T> {
     }
 }
 
-impl<I: Index, O: Op, T: DeserializeOwned> Stream for ReadStream<'_, I, O, T> {
+impl<I: Index, O: Op, T> Stream for ReadStream<'_, I, O, T> {
     type Item = Result<T>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
