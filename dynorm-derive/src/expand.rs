@@ -128,7 +128,7 @@ fn expand_index_handle(input: &DeriveInput, index: &ResolvedIndex, position: usi
 
             fn schema() -> ::dynorm::__private::core::option::Option<&'static ::dynorm::__private::IndexSchema> {
                 ::dynorm::__private::core::option::Option::Some(
-                    &<#ident as ::dynorm::TableDef>::SCHEMA.#list[#position],
+                    &<#ident as ::dynorm::Model>::SCHEMA.#list[#position],
                 )
             }
         }
@@ -432,6 +432,7 @@ fn expand_table(input: &DeriveInput, model: &Resolved, hash: &Field, type_attrib
     let global_indexes = model.global_indexes.iter().map(index);
     let local_indexes = model.local_indexes.iter().map(index);
     let ttl = option(model.ttl.map(|f| f.attr_name.as_str()));
+    let field_idents = model.all_fields.iter().map(|f| f.ident);
     let key_types = model.all_fields.iter().map(|f| {
         let ty = types::key_type(f.ty);
         quote_spanned!(f.ty.span()=> let _ = <#ty as ::dynorm::KeyAttribute>::KEY_TYPE;)
@@ -474,6 +475,12 @@ fn expand_table(input: &DeriveInput, model: &Resolved, hash: &Field, type_attrib
             }
 
             const _: () = { #(#key_types)* };
+
+            // The fields declare the key attributes; they are never read as values.
+            #[allow(dead_code)]
+            fn __fields(table: &#ident) {
+                let _ = (#(&table.#field_idents,)*);
+            }
         };
     }
 }

@@ -50,7 +50,7 @@ fn push_value(out: &mut String, field: &'static str, value: &AttributeValue, wid
             if digits.len() > usize::from(width) {
                 return Err(KeyProblem::TooWide { field, width });
             }
-            out.extend(std::iter::repeat('0').take(usize::from(width) - digits.len()));
+            out.extend(std::iter::repeat_n('0', usize::from(width) - digits.len()));
             out.push_str(digits);
         }
         _ => return Err(KeyProblem::NotAKeyPart { field }),

@@ -63,6 +63,16 @@ struct Invoice {
     total_cents: i64,
 }
 
+#[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone, PartialEq)]
+#[entity(table = Saas, name = "project", pk = "ORG#{org_id}", sk = "PROJECT#{project_id}")]
+#[entity_index(name = "gsi1", pk = "REGION#{region}#{tier}", sk = "PROJECT#{project_id}")]
+struct Project {
+    org_id: String,
+    project_id: String,
+    region: String,
+    tier: String,
+}
+
 #[derive(Collection, Debug)]
 enum OrgItem {
     Org(Org),
@@ -500,7 +510,10 @@ async fn a_collection_reads_the_whole_partition_in_one_request() {
                 assert_eq!(o.name, "Acme Corp");
                 orgs += 1
             }
-            OrgItem::User(_) => users += 1,
+            OrgItem::User(u) => {
+                assert_eq!(u.org_id, "acme");
+                users += 1
+            }
             OrgItem::Invoice(i) => {
                 assert_eq!(i.number, 7);
                 invoices += 1
@@ -512,13 +525,14 @@ async fn a_collection_reads_the_whole_partition_in_one_request() {
 
     // A collection that does not list invoices: the `other` variant receives it.
     let people = OrgPeople::query(&db, "acme").collect_all().await.unwrap();
-    let others: Vec<&Item> = people
-        .iter()
-        .filter_map(|p| match p {
-            OrgPeople::Other(item) => Some(item),
-            _ => None,
-        })
-        .collect();
+    let mut others: Vec<&Item> = Vec::new();
+    for p in &people {
+        match p {
+            OrgPeople::Other(item) => others.push(item),
+            OrgPeople::Org(o) => assert_eq!(o.org_id, "acme"),
+            OrgPeople::User(u) => assert_eq!(u.org_id, "acme"),
+        }
+    }
     assert_eq!(others.len(), 1);
     assert_eq!(others[0]["_type"], AttributeValue::S("invoice".into()));
 }
@@ -540,7 +554,9 @@ async fn an_unknown_type_in_a_collection_is_an_error_for_that_item() {
         Error::WrongEntity { found, .. } => assert_eq!(found.as_deref(), Some("org")),
         other => panic!("expected WrongEntity, got {other:?}"),
     }
-    assert!(results.iter().any(|r| matches!(r, Ok(OnlyUsers::User(_)))));
+    assert!(results
+        .iter()
+        .any(|r| matches!(r, Ok(OnlyUsers::User(u)) if u.user_id == "u1")));
 }
 
 #[tokio::test]
@@ -617,4 +633,72 @@ async fn updates_and_conditions_use_the_fields() {
         stale.save(&db).await.unwrap_err(),
         Error::VersionConflict { .. }
     ));
+}
+
+#[tokio::test]
+async fn an_update_of_a_template_field_rewrites_the_index_key() {
+    let (db, log) = logged_db("st_update_index");
+    Saas::create_table(&db).await.unwrap();
+    invoice(2024, 3, 7, "open").put(&db).await.unwrap();
+    log.clear();
+    Invoice::update_by_key(&db, ("acme", 2024, 3, 7))
+        .set(Invoice::fields().status(), "paid")
+        .await
+        .unwrap();
+    assert_eq!(log.count("UpdateItem"), 1, "one request moves the item");
+    let stored = raw(&db, "ORG#acme", "INVOICE#02024#003#0000000007").await.unwrap();
+    assert_eq!(s(&stored, "gsi1pk").as_deref(), Some("STATUS#paid"));
+    assert_eq!(s(&stored, "gsi1sk").as_deref(), Some("02024#003#0000000007"));
+    assert_eq!(Invoice::gsi1().query(&db, "paid").collect_all().await.unwrap().len(), 1);
+    assert!(Invoice::gsi1()
+        .query(&db, "open")
+        .collect_all()
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Removing a field leaves the sparse index: both of its key attributes go.
+    user("u1", "ann@acme.test", Some("boss")).put(&db).await.unwrap();
+    User::update_by_key(&db, ("acme", "u1"))
+        .remove(User::fields().manager())
+        .await
+        .unwrap();
+    let stored = raw(&db, "ORG#acme", "USER#u1").await.unwrap();
+    assert!(!stored.contains_key("gsi2pk") && !stored.contains_key("gsi2sk"));
+    // Setting it again puts the item back.
+    User::update_by_key(&db, ("acme", "u1"))
+        .set(User::fields().manager(), Some("chief".to_owned()))
+        .await
+        .unwrap();
+    let stored = raw(&db, "ORG#acme", "USER#u1").await.unwrap();
+    assert_eq!(s(&stored, "gsi2pk").as_deref(), Some("MANAGER#chief"));
+    assert_eq!(s(&stored, "gsi2sk").as_deref(), Some("USER#u1"));
+
+    // A template of two fields the update does not both give is refused, before sending.
+    Project {
+        org_id: "acme".into(),
+        project_id: "p1".into(),
+        region: "eu".into(),
+        tier: "gold".into(),
+    }
+    .put(&db)
+    .await
+    .unwrap();
+    log.clear();
+    let err = Project::update_by_key(&db, ("acme", "p1"))
+        .set(Project::fields().region(), "us")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidRequest(ref m) if m.contains("tier")),
+        "{err}"
+    );
+    assert_eq!(log.count("UpdateItem"), 0);
+    Project::update_by_key(&db, ("acme", "p1"))
+        .set(Project::fields().region(), "us")
+        .set(Project::fields().tier(), "silver")
+        .await
+        .unwrap();
+    let stored = raw(&db, "ORG#acme", "PROJECT#p1").await.unwrap();
+    assert_eq!(s(&stored, "gsi1pk").as_deref(), Some("REGION#us#silver"));
 }

@@ -471,9 +471,16 @@ fn request_input<M: Model>(
     validated: Option<&M>,
 ) -> Result<(UpdateItemInputBuilder, bool)> {
     let schema = M::SCHEMA;
+    let key_fields = key;
     let key = key_item(schema, key)?;
     let mut update = update;
     refuse_key_updates::<M>(&update.actions)?;
+    if let Some(entity) = schema.entity {
+        let key_values = crate::PrimaryKey::field_values(key_fields);
+        for action in index_key_actions(entity, &update.actions, &key_values)? {
+            update.push_action(action);
+        }
+    }
     if let Some(attr) = schema.version_attribute {
         let path = vec![Segment::Name(attr.into())];
         match (check_version, guard.expected_version) {
@@ -564,6 +571,102 @@ fn refuse_key_updates<M: Model>(actions: &[Action]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The actions that keep an entity's index keys in step with an update of the fields
+/// they are made of: each index key whose template has a field the update changes is
+/// set again from the update's new values and the item's key, or removed with its index
+/// partner when the update removes one of its fields (the item leaves the sparse
+/// index). An update that changes such a field without giving every other field of the
+/// template is refused: the new key cannot be computed without reading the item.
+fn index_key_actions(
+    entity: &crate::schema::EntitySchema,
+    actions: &[Action],
+    key_values: &[AttributeValue],
+) -> Result<Vec<Action>> {
+    use std::collections::HashMap;
+    let mut set: HashMap<&str, &AttributeValue> = HashMap::new();
+    let mut removed: Vec<&str> = Vec::new();
+    let mut touched: Vec<&str> = Vec::new();
+    for action in actions {
+        let Some(Segment::Name(name)) = action.segments().first() else {
+            continue;
+        };
+        touched.push(name);
+        match action {
+            Action::Set(segments, value) if segments.len() == 1 => {
+                set.insert(name, value);
+            }
+            Action::Remove(segments) if segments.len() == 1 => removed.push(name),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    let mut done: Vec<&str> = Vec::new();
+    for index in entity.keys.iter().filter_map(|k| k.index) {
+        if done.contains(&index) {
+            continue;
+        }
+        done.push(index);
+        let keys: Vec<&crate::schema::ComputedKey> = entity.keys.iter().filter(|k| k.index == Some(index)).collect();
+        // A partial save already sets the index keys it computed from the whole item.
+        if keys.iter().any(|k| touched.contains(&k.attribute)) {
+            continue;
+        }
+        let fields: Vec<&'static str> = keys.iter().flat_map(|k| k.template.fields()).collect();
+        let Some(changed) = fields.iter().find(|f| touched.contains(*f)).copied() else {
+            continue;
+        };
+        // Both keys of the index are written again (or removed) together.
+        if fields.iter().any(|f| removed.contains(f)) {
+            out.extend(
+                keys.iter()
+                    .map(|k| Action::Remove(vec![Segment::Name(k.attribute.into())])),
+            );
+            continue;
+        }
+        // The entity's key fields are part of the key, never updated.
+        let unknown = fields
+            .iter()
+            .find(|f| !set.contains_key(*f) && !entity.key_fields.contains(f));
+        if let Some(field) = unknown {
+            return Err(crate::Error::InvalidRequest(format!(
+                "this update changes `{changed}`, which the keys of the index `{index}` are made of, but not `{field}`: \
+                 set every field of that index's templates in the same update (or save the whole instance), so its keys can be rewritten"
+            )));
+        }
+        let value_of = |_: usize, name: &'static str| match set.get(name) {
+            Some(value) => Some(*value),
+            None => entity
+                .key_fields
+                .iter()
+                .position(|f| *f == name)
+                .and_then(|at| key_values.get(at)),
+        };
+        let mut rendered = Vec::with_capacity(keys.len());
+        for key in &keys {
+            let value =
+                crate::template::render_value(&key.template, value_of).map_err(|problem| crate::Error::InvalidKey {
+                    attribute: key.attribute.to_owned(),
+                    problem,
+                })?;
+            rendered.push((key.attribute, value));
+        }
+        if rendered.iter().all(|(_, v)| v.is_some()) {
+            out.extend(
+                rendered
+                    .into_iter()
+                    .filter_map(|(a, v)| Some(Action::Set(vec![Segment::Name(a.into())], v?))),
+            );
+        } else {
+            // A field set to null: the item leaves the sparse index.
+            out.extend(
+                keys.iter()
+                    .map(|k| Action::Remove(vec![Segment::Name(k.attribute.into())])),
+            );
+        }
+    }
+    Ok(out)
 }
 
 impl<'a, M: Model> std::future::IntoFuture for UpdateItem<'a, M, ByKey> {
