@@ -98,6 +98,7 @@ pub trait Entity: Model {
 pub enum Templated {}
 
 /// No value of `Templated` exists, so no raw key value can be passed where it is asked.
+#[diagnostic::do_not_recommend]
 impl crate::KeyAttribute for Templated {
     const KEY_TYPE: crate::KeyType = crate::KeyType::String;
     fn to_attribute_value(&self) -> AttributeValue {

@@ -1,0 +1,34 @@
+use dynorm::{DynaModel, DynaTable};
+use serde::{Deserialize, Serialize};
+use validator::Validate;
+
+#[derive(DynaTable)]
+#[table(name = "app", hash_key = "pk", range_key = "sk")]
+#[global_index(name = "gsi1", hash_key = "gsi1pk", range_key = "gsi1sk")]
+struct App {
+    pk: String,
+    sk: String,
+    gsi1pk: String,
+    gsi1sk: String,
+}
+
+#[derive(DynaModel, Serialize, Deserialize, Validate)]
+#[entity(table = App, pk = "ORG#{org_id}", sk = "ORG")]
+struct Org {
+    org_id: String,
+}
+
+#[derive(DynaModel, Serialize, Deserialize, Validate)]
+#[entity(table = App, pk = "TEAM#{team_id}", sk = "MEMBER#{user_id}")]
+struct Member {
+    team_id: String,
+    user_id: String,
+}
+
+#[derive(dynorm::Collection)]
+enum OrgItems {
+    Org(Org),
+    Member(Member),
+}
+
+fn main() {}

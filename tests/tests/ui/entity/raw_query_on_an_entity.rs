@@ -1,0 +1,27 @@
+use dynorm::{DynaModel, DynaTable};
+use serde::{Deserialize, Serialize};
+use validator::Validate;
+
+#[derive(DynaTable)]
+#[table(name = "app", hash_key = "pk", range_key = "sk")]
+#[global_index(name = "gsi1", hash_key = "gsi1pk", range_key = "gsi1sk")]
+struct App {
+    pk: String,
+    sk: String,
+    gsi1pk: String,
+    gsi1sk: String,
+}
+
+#[derive(DynaModel, Serialize, Deserialize, Validate)]
+#[entity(table = App, pk = "ORG#{org_id}", sk = "USER#{user_id}")]
+struct User {
+    org_id: String,
+    user_id: String,
+}
+
+fn query(db: &dynorm::Db) {
+    // The stored key is a template: a raw value cannot be passed for it.
+    let _ = <User as DynaModel>::query(db, "ORG#acme");
+}
+
+fn main() {}

@@ -1,0 +1,28 @@
+use dynorm::{DynaModel, DynaTable};
+use serde::{Deserialize, Serialize};
+use validator::Validate;
+
+#[derive(DynaTable)]
+#[table(name = "app", hash_key = "pk", range_key = "sk")]
+#[global_index(name = "gsi1", hash_key = "gsi1pk", range_key = "gsi1sk")]
+struct App {
+    pk: String,
+    sk: String,
+    gsi1pk: String,
+    gsi1sk: String,
+}
+
+#[derive(DynaModel, Serialize, Deserialize, Validate)]
+#[entity(table = App, pk = "ORG#{org_id}", sk = "INVOICE#{year}#{month}")]
+struct Invoice {
+    org_id: String,
+    year: u16,
+    month: u8,
+}
+
+fn query(db: &dynorm::Db) {
+    // `month` without `year` is not a left prefix of the sort template.
+    let _ = Invoice::query(db, "acme").sort_prefix(((), 3u8));
+}
+
+fn main() {}
