@@ -142,6 +142,9 @@ pub struct EntityIndexAttr<'a> {
     pub name: Option<LitStr>,
     pub pk: Option<LitStr>,
     pub sk: Option<LitStr>,
+    /// `pk = ["a", "b"]`: a multi-attribute key of the entity's own fields.
+    pub pk_fields: Option<Vec<LitStr>>,
+    pub sk_fields: Option<Vec<LitStr>>,
     pub malformed: bool,
 }
 
@@ -198,12 +201,32 @@ pub fn parse_entity_index<'a>(cx: &mut Ctxt, attr: &'a Attribute) -> EntityIndex
         name: None,
         pk: None,
         sk: None,
+        pk_fields: None,
+        sk_fields: None,
         malformed: false,
     };
     let result = attr.parse_nested_meta(|meta| {
         let key = path_name(&meta.path);
         match key.as_str() {
             NAME => set_once(cx, &meta, &mut out.name, meta.value()?.parse()?),
+            "pk" | HASH_KEY | PARTITION_KEY if meta.input.peek(Token![=]) && meta.input.peek2(syn::token::Bracket) => {
+                let (first, more) = parse_key_names(&meta)?;
+                set_once(
+                    cx,
+                    &meta,
+                    &mut out.pk_fields,
+                    std::iter::once(first).chain(more).collect(),
+                );
+            }
+            "sk" | RANGE_KEY | SORT_KEY if meta.input.peek(Token![=]) && meta.input.peek2(syn::token::Bracket) => {
+                let (first, more) = parse_key_names(&meta)?;
+                set_once(
+                    cx,
+                    &meta,
+                    &mut out.sk_fields,
+                    std::iter::once(first).chain(more).collect(),
+                );
+            }
             "pk" | HASH_KEY | PARTITION_KEY => set_once(cx, &meta, &mut out.pk, meta.value()?.parse()?),
             "sk" | RANGE_KEY | SORT_KEY => set_once(cx, &meta, &mut out.sk, meta.value()?.parse()?),
             _ => {
@@ -232,6 +255,9 @@ pub struct IndexAttr<'a> {
     pub name: Option<LitStr>,
     pub hash_key: Option<LitStr>,
     pub range_key: Option<LitStr>,
+    /// The further attributes of a multi-attribute key: `hash_key = ["a", "b"]`.
+    pub more_hash: Vec<LitStr>,
+    pub more_range: Vec<LitStr>,
     pub projection: Option<ProjectionAttr>,
     pub read: Option<LitInt>,
     pub write: Option<LitInt>,
@@ -398,6 +424,8 @@ pub fn parse_index<'a>(cx: &mut Ctxt, attr: &'a Attribute, local: bool) -> Index
         name: None,
         hash_key: None,
         range_key: None,
+        more_hash: Vec::new(),
+        more_range: Vec::new(),
         projection: None,
         read: None,
         write: None,
@@ -412,9 +440,17 @@ pub fn parse_index<'a>(cx: &mut Ctxt, attr: &'a Attribute, local: bool) -> Index
         let key = path_name(&meta.path);
         match key.as_str() {
             NAME => set_once(cx, &meta, &mut out.name, meta.value()?.parse()?),
-            RANGE_KEY | SORT_KEY => set_once(cx, &meta, &mut out.range_key, meta.value()?.parse()?),
+            RANGE_KEY | SORT_KEY => {
+                let (first, more) = parse_key_names(&meta)?;
+                set_once(cx, &meta, &mut out.range_key, first);
+                out.more_range = more;
+            }
             PROJECTION => set_once(cx, &meta, &mut out.projection, parse_projection(meta.value()?)?),
-            HASH_KEY | PARTITION_KEY if !local => set_once(cx, &meta, &mut out.hash_key, meta.value()?.parse()?),
+            HASH_KEY | PARTITION_KEY if !local => {
+                let (first, more) = parse_key_names(&meta)?;
+                set_once(cx, &meta, &mut out.hash_key, first);
+                out.more_hash = more;
+            }
             READ if !local => set_once(cx, &meta, &mut out.read, meta.value()?.parse()?),
             WRITE if !local => set_once(cx, &meta, &mut out.write, meta.value()?.parse()?),
             HASH_KEY | PARTITION_KEY => {
@@ -446,6 +482,22 @@ pub fn parse_index<'a>(cx: &mut Ctxt, attr: &'a Attribute, local: bool) -> Index
         cx.syn_error(err);
     }
     out
+}
+
+/// `"field"`, or `["a", "b"]` for a multi-attribute key: the first name and the others.
+fn parse_key_names(meta: &ParseNestedMeta) -> syn::Result<(LitStr, Vec<LitStr>)> {
+    let input = meta.value()?;
+    if input.peek(syn::token::Bracket) {
+        let content;
+        let bracket = syn::bracketed!(content in input);
+        let names = Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?;
+        let mut names = names.into_iter();
+        let Some(first) = names.next() else {
+            return Err(syn::Error::new(bracket.span.join(), "name at least one attribute"));
+        };
+        return Ok((first, names.collect()));
+    }
+    Ok((input.parse()?, Vec::new()))
 }
 
 /// `all`, `keys_only`, `include(a, b)`, or the same as a string.

@@ -112,6 +112,9 @@ pub fn expand(input: &DeriveInput, model: &Resolved, entity: &ResolvedEntity) ->
         let marker = Ident::new(&index.marker, index.name.span());
         let method = Ident::new(&index.method, index.name.span());
         let name = &index.name;
+        if let Some((pk, sk)) = &index.native {
+            return native_entity_index(ident, vis, index, &marker, &method, pk, sk, &table_def);
+        }
         let partition_fields = match index.partition {
             Some(i) => &entity.templates[i].fields,
             None => &partition.fields,
@@ -278,6 +281,106 @@ pub fn expand(input: &DeriveInput, model: &Resolved, entity: &ResolvedEntity) ->
         #table_sort
 
         #(#handles)*
+    }
+}
+
+/// The marker of an index whose key attributes are the entity's own fields, with the
+/// checks that they are the table's index attributes, in order.
+#[allow(clippy::too_many_arguments)]
+fn native_entity_index(
+    ident: &Ident,
+    vis: &syn::Visibility,
+    index: &crate::resolved::EntityIndex,
+    marker: &Ident,
+    method: &Ident,
+    pk: &[&Field],
+    sk: &[&Field],
+    table_def: &TokenStream,
+) -> TokenStream {
+    let name = &index.name;
+    let pv = private();
+    let range = if sk.is_empty() {
+        quote!(#pv::NoRange)
+    } else {
+        quote!(#pv::Templated)
+    };
+    let hash_names: Vec<&str> = pk.iter().map(|f| f.attr_name.as_str()).collect();
+    let range_names: Vec<&str> = sk.iter().map(|f| f.attr_name.as_str()).collect();
+    let message = format!(
+        "the table's index `{}` does not have the key attributes [{}] / [{}] of this declaration, in this order",
+        name.value(),
+        hash_names.join(", "),
+        range_names.join(", ")
+    );
+    let methods = native_index_methods(ident, marker, vis, pk, sk);
+    let check = quote_spanned! {name.span()=>
+        const _: () = if !#pv::index_has_keys(#table_def, #name, &[#(#hash_names),*], &[#(#range_names),*]) {
+            ::dynorm::__private::core::panic!(#message)
+        };
+    };
+    let type_doc = format!(
+        "The `{}` index of the table, keyed by fields of [`{ident}`]; made by [`{ident}::{}`].",
+        name.value(),
+        index.method
+    );
+    let method_doc = format!(
+        "The `{}` index: `{ident}::{}().query(&db, ..)`.",
+        name.value(),
+        index.method
+    );
+    quote! {
+        #[doc = #type_doc]
+        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+        #vis struct #marker;
+
+        #[automatically_derived]
+        impl ::dynorm::Index for #marker {
+            type Model = #ident;
+            type Hash = #pv::Templated;
+            type Range = #range;
+
+            fn schema() -> ::dynorm::__private::core::option::Option<&'static ::dynorm::IndexSchema> {
+                #pv::find_index(<#ident as ::dynorm::Model>::SCHEMA, #name)
+            }
+        }
+
+        #check
+
+        #methods
+
+        impl #ident {
+            #[doc = #method_doc]
+            #[allow(dead_code)]
+            #vis fn #method() -> #marker {
+                #marker
+            }
+        }
+    }
+}
+
+/// `query` on the marker of an index whose key attributes are fields, and the
+/// partition and sort prefix conversions for it.
+pub(crate) fn native_index_methods(
+    ident: &Ident,
+    marker: &Ident,
+    vis: &syn::Visibility,
+    pk: &[&Field],
+    sk: &[&Field],
+) -> TokenStream {
+    let pv = private();
+    let partition = partition_impls(ident, &quote!(#marker), pk);
+    let sort = (!sk.is_empty()).then(|| sort_impls(ident, &quote!(#marker), sk));
+    quote! {
+        impl #marker {
+            /// Queries the items whose partition attributes equal these values, in order.
+            #[allow(dead_code)]
+            #vis fn query<'a>(self, db: &'a ::dynorm::Db, partition: impl ::dynorm::entity::PartitionOf<#ident, #marker>) -> ::dynorm::Query<'a, #marker> {
+                #pv::native_query::<#marker>(db, &::dynorm::entity::PartitionOf::values(partition))
+            }
+        }
+
+        #partition
+        #sort
     }
 }
 

@@ -62,6 +62,8 @@ fn index(index: &ResolvedIndex) -> TokenStream {
         }
     };
     let throughput = throughput(index.throughput);
+    let more_hash = index.more_hash.iter().map(|f| key_attr(f));
+    let more_range = index.more_range.iter().map(|f| key_attr(f));
     quote! {
         ::dynorm::__private::IndexSchema {
             name: #name,
@@ -69,6 +71,8 @@ fn index(index: &ResolvedIndex) -> TokenStream {
             range_key: #range,
             projection: #projection,
             throughput: #throughput,
+            more_hash_keys: &[#(#more_hash),*],
+            more_range_keys: &[#(#more_range),*],
         }
     }
 }
@@ -91,14 +95,34 @@ fn expand_index_handle(input: &DeriveInput, index: &ResolvedIndex, position: usi
     let method = quote::format_ident!("{}", method_name);
     // Spanned at the index's name, so errors about the handle point at the declaration.
     let marker = syn::Ident::new(&index.marker, index.name_span);
+    let multi = !index.more_hash.is_empty() || !index.more_range.is_empty();
     let hash_ty = types::key_type(index.hash.ty);
     let range_ty = match index.range {
+        Some(_) if multi => quote!(::dynorm::__private::Templated),
         Some(range) => {
             let ty = types::key_type(range.ty);
             quote!(#ty)
         }
         None => quote!(::dynorm::__private::NoRange),
     };
+    let hash_ty = if multi {
+        quote!(::dynorm::__private::Templated)
+    } else {
+        quote!(#hash_ty)
+    };
+    // A multi-attribute key is queried with every partition attribute, and sorted by
+    // left prefixes of its sort attributes.
+    let multi_methods = multi.then(|| {
+        let hash_fields: Vec<&Field> = std::iter::once(index.hash)
+            .chain(index.more_hash.iter().copied())
+            .collect();
+        let range_fields: Vec<&Field> = index
+            .range
+            .into_iter()
+            .chain(index.more_range.iter().copied())
+            .collect();
+        crate::entity::native_index_methods(ident, &marker, vis, &hash_fields, &range_fields)
+    });
     let list = if global {
         quote!(global_indexes)
     } else {
@@ -134,6 +158,8 @@ fn expand_index_handle(input: &DeriveInput, index: &ResolvedIndex, position: usi
         }
 
         #consistent
+
+        #multi_methods
 
         impl #ident {
             #[doc = #method_doc]

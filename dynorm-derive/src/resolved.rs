@@ -43,7 +43,7 @@ pub struct ResolvedEntity<'m, 'a> {
     /// The table's partition template, its sort template (when `has_sort`), then the
     /// templates of each index.
     pub templates: Vec<ResolvedTemplate<'m, 'a>>,
-    pub indexes: Vec<EntityIndex>,
+    pub indexes: Vec<EntityIndex<'m, 'a>>,
     /// `hooks` in `#[entity]`.
     pub hooks: Option<&'m syn::Path>,
 }
@@ -78,12 +78,15 @@ pub enum Width<'a> {
 
 /// An index an entity uses, with the positions of its templates in
 /// [`ResolvedEntity::templates`].
-pub struct EntityIndex {
+pub struct EntityIndex<'m, 'a> {
     pub name: LitStr,
     pub method: String,
     pub marker: String,
     pub partition: Option<usize>,
     pub sort: Option<usize>,
+    /// `pk = [..]`, `sk = [..]`: an index whose key attributes are the entity's own
+    /// fields (a multi-attribute key), rather than templates.
+    pub native: Option<(Vec<&'m Field<'a>>, Vec<&'m Field<'a>>)>,
 }
 
 pub struct ResolvedIndex<'m, 'a> {
@@ -92,6 +95,9 @@ pub struct ResolvedIndex<'m, 'a> {
     pub name_span: proc_macro2::Span,
     pub hash: &'m Field<'a>,
     pub range: Option<&'m Field<'a>>,
+    /// The further attributes of a multi-attribute key.
+    pub more_hash: Vec<&'m Field<'a>>,
+    pub more_range: Vec<&'m Field<'a>>,
     pub projection: ResolvedProjection,
     pub throughput: Option<(i64, i64)>,
     /// The model's method that hands out the index, `by_author`.

@@ -223,6 +223,48 @@ pub const fn has_index(table: &TableSchema, name: &str) -> bool {
     false
 }
 
+/// Whether the global index `name` of `table` has exactly these partition and sort
+/// attributes, in order, in a const context.
+#[doc(hidden)]
+pub const fn index_has_keys(table: &TableSchema, name: &str, hash: &[&str], range: &[&str]) -> bool {
+    let mut i = 0;
+    while i < table.global_indexes.len() {
+        let index = &table.global_indexes[i];
+        if str_eq(index.name, name) {
+            if hash.len() != 1 + index.more_hash_keys.len()
+                || range.len() != index.more_range_keys.len() + (index.range_key.is_some() as usize)
+            {
+                return false;
+            }
+            if !str_eq(index.hash_key.name, hash[0]) {
+                return false;
+            }
+            let mut j = 0;
+            while j < index.more_hash_keys.len() {
+                if !str_eq(index.more_hash_keys[j].name, hash[j + 1]) {
+                    return false;
+                }
+                j += 1;
+            }
+            if let Some(first) = index.range_key {
+                if !str_eq(first.name, range[0]) {
+                    return false;
+                }
+            }
+            let mut j = 0;
+            while j < index.more_range_keys.len() {
+                if !str_eq(index.more_range_keys[j].name, range[j + 1]) {
+                    return false;
+                }
+                j += 1;
+            }
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
 /// Whether the index `index` (the table's key for `None`) of `table` has a sort key.
 #[doc(hidden)]
 pub const fn has_sort_key(table: &TableSchema, index: Option<&str>) -> bool {
@@ -353,6 +395,16 @@ fn computed(entity: &EntitySchema, index: Option<&str>, partition: bool) -> Opti
 pub fn query<'a, I: Index>(db: &'a Db, values: &[AttributeValue]) -> Query<'a, I> {
     let entity = entity_of(<I::Model as Model>::SCHEMA);
     let index = I::schema().map(|i| i.name);
+    // A global index whose key attributes are the entity's own fields.
+    if let Some(schema) = I::schema() {
+        let global = <I::Model as Model>::SCHEMA
+            .global_indexes
+            .iter()
+            .any(|g| g.name == schema.name);
+        if global && computed(entity, index, true).is_none() {
+            return native_query(db, values);
+        }
+    }
     // A local index shares the table's partition key.
     let Some(partition) = computed(entity, index, true).or_else(|| computed(entity, None, true)) else {
         return ReadStream::refused_query(db, KeyProblem::Missing);
@@ -389,6 +441,28 @@ pub trait PartitionOf<M, I> {
     fn values(self) -> Vec<AttributeValue>;
 }
 
+/// Starts a query of an index whose key attributes are fields (a multi-attribute key):
+/// equality on every partition attribute, `values` in their order. Used by the derive.
+#[doc(hidden)]
+pub fn native_query<'a, I: Index>(db: &'a Db, values: &[AttributeValue]) -> Query<'a, I> {
+    let Some(index) = I::schema() else {
+        return ReadStream::refused_query(db, KeyProblem::Missing);
+    };
+    let Some(hash) = values.first() else {
+        return ReadStream::refused_query(db, KeyProblem::Missing);
+    };
+    let more: Vec<_> = index
+        .more_hash_keys
+        .iter()
+        .copied()
+        .zip(values[1..].iter().cloned())
+        .collect();
+    if more.len() != index.more_hash_keys.len() {
+        return ReadStream::refused_query(db, KeyProblem::Missing);
+    }
+    ReadStream::new_query(db, hash.clone()).with_key_equalities(more)
+}
+
 /// A left prefix of the fields of an entity's sort key template, for the table or
 /// index `I` of the entity `M`: a tuple of the first fields' values. The derive
 /// implements it for each prefix, so only a left prefix of the template's fields
@@ -412,8 +486,30 @@ pub trait SortPrefix<M, I> {
 
 /// The sort key template of the entity for the index `I`.
 fn sort_template<I: Index>() -> Option<&'static ComputedKey> {
-    let entity = entity_of(<I::Model as Model>::SCHEMA);
+    let entity = <I::Model as Model>::SCHEMA.entity?;
     computed(entity, I::schema().map(|i| i.name), false)
+}
+
+/// The sort attributes of `I` when its sort key is native (not an entity's template):
+/// a multi-attribute key.
+fn native_sort<I: Index>() -> Option<Vec<crate::KeyAttr>> {
+    if sort_template::<I>().is_some() {
+        return None;
+    }
+    let index = I::schema()?;
+    index.is_multi_attribute().then(|| index.range_keys().collect())
+}
+
+/// A native sort condition: equalities on all but the last value of `values`, then `op`
+/// made from the last.
+fn native_condition(
+    attrs: &[crate::KeyAttr],
+    values: &[AttributeValue],
+) -> Result<(Vec<(crate::KeyAttr, AttributeValue)>, crate::KeyAttr, AttributeValue), KeyProblem> {
+    let (last, leading) = values.split_last().ok_or(KeyProblem::Missing)?;
+    let attr = *attrs.get(leading.len()).ok_or(KeyProblem::Missing)?;
+    let equalities = attrs.iter().copied().zip(leading.iter().cloned()).collect();
+    Ok((equalities, attr, last.clone()))
 }
 
 /// A prefix rendered: its value, and whether it named every field of the template (a
@@ -444,14 +540,17 @@ fn upper(value: AttributeValue, complete: bool) -> AttributeValue {
 /// key starting with the prefix.
 const LAST: char = char::MAX;
 
-impl<'a, I: Index, T> ReadStream<'a, I, QueryOp, T>
-where
-    I::Model: Entity,
-{
+impl<'a, I: Index, T> ReadStream<'a, I, QueryOp, T> {
     /// Restricts an entity's query to the sort keys that start with a left prefix of
     /// the sort template's fields: `(2024,)` or `(2024, 3)` of
     /// `"INVOICE#{year}#{month}#{number}"` (all the fields: that one key).
     pub fn sort_prefix(self, prefix: impl SortPrefix<I::Model, I>) -> Self {
+        if let Some(attrs) = native_sort::<I>() {
+            return match native_condition(&attrs, &prefix.values()) {
+                Ok((eq, attr, last)) => self.set_native_sort(eq, attr, RangeOp::Compare("=", last)),
+                Err(problem) => self.refuse_range(problem),
+            };
+        }
         match render_prefix::<I>(&prefix.values()) {
             Ok((value, true)) => self.set_range(RangeOp::Compare("=", value)),
             Ok((value, false)) => self.set_range(RangeOp::BeginsWith(value)),
@@ -463,6 +562,17 @@ where
     /// included, each a left prefix of the sort template's fields: a prefix includes
     /// every key it starts (`(2024, 1)` to `(2024, 6)`: January to June 2024).
     pub fn sort_between(self, low: impl SortPrefix<I::Model, I>, high: impl SortPrefix<I::Model, I>) -> Self {
+        if let Some(attrs) = native_sort::<I>() {
+            let (low, high) = (low.values(), high.values());
+            let bounds = native_condition(&attrs, &low).and_then(|l| Ok((l, native_condition(&attrs, &high)?)));
+            return match bounds {
+                Ok(((eq, attr, low), (high_eq, _, high))) if eq == high_eq => {
+                    self.set_native_sort(eq, attr, RangeOp::Between(low, high))
+                }
+                Ok(_) => self.refuse_range(KeyProblem::BoundsDiffer),
+                Err(problem) => self.refuse_range(problem),
+            };
+        }
         let bounds = render_prefix::<I>(&low.values()).and_then(|low| Ok((low, render_prefix::<I>(&high.values())?)));
         match bounds {
             Ok(((low, _), (high, complete))) => self.set_range(RangeOp::Between(low, upper(high, complete))),
@@ -473,6 +583,12 @@ where
     /// Restricts an entity's query to the sort keys from `low` on (included): `low` and
     /// every key after it, within the entity's own sort keys.
     pub fn sort_from(self, low: impl SortPrefix<I::Model, I>) -> Self {
+        if let Some(attrs) = native_sort::<I>() {
+            return match native_condition(&attrs, &low.values()) {
+                Ok((eq, attr, last)) => self.set_native_sort(eq, attr, RangeOp::Compare(">=", last)),
+                Err(problem) => self.refuse_range(problem),
+            };
+        }
         let prefix = entity_prefix::<I>();
         match render_prefix::<I>(&low.values()) {
             Ok((low @ AttributeValue::S(_), _)) => {
@@ -487,6 +603,12 @@ where
     /// Restricts an entity's query to the sort keys up to `high` (included, with every
     /// key it starts), within the entity's own sort keys.
     pub fn sort_until(self, high: impl SortPrefix<I::Model, I>) -> Self {
+        if let Some(attrs) = native_sort::<I>() {
+            return match native_condition(&attrs, &high.values()) {
+                Ok((eq, attr, last)) => self.set_native_sort(eq, attr, RangeOp::Compare("<=", last)),
+                Err(problem) => self.refuse_range(problem),
+            };
+        }
         let prefix = entity_prefix::<I>();
         match render_prefix::<I>(&high.values()) {
             Ok((high @ AttributeValue::S(_), complete)) => self.set_range(RangeOp::Between(

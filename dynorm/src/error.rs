@@ -517,6 +517,9 @@ pub enum KeyProblem {
         /// The declared width.
         width: u8,
     },
+    /// The two bounds of a condition on a multi-attribute sort key differ before their
+    /// last value: DynamoDB compares only the last given attribute.
+    BoundsDiffer,
     /// A template field's value is neither a string nor a number.
     NotAKeyPart {
         /// The template's field.
@@ -550,6 +553,9 @@ impl fmt::Display for KeyProblem {
             KeyProblem::TooWide { field, width } => {
                 write!(f, "the value of field `{field}` has more than the template's {width} digits")
             }
+            KeyProblem::BoundsDiffer => f.write_str(
+                "the bounds of a multi-attribute sort key condition must have the same values before their last one",
+            ),
             KeyProblem::NotAKeyPart { field } => {
                 write!(f, "the value of field `{field}` is neither a string nor a number")
             }

@@ -80,8 +80,8 @@ pub(crate) fn check_item(schema: &TableSchema, item: &Item) -> Result<usize> {
     // Index keys may be absent (a sparse index), but when present DynamoDB holds them to
     // the key rules: the declared type, not empty, within the key size limits.
     for index in schema.indexes() {
-        let hash = std::iter::once((index.hash_key, MAX_HASH_KEY_SIZE));
-        let range = index.range_key.map(|r| (r, MAX_RANGE_KEY_SIZE));
+        let hash = index.hash_keys().map(|h| (h, MAX_HASH_KEY_SIZE));
+        let range = index.range_keys().map(|r| (r, MAX_RANGE_KEY_SIZE));
         for (attr, limit) in hash.chain(range) {
             if let Some(value) = item.get(attr.name) {
                 check_key_attr(Some(value), &attr, limit)?;

@@ -83,6 +83,28 @@ pub struct IndexSchema {
     pub projection: Projection,
     /// Provisioned throughput of a global index; `None` follows the table's billing.
     pub throughput: Option<Throughput>,
+    /// The further partition key attributes of a multi-attribute key, after
+    /// `hash_key` (a global index has up to four in all, of native types).
+    pub more_hash_keys: &'static [KeyAttr],
+    /// The further sort key attributes of a multi-attribute key, after `range_key`.
+    pub more_range_keys: &'static [KeyAttr],
+}
+
+impl IndexSchema {
+    /// Every partition key attribute, in order.
+    pub fn hash_keys(&self) -> impl Iterator<Item = KeyAttr> + '_ {
+        std::iter::once(self.hash_key).chain(self.more_hash_keys.iter().copied())
+    }
+
+    /// Every sort key attribute, in order.
+    pub fn range_keys(&self) -> impl Iterator<Item = KeyAttr> + '_ {
+        self.range_key.into_iter().chain(self.more_range_keys.iter().copied())
+    }
+
+    /// Whether the index's key has more than one partition or sort attribute.
+    pub fn is_multi_attribute(&self) -> bool {
+        !self.more_hash_keys.is_empty() || !self.more_range_keys.is_empty()
+    }
 }
 
 /// Everything dynorm knows about a model's table and items: static data the derive
@@ -419,7 +441,7 @@ impl TableSchema {
         let indexes = self.indexes();
         let all = std::iter::once(self.hash_key)
             .chain(self.range_key)
-            .chain(indexes.flat_map(|i| std::iter::once(i.hash_key).chain(i.range_key)));
+            .chain(indexes.flat_map(|i| i.hash_keys().chain(i.range_keys())));
         for attr in all {
             if !out.iter().any(|a| a.name == attr.name) {
                 out.push(attr);

@@ -53,7 +53,7 @@ fn create_table_builder(schema: &TableSchema, table_name: &str) -> Result<Create
     for index in schema.global_indexes {
         let mut gsi = GlobalSecondaryIndex::builder()
             .index_name(index.name)
-            .set_key_schema(Some(key_schema(index.hash_key, index.range_key)?))
+            .set_key_schema(Some(index_key_schema(index)?))
             .projection(projection(index));
         if let Some(t) = index.throughput.or(schema.throughput) {
             gsi = gsi.provisioned_throughput(provisioned(t)?);
@@ -85,6 +85,20 @@ fn create_table_builder(schema: &TableSchema, table_name: &str) -> Result<Create
         );
     }
     Ok(input)
+}
+
+/// A global index's key schema: every partition attribute, then every sort attribute.
+fn index_key_schema(index: &IndexSchema) -> Result<Vec<KeySchemaElement>> {
+    let element = |attr: KeyAttr, key_type| {
+        KeySchemaElement::builder()
+            .attribute_name(attr.name)
+            .key_type(key_type)
+            .build()
+            .map_err(build_error)
+    };
+    let hash = index.hash_keys().map(|a| element(a, SdkKeyType::Hash));
+    let range = index.range_keys().map(|a| element(a, SdkKeyType::Range));
+    hash.chain(range).collect()
 }
 
 fn key_schema(hash: KeyAttr, range: Option<KeyAttr>) -> Result<Vec<KeySchemaElement>> {

@@ -108,6 +108,49 @@ pub fn check_entity<'m, 'a>(
             cx.error_spanned_by(name, "this index already has the entity's templates");
             continue;
         }
+        if let Some(pk_fields) = &attr.pk_fields {
+            if attr.pk.is_some() || attr.sk.is_some() {
+                cx.error_spanned_by(
+                    attr.attr,
+                    "an index of the entity's own fields (`pk = [..]`) takes its sort attributes as `sk = [..]` too",
+                );
+                continue;
+            }
+            let resolve = |cx: &mut Ctxt, lits: &[LitStr]| -> Option<Vec<&'m Field<'a>>> {
+                let mut out = Vec::new();
+                for lit in lits {
+                    match model.find_field(&lit.value()) {
+                        Some(f) if !f.attrs.skip_serializing && !f.attrs.flatten => out.push(f),
+                        _ => {
+                            cx.error_spanned_by(lit, format!("no stored field named `{}` in this entity", lit.value()));
+                            return None;
+                        }
+                    }
+                }
+                Some(out)
+            };
+            let pk = resolve(cx, pk_fields);
+            let sk = resolve(cx, attr.sk_fields.as_deref().unwrap_or_default());
+            let method = naming::index_method(&name.value());
+            if let (Some(pk), Some(sk)) = (pk, sk) {
+                indexes.push(EntityIndex {
+                    name: name.clone(),
+                    marker: naming::index_marker(&model.input.ident, &method),
+                    method,
+                    partition: None,
+                    sort: None,
+                    native: Some((pk, sk)),
+                });
+            }
+            continue;
+        }
+        if attr.sk_fields.is_some() {
+            cx.error_spanned_by(
+                attr.attr,
+                "`sk = [..]` goes with `pk = [..]`: an index of the entity's own fields",
+            );
+            continue;
+        }
         if attr.pk.is_none() && attr.sk.is_none() {
             cx.error_spanned_by(
                 attr.attr,
@@ -136,6 +179,7 @@ pub fn check_entity<'m, 'a>(
             method,
             partition: pk.as_ref().map(|_| templates.len()),
             sort: sk.as_ref().map(|_| templates.len() + usize::from(pk.is_some())),
+            native: None,
         });
         templates.extend(pk);
         templates.extend(sk);

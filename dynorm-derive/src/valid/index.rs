@@ -8,6 +8,7 @@ use crate::attr::{IndexAttr, ProjectionAttr};
 use crate::ctxt::Ctxt;
 use crate::naming;
 use crate::resolved::{ResolvedIndex, ResolvedProjection};
+use syn::LitStr;
 
 const MAX_LOCAL_INDEXES: usize = 5;
 
@@ -80,6 +81,7 @@ fn check_index<'m, 'a>(
         check_index_hash_key(cx, model, index)
     };
     let range = check_index_range_key(cx, model, index, hash);
+    let (more_hash, more_range) = check_more_keys(cx, model, index, [hash, range]);
     let throughput = check_throughput(cx, &index.read, &index.write);
     check_index_throughput_provisioned(cx, index, throughput, table_provisioned);
     let projection = check_projection(cx, model, index, [table_hash, table_range, hash, range]);
@@ -96,9 +98,49 @@ fn check_index<'m, 'a>(
         name,
         hash: hash?,
         range,
+        more_hash,
+        more_range,
         projection,
         throughput,
     })
+}
+
+/// The further attributes of a multi-attribute key: a global index's only, at most four
+/// partition and four sort attributes, each a different key field.
+fn check_more_keys<'m, 'a>(
+    cx: &mut Ctxt,
+    model: &'m Model<'a>,
+    index: &IndexAttr,
+    first: [Option<&'m Field<'a>>; 2],
+) -> (Vec<&'m Field<'a>>, Vec<&'m Field<'a>>) {
+    let mut seen: Vec<&Field> = first.into_iter().flatten().collect();
+    let mut resolve = |cx: &mut Ctxt, lits: &[LitStr], what: &str| {
+        if lits.len() > 3 {
+            cx.error_spanned_by(
+                &lits[3],
+                format!("a multi-attribute key has at most four {what} attributes"),
+            );
+        }
+        let mut out = Vec::new();
+        for lit in lits {
+            if let Some(field) = keys::check_key_field(cx, model, lit, true) {
+                if seen.iter().any(|s| std::ptr::eq(*s, field)) {
+                    cx.error_spanned_by(lit, "this attribute is already part of the index's key");
+                    continue;
+                }
+                seen.push(field);
+                out.push(field);
+            }
+        }
+        out
+    };
+    if index.local && !(index.more_hash.is_empty() && index.more_range.is_empty()) {
+        cx.error_spanned_by(index.attr, "only a global index can have a multi-attribute key");
+        return (Vec::new(), Vec::new());
+    }
+    let hash = resolve(cx, &index.more_hash, "partition");
+    let range = resolve(cx, &index.more_range, "sort");
+    (hash, range)
 }
 
 fn which(index: &IndexAttr) -> &'static str {

@@ -53,7 +53,12 @@ impl Source {
     fn key_names(&self) -> Vec<&'static str> {
         let mut unique: Vec<&'static str> = Vec::with_capacity(4);
         let index = [Some(self.hash_key().name), self.range_key().map(|k| k.name)];
-        for name in self.table.key_names().chain(index.into_iter().flatten()) {
+        let more = self
+            .index
+            .into_iter()
+            .flat_map(|i| i.more_hash_keys.iter().chain(i.more_range_keys))
+            .map(|k| k.name);
+        for name in self.table.key_names().chain(index.into_iter().flatten()).chain(more) {
             if !unique.contains(&name) {
                 unique.push(name);
             }
@@ -170,6 +175,15 @@ pub(crate) struct ReadPlan<'a> {
     pub(crate) refused_hash: Option<KeyProblem>,
     /// Why a sort key condition's value was refused (an entity's sort template).
     pub(crate) refused_range: Option<KeyProblem>,
+    /// Equalities on further key attributes, after the hash key's: the other partition
+    /// attributes of a multi-attribute key, and its leading sort attributes.
+    pub(crate) key_equalities: Vec<(KeyAttr, AttributeValue)>,
+    /// Equalities on the leading sort attributes of a multi-attribute key, set with the
+    /// range condition.
+    pub(crate) sort_equalities: Vec<(KeyAttr, AttributeValue)>,
+    /// The attribute `range` applies to, when not the range key (a later sort
+    /// attribute of a multi-attribute key).
+    pub(crate) range_attr: Option<KeyAttr>,
     /// The key attributes of an item, to resume after it.
     pub(crate) key_names: Vec<&'static str>,
 }
@@ -194,6 +208,9 @@ impl<'a> ReadPlan<'a> {
             resume: None,
             refused_hash: None,
             refused_range: None,
+            key_equalities: Vec::new(),
+            sort_equalities: Vec::new(),
+            range_attr: None,
         }
     }
 
@@ -238,7 +255,10 @@ impl<'a> ReadPlan<'a> {
         if let Some(hash) = &self.hash {
             check_key_attr(Some(hash), &self.source.hash_key(), MAX_HASH_KEY_SIZE)?;
         }
-        if let (Some(range), Some(attr)) = (&self.range, self.source.range_key()) {
+        for (attr, value) in self.key_equalities.iter().chain(&self.sort_equalities) {
+            check_key_attr(Some(value), attr, MAX_HASH_KEY_SIZE)?;
+        }
+        if let (Some(range), Some(attr)) = (&self.range, self.range_attr.or(self.source.range_key())) {
             let values: Vec<&AttributeValue> = match range {
                 RangeOp::Compare(_, v) | RangeOp::BeginsWith(v) => vec![v],
                 RangeOp::Between(a, b) => vec![a, b],
@@ -258,7 +278,12 @@ impl<'a> ReadPlan<'a> {
                 let name = ph.name(self.source.hash_key().name);
                 let value = ph.value(hash.clone());
                 let mut text = format!("{name} = {value}");
-                if let (Some(range), Some(attr)) = (&self.range, self.source.range_key()) {
+                for (attr, value) in self.key_equalities.iter().chain(&self.sort_equalities) {
+                    let name = ph.name(attr.name);
+                    let value = ph.value(value.clone());
+                    text.push_str(&format!(" AND {name} = {value}"));
+                }
+                if let (Some(range), Some(attr)) = (&self.range, self.range_attr.or(self.source.range_key())) {
                     let name = ph.name(attr.name);
                     let clause = match range {
                         RangeOp::Compare(op, v) => format!("{name} {op} {}", ph.value(v.clone())),

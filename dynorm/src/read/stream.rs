@@ -301,6 +301,30 @@ impl<I: Index, T> ReadStream<'_, I, QueryOp, T> {
         self.lanes.restart();
         self.plan.range = Some(op);
         self.plan.refused_range = None;
+        self.plan.sort_equalities.clear();
+        self.plan.range_attr = None;
+        self
+    }
+
+    /// Sets a multi-attribute sort condition: equalities on the leading sort attributes,
+    /// then `op` on `attr`.
+    pub(crate) fn set_native_sort(
+        mut self,
+        equalities: Vec<(crate::schema::KeyAttr, AttributeValue)>,
+        attr: crate::schema::KeyAttr,
+        op: super::index::RangeOp,
+    ) -> Self {
+        self.lanes.restart();
+        self.plan.range = Some(op);
+        self.plan.refused_range = None;
+        self.plan.sort_equalities = equalities;
+        self.plan.range_attr = Some(attr);
+        self
+    }
+
+    /// Adds equalities on further partition attributes (a multi-attribute key).
+    pub(crate) fn with_key_equalities(mut self, equalities: Vec<(crate::schema::KeyAttr, AttributeValue)>) -> Self {
+        self.plan.key_equalities = equalities;
         self
     }
 
