@@ -270,6 +270,13 @@ pub fn expand(input: &DeriveInput, model: &Resolved, entity: &ResolvedEntity) ->
         };
 
         impl #ident {
+            /// Scans the table for the items of this entity (a filter on the type
+            /// attribute: other entities' items are read and dropped by DynamoDB).
+            #[allow(dead_code)]
+            #vis fn scan(db: &::dynorm::Db) -> ::dynorm::Scan<'_, #table_index> {
+                #pv::entity_scan::<#ident>(db)
+            }
+
             #[doc = #query_doc]
             #[allow(dead_code)]
             #vis fn query<'a>(db: &'a ::dynorm::Db, partition: impl ::dynorm::entity::PartitionOf<#ident, #table_index>) -> ::dynorm::Query<'a, #table_index> {

@@ -91,6 +91,26 @@ pub trait Entity: Model {
     const TYPE_NAME: &'static str;
 }
 
+/// Reads a stored key made with `template` (an entity's
+/// [`EntitySchema::keys`](crate::EntitySchema::keys)) back into its fields' values, in
+/// order; padded numbers without their padding. `None` when the key does not have the
+/// template's shape. For every key dynorm writes, this is the exact inverse.
+///
+/// ```
+/// use dynorm::{KeyCase, KeyTemplate, TemplatePart::{Field, Text}};
+///
+/// let invoice = KeyTemplate {
+///     parts: &[Text("INVOICE#"), Field("year"), Text("#"), Field("number")],
+///     widths: &[0, 6],
+///     case: KeyCase::Keep,
+/// };
+/// let values = dynorm::entity::parse_key(&invoice, "INVOICE#2026#000042");
+/// assert_eq!(values, Some(vec!["2026".to_owned(), "42".to_owned()]));
+/// ```
+pub fn parse_key(template: &KeyTemplate, key: &str) -> Option<Vec<String>> {
+    crate::template::parse_key(template, key)
+}
+
 /// The type of an entity's key attributes as seen by [`Index`]: not a key attribute,
 /// so a query that would pass a raw value (`DynaModel::query`, `Index::query`) does
 /// not compile on an entity; its own `query` methods take the template's fields.
@@ -414,7 +434,7 @@ pub fn query<'a, I: Index>(db: &'a Db, values: &[AttributeValue]) -> Query<'a, I
         Ok(None) => return ReadStream::refused_query(db, KeyProblem::Missing),
         Err(problem) => return ReadStream::refused_query(db, problem),
     };
-    let mut stream = ReadStream::new_query(db, hash);
+    let mut stream = ReadStream::new_query(db, hash).filter(type_condition::<I::Model>());
     if let Some(sort) = computed(entity, index, false) {
         let prefix = render(&sort.template, 0, |_, _| None)
             .ok()
@@ -460,7 +480,26 @@ pub fn native_query<'a, I: Index>(db: &'a Db, values: &[AttributeValue]) -> Quer
     if more.len() != index.more_hash_keys.len() {
         return ReadStream::refused_query(db, KeyProblem::Missing);
     }
-    ReadStream::new_query(db, hash.clone()).with_key_equalities(more)
+    let stream = ReadStream::new_query(db, hash.clone()).with_key_equalities(more);
+    match <I::Model as Model>::SCHEMA.entity {
+        Some(_) => stream.filter(type_condition::<I::Model>()),
+        None => stream,
+    }
+}
+
+/// The filter that keeps an entity's own items: its type attribute holds its name.
+fn type_condition<M: Model>() -> crate::Condition<M> {
+    let entity = entity_of(M::SCHEMA);
+    crate::expr::Path::<M, ()>::root()
+        .__child::<String>(entity.type_attribute)
+        .eq(entity.type_name)
+}
+
+/// Scans the table for the items of the entity `M` only (a filter on its type
+/// attribute). Used by the derive's `scan`.
+#[doc(hidden)]
+pub fn scan<M: Model>(db: &Db) -> crate::Scan<'_, crate::Table<M>> {
+    ReadStream::new_scan(db).filter(type_condition::<M>())
 }
 
 /// A left prefix of the fields of an entity's sort key template, for the table or

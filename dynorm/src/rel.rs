@@ -174,33 +174,8 @@ impl<T> OneToOne<T> {
 pub use crate::schema::TemplatePart;
 use crate::template::{reads_back, text_after};
 
-/// Splits `value` along a template's literal parts, giving each field's text, in order;
-/// `None` when the value does not have the template's shape. Each field takes the text
-/// up to the first occurrence of the literal text that follows it (none when another
-/// field follows at once), and a field that ends the template takes the rest: the exact
-/// inverse of [`format_template`] for every value it accepts.
 #[doc(hidden)]
-pub fn parse_template(parts: &[TemplatePart], value: &str) -> Option<Vec<String>> {
-    let mut out = Vec::new();
-    let mut rest = value;
-    for (i, part) in parts.iter().enumerate() {
-        match part {
-            TemplatePart::Text(text) => rest = rest.strip_prefix(text)?,
-            TemplatePart::Field(_) => match text_after(parts, i) {
-                Some(next) => {
-                    let at = rest.find(&*next)?;
-                    out.push(rest[..at].to_owned());
-                    rest = &rest[at..];
-                }
-                None => {
-                    out.push(rest.to_owned());
-                    rest = "";
-                }
-            },
-        }
-    }
-    rest.is_empty().then_some(out)
-}
+pub use crate::template::parse_template;
 
 /// The template's text with each field's value (`values`, in the order of the fields),
 /// or the problem of the first value that would not read back.

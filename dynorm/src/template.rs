@@ -34,6 +34,33 @@ pub(crate) fn reads_back(value: &str, next: &str) -> bool {
     probe.find(next) == Some(value.len())
 }
 
+/// Splits `value` along a template's literal parts, giving each field's text, in order;
+/// `None` when the value does not have the template's shape. Each field takes the text
+/// up to the first occurrence of the literal text that follows it (none when another
+/// field follows at once), and a field that ends the template takes the rest: the exact
+/// inverse of `rel::format_template` for every value it accepts.
+pub fn parse_template(parts: &[TemplatePart], value: &str) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    let mut rest = value;
+    for (i, part) in parts.iter().enumerate() {
+        match part {
+            TemplatePart::Text(text) => rest = rest.strip_prefix(text)?,
+            TemplatePart::Field(_) => match text_after(parts, i) {
+                Some(next) => {
+                    let at = rest.find(&*next)?;
+                    out.push(rest[..at].to_owned());
+                    rest = &rest[at..];
+                }
+                None => {
+                    out.push(rest.to_owned());
+                    rest = "";
+                }
+            },
+        }
+    }
+    rest.is_empty().then_some(out)
+}
+
 /// Writes one field value into a key being rendered. A string is written as is, a number
 /// as its digits, zero-padded to `width` when given (a padded number must be a
 /// non-negative integer that fits).
@@ -181,5 +208,121 @@ pub(crate) fn check_type(schema: &TableSchema, entity: &EntitySchema, item: &Ite
                 _ => None,
             },
         }),
+    }
+}
+
+/// Reads a key made with `template` back into its fields' values, in order: the
+/// inverse of rendering for every key it accepts. A padded number reads back without
+/// its padding. `None` when the key does not have the template's shape. The case of a
+/// template written in lower or upper case is not undone.
+pub(crate) fn parse_key(template: &KeyTemplate, key: &str) -> Option<Vec<String>> {
+    let mut values = parse_template(template.parts, key)?;
+    for (value, width) in values.iter_mut().zip(template.widths) {
+        if *width > 0 {
+            if value.len() != usize::from(*width) || !value.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            let digits = value.trim_start_matches('0');
+            *value = if digits.is_empty() {
+                "0".to_owned()
+            } else {
+                digits.to_owned()
+            };
+        }
+    }
+    Some(values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A template of literal pieces and fields, each field padded or not.
+    fn template() -> impl Strategy<Value = (Vec<TemplatePart>, Vec<u8>)> {
+        let text = prop::sample::select(vec!["#", "##", "ORG#", "#X#", "-", "/", "a"]);
+        let part = prop_oneof![
+            text.prop_map(|t| (TemplatePart::Text(t), None)),
+            prop::sample::select(vec![0u8, 0, 3, 6]).prop_map(|w| (TemplatePart::Field("f"), Some(w))),
+        ];
+        prop::collection::vec(part, 1..7).prop_filter_map("fields need text between them", |parts| {
+            let mut out: Vec<TemplatePart> = Vec::new();
+            let mut widths = Vec::new();
+            for (part, width) in parts {
+                let field = matches!(part, TemplatePart::Field(_));
+                if field && matches!(out.last(), Some(TemplatePart::Field(_))) {
+                    return None;
+                }
+                out.push(part);
+                widths.extend(width);
+            }
+            (!widths.is_empty()).then_some((out, widths))
+        })
+    }
+
+    /// A value for a field: a number for a padded field, else a string made of pieces of
+    /// the separators (so that collisions are likely), or any string.
+    fn values(widths: Vec<u8>) -> impl Strategy<Value = Vec<AttributeValue>> {
+        let piece = prop::sample::select(vec!["", "#", "##", "X", "a", "ORG#", "-", "0", "7"]);
+        let string = prop_oneof![
+            3 => prop::collection::vec(piece, 0..4).prop_map(|p| AttributeValue::S(p.concat())),
+            1 => any::<String>().prop_map(AttributeValue::S),
+        ];
+        let strategies: Vec<BoxedStrategy<AttributeValue>> = widths
+            .into_iter()
+            .map(|w| {
+                if w == 0 {
+                    string.clone().boxed()
+                } else {
+                    (0u32..2_000_000).prop_map(|n| AttributeValue::N(n.to_string())).boxed()
+                }
+            })
+            .collect();
+        strategies
+    }
+
+    fn leak<T>(v: Vec<T>) -> &'static [T] {
+        Box::leak(v.into_boxed_slice())
+    }
+
+    fn text(value: &AttributeValue) -> String {
+        match value {
+            AttributeValue::S(s) | AttributeValue::N(s) => s.clone(),
+            _ => unreachable!(),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        /// Formatting then parsing a key is the identity for every key that is accepted,
+        /// so two different values never share a key; a refused value is refused with
+        /// the separator or width problem of its field.
+        #[test]
+        fn keys_parse_back_into_their_values(((parts, widths), v, w) in template().prop_flat_map(|(parts, widths)| {
+            (Just((parts, widths.clone())), values(widths.clone()), values(widths))
+        })) {
+            let template = KeyTemplate { parts: leak(parts), widths: leak(widths), case: KeyCase::Keep };
+            let render_all = |values: &[AttributeValue]| render(&template, usize::MAX, |i, _| values.get(i));
+            let (kv, kw) = (render_all(&v), render_all(&w));
+            for (values, key) in [(&v, &kv), (&w, &kw)] {
+                match key {
+                    Ok(Some(key)) => {
+                        let parsed = parse_key(&template, key);
+                        let expected: Vec<String> = values.iter().map(text).collect();
+                        prop_assert_eq!(parsed, Some(expected), "{:?}", template);
+                    }
+                    Ok(None) => prop_assert!(false, "every value was given"),
+                    Err(problem) => {
+                        let expected = matches!(problem, KeyProblem::TemplateSeparator { .. } | KeyProblem::TooWide { .. });
+                        prop_assert!(expected, "unexpected problem {:?}", problem);
+                    }
+                }
+            }
+            if let (Ok(Some(a)), Ok(Some(b))) = (&kv, &kw) {
+                let same_values = v.iter().map(text).eq(w.iter().map(text));
+                prop_assert_eq!(a == b, same_values);
+            }
+        }
     }
 }

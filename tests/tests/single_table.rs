@@ -251,34 +251,43 @@ async fn a_separator_in_a_value_is_refused_before_sending() {
     let (db, log) = logged_db("st_sep");
     Saas::create_table(&db).await.unwrap();
     log.clear();
-    let mut bad = invoice(2024, 1, 1, "open");
-    bad.org_id = "ac#me".into();
-    // `org_id` ends the partition template: any value reads back, so it is accepted.
-    bad.put(&db).await.unwrap();
-    let mut bad = user("u#1", "x@acme.test", None);
-    bad.org_id = "acme".into();
-    // `user_id` ends its templates too; an email with the separator is fine as well.
-    bad.put(&db).await.unwrap();
-    log.clear();
-    // A value before a separator that contains it is refused.
-    let err = Invoice::query(&db, "acme")
-        .sort_prefix((2024,))
+    // `region` is followed by "#" in "REGION#{region}#{tier}": a region holding "#" would
+    // make the key ambiguous ("eu#x" + "gold" and "eu" + "x#gold").
+    let bad = Project {
+        org_id: "acme".into(),
+        project_id: "p1".into(),
+        region: "eu#x".into(),
+        tier: "gold".into(),
+    };
+    match bad.put(&db).await.unwrap_err() {
+        Error::InvalidKey {
+            attribute,
+            problem: KeyProblem::TemplateSeparator { field },
+        } => {
+            assert_eq!(attribute, "gsi1pk");
+            assert_eq!(field, "region");
+        }
+        other => panic!("expected TemplateSeparator, got {other:?}"),
+    }
+    let err = Project::gsi1()
+        .query(&db, ("eu#x", "gold"))
         .collect_all()
         .await
-        .map(|v| v.len());
-    assert!(err.is_ok());
-    let err = Org {
-        org_id: "acme".into(),
-        name: "x".into(),
-        plan: "p".into(),
-    };
-    err.put(&db).await.unwrap();
-    let bad_name = User::query(&db, "ac#me").collect_all().await;
-    assert!(
-        bad_name.is_ok(),
-        "a partition value at the end of its template is accepted"
-    );
-    assert!(log.count("Query") >= 1);
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        Error::InvalidKey {
+            problem: KeyProblem::TemplateSeparator { field: "region" },
+            ..
+        }
+    ));
+    assert!(log.is_empty(), "nothing was sent: {:?}", log.operations());
+    // A field that ends its template takes any value: the key still reads back.
+    let mut odd = user("u#1", "x#y@acme.test", None);
+    odd.org_id = "ac#me".into();
+    odd.put(&db).await.unwrap();
+    assert!(raw(&db, "ORG#ac#me", "USER#u#1").await.is_some());
+    assert_eq!(User::query(&db, "ac#me").collect_all().await.unwrap().len(), 1);
 }
 
 #[tokio::test]
@@ -316,13 +325,6 @@ async fn a_number_wider_than_its_declared_width_is_refused() {
         other => panic!("expected TooWide, got {other:?}"),
     }
     assert_eq!(log.count("PutItem"), 0, "refused before sending");
-    // A value that contains the separator text after its field is refused.
-    let separated = Ticket {
-        number: 5,
-        title: "a".into(),
-        org_id: "acme".into(),
-    };
-    separated.put(&db).await.unwrap();
 }
 
 #[tokio::test]
@@ -701,4 +703,26 @@ async fn an_update_of_a_template_field_rewrites_the_index_key() {
         .unwrap();
     let stored = raw(&db, "ORG#acme", "PROJECT#p1").await.unwrap();
     assert_eq!(s(&stored, "gsi1pk").as_deref(), Some("REGION#us#silver"));
+}
+
+#[tokio::test]
+async fn a_scan_of_an_entity_reads_only_its_items_and_projections_keep_the_type() {
+    let db = setup("st_scan").await;
+    acme().put(&db).await.unwrap();
+    user("u1", "ann@acme.test", None).put(&db).await.unwrap();
+    user("u2", "bob@acme.test", None).put(&db).await.unwrap();
+    invoice(2024, 1, 1, "open").put(&db).await.unwrap();
+    let users = User::scan(&db).recursive().collect_all().await.unwrap();
+    assert_eq!(users.len(), 2);
+    assert_eq!(User::scan(&db).recursive().count().await.unwrap(), 2);
+    // A projection into the entity still carries the type attribute it is checked by.
+    let emails = User::query(&db, "acme")
+        .specific_attributes((
+            User::fields().org_id(),
+            User::fields().user_id(),
+            User::fields().email(),
+        ))
+        .collect_all()
+        .await;
+    assert!(emails.is_ok(), "{emails:?}");
 }

@@ -313,7 +313,9 @@ impl<'a> ReadPlan<'a> {
                         parts.push(part);
                     }
                 }
-                for key in self.key_names.iter().copied() {
+                // An entity's items are checked by their type attribute when decoded.
+                let type_attribute = self.source.table.entity.map(|e| e.type_attribute);
+                for key in self.key_names.iter().copied().chain(type_attribute) {
                     let part = ph.name(key);
                     if !parts.contains(&part) {
                         parts.push(part);
