@@ -539,12 +539,15 @@ fn native_sort<I: Index>() -> Option<Vec<crate::KeyAttr>> {
     index.is_multi_attribute().then(|| index.range_keys().collect())
 }
 
+/// Equalities on key attributes.
+type Equalities = Vec<(crate::KeyAttr, AttributeValue)>;
+
 /// A native sort condition: equalities on all but the last value of `values`, then `op`
 /// made from the last.
 fn native_condition(
     attrs: &[crate::KeyAttr],
     values: &[AttributeValue],
-) -> Result<(Vec<(crate::KeyAttr, AttributeValue)>, crate::KeyAttr, AttributeValue), KeyProblem> {
+) -> Result<(Equalities, crate::KeyAttr, AttributeValue), KeyProblem> {
     let (last, leading) = values.split_last().ok_or(KeyProblem::Missing)?;
     let attr = *attrs.get(leading.len()).ok_or(KeyProblem::Missing)?;
     let equalities = attrs.iter().copied().zip(leading.iter().cloned()).collect();
