@@ -507,11 +507,20 @@ pub fn scan<M: Model>(db: &Db) -> crate::Scan<'_, crate::Table<M>> {
 /// implements it for each prefix, so only a left prefix of the template's fields
 /// compiles:
 ///
-/// ```ignore
+/// ```no_run
+/// # use dynorm::{Db, DynaModel, DynaTable};
+/// # #[derive(DynaTable)]
+/// # #[table(name = "app", hash_key = "pk", range_key = "sk")]
+/// # struct App { pk: String, sk: String }
+/// # #[derive(DynaModel, serde::Serialize, serde::Deserialize, validator::Validate)]
+/// # #[entity(table = App, pk = "ORG#{org_id}", sk = "INVOICE#{year}#{month}#{number}")]
+/// # struct Invoice { org_id: String, year: u16, month: u8, number: u32 }
+/// # async fn run(db: Db) -> dynorm::Result<()> {
 /// // sk = "INVOICE#{year}#{month}#{number}"
-/// Invoice::query(&db, "acme").sort_prefix((2024,));        // INVOICE#2024#
-/// Invoice::query(&db, "acme").sort_prefix((2024, 3));      // INVOICE#2024#03#
-/// Invoice::query(&db, "acme").sort_between((2024, 1), (2024, 6));
+/// Invoice::query(&db, "acme").sort_prefix((2024,)); // begins_with INVOICE#02024#
+/// Invoice::query(&db, "acme").sort_prefix((2024, 3)); // begins_with INVOICE#02024#003#
+/// Invoice::query(&db, "acme").sort_between((2024, 1), (2024, 6)); // January to June
+/// # Ok(()) }
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a left prefix of the sort key template's fields of `{M}`",

@@ -295,6 +295,28 @@ pub use dynorm_derive::Document;
 ///   `if_not_exists`).
 /// - `#[dynorm(updated_at)]` on one [`Timestamp`] field: set on every write.
 ///
+/// # Entities of a single-table design
+///
+/// Instead of `#[table]`, an entity names a table declared with
+/// [`#[derive(DynaTable)]`](derive@DynaTable) and gives the templates of its keys:
+///
+/// - `#[entity(table = Table, name = "user", pk = "ORG#{org_id}", sk = "USER#{user_id}", case = "lower", hooks)]`:
+///   `name` is the type name written in the table's type attribute (the struct's name by
+///   default); `sk` is required exactly when the table has a sort key; `case` writes
+///   every key of the entity in lower or upper case.
+/// - `#[entity_index(name = "gsi1", pk = "EMAIL#{email}", sk = "USER")]`, repeatable: the
+///   entity's templates for an index of the table; an entity writes the key attributes
+///   of the indexes it uses only (and of an index only when all its template fields are
+///   present: a sparse index). `pk = ["a", "b"], sk = ["c"]` uses a multi-attribute
+///   index whose key attributes are the entity's own fields.
+///
+/// Templates are literal text and `{field}`s (`{field:6}` zero-pads to a width; integers
+/// of a sort template are padded to their type's width); a template of one field stores
+/// the field's own value and type. The entity's key is a generated `{Name}Key` of the
+/// template fields, converted from a tuple of them (`User::get(&db, ("acme", "u1"))`);
+/// `User::query(&db, partition)`, `User::scan(&db)` and one handle per index
+/// (`User::gsi1()`) read only this entity's items. See [`entity`].
+///
 /// # Generated items
 ///
 /// - `impl Model` (the schema as a static [`TableSchema`], the key, the version) and
