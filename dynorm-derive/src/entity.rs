@@ -431,6 +431,12 @@ fn computed_key(t: &ResolvedTemplate, case: EntityCase, table_def: &TokenStream)
         .map(|lit| quote!(::dynorm::__private::core::option::Option::Some(#lit)));
     let index_value = index_value.unwrap_or_else(|| quote!(::dynorm::__private::core::option::Option::None));
     let partition = t.partition;
+    let single = t.template.parts.len() == 1 && matches!(t.template.parts[0], Part::Field(_));
+    let as_value = if single {
+        quote!(!::dynorm::__private::key_is_string(#table_def, #index_value, #partition))
+    } else {
+        quote!(false)
+    };
     quote! {
         ::dynorm::ComputedKey {
             attribute: ::dynorm::__private::index_key_name(#table_def, #index_value, #partition),
@@ -440,6 +446,7 @@ fn computed_key(t: &ResolvedTemplate, case: EntityCase, table_def: &TokenStream)
                 parts: &[#(#parts),*],
                 widths: &[#(#widths),*],
                 case: #case,
+                as_value: #as_value,
             },
         }
     }

@@ -13,6 +13,9 @@
 //! | `update_condition_3_sets` | `update_by_key(..).set(..) x3 .condition(..).await`  | hand-written `SET` + condition, `ALL_NEW`, decode            |
 //! | `query_page_1mb`          | `Doc::query(&db, pk).collect_all().await`            | `query()` + `serde_dynamo::from_item` per item               |
 //! | `partial_save_diff`       | `Tracked<Doc>`: change 3 fields, `save(&db).await`   | field-by-field diff, `SET` of the changes, `ALL_NEW`, decode |
+//! | `entity_put`              | `ticket.put(&db).await` (an entity: 4 keys from templates, the type) | `validate()` + `serde_dynamo::to_item` + the same keys by `format!` + `put_item()` |
+//! | `entity_get`              | `Ticket::get(&db, (org, number)).await`              | keys by `format!`, `get_item()`, type check, decode           |
+//! | `collection_page_1mb`     | `OrgItem::query(&db, org).collect_all().await`       | `query()`, dispatch on `_type`, `serde_dynamo::from_item`     |
 //!
 //! No network is involved, yet both sides go through the whole SDK (request
 //! serialization, endpoint resolution, SigV4 signing, response deserialization): the
@@ -113,6 +116,150 @@ fn doc(n: usize) -> Doc {
         tags: words.iter().map(|w| format!("tag-{w}")).collect(),
         attrs: (0..6).map(|i| (format!("attr{i}"), format!("value-{n}-{i}"))).collect(),
     }
+}
+
+/// The single-table pairs' table: one table, an overloaded index.
+#[derive(dynorm::DynaTable)]
+#[table(name = "bench_app", hash_key = "pk", range_key = "sk")]
+#[global_index(name = "gsi1", hash_key = "gsi1pk", range_key = "gsi1sk")]
+#[allow(dead_code)]
+struct App {
+    pk: String,
+    sk: String,
+    gsi1pk: String,
+    gsi1sk: String,
+}
+
+/// An entity of about 1 KB, with a table key and an index key from templates.
+#[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone, PartialEq)]
+#[entity(table = App, name = "ticket", pk = "ORG#{org_id}", sk = "TICKET#{number}")]
+#[entity_index(name = "gsi1", pk = "STATUS#{status}", sk = "{number}")]
+struct Ticket {
+    org_id: String,
+    number: u32,
+    #[validate(length(min = 1, max = 200))]
+    title: String,
+    status: String,
+    #[validate(email)]
+    reporter: String,
+    #[validate(length(max = 4000))]
+    body: String,
+    priority: u8,
+    tags: Vec<String>,
+}
+
+/// Another entity of the same partition.
+#[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone, PartialEq)]
+#[entity(table = App, name = "member", pk = "ORG#{org_id}", sk = "MEMBER#{user_id}")]
+struct Member {
+    org_id: String,
+    user_id: String,
+    #[validate(email)]
+    email: String,
+    bio: String,
+}
+
+#[derive(dynorm::Collection, Debug, Clone, PartialEq)]
+enum OrgItem {
+    Ticket(Ticket),
+    Member(Member),
+}
+
+const ORG: &str = "org-0042";
+
+fn ticket(n: u32) -> Ticket {
+    let d = doc(n as usize);
+    Ticket {
+        org_id: ORG.into(),
+        number: n,
+        title: d.title,
+        status: if n.is_multiple_of(3) { "closed" } else { "open" }.into(),
+        reporter: d.email,
+        body: d.body,
+        priority: (n % 5) as u8,
+        tags: d.tags,
+    }
+}
+
+fn member(n: u32) -> Member {
+    let d = doc(n as usize);
+    Member {
+        org_id: ORG.into(),
+        user_id: format!("user-{n:05}"),
+        email: d.email,
+        bio: d.body,
+    }
+}
+
+/// The item dynorm stores for an entity, as the raw side builds it by hand.
+fn raw_ticket_item(t: &Ticket) -> Result<Item, BoxError> {
+    let mut item: Item = serde_dynamo::to_item(t)?;
+    item.insert("pk".into(), AttributeValue::S(format!("ORG#{}", t.org_id)));
+    item.insert("sk".into(), AttributeValue::S(format!("TICKET#{:010}", t.number)));
+    item.insert("gsi1pk".into(), AttributeValue::S(format!("STATUS#{}", t.status)));
+    item.insert("gsi1sk".into(), AttributeValue::S(format!("{:010}", t.number)));
+    item.insert("_type".into(), AttributeValue::S("ticket".into()));
+    Ok(item)
+}
+
+fn raw_member_item(m: &Member) -> Result<Item, BoxError> {
+    let mut item: Item = serde_dynamo::to_item(m)?;
+    item.insert("pk".into(), AttributeValue::S(format!("ORG#{}", m.org_id)));
+    item.insert("sk".into(), AttributeValue::S(format!("MEMBER#{}", m.user_id)));
+    item.insert("_type".into(), AttributeValue::S("member".into()));
+    Ok(item)
+}
+
+async fn raw_entity_put(client: &Client, t: &Ticket) -> Result<(), BoxError> {
+    t.validate()?;
+    let item = raw_ticket_item(t)?;
+    client
+        .put_item()
+        .table_name("bench_app")
+        .set_item(Some(item))
+        .send()
+        .await?;
+    Ok(())
+}
+
+async fn raw_entity_get(client: &Client, org: &str, number: u32) -> Result<Option<Ticket>, BoxError> {
+    let output = client
+        .get_item()
+        .table_name("bench_app")
+        .key("pk", AttributeValue::S(format!("ORG#{org}")))
+        .key("sk", AttributeValue::S(format!("TICKET#{number:010}")))
+        .consistent_read(false)
+        .send()
+        .await?;
+    match output.item {
+        Some(item) if item.get("_type") == Some(&AttributeValue::S("ticket".into())) => {
+            Ok(Some(serde_dynamo::from_item(item)?))
+        }
+        Some(_) => Err("not a ticket".into()),
+        None => Ok(None),
+    }
+}
+
+async fn raw_collection(client: &Client, org: &str) -> Result<Vec<OrgItem>, BoxError> {
+    let output = client
+        .query()
+        .table_name("bench_app")
+        .key_condition_expression("#pk = :pk")
+        .expression_attribute_names("#pk", "pk")
+        .expression_attribute_values(":pk", AttributeValue::S(format!("ORG#{org}")))
+        .scan_index_forward(true)
+        .send()
+        .await?;
+    let mut out = Vec::new();
+    for item in output.items.unwrap_or_default() {
+        let decoded = match item.get("_type") {
+            Some(AttributeValue::S(t)) if t == "ticket" => OrgItem::Ticket(serde_dynamo::from_item(item)?),
+            Some(AttributeValue::S(t)) if t == "member" => OrgItem::Member(serde_dynamo::from_item(item)?),
+            _ => return Err("unknown type".into()),
+        };
+        out.push(decoded);
+    }
+    Ok(out)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -746,6 +893,136 @@ where
     )
 }
 
+fn entity_put(c: &mut Criterion, rt: &Runtime) -> String {
+    let mocked = Mocked::new(&json!({}));
+    let (client, db) = (&mocked.client, &mocked.db);
+    let t = ticket(11);
+    assert_eq!(
+        dynorm::DynaModel::to_item(&t).expect("encodes"),
+        raw_ticket_item(&t).expect("encodes")
+    );
+    check_pair(
+        "entity_put",
+        rt,
+        &mocked,
+        async || t.put(db).await.expect("dynorm put"),
+        async || raw_entity_put(client, &t).await.expect("raw put"),
+        &(),
+    );
+    let mut group = c.benchmark_group("entity_put");
+    group.bench_function("dynorm", |b| {
+        b.to_async(rt).iter(|| async { t.put(db).await.expect("dynorm put") })
+    });
+    group.bench_function("raw", |b| {
+        b.to_async(rt)
+            .iter(|| async { raw_entity_put(client, &t).await.expect("raw put") })
+    });
+    group.finish();
+    let t = &t;
+    interleaved(
+        "entity_put",
+        rt,
+        rounds(400),
+        40,
+        || (),
+        |_| async move { t.put(db).await.expect("dynorm put") },
+        || (),
+        |_| async move { raw_entity_put(client, t).await.expect("raw put") },
+    )
+}
+
+fn entity_get(c: &mut Criterion, rt: &Runtime) -> String {
+    let stored = ticket(7);
+    let mocked = Mocked::new(&json!({ "Item": wire_item(&raw_ticket_item(&stored).expect("encodes")) }));
+    let (client, db) = (&mocked.client, &mocked.db);
+    check_pair(
+        "entity_get",
+        rt,
+        &mocked,
+        async || Ticket::get(db, (ORG, 7)).await.expect("dynorm get"),
+        async || raw_entity_get(client, ORG, 7).await.expect("raw get"),
+        &Some(stored.clone()),
+    );
+    let mut group = c.benchmark_group("entity_get");
+    group.bench_function("dynorm", |b| {
+        b.to_async(rt)
+            .iter(|| async { Ticket::get(db, (ORG, 7)).await.expect("dynorm get") })
+    });
+    group.bench_function("raw", |b| {
+        b.to_async(rt)
+            .iter(|| async { raw_entity_get(client, ORG, 7).await.expect("raw get") })
+    });
+    group.finish();
+    interleaved(
+        "entity_get",
+        rt,
+        rounds(400),
+        40,
+        || (),
+        |_| async move { Ticket::get(db, (ORG, 7)).await.expect("dynorm get") },
+        || (),
+        |_| async move { raw_entity_get(client, ORG, 7).await.expect("raw get") },
+    )
+}
+
+fn collection_page_1mb(c: &mut Criterion, rt: &Runtime) -> String {
+    // Tickets and members, alternating, as many as fit in a 1 MB page.
+    let (mut items, mut expected) = (Vec::new(), Vec::new());
+    let mut bytes = 0;
+    for n in 0.. {
+        let (item, model) = if n % 2 == 0 {
+            let t = ticket(n);
+            (raw_ticket_item(&t).expect("encodes"), OrgItem::Ticket(t))
+        } else {
+            let m = member(n);
+            (raw_member_item(&m).expect("encodes"), OrgItem::Member(m))
+        };
+        bytes += dynorm::item_size(&item);
+        if bytes > PAGE_BYTES {
+            break;
+        }
+        items.push(wire_item(&item));
+        expected.push(model);
+    }
+    let response = json!({ "Items": items, "Count": expected.len(), "ScannedCount": expected.len() });
+    let mocked = Mocked::new(&response);
+    println!(
+        "collection_page_1mb: {} items, response body {} bytes",
+        expected.len(),
+        mocked.canned.body.len()
+    );
+    let (client, db) = (&mocked.client, &mocked.db);
+    check_pair(
+        "collection_page_1mb",
+        rt,
+        &mocked,
+        async || OrgItem::query(db, ORG).collect_all().await.expect("dynorm collection"),
+        async || raw_collection(client, ORG).await.expect("raw collection"),
+        &expected,
+    );
+    let mut group = c.benchmark_group("collection_page_1mb");
+    group.sample_size(30).measurement_time(Duration::from_secs(15));
+    group.bench_function("dynorm", |b| {
+        b.to_async(rt)
+            .iter(|| async { OrgItem::query(db, ORG).collect_all().await.expect("dynorm collection") })
+    });
+    group.bench_function("raw", |b| {
+        b.to_async(rt)
+            .iter(|| async { raw_collection(client, ORG).await.expect("raw collection") })
+    });
+    group.finish();
+    interleaved(
+        "collection_page_1mb",
+        rt,
+        rounds(100),
+        1,
+        || (),
+        |_| async move { OrgItem::query(db, ORG).collect_all().await.expect("dynorm collection") },
+        || (),
+        |_| async move { raw_collection(client, ORG).await.expect("raw collection") },
+    )
+}
+
 /// The interleaved rounds of a pair: `per_400` rounds by default, scaled by
 /// `DYNORM_BENCH_ROUNDS`.
 fn rounds(per_400: usize) -> usize {
@@ -767,6 +1044,9 @@ fn benches(c: &mut Criterion) {
         update_condition_3_sets(c, &rt),
         query_page_1mb(c, &rt),
         partial_save_diff(c, &rt),
+        entity_put(c, &rt),
+        entity_get(c, &rt),
+        collection_page_1mb(c, &rt),
     ];
     // Printed together at the end, after criterion's own output.
     println!("\nRatios, dynorm and raw interleaved (ABBA blocks):");

@@ -103,6 +103,7 @@ pub trait Entity: Model {
 ///     parts: &[Text("INVOICE#"), Field("year"), Text("#"), Field("number")],
 ///     widths: &[0, 6],
 ///     case: KeyCase::Keep,
+///     as_value: false,
 /// };
 /// let values = dynorm::entity::parse_key(&invoice, "INVOICE#2026#000042");
 /// assert_eq!(values, Some(vec!["2026".to_owned(), "42".to_owned()]));
@@ -372,7 +373,7 @@ pub const fn same_template(a: &KeyTemplate, b: &KeyTemplate) -> bool {
     matches!(
         (a.case, b.case),
         (KeyCase::Keep, KeyCase::Keep) | (KeyCase::Lower, KeyCase::Lower) | (KeyCase::Upper, KeyCase::Upper)
-    )
+    ) && a.as_value == b.as_value
 }
 
 /// The template of the entity's table partition key.

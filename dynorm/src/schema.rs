@@ -188,6 +188,9 @@ pub struct KeyTemplate {
     pub widths: &'static [u8],
     /// The case the whole key is written in.
     pub case: KeyCase,
+    /// A template of one field for a key attribute of the field's own type (a number or
+    /// binary key): the field's value is stored as it is, not as text.
+    pub as_value: bool,
 }
 
 /// The case a key template is written in.

@@ -124,19 +124,18 @@ pub(crate) fn render<'v>(
     }))
 }
 
-/// A key attribute's value: a template of exactly one field stores the field's own
-/// value (a number stays a number); any other is rendered to a string.
+/// A key attribute's value: a template of one field for a key attribute of the field's
+/// own type stores the value as it is (a number stays a number); any other is rendered
+/// to a string.
 pub(crate) fn render_value<'v>(
     template: &KeyTemplate,
     mut value: impl FnMut(usize, &'static str) -> Option<&'v AttributeValue>,
 ) -> Result<Option<AttributeValue>, KeyProblem> {
-    if let ([TemplatePart::Field(field)], KeyCase::Keep) = (template.parts, template.case) {
-        if template.widths.first().copied().unwrap_or(0) == 0 {
-            return Ok(match value(0, field) {
-                None | Some(AttributeValue::Null(_)) => None,
-                Some(v) => Some(v.clone()),
-            });
-        }
+    if let ([TemplatePart::Field(field)], true) = (template.parts, template.as_value) {
+        return Ok(match value(0, field) {
+            None | Some(AttributeValue::Null(_)) => None,
+            Some(v) => Some(v.clone()),
+        });
     }
     Ok(render(template, usize::MAX, value)?.map(AttributeValue::S))
 }
@@ -302,7 +301,7 @@ mod tests {
         fn keys_parse_back_into_their_values(((parts, widths), v, w) in template().prop_flat_map(|(parts, widths)| {
             (Just((parts, widths.clone())), values(widths.clone()), values(widths))
         })) {
-            let template = KeyTemplate { parts: leak(parts), widths: leak(widths), case: KeyCase::Keep };
+            let template = KeyTemplate { parts: leak(parts), widths: leak(widths), case: KeyCase::Keep, as_value: false };
             let render_all = |values: &[AttributeValue]| render(&template, usize::MAX, |i, _| values.get(i));
             let (kv, kw) = (render_all(&v), render_all(&w));
             for (values, key) in [(&v, &kv), (&w, &kw)] {

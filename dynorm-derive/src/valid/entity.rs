@@ -260,13 +260,12 @@ fn check_template<'m, 'a>(
     }
     // Integers of a sort key are padded to their type's width unless declared: padded
     // numbers sort as text in numeric order.
-    let single = template.parts.len() == 1 && !template.parts.iter().any(|p| matches!(p, Part::Text(_)));
     let widths = fields
         .iter()
         .zip(&template.widths)
         .map(|(field, declared)| match declared {
             Some(w) => Width::Declared(*w),
-            None if !partition && !single && types::is_integer(key_type(field.ty)) => Width::Auto(key_type(field.ty)),
+            None if !partition && types::is_integer(key_type(field.ty)) => Width::Auto(key_type(field.ty)),
             None => Width::None,
         })
         .collect();
