@@ -81,6 +81,23 @@ pub trait DynaTable: TableDef {
     {
         TableExistence::new(db)
     }
+
+    /// Waits until the table is ACTIVE.
+    fn wait_until_active(db: &Db) -> crate::table::WaitUntilActive<'_, Self>
+    where
+        Self: Sized,
+    {
+        crate::table::WaitUntilActive::new(db)
+    }
+
+    /// Compares the live table with this declaration: see
+    /// [`DynaModel::plan_table`](crate::DynaModel::plan_table).
+    fn plan_table(db: &Db) -> crate::drift::PlanTable<'_, Self>
+    where
+        Self: Sized,
+    {
+        crate::drift::PlanTable::new(db)
+    }
 }
 
 /// An entity type: a model declared with `#[entity(..)]`. Implemented by the derive.

@@ -726,3 +726,86 @@ async fn a_scan_of_an_entity_reads_only_its_items_and_projections_keep_the_type(
         .await;
     assert!(emails.is_ok(), "{emails:?}");
 }
+
+#[tokio::test]
+async fn the_declaration_manages_its_table() {
+    let db = db("st_manage");
+    assert!(!Saas::table_exists(&db).await.unwrap());
+    Saas::ensure_table(&db).await.unwrap();
+    Saas::wait_until_active(&db).await.unwrap();
+    assert!(Saas::table_exists(&db).await.unwrap());
+    assert!(
+        Saas::plan_table(&db).await.unwrap().is_empty(),
+        "the table is as declared"
+    );
+    // An entity's schema is the same table: its plan is empty too.
+    assert!(User::plan_table(&db).await.unwrap().is_empty());
+    Saas::delete_table(&db).await.unwrap();
+    assert!(!Saas::table_exists(&db).await.unwrap());
+}
+
+mod roles {
+    use super::*;
+    use dynorm::{BoxError, Hooks};
+
+    #[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone, PartialEq)]
+    #[entity(table = Saas, name = "Session", pk = "USER#{user}", sk = "SESSION#{id}", case = "lower", hooks)]
+    struct Session {
+        user: String,
+        id: String,
+        #[validate(length(min = 1))]
+        device: String,
+        #[dynorm(ttl)]
+        expires: u64,
+        #[dynorm(created_at)]
+        #[serde(default)]
+        created: u64,
+        #[dynorm(updated_at)]
+        #[serde(default)]
+        updated: u64,
+    }
+
+    impl Hooks for Session {
+        fn before_save(&self) -> Result<(), BoxError> {
+            if self.device == "banned" {
+                return Err("banned device".into());
+            }
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn hooks_validation_timestamps_ttl_and_case_work_on_entities() {
+        let db = setup("st_roles").await;
+        let session = Session {
+            user: "Ann".into(),
+            id: "S1".into(),
+            device: "phone".into(),
+            expires: 4_102_444_800,
+            created: 0,
+            updated: 0,
+        };
+        session.put(&db).await.unwrap();
+        // `case = "lower"`: the whole key is written in lower case.
+        let stored = raw(&db, "user#ann", "session#s1").await.expect("lower-case keys");
+        assert!(stored["created"].as_n().unwrap() != "0", "created_at was set");
+        assert!(stored["updated"].as_n().is_ok());
+        assert_eq!(s(&stored, "_type").as_deref(), Some("Session"));
+        let got = Session::get(&db, ("Ann", "S1")).consistent_read(true).await.unwrap();
+        assert_eq!(got.map(|g| g.device), Some("phone".to_owned()));
+        let banned = Session {
+            device: "banned".into(),
+            ..session.clone()
+        };
+        assert!(matches!(banned.put(&db).await.unwrap_err(), Error::Hook { .. }));
+        let invalid = Session {
+            device: String::new(),
+            ..session.clone()
+        };
+        assert!(matches!(invalid.put(&db).await.unwrap_err(), Error::Validation(_)));
+        // The entity's TTL attribute is the table's when created from the entity.
+        let input = Session::create_table(&db).to_input().unwrap();
+        assert_eq!(input.table_name(), Some(db.table_name::<Saas>().as_str()));
+        assert_eq!(<Session as DynaModel>::schema().ttl_attribute, Some("expires"));
+    }
+}
