@@ -16,11 +16,13 @@ mod shape;
 mod valid;
 // Expansion of a resolved model, and the stub emitted on errors.
 mod collection;
+mod common;
 mod document;
 mod entity;
 mod expand;
 mod fallback;
 mod relation;
+mod typed_keys;
 
 use proc_macro::TokenStream;
 use syn::{parse_macro_input, DeriveInput};
