@@ -142,6 +142,8 @@ pub struct EntityIndexAttr<'a> {
     pub name: Option<LitStr>,
     pub pk: Option<LitStr>,
     pub sk: Option<LitStr>,
+    /// `case = ".."` for this index's templates, over the entity's.
+    pub case: Option<LitStr>,
     /// `pk = ["a", "b"]`: a multi-attribute key of the entity's own fields.
     pub pk_fields: Option<Vec<LitStr>>,
     pub sk_fields: Option<Vec<LitStr>>,
@@ -149,7 +151,7 @@ pub struct EntityIndexAttr<'a> {
 }
 
 const ENTITY_KEYS: &str = "`table`, `name`, `pk`, `sk`, `case`, `hooks`";
-const ENTITY_INDEX_KEYS: &str = "`name`, `pk`, `sk`";
+const ENTITY_INDEX_KEYS: &str = "`name`, `pk`, `sk`, `case`";
 
 pub fn parse_entity<'a>(cx: &mut Ctxt, attr: &'a Attribute) -> EntityAttr<'a> {
     let mut out = EntityAttr {
@@ -201,6 +203,7 @@ pub fn parse_entity_index<'a>(cx: &mut Ctxt, attr: &'a Attribute) -> EntityIndex
         name: None,
         pk: None,
         sk: None,
+        case: None,
         pk_fields: None,
         sk_fields: None,
         malformed: false,
@@ -229,8 +232,9 @@ pub fn parse_entity_index<'a>(cx: &mut Ctxt, attr: &'a Attribute) -> EntityIndex
             }
             "pk" | HASH_KEY | PARTITION_KEY => set_once(cx, &meta, &mut out.pk, meta.value()?.parse()?),
             "sk" | RANGE_KEY | SORT_KEY => set_once(cx, &meta, &mut out.sk, meta.value()?.parse()?),
+            "case" => set_once(cx, &meta, &mut out.case, meta.value()?.parse()?),
             _ => {
-                let hint = suggestion(&key, &[NAME, "pk", "sk"]);
+                let hint = suggestion(&key, &[NAME, "pk", "sk", "case"]);
                 cx.error_spanned_by(
                     &meta.path,
                     format!("unknown `entity_index` attribute `{key}`{hint}; expected one of {ENTITY_INDEX_KEYS}"),

@@ -76,10 +76,7 @@ pub fn expand(input: &DeriveInput, model: &Resolved, entity: &ResolvedEntity) ->
 
     // The schema.
     let table_def = quote!(<#table as ::dynorm::TableDef>::TABLE);
-    let keys = entity
-        .templates
-        .iter()
-        .map(|t| computed_key(t, entity.case, &table_def));
+    let keys = entity.templates.iter().map(|t| computed_key(t, &table_def));
     let type_name = &entity.type_name;
     let stored_hash = key_source(&entity.templates[0]);
     let stored_range = option(entity.has_sort.then(|| key_source(&entity.templates[1])));
@@ -91,7 +88,7 @@ pub fn expand(input: &DeriveInput, model: &Resolved, entity: &ResolvedEntity) ->
     };
 
     // Checks that need the table declaration, evaluated as constants.
-    let checks = checks(entity, &table_def);
+    let checks = checks(ident, entity, &table_def);
 
     // Queries.
     let sort_template = entity.has_sort.then(|| &entity.templates[1]);
@@ -381,7 +378,8 @@ fn parts(t: &ResolvedTemplate) -> Vec<TokenStream> {
         .collect()
 }
 
-fn computed_key(t: &ResolvedTemplate, case: EntityCase, table_def: &TokenStream) -> TokenStream {
+fn computed_key(t: &ResolvedTemplate, table_def: &TokenStream) -> TokenStream {
+    let case = t.case;
     let parts = parts(t);
     let widths = t.widths.iter().map(|w| match w {
         Width::None => quote!(0u8),
@@ -423,7 +421,7 @@ fn computed_key(t: &ResolvedTemplate, case: EntityCase, table_def: &TokenStream)
 
 /// The checks only the table declaration can answer, as constants spanned where the
 /// entity names what is wrong.
-fn checks(entity: &ResolvedEntity, table_def: &TokenStream) -> TokenStream {
+fn checks(ident: &Ident, entity: &ResolvedEntity, table_def: &TokenStream) -> TokenStream {
     let mut out = TokenStream::new();
     let span = entity.templates[0].lit.span();
     let has_sort = entity.has_sort;
@@ -437,6 +435,12 @@ fn checks(entity: &ResolvedEntity, table_def: &TokenStream) -> TokenStream {
             ::dynorm::__private::core::panic!(#message)
         };
     });
+    let message = "two of the entity's templates write the same key attribute differently (an index whose key attribute is the table's, or two indexes sharing one): give them the same template, or use other attributes";
+    out.extend(quote_spanned! {span=>
+        const _: () = if !::dynorm::__private::distinct_key_attributes(<#ident as ::dynorm::Model>::SCHEMA) {
+            ::dynorm::__private::core::panic!(#message)
+        };
+    });
     for index in &entity.indexes {
         let name = &index.name;
         let message = format!("the entity's table declares no index named `{}`", name.value());
@@ -445,6 +449,36 @@ fn checks(entity: &ResolvedEntity, table_def: &TokenStream) -> TokenStream {
                 ::dynorm::__private::core::panic!(#message)
             };
         });
+        if index.native.is_none() {
+            let n = name.value();
+            let (global, local_pk, multi, missing_sk) = (
+                format!("`{n}` is a global index: give the entity's partition template for it with `pk = \"...\"`"),
+                format!("`{n}` is a local index, which shares the table's partition key: give only `sk`"),
+                format!("`{n}` has a multi-attribute key: name the entity's fields with `pk = [..]` and `sk = [..]`"),
+                format!("`{n}` has a sort key: give the entity's template for it with `sk = \"...\"`"),
+            );
+            let has_pk = index.partition.is_some();
+            let has_sk = index.sort.is_some();
+            out.extend(quote_spanned! {name.span()=>
+                const _: () = if ::dynorm::__private::is_global_index(#table_def, #name) && !#has_pk {
+                    ::dynorm::__private::core::panic!(#global)
+                };
+                const _: () = if ::dynorm::__private::has_index(#table_def, #name)
+                    && !::dynorm::__private::is_global_index(#table_def, #name) && #has_pk
+                {
+                    ::dynorm::__private::core::panic!(#local_pk)
+                };
+                const _: () = if ::dynorm::__private::is_multi_attribute_index(#table_def, #name) {
+                    ::dynorm::__private::core::panic!(#multi)
+                };
+                const _: () = if ::dynorm::__private::has_index(#table_def, #name)
+                    && ::dynorm::__private::has_sort_key(#table_def, ::dynorm::__private::core::option::Option::Some(#name))
+                    && !#has_sk
+                {
+                    ::dynorm::__private::core::panic!(#missing_sk)
+                };
+            });
+        }
         if let Some(i) = index.sort {
             let lit = &entity.templates[i].lit;
             let message = format!("the index `{}` has no sort key for this `sk` template", name.value());
@@ -472,11 +506,36 @@ fn checks(entity: &ResolvedEntity, table_def: &TokenStream) -> TokenStream {
                 };
             });
         }
-        for field in &t.fields {
+        let index = match &t.index {
+            Some(lit) => quote!(::dynorm::__private::core::option::Option::Some(#lit)),
+            None => quote!(::dynorm::__private::core::option::Option::None),
+        };
+        let partition = t.partition;
+        for (field, width) in t.fields.iter().zip(&t.widths) {
             let ty = types::key_type(field.ty);
             out.extend(quote_spanned! {t.lit.span()=>
                 const _: () = ::dynorm::__private::assert_key_part::<#ty>();
             });
+            // A number of a type the derive cannot see through (a newtype, an alias)
+            // needs a declared width to sort numerically as text.
+            if !partition && matches!(width, Width::None) {
+                let message = format!(
+                    "`{}` is stored as a number: in a sort key template it needs a width to sort numerically, such as `{{{}:10}}`",
+                    field.ident, field.ident
+                )
+                .replace('{', "{{")
+                .replace('}', "}}");
+                let as_value = if single {
+                    quote!(!::dynorm::__private::key_is_string(#table_def, #index, #partition))
+                } else {
+                    quote!(false)
+                };
+                out.extend(quote_spanned! {t.lit.span()=>
+                    const _: () = if !(#as_value) && ::dynorm::__private::is_number::<#ty>() {
+                        ::dynorm::__private::core::panic!(#message)
+                    };
+                });
+            }
         }
     }
     out

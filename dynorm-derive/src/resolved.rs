@@ -34,7 +34,6 @@ pub struct ResolvedEntity<'m, 'a> {
     /// The `#[derive(DynaTable)]` type.
     pub table: syn::Path,
     pub type_name: String,
-    pub case: EntityCase,
     /// The fields of the entity's key, in order: the partition template's, then the
     /// sort template's.
     pub key_fields: Vec<&'m Field<'a>>,
@@ -62,6 +61,8 @@ pub struct ResolvedTemplate<'m, 'a> {
     pub index: Option<LitStr>,
     pub partition: bool,
     pub template: Template,
+    /// The case it is written in.
+    pub case: EntityCase,
     /// Its fields, in order.
     pub fields: Vec<&'m Field<'a>>,
     /// The padding of each field.

@@ -303,6 +303,59 @@ pub const fn index_has_keys(table: &TableSchema, name: &str, hash: &[&str], rang
     false
 }
 
+/// Whether `table` has a global index named `name`, in a const context.
+#[doc(hidden)]
+pub const fn is_global_index(table: &TableSchema, name: &str) -> bool {
+    let mut i = 0;
+    while i < table.global_indexes.len() {
+        if str_eq(table.global_indexes[i].name, name) {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// Whether the global index `name` of `table` has a multi-attribute key.
+#[doc(hidden)]
+pub const fn is_multi_attribute_index(table: &TableSchema, name: &str) -> bool {
+    let mut i = 0;
+    while i < table.global_indexes.len() {
+        let index = &table.global_indexes[i];
+        if str_eq(index.name, name) {
+            return !index.more_hash_keys.is_empty() || !index.more_range_keys.is_empty();
+        }
+        i += 1;
+    }
+    false
+}
+
+/// Whether a key type is stored as a number, in a const context.
+#[doc(hidden)]
+pub const fn is_number<T: crate::KeyAttribute>() -> bool {
+    matches!(T::KEY_TYPE, crate::KeyType::Number)
+}
+
+/// Whether no two of an entity's computed keys write the same attribute with
+/// different templates (an index whose key is the table's, or two indexes sharing an
+/// attribute), in a const context.
+#[doc(hidden)]
+pub const fn distinct_key_attributes(schema: &'static TableSchema) -> bool {
+    let keys = entity_of(schema).keys;
+    let mut i = 0;
+    while i < keys.len() {
+        let mut j = i + 1;
+        while j < keys.len() {
+            if str_eq(keys[i].attribute, keys[j].attribute) && !same_template(&keys[i].template, &keys[j].template) {
+                return false;
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+    true
+}
+
 /// Whether the index `index` (the table's key for `None`) of `table` has a sort key.
 #[doc(hidden)]
 pub const fn has_sort_key(table: &TableSchema, index: Option<&str>) -> bool {
@@ -563,7 +616,8 @@ fn native_sort<I: Index>() -> Option<Vec<crate::KeyAttr>> {
         return None;
     }
     let index = I::schema()?;
-    index.is_multi_attribute().then(|| index.range_keys().collect())
+    let keys: Vec<crate::KeyAttr> = index.range_keys().collect();
+    (!keys.is_empty()).then_some(keys)
 }
 
 /// Equalities on key attributes.

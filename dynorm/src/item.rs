@@ -124,7 +124,12 @@ pub(crate) fn check_expression_value(path: &str, depth: usize, value: &Attribute
 /// key value.
 pub(crate) fn key_item<K: PrimaryKey>(schema: &TableSchema, key: &K) -> Result<Item> {
     if let Some(entity) = schema.entity {
-        return crate::template::key_item(schema, entity, &key.field_values());
+        let item = crate::template::key_item(schema, entity, &key.field_values())?;
+        check_key_attr(item.get(schema.hash_key.name), &schema.hash_key, MAX_HASH_KEY_SIZE)?;
+        if let Some(range) = &schema.range_key {
+            check_key_attr(item.get(range.name), range, MAX_RANGE_KEY_SIZE)?;
+        }
+        return Ok(item);
     }
     let mut item = Item::with_capacity(2);
     let hash = key.hash_value();

@@ -464,9 +464,10 @@ pub mod __private {
     }
 
     pub use crate::entity::{
-        assert_key_part, collection_query, decode_entity, entity_key_value, find_index, has_index, has_sort_key,
-        index_has_keys, index_key_name, key_is_string, native_query, partition_template, query as entity_query,
-        same_template, scan as entity_scan, str_eq, type_name_of, unknown_type, AutoWidth, Templated,
+        assert_key_part, collection_query, decode_entity, distinct_key_attributes, entity_key_value, find_index,
+        has_index, has_sort_key, index_has_keys, index_key_name, is_global_index, is_multi_attribute_index, is_number,
+        key_is_string, native_query, partition_template, query as entity_query, same_template, scan as entity_scan,
+        str_eq, type_name_of, unknown_type, AutoWidth, Templated,
     };
 
     /// The key type of the stub impl emitted when the derive reports an error, so the

@@ -98,7 +98,7 @@ pub(crate) fn render<'v>(
     let mut field_index = 0;
     for (i, part) in template.parts.iter().enumerate() {
         match part {
-            TemplatePart::Text(text) => out.push_str(text),
+            TemplatePart::Text(text) => out.push_str(&cased(template.case, text)),
             TemplatePart::Field(_) if field_index == fields => break,
             TemplatePart::Field(field) => {
                 let v = match value(field_index, field) {
@@ -108,8 +108,15 @@ pub(crate) fn render<'v>(
                 let start = out.len();
                 let width = template.widths.get(field_index).copied().unwrap_or(0);
                 push_value(&mut out, field, v, width)?;
+                if template.case != KeyCase::Keep {
+                    let value = cased(template.case, &out[start..]).into_owned();
+                    out.truncate(start);
+                    out.push_str(&value);
+                }
+                // Checked as written, in the key's case: a value must not hold the text
+                // that follows it.
                 if let Some(next) = text_after(template.parts, i) {
-                    if !reads_back(&out[start..], &next) {
+                    if !reads_back(&out[start..], &cased(template.case, &next)) {
                         return Err(KeyProblem::TemplateSeparator { field });
                     }
                 }
@@ -117,11 +124,16 @@ pub(crate) fn render<'v>(
             }
         }
     }
-    Ok(Some(match template.case {
-        KeyCase::Keep => out,
-        KeyCase::Lower => out.to_lowercase(),
-        KeyCase::Upper => out.to_uppercase(),
-    }))
+    Ok(Some(out))
+}
+
+/// Text in the case a template is written in.
+fn cased(case: KeyCase, text: &str) -> Cow<'_, str> {
+    match case {
+        KeyCase::Keep => Cow::Borrowed(text),
+        KeyCase::Lower => Cow::Owned(text.to_lowercase()),
+        KeyCase::Upper => Cow::Owned(text.to_uppercase()),
+    }
 }
 
 /// A key attribute's value: a template of one field for a key attribute of the field's
@@ -193,6 +205,15 @@ pub(crate) fn complete_item(entity: &EntitySchema, item: &mut Item) -> Result<()
         AttributeValue::S(entity.type_name.to_owned()),
     );
     Ok(())
+}
+
+/// Whether an item is of the model `schema` describes: for an entity, its type
+/// attribute names it; any item is of a model that owns its table.
+pub(crate) fn is_of(schema: &TableSchema, item: &Item) -> bool {
+    match schema.entity {
+        Some(entity) => matches!(item.get(entity.type_attribute), Some(AttributeValue::S(t)) if t == entity.type_name),
+        None => true,
+    }
 }
 
 /// Checks that an item read for an entity is of that entity.

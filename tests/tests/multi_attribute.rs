@@ -206,3 +206,52 @@ async fn an_entity_queries_a_multi_attribute_index_of_its_fields() {
     assert_eq!(raw["due"], aws_sdk_dynamodb::types::AttributeValue::N("3".into()));
     assert_eq!(raw["_type"], aws_sdk_dynamodb::types::AttributeValue::S("task".into()));
 }
+
+#[derive(DynaTable)]
+#[table(name = "people", hash_key = "pk", range_key = "sk")]
+#[global_index(name = "by_email", hash_key = "email", range_key = "joined")]
+struct People {
+    pk: String,
+    sk: String,
+    email: String,
+    joined: u64,
+}
+
+#[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone, PartialEq)]
+#[entity(table = People, name = "person", pk = "P#{id}", sk = "P")]
+#[entity_index(name = "by_email", pk = ["email"], sk = ["joined"])]
+struct Person {
+    id: String,
+    email: String,
+    joined: u64,
+}
+
+#[tokio::test]
+async fn an_entity_sorts_an_index_of_one_native_attribute() {
+    let db = db("ma_single_native");
+    People::create_table(&db).await.unwrap();
+    for (id, joined) in [("a", 10), ("b", 20), ("c", 30)] {
+        Person {
+            id: id.into(),
+            email: "same@x.test".into(),
+            joined,
+        }
+        .put(&db)
+        .await
+        .unwrap();
+    }
+    let later = Person::by_email()
+        .query(&db, "same@x.test")
+        .sort_from(20u64)
+        .collect_all()
+        .await
+        .unwrap();
+    assert_eq!(later.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), ["b", "c"]);
+    let between = Person::by_email()
+        .query(&db, "same@x.test")
+        .sort_between(5u64, 15u64)
+        .collect_all()
+        .await
+        .unwrap();
+    assert_eq!(between.len(), 1);
+}

@@ -809,3 +809,149 @@ mod roles {
         assert_eq!(<Session as DynaModel>::schema().ttl_attribute, Some("expires"));
     }
 }
+
+#[tokio::test]
+async fn a_batch_get_of_two_entities_of_one_table_gives_each_its_items() {
+    let db = setup("st_batch_get").await;
+    user("u1", "ann@acme.test", None).put(&db).await.unwrap();
+    user("u2", "bob@acme.test", None).put(&db).await.unwrap();
+    invoice(2024, 1, 1, "open").put(&db).await.unwrap();
+    let mut got = db
+        .batch_get()
+        .get::<User>(("acme", "u1"))
+        .get::<Invoice>(("acme", 2024, 1, 1))
+        .get::<User>(("acme", "u2"))
+        .await
+        .unwrap();
+    let users = got.models::<User>().unwrap();
+    assert_eq!(
+        users.iter().map(|u| u.user_id.as_str()).collect::<Vec<_>>(),
+        ["u1", "u2"]
+    );
+    let invoices = got.models::<Invoice>().unwrap();
+    assert_eq!(invoices.len(), 1);
+    assert!(got.is_empty());
+}
+
+#[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone, PartialEq)]
+#[entity(table = Saas, name = "tag", pk = "ORG#{org}#TAG#{tag}", sk = "T", case = "lower")]
+struct Tag {
+    org: String,
+    tag: String,
+}
+
+#[tokio::test]
+async fn a_separator_is_checked_in_the_case_the_key_is_written_in() {
+    let (db, log) = logged_db("st_case_sep");
+    Saas::create_table(&db).await.unwrap();
+    log.clear();
+    // Lower-cased, ("a#tag", "x") and ("a", "tag#x") would share "org#a#tag#tag#x".
+    let err = Tag {
+        org: "a#TAG".into(),
+        tag: "x".into(),
+    }
+    .put(&db)
+    .await
+    .unwrap_err();
+    assert!(matches!(
+        err,
+        Error::InvalidKey {
+            problem: KeyProblem::TemplateSeparator { field: "org" },
+            ..
+        }
+    ));
+    assert!(log.is_empty());
+    Tag {
+        org: "A".into(),
+        tag: "Tag#X".into(),
+    }
+    .put(&db)
+    .await
+    .unwrap();
+    assert!(raw(&db, "org#a#tag#tag#x", "t").await.is_some());
+}
+
+#[tokio::test]
+async fn an_update_writes_the_type_and_applies_only_to_the_entitys_items() {
+    let db = setup("st_update_type").await;
+    // An update of a missing item creates a typed item, visible to queries.
+    User::update_by_key(&db, ("acme", "u7"))
+        .set(User::fields().email(), "new@acme.test")
+        .await
+        .unwrap();
+    let stored = raw(&db, "ORG#acme", "USER#u7").await.unwrap();
+    assert_eq!(s(&stored, "_type").as_deref(), Some("user"));
+    assert_eq!(s(&stored, "gsi1pk").as_deref(), Some("EMAIL#new@acme.test"));
+    // An item of another entity at that key is not changed.
+    db.client()
+        .put_item()
+        .table_name(db.table_name::<Saas>())
+        .item("pk", AttributeValue::S("ORG#acme".into()))
+        .item("sk", AttributeValue::S("USER#u8".into()))
+        .item("_type", AttributeValue::S("project".into()))
+        .send()
+        .await
+        .unwrap();
+    let err = User::update_by_key(&db, ("acme", "u8"))
+        .set(User::fields().email(), "x@acme.test")
+        .await
+        .unwrap_err();
+    match err {
+        Error::WrongEntity { expected, found, .. } => {
+            assert_eq!(expected, "user");
+            assert_eq!(found.as_deref(), Some("project"));
+        }
+        other => panic!("expected WrongEntity, got {other:?}"),
+    }
+    assert!(!raw(&db, "ORG#acme", "USER#u8").await.unwrap().contains_key("email"));
+}
+
+#[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone, PartialEq)]
+#[entity(table = Saas, name = "device", pk = "ORG#{org_id}", sk = "DEVICE#{device_id}")]
+#[entity_index(name = "gsi1", pk = "OWNER#{owner}", sk = "DEVICE#{device_id}")]
+struct Device {
+    org_id: String,
+    device_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    owner: Option<String>,
+    #[dynorm(created_at)]
+    #[serde(default)]
+    created: u64,
+}
+
+#[tokio::test]
+async fn a_put_that_keeps_the_creation_time_leaves_a_sparse_index_too() {
+    let db = setup("st_created_sparse").await;
+    let mut d = Device {
+        org_id: "acme".into(),
+        device_id: "d1".into(),
+        owner: Some("ann".into()),
+        created: 0,
+    };
+    d.put(&db).await.unwrap();
+    assert!(raw(&db, "ORG#acme", "DEVICE#d1").await.unwrap().contains_key("gsi1pk"));
+    d.owner = None;
+    d.put(&db).await.unwrap();
+    let stored = raw(&db, "ORG#acme", "DEVICE#d1").await.unwrap();
+    assert!(
+        !stored.contains_key("gsi1pk") && !stored.contains_key("gsi1sk"),
+        "{stored:?}"
+    );
+    assert!(Device::gsi1().query(&db, "ann").collect_all().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_instance_update_fills_the_other_template_fields_from_the_instance() {
+    let db = setup("st_instance_update").await;
+    let mut p = Project {
+        org_id: "acme".into(),
+        project_id: "p1".into(),
+        region: "eu".into(),
+        tier: "gold".into(),
+    };
+    p.put(&db).await.unwrap();
+    p.update(&db).set(Project::fields().region(), "us").await.unwrap();
+    let stored = raw(&db, "ORG#acme", "PROJECT#p1").await.unwrap();
+    assert_eq!(s(&stored, "gsi1pk").as_deref(), Some("REGION#us#gold"));
+    assert_eq!(p.region, "us");
+}

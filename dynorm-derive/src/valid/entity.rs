@@ -48,18 +48,7 @@ pub fn check_entity<'m, 'a>(
         }
         return None;
     };
-    let case = match &entity.case {
-        None => EntityCase::Keep,
-        Some(lit) => match lit.value().as_str() {
-            "lower" | "lowercase" => EntityCase::Lower,
-            "upper" | "uppercase" => EntityCase::Upper,
-            "none" | "keep" => EntityCase::Keep,
-            _ => {
-                cx.error_spanned_by(lit, "unknown case: expected \"lower\", \"upper\" or \"none\"");
-                EntityCase::Keep
-            }
-        },
-    };
+    let case = check_case(cx, entity.case.as_ref(), EntityCase::Keep);
     let type_name = match &entity.name {
         Some(lit) if lit.value().is_empty() => {
             cx.error_spanned_by(lit, "an entity's type name cannot be empty");
@@ -78,11 +67,11 @@ pub fn check_entity<'m, 'a>(
         return None;
     };
     let mut templates = Vec::new();
-    let partition = check_template(cx, model, pk, None, true, true);
+    let partition = check_template(cx, model, pk, None, true, true, case);
     let sort = entity
         .sk
         .as_ref()
-        .and_then(|sk| check_template(cx, model, sk, None, false, true));
+        .and_then(|sk| check_template(cx, model, sk, None, false, true, case));
     let mut key_fields: Vec<&'m Field<'a>> = Vec::new();
     for t in partition.iter().chain(&sort) {
         for field in &t.fields {
@@ -158,14 +147,15 @@ pub fn check_entity<'m, 'a>(
             );
             continue;
         }
+        let index_case = check_case(cx, attr.case.as_ref(), case);
         let pk = attr
             .pk
             .as_ref()
-            .and_then(|lit| check_template(cx, model, lit, Some(name), true, false));
+            .and_then(|lit| check_template(cx, model, lit, Some(name), true, false, index_case));
         let sk = attr
             .sk
             .as_ref()
-            .and_then(|lit| check_template(cx, model, lit, Some(name), false, false));
+            .and_then(|lit| check_template(cx, model, lit, Some(name), false, false, index_case));
         let method = naming::index_method(&name.value());
         if naming::RESERVED_METHODS.contains(&method.as_str()) {
             cx.error_spanned_by(
@@ -187,7 +177,6 @@ pub fn check_entity<'m, 'a>(
     Some(ResolvedEntity {
         table,
         type_name,
-        case,
         key_fields,
         has_sort: entity.sk.is_some(),
         templates,
@@ -196,8 +185,26 @@ pub fn check_entity<'m, 'a>(
     })
 }
 
-/// One template: it parses, its fields are stored fields of the struct, and two fields
-/// always have text between them.
+/// `case = "lower" | "upper" | "none"`, or `default`.
+fn check_case(cx: &mut Ctxt, lit: Option<&LitStr>, default: EntityCase) -> EntityCase {
+    match lit {
+        None => default,
+        Some(lit) => match lit.value().as_str() {
+            "lower" | "lowercase" => EntityCase::Lower,
+            "upper" | "uppercase" => EntityCase::Upper,
+            "none" | "keep" => EntityCase::Keep,
+            _ => {
+                cx.error_spanned_by(lit, "unknown case: expected \"lower\", \"upper\" or \"none\"");
+                default
+            }
+        },
+    }
+}
+
+/// One template: it parses, its fields are stored fields of the struct that dynorm
+/// does not set itself (a version or timestamp would change after the key was
+/// computed), and two fields always have text between them.
+#[allow(clippy::too_many_arguments)]
 fn check_template<'m, 'a>(
     cx: &mut Ctxt,
     model: &'m Model<'a>,
@@ -205,6 +212,7 @@ fn check_template<'m, 'a>(
     index: Option<&LitStr>,
     partition: bool,
     table_key: bool,
+    case: EntityCase,
 ) -> Option<ResolvedTemplate<'m, 'a>> {
     let template = match template::parse_entity(lit) {
         Ok(t) => t,
@@ -243,6 +251,17 @@ fn check_template<'m, 'a>(
                         );
                         ok = false;
                     }
+                    Some(field)
+                        if field.attrs.version.is_some()
+                            || field.attrs.created_at.is_some()
+                            || field.attrs.updated_at.is_some() =>
+                    {
+                        cx.error_spanned_by(
+                            lit,
+                            format!("the field `{name}` is a version or timestamp, which dynorm sets as it writes; it cannot be part of a key"),
+                        );
+                        ok = false;
+                    }
                     Some(field) if table_key && types::option_inner(field.ty).is_some() => {
                         cx.error_spanned_by(
                             lit,
@@ -260,6 +279,12 @@ fn check_template<'m, 'a>(
     }
     // Integers of a sort key are padded to their type's width unless declared: padded
     // numbers sort as text in numeric order.
+    for (field, declared) in fields.iter().zip(&template.widths) {
+        let is_string = types::last_segment(key_type(field.ty)).is_some_and(|s| s.ident == "String");
+        if declared.is_some() && is_string {
+            cx.error_spanned_by(lit, format!("`{}` is a string: a width pads numbers only", field.ident));
+        }
+    }
     let widths = fields
         .iter()
         .zip(&template.widths)
@@ -274,6 +299,7 @@ fn check_template<'m, 'a>(
         index: index.cloned(),
         partition,
         template,
+        case,
         fields,
         widths,
     })

@@ -281,14 +281,19 @@ impl BatchGetOutput {
     }
 
     /// Takes out every item of `M` that was found, in the order its keys were added;
-    /// keys with no item are skipped.
+    /// keys with no item are skipped. For an entity of a single-table design, the
+    /// items of other entities read from the same table stay, for their own `models`.
     pub fn models<M: Model>(&mut self) -> Result<Vec<M>> {
         let Some(found) = self.table::<M>() else {
             return Ok(Vec::new());
         };
         let mut out = Vec::with_capacity(found.items.len());
         for id in &found.order {
-            if let Some(item) = found.items.remove(id) {
+            let mine = found
+                .items
+                .get(id)
+                .is_some_and(|item| crate::template::is_of(M::SCHEMA, item));
+            if let Some(item) = mine.then(|| found.items.remove(id)).flatten() {
                 out.push(crate::hooks::load(item)?);
             }
         }

@@ -20,6 +20,10 @@ pub(crate) struct Guard<M> {
     /// The write adds 1 to the stored version (an update by key): the item's version must
     /// be below the field type's maximum, so that the result still fits.
     pub version_capped: bool,
+    /// The write was also conditioned on the item being of the entity's type (an
+    /// update of an entity): a failed condition on another entity's item is
+    /// `WrongEntity`.
+    pub entity_type: bool,
 }
 
 impl<M> Clone for Guard<M> {
@@ -29,6 +33,7 @@ impl<M> Clone for Guard<M> {
             unique: self.unique,
             expected_version: self.expected_version,
             version_capped: self.version_capped,
+            entity_type: self.entity_type,
         }
     }
 }
@@ -40,6 +45,7 @@ impl<M: Model> Guard<M> {
             unique: false,
             expected_version: None,
             version_capped: false,
+            entity_type: false,
         }
     }
 
@@ -87,6 +93,18 @@ impl<M: Model> Guard<M> {
 
     /// The error for a failed condition, given the item DynamoDB returned (`ALL_OLD`).
     pub(crate) fn failure(&self, table: String, item: Option<Item>) -> Error {
+        if let (true, Some(entity), Some(found)) = (self.entity_type, M::SCHEMA.entity, item.as_ref()) {
+            if !crate::template::is_of(M::SCHEMA, found) {
+                return Error::WrongEntity {
+                    table: M::SCHEMA.name,
+                    expected: entity.type_name,
+                    found: match found.get(entity.type_attribute) {
+                        Some(AttributeValue::S(t)) => Some(t.clone()),
+                        _ => None,
+                    },
+                };
+            }
+        }
         if self.unique && item.is_some() {
             return Error::AlreadyExists {
                 table,

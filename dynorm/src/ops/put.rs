@@ -326,9 +326,16 @@ fn prepare<M: Model>(
     set.push(format!("{created} = if_not_exists({created}, {now})"));
     let (attributes, _) = (M::SCHEMA.attributes.names, M::SCHEMA.attributes.flattened);
     let mut remove = Vec::new();
-    for attr in attributes {
-        let is_key = *attr == schema.hash_key.name || schema.range_key.is_some_and(|k| k.name == *attr);
-        if !is_key && *attr != created_attr && !item.contains_key(*attr) {
+    // An entity's index keys left out (a sparse index it no longer belongs to) go too.
+    let index_keys = schema
+        .entity
+        .into_iter()
+        .flat_map(|e| e.keys.iter().filter(|k| k.index.is_some()).map(|k| k.attribute));
+    let mut removed: Vec<&str> = Vec::new();
+    for attr in attributes.iter().copied().chain(index_keys) {
+        let is_key = attr == schema.hash_key.name || schema.range_key.is_some_and(|k| k.name == attr);
+        if !is_key && attr != created_attr && !item.contains_key(attr) && !removed.contains(&attr) {
+            removed.push(attr);
             remove.push(placeholders.name(attr));
         }
     }

@@ -241,7 +241,9 @@ impl<'a, M: Model> UpdateItem<'a, M, OnInstance<'a, M>> {
         async move {
             hooks::before_update(&self.key, Some(&*self.target.model))?;
             let (request, OnInstance { model }) = self.split();
-            let (table, key, item) = request.send_request_for(ReturnValue::AllNew, Some(&*model)).await?;
+            let (table, key, item) = request
+                .send_request_for(ReturnValue::AllNew, Some(&*model), Some(&*model))
+                .await?;
             if let Some(new) = item {
                 after_write(&table, refresh(model, new))?;
             }
@@ -273,7 +275,9 @@ impl<'a, M: Model> UpdateItem<'a, M, OnTracked<'a, M>> {
         async move {
             hooks::before_save(&*self.target.model)?;
             let (request, OnTracked { model }) = self.split();
-            let (table, _, item) = request.send_request_for(ReturnValue::AllNew, None).await?;
+            let (table, _, item) = request
+                .send_request_for(ReturnValue::AllNew, None, Some(&*model))
+                .await?;
             if let Some(new) = item {
                 after_write(&table, refresh(model, new))?;
             }
@@ -413,6 +417,7 @@ impl<'a, M: Model, Tg: UpdateTarget<M>> UpdateItem<'a, M, Tg> {
             self.check_version,
             self.target.return_value(),
             self.target.validated(),
+            self.target.instance(),
         )?;
         input.build().map_err(build_error)
     }
@@ -426,6 +431,7 @@ impl<M: Model, Tg> UpdateItem<'_, M, Tg> {
         self,
         return_value: ReturnValue,
         validated: Option<&M>,
+        instance: Option<&M>,
     ) -> Result<(String, M::Key, Option<crate::Item>)> {
         let table = self.db.table_name::<M>();
         let mut guard = self.guard;
@@ -438,6 +444,7 @@ impl<M: Model, Tg> UpdateItem<'_, M, Tg> {
             self.check_version,
             return_value,
             validated,
+            instance,
         )?;
         tracing::trace!(input = ?input, "update_item");
         self.db.prepare::<M>(&table).await?;
@@ -452,7 +459,7 @@ impl<M: Model, Tg> UpdateItem<'_, M, Tg> {
 impl<M: Model> UpdateItem<'_, M, ByKey> {
     async fn send_request(self) -> Result<(String, M::Key, Option<crate::Item>)> {
         let return_value = UpdateTarget::<M>::return_value(&self.target);
-        self.send_request_for(return_value, None).await
+        self.send_request_for(return_value, None, None).await
     }
 }
 
@@ -469,6 +476,7 @@ fn request_input<M: Model>(
     check_version: bool,
     return_value: ReturnValue,
     validated: Option<&M>,
+    instance: Option<&M>,
 ) -> Result<(UpdateItemInputBuilder, bool)> {
     let schema = M::SCHEMA;
     let key_fields = key;
@@ -477,7 +485,12 @@ fn request_input<M: Model>(
     refuse_key_updates::<M>(&update.actions)?;
     if let Some(entity) = schema.entity {
         let key_values = crate::PrimaryKey::field_values(key_fields);
-        for action in index_key_actions(entity, &update.actions, &key_values)? {
+        // The instance, when there is one, gives the fields the update leaves as they are.
+        let instance_item = match instance {
+            Some(model) if entity.keys.iter().any(|k| k.index.is_some()) => Some(crate::model::model_to_item(model)?),
+            _ => None,
+        };
+        for action in index_key_actions(entity, &update.actions, &key_values, instance_item.as_ref())? {
             update.push_action(action);
         }
     }
@@ -503,15 +516,46 @@ fn request_input<M: Model>(
             (field.now)()?,
         ));
     }
+    // An entity's update writes its type (an upsert creates a typed item) and applies
+    // only to an item of that type, or to none.
+    let entity_type = schema.entity;
+    if let Some(entity) = entity_type {
+        let path = vec![Segment::Name(entity.type_attribute.into())];
+        update.push_action(Action::Set(path, AttributeValue::S(entity.type_name.to_owned())));
+        // The key's fields are fields of the item too: an update that creates the item
+        // writes them, so that it reads back as the entity.
+        for (name, value) in entity
+            .key_fields
+            .iter()
+            .zip(crate::PrimaryKey::field_values(key_fields))
+        {
+            let is_table_key = *name == schema.hash_key.name || schema.range_key.is_some_and(|r| r.name == *name);
+            if !is_table_key {
+                update.push_action(Action::Set(vec![Segment::Name((*name).into())], value));
+            }
+        }
+    }
     let repeatable = update.actions.iter().all(Action::is_idempotent);
     let actions = validated.map(|_| update.actions.clone());
     let mut placeholders = Placeholders::default();
     let expression = placeholders.update(update)?;
-    let condition = guard.render(&mut placeholders)?;
+    let mut condition = guard.render(&mut placeholders)?;
     if let (Some(model), Some(actions)) = (validated, actions) {
         validate_updated(model, &actions)?;
     }
+    // The type condition holds again on a repeat: it does not make the write unsafe to
+    // resend.
     let idempotent = repeatable && condition.is_none();
+    if let Some(entity) = entity_type {
+        guard.entity_type = true;
+        let name = placeholders.name(entity.type_attribute);
+        let value = placeholders.value(AttributeValue::S(entity.type_name.to_owned()));
+        let typed = format!("attribute_not_exists({name}) OR {name} = {value}");
+        condition = Some(match condition {
+            Some(c) => format!("({c}) AND ({typed})"),
+            None => typed,
+        });
+    }
     let input = update_input(db, table, key, expression, condition, placeholders, return_value);
     Ok((input, idempotent))
 }
@@ -583,6 +627,7 @@ fn index_key_actions(
     entity: &crate::schema::EntitySchema,
     actions: &[Action],
     key_values: &[AttributeValue],
+    instance: Option<&crate::Item>,
 ) -> Result<Vec<Action>> {
     use std::collections::HashMap;
     let mut set: HashMap<&str, &AttributeValue> = HashMap::new();
@@ -626,9 +671,10 @@ fn index_key_actions(
             continue;
         }
         // The entity's key fields are part of the key, never updated.
-        let unknown = fields
-            .iter()
-            .find(|f| !set.contains_key(*f) && !entity.key_fields.contains(f));
+        let known = |f: &&str| {
+            set.contains_key(f) || entity.key_fields.contains(f) || instance.is_some_and(|i| i.contains_key(*f))
+        };
+        let unknown = fields.iter().find(|f| !known(f));
         if let Some(field) = unknown {
             return Err(crate::Error::InvalidRequest(format!(
                 "this update changes `{changed}`, which the keys of the index `{index}` are made of, but not `{field}`: \
@@ -641,7 +687,8 @@ fn index_key_actions(
                 .key_fields
                 .iter()
                 .position(|f| *f == name)
-                .and_then(|at| key_values.get(at)),
+                .and_then(|at| key_values.get(at))
+                .or_else(|| instance.and_then(|i| i.get(name))),
         };
         let mut rendered = Vec::with_capacity(keys.len());
         for key in &keys {
