@@ -32,6 +32,7 @@ pub const RESERVED_METHODS: &[&str] = &[
     "wait_until_active",
     "ensure_table",
     "plan_table",
+    "apply_table",
     // Not verbs: common inherent and trait constructors a method must not silently shadow.
     "new",
     "default",

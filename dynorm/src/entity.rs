@@ -98,6 +98,15 @@ pub trait DynaTable: TableDef {
     {
         crate::drift::PlanTable::new(db)
     }
+
+    /// Brings the live table to this declaration: see
+    /// [`DynaModel::apply_table`](crate::DynaModel::apply_table).
+    fn apply_table(db: &Db) -> crate::drift::ApplyTable<'_, Self>
+    where
+        Self: Sized,
+    {
+        crate::drift::ApplyTable::new(db)
+    }
 }
 
 /// An entity type: a model declared with `#[entity(..)]`. Implemented by the derive.

@@ -311,6 +311,43 @@ pub enum Error {
         problem: KeyProblem,
     },
 
+    /// The table exists but differs from the model (`ensure_table`): the plan lists the
+    /// differences. Apply them with `apply_table`, or let `ensure_table` apply the safe
+    /// ones with `apply_safe_changes(true)`.
+    #[error("table `{table}` differs from its model: {plan}")]
+    TableDrift {
+        /// The full table name.
+        table: String,
+        /// What differs.
+        plan: Box<crate::drift::steps::TablePlan>,
+    },
+
+    /// A table plan was not applied, and nothing was changed: a step only a new table
+    /// can make (the table's key, a local index), or destructive steps the caller did
+    /// not allow (`ApplyTable::allow_destructive`).
+    #[error("the plan for table `{}` was not applied: {reason}", plan.table)]
+    PlanRefused {
+        /// The plan, unapplied.
+        plan: Box<crate::drift::steps::TablePlan>,
+        /// Why.
+        reason: String,
+    },
+
+    /// Applying a table plan failed part way: `applied` were made, `remaining` (the
+    /// failed step first) were not.
+    #[error("applying the plan for table `{table}` stopped after {} of {} steps", applied.len(), applied.len() + remaining.steps.len())]
+    PlanIncomplete {
+        /// The full table name.
+        table: String,
+        /// The steps applied, in order.
+        applied: Vec<crate::drift::steps::PlanStep>,
+        /// What is left, the failed step first.
+        remaining: Box<crate::drift::steps::TablePlan>,
+        /// Why the step failed.
+        #[source]
+        source: Box<Error>,
+    },
+
     /// An item read as an entity of a single-table design holds another entity's type
     /// name in its type attribute (or none): it is not decoded as this entity.
     #[error("an item of table `{table}` is {} where {expected} was expected", found.as_deref().map(|f| format!("of entity type `{f}`")).unwrap_or_else(|| "without an entity type".to_owned()))]
@@ -900,6 +937,28 @@ impl fmt::Debug for Error {
         }
         match self {
             Error::Validation(e) => f.debug_tuple("Validation").field(e).finish(),
+            Error::TableDrift { table, plan } => f
+                .debug_struct("TableDrift")
+                .field("table", table)
+                .field("plan", plan)
+                .finish(),
+            Error::PlanRefused { plan, reason } => f
+                .debug_struct("PlanRefused")
+                .field("plan", plan)
+                .field("reason", reason)
+                .finish(),
+            Error::PlanIncomplete {
+                table,
+                applied,
+                remaining,
+                source,
+            } => f
+                .debug_struct("PlanIncomplete")
+                .field("table", table)
+                .field("applied", applied)
+                .field("remaining", remaining)
+                .field("source", source)
+                .finish(),
             Error::WrongEntity { table, expected, found } => f
                 .debug_struct("WrongEntity")
                 .field("table", table)

@@ -150,6 +150,17 @@ async fn describe_status(db: &Db, table: &str) -> Result<Option<TableStatus>> {
     }
 }
 
+/// The table's description, or `None` when it does not exist.
+async fn describe(db: &Db, table: &str) -> Result<Option<aws_sdk_dynamodb::types::TableDescription>> {
+    match db.read_client().describe_table().table_name(table).send().await {
+        Ok(out) => Ok(out.table),
+        Err(SdkError::ServiceError(e)) if matches!(e.err(), DescribeTableError::ResourceNotFoundException(_)) => {
+            Ok(None)
+        }
+        Err(e) => Err(Error::from_sdk(e, table)),
+    }
+}
+
 /// Polls until the table is ACTIVE, failing on DELETING or a missing table.
 async fn wait_active(db: &Db, table: &str, timeout: Duration) -> Result<()> {
     let start = Instant::now();
@@ -444,12 +455,19 @@ into_future!(WaitUntilActive, (), crate::TableDef);
 /// A missing table is created from the model and waited for. A table that is CREATING
 /// is accepted and waited for; one that is DELETING (or archived) fails with
 /// [`Error::TableNotActive`]. For a model with a `#[dynorm(ttl)]` field, time to live is
-/// enabled on an existing table that lacks it. The key schema and indexes of an existing
-/// table are not compared with the model. The handle remembers a verified table, so later calls on
-/// the same handle make no request at all.
+/// enabled on an existing table that lacks it.
+///
+/// An existing table is compared with the model (as `plan_table`): one that differs
+/// (a missing index, another key, billing, stream) fails with [`Error::TableDrift`],
+/// which holds the plan, rather than passing until a query fails. With
+/// [`apply_safe_changes(true)`](Self::apply_safe_changes) the steps that destroy
+/// nothing (creating an index, billing, capacity, stream) are applied instead, each
+/// waited for; a destructive difference still fails. The handle remembers a verified
+/// table, so later calls on the same handle make no request at all.
 #[must_use = "a request does nothing until it is awaited or sent"]
 pub struct EnsureTable<'a, M: TableDef> {
     db: &'a Db,
+    apply_safe: bool,
     _model: PhantomData<fn() -> M>,
 }
 
@@ -457,8 +475,16 @@ impl<'a, M: TableDef> EnsureTable<'a, M> {
     pub(crate) fn new(db: &'a Db) -> Self {
         EnsureTable {
             db,
+            apply_safe: false,
             _model: PhantomData,
         }
+    }
+
+    /// Applies the differences that destroy nothing (a new index, billing, capacity,
+    /// stream) instead of failing with [`Error::TableDrift`].
+    pub fn apply_safe_changes(mut self, apply: bool) -> Self {
+        self.apply_safe = apply;
+        self
     }
 
     /// Checks, and creates the table when it is missing.
@@ -470,9 +496,17 @@ impl<'a, M: TableDef> EnsureTable<'a, M> {
         }
         let span = crate::observe::op_span!(INFO; "dynorm.ensure_table", "CreateTable", table);
         async move {
-            match describe_status(self.db, &table).await? {
+            let described = describe(self.db, &table).await?;
+            let status = described
+                .as_ref()
+                .map(|t| t.table_status.clone().unwrap_or(TableStatus::Active));
+            let mut live = described;
+            match status {
                 Some(TableStatus::Active | TableStatus::Updating) => {}
-                Some(TableStatus::Creating) => wait_active(self.db, &table, self.db.table_wait_timeout()).await?,
+                Some(TableStatus::Creating) => {
+                    wait_active(self.db, &table, self.db.table_wait_timeout()).await?;
+                    live = describe(self.db, &table).await?;
+                }
                 Some(other) => {
                     return Err(Error::TableNotActive { table, status: other });
                 }
@@ -487,6 +521,21 @@ impl<'a, M: TableDef> EnsureTable<'a, M> {
             // A table made elsewhere, or whose time-to-live setup failed, gets it now.
             if let Some(attribute) = M::TABLE.ttl_attribute {
                 enable_ttl(self.db, &table, attribute).await?;
+            }
+            let plan = crate::drift::plan_with(self.db, M::TABLE, table.clone(), live).await?;
+            if !plan.is_empty() {
+                let safe = !plan.is_destructive()
+                    && !plan
+                        .steps
+                        .iter()
+                        .any(|s| matches!(s, crate::drift::PlanStep::TableKeyDiffers { .. }));
+                if !(self.apply_safe && safe) {
+                    return Err(Error::TableDrift {
+                        table,
+                        plan: Box::new(plan),
+                    });
+                }
+                crate::drift::ApplyTable::<M>::new(self.db).apply_plan(plan).await?;
             }
             self.db.mark_verified(&table);
             Ok(())

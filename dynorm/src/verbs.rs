@@ -196,6 +196,13 @@ pub trait DynaModel: Model {
     fn plan_table(db: &Db) -> crate::drift::PlanTable<'_, Self> {
         crate::drift::PlanTable::new(db)
     }
+
+    /// Brings the live table to the model, one `UpdateTable` per step, each waited for;
+    /// destructive steps only with `allow_destructive(true)`. See
+    /// [`ApplyTable`](crate::drift::ApplyTable).
+    fn apply_table(db: &Db) -> crate::drift::ApplyTable<'_, Self> {
+        crate::drift::ApplyTable::new(db)
+    }
 }
 
 impl<M: Model> DynaModel for M {}

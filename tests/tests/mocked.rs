@@ -45,21 +45,59 @@ async fn ensure_table_rejects_a_deleting_table() {
     assert!(!db.is_verified("jobs"));
 }
 
+/// The `jobs` table as the model describes it: a string hash key `id`, on demand.
+fn matching(status: TableStatus) -> DescribeTableOutput {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, BillingModeSummary, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+    let key = KeySchemaElement::builder()
+        .attribute_name("id")
+        .key_type(KeyType::Hash)
+        .build()
+        .unwrap();
+    let definition = AttributeDefinition::builder()
+        .attribute_name("id")
+        .attribute_type(ScalarAttributeType::S)
+        .build()
+        .unwrap();
+    DescribeTableOutput::builder()
+        .table(
+            TableDescription::builder()
+                .table_name("jobs")
+                .table_status(status)
+                .key_schema(key)
+                .attribute_definitions(definition)
+                .billing_mode_summary(
+                    BillingModeSummary::builder()
+                        .billing_mode(BillingMode::PayPerRequest)
+                        .build(),
+                )
+                .build(),
+        )
+        .build()
+}
+
 #[tokio::test(start_paused = true)]
 async fn ensure_table_waits_for_a_creating_table() {
     let describe = mock!(Client::describe_table)
         .sequence()
-        .output(|| described(TableStatus::Creating))
+        .output(|| matching(TableStatus::Creating))
         .times(3)
-        .output(|| described(TableStatus::Active))
+        .output(|| matching(TableStatus::Active))
+        .times(2)
         .build();
-    let db = Db::from_client(mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&describe]));
+    let ttl = mock!(Client::describe_time_to_live).then_output(|| {
+        aws_sdk_dynamodb::operation::describe_time_to_live::DescribeTimeToLiveOutput::builder().build()
+    });
+    let db = Db::from_client(mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&describe, &ttl]));
 
     Job::ensure_table(&db).await.unwrap();
-    assert_eq!(describe.num_calls(), 4);
+    // Three CREATING, the ACTIVE that ends the wait, then the comparison with the model.
+    assert_eq!(describe.num_calls(), 5);
+    assert_eq!(ttl.num_calls(), 1);
     assert!(db.is_verified("jobs"));
     Job::ensure_table(&db).await.unwrap();
-    assert_eq!(describe.num_calls(), 4, "a verified table is not described again");
+    assert_eq!(describe.num_calls(), 5, "a verified table is not described again");
 }
 
 #[tokio::test(start_paused = true)]

@@ -285,6 +285,7 @@ async fn ensure_table_turns_on_a_missing_time_to_live() {
         .set_billing_mode(input.billing_mode.take())
         .set_provisioned_throughput(input.provisioned_throughput.take())
         .set_global_secondary_indexes(input.global_secondary_indexes.take())
+        .set_stream_specification(input.stream_specification.take())
         .send()
         .await
         .unwrap();
