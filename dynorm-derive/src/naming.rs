@@ -33,6 +33,7 @@ pub const RESERVED_METHODS: &[&str] = &[
     "ensure_table",
     "plan_table",
     "apply_table",
+    "cloudformation",
     // Not verbs: common inherent and trait constructors a method must not silently shadow.
     "new",
     "default",

@@ -107,6 +107,15 @@ pub trait DynaTable: TableDef {
     {
         crate::drift::ApplyTable::new(db)
     }
+
+    /// The table as a CloudFormation `AWS::DynamoDB::Table` resource: see
+    /// [`DynaModel::cloudformation`](crate::DynaModel::cloudformation).
+    fn cloudformation(db: &Db) -> crate::Result<serde_json::Value>
+    where
+        Self: Sized,
+    {
+        crate::drift::cloudformation(Self::TABLE, &db.table_name::<Self>())
+    }
 }
 
 /// An entity type: a model declared with `#[entity(..)]`. Implemented by the derive.

@@ -193,6 +193,7 @@ mod model;
 pub mod batch;
 pub mod drift;
 pub mod entity;
+pub mod iam;
 pub mod ops;
 pub mod read;
 pub mod rel;

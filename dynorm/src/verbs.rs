@@ -203,6 +203,13 @@ pub trait DynaModel: Model {
     fn apply_table(db: &Db) -> crate::drift::ApplyTable<'_, Self> {
         crate::drift::ApplyTable::new(db)
     }
+
+    /// The table as a CloudFormation `AWS::DynamoDB::Table` resource (JSON), under the
+    /// name this handle gives it: what `create_table` would create, for infrastructure
+    /// code to generate or check its definition from. Sends nothing.
+    fn cloudformation(db: &Db) -> crate::Result<serde_json::Value> {
+        crate::drift::cloudformation(Self::SCHEMA, &db.table_name::<Self>())
+    }
 }
 
 impl<M: Model> DynaModel for M {}

@@ -15,9 +15,11 @@ use aws_sdk_dynamodb::types::{
 };
 
 mod apply;
+mod export;
 pub(crate) mod steps;
 
 pub use apply::{ApplyTable, DEFAULT_STEP_TIMEOUT};
+pub use export::cloudformation;
 pub use steps::{PlanStep, TablePlan};
 
 use crate::ops::into_future;
