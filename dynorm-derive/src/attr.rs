@@ -47,7 +47,7 @@ pub const ONE_TO_MANY: &str = "one_to_many";
 pub const MANY_TO_ONE: &str = "many_to_one";
 pub const ONE_TO_ONE: &str = "one_to_one";
 
-const TABLE_KEYS: &str = "`name`, `hash_key`, `range_key`, `read`, `write`, `stream`, `hooks`";
+const TABLE_KEYS: &str = "`name`, `hash_key`, `range_key`, `read`, `write`, `stream`, `hooks`, `deletion_protection`, `table_class`, `encryption`, `kms_key`, `tags(..)`, `point_in_time_recovery`";
 const GLOBAL_INDEX_KEYS: &str = "`name`, `hash_key`, `range_key`, `projection`, `read`, `write`";
 const LOCAL_INDEX_KEYS: &str = "`name`, `range_key`, `projection`";
 const FIELD_ROLES: &str =
@@ -109,6 +109,18 @@ pub struct TableAttr<'a> {
     pub hooks: Option<syn::Path>,
     /// `type_attribute = ".."` of a `DynaTable` declaration.
     pub type_attribute: Option<LitStr>,
+    /// `deletion_protection`.
+    pub deletion_protection: Option<syn::Path>,
+    /// `table_class = "standard" | "standard_infrequent_access"`.
+    pub table_class: Option<LitStr>,
+    /// `encryption = "owned" | "aws_managed" | "kms"`, with `kms_key = ".."` for a
+    /// customer managed key.
+    pub encryption: Option<LitStr>,
+    pub kms_key: Option<LitStr>,
+    /// `tags(team = "payments", ..)`.
+    pub tags: Vec<(String, LitStr)>,
+    /// `point_in_time_recovery`.
+    pub point_in_time_recovery: Option<syn::Path>,
     /// The attribute had a syntax error or an unknown key, already reported; checks for
     /// missing keys are skipped so the user sees that error alone.
     pub malformed: bool,
@@ -369,6 +381,12 @@ pub fn parse_table<'a>(cx: &mut Ctxt, attr: &'a Attribute) -> TableAttr<'a> {
         stream: None,
         hooks: None,
         type_attribute: None,
+        deletion_protection: None,
+        table_class: None,
+        encryption: None,
+        kms_key: None,
+        tags: Vec::new(),
+        point_in_time_recovery: None,
         malformed: false,
     };
     let result = attr.parse_nested_meta(|meta| {
@@ -376,6 +394,23 @@ pub fn parse_table<'a>(cx: &mut Ctxt, attr: &'a Attribute) -> TableAttr<'a> {
         match key.as_str() {
             NAME => set_once(cx, &meta, &mut out.name, meta.value()?.parse()?),
             TYPE_ATTRIBUTE => set_once(cx, &meta, &mut out.type_attribute, meta.value()?.parse()?),
+            "deletion_protection" => set_once(cx, &meta, &mut out.deletion_protection, meta.path.clone()),
+            "point_in_time_recovery" => set_once(cx, &meta, &mut out.point_in_time_recovery, meta.path.clone()),
+            "table_class" => set_once(cx, &meta, &mut out.table_class, meta.value()?.parse()?),
+            "encryption" => set_once(cx, &meta, &mut out.encryption, meta.value()?.parse()?),
+            "kms_key" => set_once(cx, &meta, &mut out.kms_key, meta.value()?.parse()?),
+            "tags" => {
+                meta.parse_nested_meta(|tag| {
+                    let key = tag
+                        .path
+                        .get_ident()
+                        .map(|i| i.unraw().to_string())
+                        .ok_or_else(|| tag.error("a tag is `key = \"value\"`"))?;
+                    let value: LitStr = tag.value()?.parse()?;
+                    out.tags.push((key, value));
+                    Ok(())
+                })?;
+            }
             HOOKS => {
                 if meta.input.peek(syn::Token![=]) {
                     return Err(meta.error("`hooks` takes no value: write `hooks`"));
@@ -403,7 +438,10 @@ pub fn parse_table<'a>(cx: &mut Ctxt, attr: &'a Attribute) -> TableAttr<'a> {
                 set_once(cx, &meta, &mut out.stream, (lit, view));
             }
             _ => {
-                let hint = suggestion(&key, &[NAME, HASH_KEY, RANGE_KEY, READ, WRITE, STREAM, HOOKS]);
+                let hint = suggestion(
+                    &key,
+                    &[NAME, HASH_KEY, RANGE_KEY, READ, WRITE, STREAM, HOOKS, "deletion_protection", "table_class", "encryption", "tags"],
+                );
                 cx.error_spanned_by(
                     &meta.path,
                     format!("unknown `table` attribute `{key}`{hint}; expected one of {TABLE_KEYS}"),

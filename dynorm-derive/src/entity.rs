@@ -237,6 +237,7 @@ pub fn expand(input: &DeriveInput, model: &Resolved, entity: &ResolvedEntity) ->
                         key_fields: &[#(#key_attrs),*],
                         keys: &[#(#keys),*],
                     }),
+                    options: #table_def.options,
                 };
 
                 fn key(&self) -> Self::Key {

@@ -179,6 +179,7 @@ fn expand_table_model(input: &DeriveInput, model: &Resolved, hash: &Field) -> To
     let range_source = option(model.range.map(|_| quote!(::dynorm::__private::KeySource::Field)));
     let global_indexes = model.global_indexes.iter().map(index);
     let local_indexes = model.local_indexes.iter().map(index);
+    let options = &model.options;
 
     let (key_type, pk) = match model.range {
         None => {
@@ -259,6 +260,7 @@ fn expand_table_model(input: &DeriveInput, model: &Resolved, hash: &Field) -> To
                     created_at: #created_at,
                     updated_at: #updated_at,
                     entity: ::dynorm::__private::core::option::Option::None,
+                    options: #options,
                 };
 
                 fn key(&self) -> Self::Key {
@@ -332,6 +334,7 @@ fn expand_table(input: &DeriveInput, model: &Resolved, hash: &Field, type_attrib
     let global_indexes = model.global_indexes.iter().map(index);
     let local_indexes = model.local_indexes.iter().map(index);
     let ttl = option(model.ttl.map(|f| f.attr_name.as_str()));
+    let options = &model.options;
     let field_idents = model.all_fields.iter().map(|f| f.ident);
     let key_types = model.all_fields.iter().map(|f| {
         let ty = types::key_type(f.ty);
@@ -366,6 +369,7 @@ fn expand_table(input: &DeriveInput, model: &Resolved, hash: &Field, type_attrib
                     created_at: ::dynorm::__private::core::option::Option::None,
                     updated_at: ::dynorm::__private::core::option::Option::None,
                     entity: ::dynorm::__private::core::option::Option::None,
+                    options: #options,
                 };
             }
 

@@ -15,6 +15,8 @@ pub struct Resolved<'m, 'a> {
     pub range: Option<&'m Field<'a>>,
     pub throughput: Option<(i64, i64)>,
     pub stream: Option<StreamView>,
+    /// Deletion protection, table class, encryption, tags, point-in-time recovery.
+    pub options: proc_macro2::TokenStream,
     /// `#[table(hooks)]`: the user implements `dynorm::Hooks`.
     pub hooks: Option<&'m syn::Path>,
     pub global_indexes: Vec<ResolvedIndex<'m, 'a>>,

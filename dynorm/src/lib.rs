@@ -222,8 +222,9 @@ pub use number::{Number, NumberError};
 pub use observe::CapacityMeter;
 pub use read::{ConsistentRead, Index, Query, ReadStream, Scan, Table};
 pub use schema::{
-    ComputedKey, EntitySchema, FieldShape, IndexSchema, KeyAttr, KeyCase, KeySource, KeyTemplate, KeyType, LazyShape,
-    Projection, Shape, StoredAttributes, StoredKey, StreamView, TableSchema, TemplatePart, Throughput, TimestampField,
+    ComputedKey, Encryption, EntitySchema, FieldShape, IndexSchema, KeyAttr, KeyCase, KeySource, KeyTemplate, KeyType,
+    LazyShape, Projection, Shape, StoredAttributes, StoredKey, StreamView, TableClass, TableOptions, TableSchema,
+    TemplatePart, Throughput, TimestampField,
 };
 pub use timestamp::Timestamp;
 pub use tracked::{SaveChanges, Tracked};
@@ -406,8 +407,8 @@ pub mod __private {
     pub use crate::read::{ConsistentRead, Index, PrefixKey};
     pub use crate::schema::{
         ComputedKey, EntitySchema, FieldShape, IndexSchema, KeyAttr, KeyCase, KeySource, KeyTemplate, KeyType,
-        LazyShape, Projection, Shape, StoredAttributes, StoredKey, StreamView, TableSchema, TemplatePart, Throughput,
-        TimestampField,
+        LazyShape, Projection, Shape, StoredAttributes, StoredKey, StreamView, TableOptions, TableSchema, TemplatePart,
+        Throughput, TimestampField,
     };
     pub use crate::value::ValueError;
     pub use aws_sdk_dynamodb::types::AttributeValue;
@@ -502,5 +503,12 @@ pub mod __private {
         created_at: None,
         updated_at: None,
         entity: None,
+        options: TableOptions {
+            deletion_protection: false,
+            table_class: None,
+            encryption: None,
+            tags: &[],
+            point_in_time_recovery: false,
+        },
     };
 }

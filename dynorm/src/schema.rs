@@ -146,6 +146,54 @@ pub struct TableSchema {
     /// For an entity of a single-table design (`#[entity]`), its type name, key fields
     /// and key templates; `None` for a model that owns its table.
     pub entity: Option<&'static EntitySchema>,
+    /// Deletion protection, table class, encryption, tags and point-in-time recovery.
+    pub options: TableOptions,
+}
+
+/// The settings of a table beyond its keys and indexes, created with it and compared by
+/// `plan_table`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TableOptions {
+    /// `DeleteTable` is refused while it is on.
+    pub deletion_protection: bool,
+    /// The table class; `None` is DynamoDB's default, STANDARD.
+    pub table_class: Option<TableClass>,
+    /// Server-side encryption; `None` is DynamoDB's default, a key DynamoDB owns.
+    pub encryption: Option<Encryption>,
+    /// The table's tags, key and value.
+    pub tags: &'static [(&'static str, &'static str)],
+    /// Continuous backups with point-in-time recovery.
+    pub point_in_time_recovery: bool,
+}
+
+/// A table class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableClass {
+    /// `STANDARD`.
+    Standard,
+    /// `STANDARD_INFREQUENT_ACCESS`: cheaper storage, dearer reads and writes.
+    StandardInfrequentAccess,
+}
+
+impl TableClass {
+    /// The SDK's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TableClass::Standard => "STANDARD",
+            TableClass::StandardInfrequentAccess => "STANDARD_INFREQUENT_ACCESS",
+        }
+    }
+}
+
+/// Server-side encryption of a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encryption {
+    /// A key DynamoDB owns (the default).
+    Owned,
+    /// The AWS managed key `aws/dynamodb` in the account's KMS.
+    AwsManaged,
+    /// A customer managed KMS key: its ARN, ID or alias.
+    CustomerKey(&'static str),
 }
 
 /// An entity of a single-table design: one of several item types sharing a table

@@ -84,7 +84,83 @@ fn create_table_builder(schema: &TableSchema, table_name: &str) -> Result<Create
                 .map_err(build_error)?,
         );
     }
+    let options = &schema.options;
+    if options.deletion_protection {
+        input = input.deletion_protection_enabled(true);
+    }
+    if let Some(class) = options.table_class {
+        input = input.table_class(aws_sdk_dynamodb::types::TableClass::from(class.as_str()));
+    }
+    if let Some(sse) = sse_specification(options.encryption)? {
+        input = input.sse_specification(sse);
+    }
+    for (key, value) in options.tags {
+        input = input.tags(
+            aws_sdk_dynamodb::types::Tag::builder()
+                .key(*key)
+                .value(*value)
+                .build()
+                .map_err(build_error)?,
+        );
+    }
     Ok(input)
+}
+
+/// The SSE specification of a table's encryption (`None` for DynamoDB's own key).
+pub(crate) fn sse_specification(
+    encryption: Option<crate::schema::Encryption>,
+) -> Result<Option<aws_sdk_dynamodb::types::SseSpecification>> {
+    use crate::schema::Encryption;
+    use aws_sdk_dynamodb::types::{SseSpecification, SseType};
+    Ok(match encryption {
+        None | Some(Encryption::Owned) => None,
+        Some(Encryption::AwsManaged) => Some(SseSpecification::builder().enabled(true).sse_type(SseType::Kms).build()),
+        Some(Encryption::CustomerKey(key)) => Some(
+            SseSpecification::builder()
+                .enabled(true)
+                .sse_type(SseType::Kms)
+                .kms_master_key_id(key)
+                .build(),
+        ),
+    })
+}
+
+/// Turns point-in-time recovery on or off. A service that does not know the operation
+/// (DynamoDB Local) leaves it: a warning is logged, the table is not refused.
+pub(crate) async fn set_point_in_time_recovery(db: &Db, table: &str, enabled: bool) -> Result<()> {
+    let spec = aws_sdk_dynamodb::types::PointInTimeRecoverySpecification::builder()
+        .point_in_time_recovery_enabled(enabled)
+        .build()
+        .map_err(build_error)?;
+    match db
+        .client()
+        .update_continuous_backups()
+        .table_name(table)
+        .point_in_time_recovery_specification(spec)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e)
+            if unsupported(
+                e.as_service_error()
+                    .and_then(|s| aws_sdk_dynamodb::error::ProvideErrorMetadata::code(s)),
+            ) =>
+        {
+            tracing::warn!(
+                table,
+                "dynorm: this DynamoDB does not support continuous backups; point-in-time recovery left as it is"
+            );
+            Ok(())
+        }
+        Err(e) => Err(Error::from_sdk_write(e, table, true)),
+    }
+}
+
+/// Whether an error code says the service does not know the operation (DynamoDB Local
+/// answers tags and continuous backups so).
+pub(crate) fn unsupported(code: Option<&str>) -> bool {
+    matches!(code, Some("UnknownOperationException" | "UnrecognizedClientException"))
 }
 
 /// A global index's key schema: every partition attribute, then every sort attribute.
@@ -318,6 +394,12 @@ impl<'a, M: TableDef> CreateTable<'a, M> {
             }
             if let Some(attribute) = ttl {
                 enable_ttl(self.db, &table, attribute).await?;
+            }
+            if M::TABLE.options.point_in_time_recovery {
+                if !settle {
+                    wait_active(self.db, &table, self.db.table_wait_timeout()).await?;
+                }
+                set_point_in_time_recovery(self.db, &table, true).await?;
             }
             // Only a table that is fully set up, time to live included, counts as verified.
             if settle {

@@ -218,6 +218,9 @@ fn live(with_author_index: bool) -> DescribeTableOutput {
 async fn a_step_that_fails_leaves_the_plan_of_what_is_left() {
     let before = mock!(Client::describe_table).then_output(|| live(false));
     let ttl = mock!(Client::describe_time_to_live).then_output(|| DescribeTimeToLiveOutput::builder().build());
+    let backups = mock!(Client::describe_continuous_backups).then_output(|| {
+        aws_sdk_dynamodb::operation::describe_continuous_backups::DescribeContinuousBackupsOutput::builder().build()
+    });
     let create_index = mock!(Client::update_table).then_output(|| UpdateTableOutput::builder().build());
     let after = mock!(Client::describe_table).then_output(|| live(true));
     let stream = mock!(Client::update_table).then_error(|| {
@@ -231,7 +234,7 @@ async fn a_step_that_fails_leaves_the_plan_of_what_is_left() {
     let client = mock_client!(
         aws_sdk_dynamodb,
         RuleMode::Sequential,
-        [&before, &ttl, &create_index, &after, &stream]
+        [&before, &backups, &ttl, &create_index, &after, &stream]
     );
     let db = Db::from_client(client);
     let err = V2::apply_table(&db)
@@ -290,4 +293,48 @@ async fn ensure_table_reports_drift_or_applies_the_safe_changes() {
         matches!(err, Error::TableDrift { ref plan, .. } if plan.is_destructive()),
         "{err}"
     );
+}
+
+#[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone)]
+#[table(name = "vault", hash_key = "id", deletion_protection)]
+struct Protected {
+    id: String,
+}
+
+#[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone)]
+#[table(name = "vault", hash_key = "id")]
+struct Unprotected {
+    id: String,
+}
+
+#[tokio::test]
+async fn deletion_protection_is_created_compared_and_applied() {
+    let db = db("apply_protection");
+    Protected::create_table(&db).await.unwrap();
+    let described = db
+        .client()
+        .describe_table()
+        .table_name(db.table_name::<Protected>())
+        .send()
+        .await
+        .unwrap()
+        .table
+        .unwrap();
+    assert_eq!(described.deletion_protection_enabled(), Some(true));
+    assert!(Protected::plan_table(&db).await.unwrap().is_empty());
+    // A protected table refuses to be deleted.
+    assert!(Protected::delete_table(&db).await.is_err());
+    let plan = Unprotected::plan_table(&db).await.unwrap();
+    assert_eq!(
+        plan.steps,
+        [PlanStep::DeletionProtection {
+            live: true,
+            model: false
+        }]
+    );
+    Unprotected::apply_table(&db)
+        .poll_interval(Duration::from_millis(50))
+        .await
+        .unwrap();
+    Unprotected::delete_table(&db).await.unwrap();
 }

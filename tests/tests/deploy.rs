@@ -195,3 +195,146 @@ fn a_tenant_policy_is_scoped_by_leading_keys_and_leaves_scans_out() {
         .to_string();
     assert!(text.contains("\"dynamodb:GetItem\""));
 }
+
+#[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone)]
+#[table(
+    name = "ledger",
+    hash_key = "id",
+    deletion_protection,
+    table_class = "standard_infrequent_access",
+    encryption = "kms",
+    kms_key = "alias/ledger",
+    tags(team = "payments", env = "prod"),
+    point_in_time_recovery
+)]
+struct Ledger {
+    id: String,
+}
+
+#[test]
+fn table_options_are_sent_with_the_table() {
+    let db = Db::offline();
+    let input = Ledger::create_table(&db).to_input().unwrap();
+    assert_eq!(input.deletion_protection_enabled(), Some(true));
+    assert_eq!(
+        input.table_class().map(|c| c.as_str()),
+        Some("STANDARD_INFREQUENT_ACCESS")
+    );
+    let sse = input.sse_specification().unwrap();
+    assert_eq!(sse.kms_master_key_id(), Some("alias/ledger"));
+    let tags: Vec<(&str, &str)> = input.tags().iter().map(|t| (t.key(), t.value())).collect();
+    assert_eq!(tags, [("team", "payments"), ("env", "prod")]);
+    assert!(<Ledger as DynaModel>::schema().options.point_in_time_recovery);
+    let props = Ledger::cloudformation(&db).unwrap()["Properties"].clone();
+    assert_eq!(props["DeletionProtectionEnabled"], json!(true));
+    assert_eq!(props["TableClass"], "STANDARD_INFREQUENT_ACCESS");
+    assert_eq!(
+        props["SSESpecification"],
+        json!({ "SSEEnabled": true, "SSEType": "KMS", "KMSMasterKeyId": "alias/ledger" })
+    );
+    assert_eq!(
+        props["Tags"],
+        json!([{ "Key": "team", "Value": "payments" }, { "Key": "env", "Value": "prod" }])
+    );
+    assert_eq!(
+        props["PointInTimeRecoverySpecification"],
+        json!({ "PointInTimeRecoveryEnabled": true })
+    );
+}
+
+#[tokio::test]
+async fn tags_and_point_in_time_recovery_are_planned_where_the_service_tells_them() {
+    use aws_sdk_dynamodb::operation::describe_continuous_backups::DescribeContinuousBackupsOutput;
+    use aws_sdk_dynamodb::operation::describe_table::DescribeTableOutput;
+    use aws_sdk_dynamodb::operation::describe_time_to_live::DescribeTimeToLiveOutput;
+    use aws_sdk_dynamodb::operation::list_tags_of_resource::ListTagsOfResourceOutput;
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, BillingModeSummary, ContinuousBackupsDescription, ContinuousBackupsStatus,
+        KeySchemaElement, KeyType, PointInTimeRecoveryDescription, PointInTimeRecoveryStatus, ScalarAttributeType,
+        SseDescription, SseStatus, SseType, TableClass, TableClassSummary, TableDescription, TableStatus, Tag,
+    };
+    use aws_sdk_dynamodb::Client;
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+
+    let describe = mock!(Client::describe_table).then_output(|| {
+        DescribeTableOutput::builder()
+            .table(
+                TableDescription::builder()
+                    .table_name("ledger")
+                    .table_arn("arn:aws:dynamodb:eu-west-1:123456789012:table/ledger")
+                    .table_status(TableStatus::Active)
+                    .key_schema(
+                        KeySchemaElement::builder()
+                            .attribute_name("id")
+                            .key_type(KeyType::Hash)
+                            .build()
+                            .unwrap(),
+                    )
+                    .attribute_definitions(
+                        AttributeDefinition::builder()
+                            .attribute_name("id")
+                            .attribute_type(ScalarAttributeType::S)
+                            .build()
+                            .unwrap(),
+                    )
+                    .billing_mode_summary(
+                        BillingModeSummary::builder()
+                            .billing_mode(BillingMode::PayPerRequest)
+                            .build(),
+                    )
+                    .deletion_protection_enabled(true)
+                    .table_class_summary(
+                        TableClassSummary::builder()
+                            .table_class(TableClass::StandardInfrequentAccess)
+                            .build(),
+                    )
+                    .sse_description(
+                        SseDescription::builder()
+                            .status(SseStatus::Enabled)
+                            .sse_type(SseType::Kms)
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build()
+    });
+    let ttl = mock!(Client::describe_time_to_live).then_output(|| DescribeTimeToLiveOutput::builder().build());
+    let tags = mock!(Client::list_tags_of_resource).then_output(|| {
+        ListTagsOfResourceOutput::builder()
+            .tags(Tag::builder().key("team").value("payments").build().unwrap())
+            .tags(Tag::builder().key("owner").value("ops").build().unwrap())
+            .build()
+    });
+    let backups = mock!(Client::describe_continuous_backups).then_output(|| {
+        DescribeContinuousBackupsOutput::builder()
+            .continuous_backups_description(
+                ContinuousBackupsDescription::builder()
+                    .continuous_backups_status(ContinuousBackupsStatus::Enabled)
+                    .point_in_time_recovery_description(
+                        PointInTimeRecoveryDescription::builder()
+                            .point_in_time_recovery_status(PointInTimeRecoveryStatus::Disabled)
+                            .build(),
+                    )
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+    });
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&describe, &ttl, &tags, &backups]);
+    let db = Db::from_client(client);
+    let plan = Ledger::plan_table(&db).await.unwrap();
+    assert_eq!(
+        plan.steps,
+        [
+            dynorm::PlanStep::Tags {
+                set: vec![("env".into(), "prod".into())]
+            },
+            dynorm::PlanStep::PointInTimeRecovery {
+                live: false,
+                model: true
+            },
+        ],
+        "{plan}"
+    );
+    assert!(!plan.is_destructive());
+}

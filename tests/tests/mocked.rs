@@ -89,7 +89,14 @@ async fn ensure_table_waits_for_a_creating_table() {
     let ttl = mock!(Client::describe_time_to_live).then_output(|| {
         aws_sdk_dynamodb::operation::describe_time_to_live::DescribeTimeToLiveOutput::builder().build()
     });
-    let db = Db::from_client(mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&describe, &ttl]));
+    let backups = mock!(Client::describe_continuous_backups).then_output(|| {
+        aws_sdk_dynamodb::operation::describe_continuous_backups::DescribeContinuousBackupsOutput::builder().build()
+    });
+    let db = Db::from_client(mock_client!(
+        aws_sdk_dynamodb,
+        RuleMode::MatchAny,
+        [&describe, &ttl, &backups]
+    ));
 
     Job::ensure_table(&db).await.unwrap();
     // Three CREATING, the ACTIVE that ends the wait, then the comparison with the model.

@@ -100,3 +100,84 @@ pub fn check_throughput(cx: &mut Ctxt, read: &Option<LitInt>, write: &Option<Lit
         }
     }
 }
+
+/// The table's options as the schema's `TableOptions` expression: a known table class,
+/// a known encryption (a customer key needs `kms_key`, and only it takes one).
+pub fn check_options(cx: &mut Ctxt, table: &TableAttr) -> proc_macro2::TokenStream {
+    use quote::quote;
+    let deletion_protection = table.deletion_protection.is_some();
+    let pitr = table.point_in_time_recovery.is_some();
+    let class = match &table.table_class {
+        None => quote!(::dynorm::__private::core::option::Option::None),
+        Some(lit) => match lit.value().to_ascii_lowercase().as_str() {
+            "standard" => quote!(::dynorm::__private::core::option::Option::Some(
+                ::dynorm::TableClass::Standard
+            )),
+            "standard_infrequent_access" => {
+                quote!(::dynorm::__private::core::option::Option::Some(
+                    ::dynorm::TableClass::StandardInfrequentAccess
+                ))
+            }
+            _ => {
+                cx.error_spanned_by(
+                    lit,
+                    "unknown table class; expected \"standard\" or \"standard_infrequent_access\"",
+                );
+                quote!(::dynorm::__private::core::option::Option::None)
+            }
+        },
+    };
+    let encryption = match (&table.encryption, &table.kms_key) {
+        (None, None) => quote!(::dynorm::__private::core::option::Option::None),
+        (None, Some(key)) | (Some(_), Some(key)) if table.encryption.as_ref().is_none_or(|l| l.value() == "kms") => {
+            quote!(::dynorm::__private::core::option::Option::Some(::dynorm::Encryption::CustomerKey(#key)))
+        }
+        (Some(lit), key) => match lit.value().as_str() {
+            "owned" | "aws_managed" if key.is_some() => {
+                cx.error_spanned_by(
+                    lit,
+                    "`kms_key` names a customer managed key: use `encryption = \"kms\"`",
+                );
+                quote!(::dynorm::__private::core::option::Option::None)
+            }
+            "owned" => quote!(::dynorm::__private::core::option::Option::Some(
+                ::dynorm::Encryption::Owned
+            )),
+            "aws_managed" => quote!(::dynorm::__private::core::option::Option::Some(
+                ::dynorm::Encryption::AwsManaged
+            )),
+            "kms" => {
+                cx.error_spanned_by(
+                    lit,
+                    "`encryption = \"kms\"` needs `kms_key = \"...\"` (an ARN, ID or alias)",
+                );
+                quote!(::dynorm::__private::core::option::Option::None)
+            }
+            _ => {
+                cx.error_spanned_by(
+                    lit,
+                    "unknown encryption; expected \"owned\", \"aws_managed\" or \"kms\"",
+                );
+                quote!(::dynorm::__private::core::option::Option::None)
+            }
+        },
+        (None, Some(_)) => quote!(::dynorm::__private::core::option::Option::None),
+    };
+    let mut seen = Vec::new();
+    for (key, lit) in &table.tags {
+        if seen.contains(key) {
+            cx.error_spanned_by(lit, format!("duplicate tag `{key}`"));
+        }
+        seen.push(key.clone());
+    }
+    let tags = table.tags.iter().map(|(k, v)| quote!((#k, #v)));
+    quote! {
+        ::dynorm::__private::TableOptions {
+            deletion_protection: #deletion_protection,
+            table_class: #class,
+            encryption: #encryption,
+            tags: &[#(#tags),*],
+            point_in_time_recovery: #pitr,
+        }
+    }
+}

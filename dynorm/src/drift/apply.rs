@@ -242,6 +242,56 @@ impl<'a, M: TableDef> ApplyTable<'a, M> {
                         .map_err(|e| Error::from_sdk_write(e, table, true))?;
                 }
             }
+            PlanStep::DeletionProtection { model, .. } => {
+                update()
+                    .deletion_protection_enabled(*model)
+                    .send()
+                    .await
+                    .map_err(send_error)?;
+            }
+            PlanStep::TableClass { model, .. } => {
+                update()
+                    .table_class(aws_sdk_dynamodb::types::TableClass::from(model.as_str()))
+                    .send()
+                    .await
+                    .map_err(send_error)?;
+            }
+            PlanStep::Encryption { .. } => {
+                let sse = crate::table::sse_specification(M::TABLE.options.encryption)?.unwrap_or_else(|| {
+                    aws_sdk_dynamodb::types::SseSpecification::builder()
+                        .enabled(false)
+                        .build()
+                });
+                update().sse_specification(sse).send().await.map_err(send_error)?;
+            }
+            PlanStep::Tags { set } => {
+                let described = client
+                    .describe_table()
+                    .table_name(table)
+                    .send()
+                    .await
+                    .map_err(|e| Error::from_sdk(e, table))?;
+                let arn = described.table.and_then(|t| t.table_arn).unwrap_or_default();
+                let mut request = client.tag_resource().resource_arn(arn);
+                for (key, value) in set {
+                    request = request.tags(
+                        aws_sdk_dynamodb::types::Tag::builder()
+                            .key(key)
+                            .value(value)
+                            .build()
+                            .map_err(build_error)?,
+                    );
+                }
+                request
+                    .send()
+                    .await
+                    .map_err(|e| Error::from_sdk_write(e, table, true))?;
+                return Ok(());
+            }
+            PlanStep::PointInTimeRecovery { model, .. } => {
+                crate::table::set_point_in_time_recovery(self.db, table, *model).await?;
+                return Ok(());
+            }
             PlanStep::TableKeyDiffers { .. } | PlanStep::LocalIndexDiffers { .. } => {
                 // Refused before the first step.
                 return Err(Error::InvalidRequest(format!("`{step}` needs a new table")));

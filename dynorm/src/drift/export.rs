@@ -15,7 +15,11 @@ use crate::Result;
 /// exactly as `create_table` would create them.
 pub fn cloudformation(schema: &TableSchema, table_name: &str) -> Result<Value> {
     let input = create_table_input(schema, table_name)?;
-    Ok(resource(&input, schema.ttl_attribute))
+    let mut resource = resource(&input, schema.ttl_attribute);
+    if schema.options.point_in_time_recovery {
+        resource["Properties"]["PointInTimeRecoverySpecification"] = json!({ "PointInTimeRecoveryEnabled": true });
+    }
+    Ok(resource)
 }
 
 fn keys(schema: &[KeySchemaElement]) -> Value {
@@ -99,6 +103,31 @@ fn resource(input: &CreateTableInput, ttl: Option<&str>) -> Value {
         if let Some(view) = stream.stream_view_type() {
             props.insert("StreamSpecification".into(), json!({ "StreamViewType": view.as_str() }));
         }
+    }
+    if let Some(true) = input.deletion_protection_enabled() {
+        props.insert("DeletionProtectionEnabled".into(), json!(true));
+    }
+    if let Some(class) = input.table_class() {
+        props.insert("TableClass".into(), json!(class.as_str()));
+    }
+    if let Some(sse) = input.sse_specification() {
+        let mut spec = Map::new();
+        spec.insert("SSEEnabled".into(), json!(sse.enabled().unwrap_or(false)));
+        if let Some(kind) = sse.sse_type() {
+            spec.insert("SSEType".into(), json!(kind.as_str()));
+        }
+        if let Some(key) = sse.kms_master_key_id() {
+            spec.insert("KMSMasterKeyId".into(), json!(key));
+        }
+        props.insert("SSESpecification".into(), Value::Object(spec));
+    }
+    if !input.tags().is_empty() {
+        let tags = input
+            .tags()
+            .iter()
+            .map(|t| json!({ "Key": t.key(), "Value": t.value() }))
+            .collect();
+        props.insert("Tags".into(), Value::Array(tags));
     }
     if let Some(attribute) = ttl {
         props.insert(

@@ -22,6 +22,8 @@ pub use apply::{ApplyTable, DEFAULT_STEP_TIMEOUT};
 pub use export::cloudformation;
 pub use steps::{PlanStep, TablePlan};
 
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+
 use crate::ops::into_future;
 use crate::schema::TableSchema;
 use crate::table::create_table_input;
@@ -77,6 +79,7 @@ pub(crate) async fn plan_with(
         });
     };
     let mut steps = compare(&desired, &live);
+    compare_options(db, schema, &live, &mut steps).await?;
     // Local does not support every describe call; what the service cannot tell is skipped.
     if let Ok(ttl) = db.client().describe_time_to_live().table_name(&table).send().await {
         let description = ttl.time_to_live_description;
@@ -93,6 +96,104 @@ pub(crate) async fn plan_with(
         }
     }
     Ok(TablePlan { table, steps })
+}
+
+/// The table options: deletion protection, class and encryption from the description;
+/// tags and point-in-time recovery from their own calls, skipped where the service
+/// does not support them (DynamoDB Local).
+async fn compare_options(
+    db: &Db,
+    schema: &TableSchema,
+    live: &TableDescription,
+    steps: &mut Vec<PlanStep>,
+) -> Result<()> {
+    use crate::schema::{Encryption, TableClass};
+    let options = &schema.options;
+    let live_protection = live.deletion_protection_enabled().unwrap_or(false);
+    if live_protection != options.deletion_protection {
+        steps.push(PlanStep::DeletionProtection {
+            live: live_protection,
+            model: options.deletion_protection,
+        });
+    }
+    let live_class = live
+        .table_class_summary()
+        .and_then(|c| c.table_class())
+        .map_or("STANDARD", |c| c.as_str())
+        .to_owned();
+    let model_class = options.table_class.unwrap_or(TableClass::Standard).as_str();
+    if live_class != model_class {
+        steps.push(PlanStep::TableClass {
+            live: live_class,
+            model: model_class.to_owned(),
+        });
+    }
+    let live_kms = live.sse_description().is_some_and(|d| {
+        matches!(
+            d.status(),
+            Some(aws_sdk_dynamodb::types::SseStatus::Enabled | aws_sdk_dynamodb::types::SseStatus::Enabling)
+        ) && d.sse_type() == Some(&aws_sdk_dynamodb::types::SseType::Kms)
+    });
+    let live_key = live.sse_description().and_then(|d| d.kms_master_key_arn());
+    let (model_kms, model_key) = match options.encryption {
+        None | Some(Encryption::Owned) => (false, None),
+        Some(Encryption::AwsManaged) => (true, None),
+        Some(Encryption::CustomerKey(key)) => (true, Some(key)),
+    };
+    // A key named by ARN is compared; an alias or ID cannot be told from the ARN.
+    let key_differs = matches!((model_key, live_key), (Some(m), Some(l)) if m.starts_with("arn:") && m != l);
+    if live_kms != model_kms || key_differs {
+        let describe = |kms: bool, key: Option<&str>| match (kms, key) {
+            (false, _) => "owned".to_owned(),
+            (true, None) => "kms".to_owned(),
+            (true, Some(key)) => format!("kms {key}"),
+        };
+        steps.push(PlanStep::Encryption {
+            live: describe(live_kms, live_key),
+            model: describe(model_kms, model_key),
+        });
+    }
+    if let (false, Some(arn)) = (options.tags.is_empty(), live.table_arn()) {
+        match db.client().list_tags_of_resource().resource_arn(arn).send().await {
+            Ok(out) => {
+                let have: BTreeMap<&str, &str> = out.tags().iter().map(|t| (t.key(), t.value())).collect();
+                let set: Vec<(String, String)> = options
+                    .tags
+                    .iter()
+                    .filter(|(k, v)| have.get(k) != Some(v))
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect();
+                if !set.is_empty() {
+                    steps.push(PlanStep::Tags { set });
+                }
+            }
+            Err(e) if crate::table::unsupported(e.as_service_error().and_then(|s| s.code())) => {}
+            Err(e) => return Err(Error::from_sdk(e, live.table_name().unwrap_or_default())),
+        }
+    }
+    let table = live.table_name().unwrap_or_default();
+    match db.client().describe_continuous_backups().table_name(table).send().await {
+        Ok(out) => {
+            let on = out
+                .continuous_backups_description()
+                .and_then(|d| d.point_in_time_recovery_description())
+                .and_then(|p| p.point_in_time_recovery_status())
+                == Some(&aws_sdk_dynamodb::types::PointInTimeRecoveryStatus::Enabled);
+            if on != options.point_in_time_recovery {
+                steps.push(PlanStep::PointInTimeRecovery {
+                    live: on,
+                    model: options.point_in_time_recovery,
+                });
+            }
+        }
+        Err(e) if crate::table::unsupported(e.as_service_error().and_then(|s| s.code())) => {}
+        // Not every error means the service lacks the call; only a plan that could be
+        // made is reported, so a failure here leaves the option unchecked.
+        Err(e) => {
+            tracing::debug!(table, error = %e, "dynorm: continuous backups not described");
+        }
+    }
+    Ok(())
 }
 
 /// A key schema with its attribute types: `hash \`a\` S, range \`b\` N`.

@@ -100,6 +100,40 @@ pub enum PlanStep {
         /// The model's attribute.
         model: Option<String>,
     },
+    /// Deletion protection is turned on or off.
+    DeletionProtection {
+        /// Whether it is on now.
+        live: bool,
+        /// Whether the model wants it.
+        model: bool,
+    },
+    /// The table class changes (`STANDARD`, `STANDARD_INFREQUENT_ACCESS`).
+    TableClass {
+        /// The live class.
+        live: String,
+        /// The model's class.
+        model: String,
+    },
+    /// Server-side encryption changes: `owned` (DynamoDB's key), `kms` (the AWS managed
+    /// key or a customer key), with the key where the model names one.
+    Encryption {
+        /// The live encryption.
+        live: String,
+        /// The model's.
+        model: String,
+    },
+    /// Declared tags to add or change (tags the model does not declare are left alone).
+    Tags {
+        /// The tags to set, key and value.
+        set: Vec<(String, String)>,
+    },
+    /// Point-in-time recovery is turned on or off.
+    PointInTimeRecovery {
+        /// Whether it is on now.
+        live: bool,
+        /// Whether the model wants it.
+        model: bool,
+    },
 }
 
 impl PlanStep {
@@ -156,6 +190,20 @@ impl fmt::Display for PlanStep {
             PlanStep::Stream { live, model } => write!(f, "~ stream: {} -> {}", off(live), off(model)),
             PlanStep::TimeToLive { live, model } => {
                 write!(f, "~ time to live: {} -> {}", off(live), off(model))
+            }
+            PlanStep::DeletionProtection { live, model } => {
+                let on = |b: &bool| if *b { "on" } else { "off" };
+                write!(f, "~ deletion protection: {} -> {}", on(live), on(model))
+            }
+            PlanStep::TableClass { live, model } => write!(f, "~ table class: {live} -> {model}"),
+            PlanStep::Encryption { live, model } => write!(f, "~ encryption: {live} -> {model}"),
+            PlanStep::Tags { set } => {
+                let tags: Vec<String> = set.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                write!(f, "~ tags: set {}", tags.join(", "))
+            }
+            PlanStep::PointInTimeRecovery { live, model } => {
+                let on = |b: &bool| if *b { "on" } else { "off" };
+                write!(f, "~ point-in-time recovery: {} -> {}", on(live), on(model))
             }
         }?;
         if self.is_destructive() {
