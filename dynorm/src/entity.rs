@@ -14,10 +14,11 @@ use std::borrow::Cow;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::db::Db;
+use crate::drift::EnsureTable;
 use crate::error::{Error, KeyProblem, Result};
 use crate::read::{Index, Query, QueryOp, RangeOp, ReadStream};
 use crate::schema::{ComputedKey, EntitySchema, KeyCase, KeyTemplate, TableSchema, TemplatePart};
-use crate::table::{CreateTable, DeleteTable, EnsureTable, TableExistence};
+use crate::table::{CreateTable, DeleteTable, TableExistence};
 use crate::template::{render, render_value};
 use crate::value::Item;
 use crate::{Model, TableDef};

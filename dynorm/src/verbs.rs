@@ -3,6 +3,7 @@
 //! operation below it.
 
 use crate::db::Db;
+use crate::drift::EnsureTable;
 use crate::expr::Path;
 use crate::key::{IntoKey, KeyPart, PrimaryKey};
 use crate::manager::Manager;
@@ -10,7 +11,7 @@ use crate::model::Model;
 use crate::ops::{DeleteItem, GetItem, OnInstance, PutItem, SaveItem, UpdateItem};
 use crate::read::{Index, Query, Scan, Table};
 use crate::schema::TableSchema;
-use crate::table::{CreateTable, DeleteTable, EnsureTable, TableExistence, WaitUntilActive};
+use crate::table::{CreateTable, DeleteTable, TableExistence, WaitUntilActive};
 
 /// A document stored in its own DynamoDB table. Implement it with `#[derive(DynaModel)]`.
 ///

@@ -307,6 +307,75 @@ struct Unprotected {
     id: String,
 }
 
+/// V2 with provisioned capacity for the table and its indexes.
+#[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone)]
+#[table(name = "shelf", hash_key = "isbn", stream = "new_image", read = 4, write = 2)]
+#[global_index(name = "by-year", hash_key = "year")]
+#[global_index(name = "by-author", hash_key = "author", range_key = "year")]
+struct V2Provisioned {
+    isbn: String,
+    author: String,
+    year: u32,
+    #[dynorm(ttl)]
+    #[serde(default)]
+    expires: Option<u64>,
+}
+
+#[tokio::test]
+async fn billing_switches_to_provisioned_and_back() {
+    let db = db("apply_billing");
+    V2::create_table(&db).await.unwrap();
+    let plan = V2Provisioned::plan_table(&db).await.unwrap();
+    assert!(
+        matches!(&plan.steps[..], [PlanStep::Billing { model, .. }] if model == "PROVISIONED"),
+        "{plan}"
+    );
+    V2Provisioned::apply_table(&db)
+        .poll_interval(Duration::from_millis(50))
+        .await
+        .unwrap();
+    let described = describe(&db).await;
+    let units = described.provisioned_throughput().unwrap();
+    assert_eq!(
+        (units.read_capacity_units(), units.write_capacity_units()),
+        (Some(4), Some(2))
+    );
+    assert!(V2Provisioned::plan_table(&db).await.unwrap().is_empty());
+    // And back to on-demand.
+    V2::apply_table(&db)
+        .poll_interval(Duration::from_millis(50))
+        .await
+        .unwrap();
+    assert!(V2::plan_table(&db).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn deletion_protection_is_turned_on_and_honoured() {
+    let db = db("apply_protect_on");
+    Unprotected::create_table(&db).await.unwrap();
+    let applied = Protected::apply_table(&db)
+        .poll_interval(Duration::from_millis(50))
+        .await
+        .unwrap();
+    assert_eq!(
+        applied.steps,
+        [PlanStep::DeletionProtection {
+            live: false,
+            model: true
+        }]
+    );
+    assert!(
+        Protected::delete_table(&db).await.is_err(),
+        "a protected table is not deleted"
+    );
+    assert!(Protected::table_exists(&db).await.unwrap());
+    Unprotected::apply_table(&db)
+        .poll_interval(Duration::from_millis(50))
+        .await
+        .unwrap();
+    Unprotected::delete_table(&db).await.unwrap();
+}
+
 #[tokio::test]
 async fn deletion_protection_is_created_compared_and_applied() {
     let db = db("apply_protection");

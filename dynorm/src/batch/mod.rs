@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::{Error, Item, Result};
 
-pub(crate) use crate::table::{prepare, Prepare};
+pub(crate) use crate::drift::{prepare, Prepare};
 
 pub use crate::error::BatchOp;
 

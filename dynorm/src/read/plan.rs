@@ -16,13 +16,13 @@ use tracing::Instrument;
 use super::attributes::AttributeList;
 use super::index::RangeOp;
 use crate::db::Db;
+use crate::drift::Prepare;
 use crate::error::{Error, KeyProblem, Result};
 use crate::expr::render::{Names, Placeholders, Values};
 use crate::expr::Condition;
 use crate::item::check_key_attr;
 use crate::observe::op_span;
 use crate::schema::{IndexSchema, KeyAttr, TableSchema};
-use crate::table::Prepare;
 use crate::value::{Item, MAX_HASH_KEY_SIZE, MAX_RANGE_KEY_SIZE};
 
 /// What a read reads, as static data: the table, the index if any, query or scan, and

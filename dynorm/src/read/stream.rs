@@ -120,7 +120,7 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
             table: <I::Model as Model>::SCHEMA,
             index: I::schema(),
             query: O::QUERY,
-            prepare: crate::table::prepare::<I::Model>,
+            prepare: crate::drift::prepare::<I::Model>,
         };
         ReadStream {
             plan: ReadPlan::new(db, source, hash),
