@@ -109,8 +109,8 @@ pub struct TableAttr<'a> {
     pub hooks: Option<syn::Path>,
     /// `type_attribute = ".."` of a `DynaTable` declaration.
     pub type_attribute: Option<LitStr>,
-    /// `deletion_protection`.
-    pub deletion_protection: Option<syn::Path>,
+    /// `deletion_protection` (or `= true`/`= false`).
+    pub deletion_protection: Option<bool>,
     /// `table_class = "standard" | "standard_infrequent_access"`.
     pub table_class: Option<LitStr>,
     /// `encryption = "owned" | "aws_managed" | "kms"`, with `kms_key = ".."` for a
@@ -119,8 +119,8 @@ pub struct TableAttr<'a> {
     pub kms_key: Option<LitStr>,
     /// `tags(team = "payments", ..)`.
     pub tags: Vec<(String, LitStr)>,
-    /// `point_in_time_recovery`.
-    pub point_in_time_recovery: Option<syn::Path>,
+    /// `point_in_time_recovery` (or `= true`/`= false`).
+    pub point_in_time_recovery: Option<bool>,
     /// The attribute had a syntax error or an unknown key, already reported; checks for
     /// missing keys are skipped so the user sees that error alone.
     pub malformed: bool,
@@ -394,8 +394,14 @@ pub fn parse_table<'a>(cx: &mut Ctxt, attr: &'a Attribute) -> TableAttr<'a> {
         match key.as_str() {
             NAME => set_once(cx, &meta, &mut out.name, meta.value()?.parse()?),
             TYPE_ATTRIBUTE => set_once(cx, &meta, &mut out.type_attribute, meta.value()?.parse()?),
-            "deletion_protection" => set_once(cx, &meta, &mut out.deletion_protection, meta.path.clone()),
-            "point_in_time_recovery" => set_once(cx, &meta, &mut out.point_in_time_recovery, meta.path.clone()),
+            "deletion_protection" => {
+                let on = flag_value(&meta)?;
+                set_once(cx, &meta, &mut out.deletion_protection, on)
+            }
+            "point_in_time_recovery" => {
+                let on = flag_value(&meta)?;
+                set_once(cx, &meta, &mut out.point_in_time_recovery, on)
+            }
             "table_class" => set_once(cx, &meta, &mut out.table_class, meta.value()?.parse()?),
             "encryption" => set_once(cx, &meta, &mut out.encryption, meta.value()?.parse()?),
             "kms_key" => set_once(cx, &meta, &mut out.kms_key, meta.value()?.parse()?),
@@ -524,6 +530,16 @@ pub fn parse_index<'a>(cx: &mut Ctxt, attr: &'a Attribute, local: bool) -> Index
         cx.syn_error(err);
     }
     out
+}
+
+/// A flag written bare (`deletion_protection`: on) or with a value (`= false`).
+fn flag_value(meta: &ParseNestedMeta) -> syn::Result<bool> {
+    if meta.input.peek(Token![=]) {
+        let lit: syn::LitBool = meta.value()?.parse()?;
+        Ok(lit.value)
+    } else {
+        Ok(true)
+    }
 }
 
 /// `"field"`, or `["a", "b"]` for a multi-attribute key: the first name and the others.

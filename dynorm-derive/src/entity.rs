@@ -81,9 +81,10 @@ pub fn expand(input: &DeriveInput, model: &Resolved, entity: &ResolvedEntity) ->
     let stored_hash = key_source(&entity.templates[0]);
     let stored_range = option(entity.has_sort.then(|| key_source(&entity.templates[1])));
     let ttl_attr = quote! {
-        match #ttl {
+        // Time to live is the table's: the declaration's attribute, else the entity's.
+        match #table_def.ttl_attribute {
             ::dynorm::__private::core::option::Option::Some(ttl) => ::dynorm::__private::core::option::Option::Some(ttl),
-            ::dynorm::__private::core::option::Option::None => #table_def.ttl_attribute,
+            ::dynorm::__private::core::option::Option::None => #ttl,
         }
     };
 

@@ -61,6 +61,10 @@ pub const MANAGE_ACTIONS: &[&str] = &[
     "dynamodb:DeleteTable",
     "dynamodb:DescribeTimeToLive",
     "dynamodb:UpdateTimeToLive",
+    "dynamodb:ListTagsOfResource",
+    "dynamodb:TagResource",
+    "dynamodb:DescribeContinuousBackups",
+    "dynamodb:UpdateContinuousBackups",
 ];
 
 /// What reading a table's stream needs, on the stream's ARN.
@@ -167,9 +171,15 @@ impl Policy {
     pub fn to_json(&self) -> Value {
         let mut statements = Vec::new();
         let mut any_stream = false;
-        for (table, grant) in &self.tables {
+        for (n, (table, grant)) in self.tables.iter().enumerate() {
             let arn = self.table_arn(table);
-            let sid: String = table.chars().filter(char::is_ascii_alphanumeric).collect();
+            // Sids are alphanumeric; the table's position keeps them unique when two
+            // names differ only in punctuation.
+            let sid: String = table
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .chain(n.to_string().chars())
+                .collect();
             if grant.read || grant.write {
                 let mut actions: Vec<&str> = Vec::new();
                 if grant.read {

@@ -504,11 +504,11 @@ pub mod __private {
         updated_at: None,
         entity: None,
         options: TableOptions {
-            deletion_protection: false,
+            deletion_protection: None,
             table_class: None,
             encryption: None,
             tags: &[],
-            point_in_time_recovery: false,
+            point_in_time_recovery: None,
         },
     };
 }

@@ -154,16 +154,18 @@ pub struct TableSchema {
 /// `plan_table`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TableOptions {
-    /// `DeleteTable` is refused while it is on.
-    pub deletion_protection: bool,
-    /// The table class; `None` is DynamoDB's default, STANDARD.
+    /// `DeleteTable` is refused while it is on. `None`: not managed by the model (the
+    /// plan leaves the table's setting alone).
+    pub deletion_protection: Option<bool>,
+    /// The table class; `None`: not managed (a new table gets DynamoDB's default,
+    /// STANDARD).
     pub table_class: Option<TableClass>,
-    /// Server-side encryption; `None` is DynamoDB's default, a key DynamoDB owns.
+    /// Server-side encryption; `None`: not managed (a new table gets DynamoDB's own key).
     pub encryption: Option<Encryption>,
     /// The table's tags, key and value.
     pub tags: &'static [(&'static str, &'static str)],
-    /// Continuous backups with point-in-time recovery.
-    pub point_in_time_recovery: bool,
+    /// Continuous backups with point-in-time recovery. `None`: not managed by the model.
+    pub point_in_time_recovery: Option<bool>,
 }
 
 /// A table class.

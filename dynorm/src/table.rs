@@ -85,7 +85,7 @@ fn create_table_builder(schema: &TableSchema, table_name: &str) -> Result<Create
         );
     }
     let options = &schema.options;
-    if options.deletion_protection {
+    if options.deletion_protection == Some(true) {
         input = input.deletion_protection_enabled(true);
     }
     if let Some(class) = options.table_class {
@@ -132,14 +132,29 @@ pub(crate) async fn set_point_in_time_recovery(db: &Db, table: &str, enabled: bo
         .point_in_time_recovery_enabled(enabled)
         .build()
         .map_err(build_error)?;
-    match db
-        .client()
-        .update_continuous_backups()
-        .table_name(table)
-        .point_in_time_recovery_specification(spec)
-        .send()
-        .await
-    {
+    // Backups are often not available yet just after a table becomes ACTIVE.
+    let start = Instant::now();
+    let mut delay = Duration::from_millis(200);
+    let sent = loop {
+        let sent = db
+            .client()
+            .update_continuous_backups()
+            .table_name(table)
+            .point_in_time_recovery_specification(spec.clone())
+            .send()
+            .await;
+        let unavailable = sent
+            .as_ref()
+            .err()
+            .and_then(|e| e.as_service_error())
+            .is_some_and(|e| e.is_continuous_backups_unavailable_exception());
+        if !unavailable || start.elapsed() >= db.table_wait_timeout() {
+            break sent;
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(5));
+    };
+    match sent {
         Ok(_) => Ok(()),
         Err(e)
             if unsupported(
@@ -153,7 +168,7 @@ pub(crate) async fn set_point_in_time_recovery(db: &Db, table: &str, enabled: bo
             );
             Ok(())
         }
-        Err(e) => Err(Error::from_sdk_write(e, table, true)),
+        Err(e) => Err(Error::from_sdk(e, table)),
     }
 }
 
@@ -281,7 +296,13 @@ pub(crate) async fn enable_ttl(db: &Db, table: &str, attribute: &str) -> Result<
     let description = current.time_to_live_description;
     let status = description.as_ref().and_then(|d| d.time_to_live_status.clone());
     let enabled_on = description.as_ref().and_then(|d| d.attribute_name.as_deref());
-    if matches!(status, Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)) && enabled_on == Some(attribute) {
+    // Already on (for this attribute, or another one, which `ensure_table`'s comparison
+    // reports), or on its way off (which DynamoDB must finish first): nothing to do here.
+    if matches!(
+        status,
+        Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling | TimeToLiveStatus::Disabling)
+    ) || (enabled_on.is_some() && enabled_on != Some(attribute) && status.is_some())
+    {
         return Ok(());
     }
     let spec = TimeToLiveSpecification::builder()
@@ -395,7 +416,7 @@ impl<'a, M: TableDef> CreateTable<'a, M> {
             if let Some(attribute) = ttl {
                 enable_ttl(self.db, &table, attribute).await?;
             }
-            if M::TABLE.options.point_in_time_recovery {
+            if M::TABLE.options.point_in_time_recovery == Some(true) {
                 if !settle {
                     wait_active(self.db, &table, self.db.table_wait_timeout()).await?;
                 }

@@ -218,9 +218,6 @@ fn live(with_author_index: bool) -> DescribeTableOutput {
 async fn a_step_that_fails_leaves_the_plan_of_what_is_left() {
     let before = mock!(Client::describe_table).then_output(|| live(false));
     let ttl = mock!(Client::describe_time_to_live).then_output(|| DescribeTimeToLiveOutput::builder().build());
-    let backups = mock!(Client::describe_continuous_backups).then_output(|| {
-        aws_sdk_dynamodb::operation::describe_continuous_backups::DescribeContinuousBackupsOutput::builder().build()
-    });
     let create_index = mock!(Client::update_table).then_output(|| UpdateTableOutput::builder().build());
     let after = mock!(Client::describe_table).then_output(|| live(true));
     let stream = mock!(Client::update_table).then_error(|| {
@@ -234,7 +231,7 @@ async fn a_step_that_fails_leaves_the_plan_of_what_is_left() {
     let client = mock_client!(
         aws_sdk_dynamodb,
         RuleMode::Sequential,
-        [&before, &backups, &ttl, &create_index, &after, &stream]
+        [&before, &ttl, &create_index, &after, &stream]
     );
     let db = Db::from_client(client);
     let err = V2::apply_table(&db)
@@ -302,7 +299,7 @@ struct Protected {
 }
 
 #[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone)]
-#[table(name = "vault", hash_key = "id")]
+#[table(name = "vault", hash_key = "id", deletion_protection = false)]
 struct Unprotected {
     id: String,
 }
@@ -369,10 +366,36 @@ async fn deletion_protection_is_turned_on_and_honoured() {
         "a protected table is not deleted"
     );
     assert!(Protected::table_exists(&db).await.unwrap());
+    // Turning protection off is destructive: it must be allowed.
+    assert!(matches!(
+        Unprotected::apply_table(&db).await.unwrap_err(),
+        Error::PlanRefused { .. }
+    ));
     Unprotected::apply_table(&db)
+        .allow_destructive(true)
         .poll_interval(Duration::from_millis(50))
         .await
         .unwrap();
+    Unprotected::delete_table(&db).await.unwrap();
+}
+
+#[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone)]
+#[table(name = "vault", hash_key = "id")]
+struct Unmanaged {
+    id: String,
+}
+
+#[tokio::test]
+async fn an_option_the_model_does_not_declare_is_left_alone() {
+    let db = db("apply_unmanaged");
+    Protected::create_table(&db).await.unwrap();
+    // The model says nothing about deletion protection: the table keeps it.
+    assert!(Unmanaged::plan_table(&db).await.unwrap().is_empty());
+    let fresh = Db::builder(db.client().clone())
+        .table_prefix(db.table_name::<Protected>().trim_end_matches("vault").to_owned())
+        .build();
+    Unmanaged::ensure_table(&fresh).await.unwrap();
+    Unprotected::apply_table(&db).allow_destructive(true).await.unwrap();
     Unprotected::delete_table(&db).await.unwrap();
 }
 
@@ -402,6 +425,7 @@ async fn deletion_protection_is_created_compared_and_applied() {
         }]
     );
     Unprotected::apply_table(&db)
+        .allow_destructive(true)
         .poll_interval(Duration::from_millis(50))
         .await
         .unwrap();

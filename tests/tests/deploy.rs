@@ -224,7 +224,10 @@ fn table_options_are_sent_with_the_table() {
     assert_eq!(sse.kms_master_key_id(), Some("alias/ledger"));
     let tags: Vec<(&str, &str)> = input.tags().iter().map(|t| (t.key(), t.value())).collect();
     assert_eq!(tags, [("team", "payments"), ("env", "prod")]);
-    assert!(<Ledger as DynaModel>::schema().options.point_in_time_recovery);
+    assert_eq!(
+        <Ledger as DynaModel>::schema().options.point_in_time_recovery,
+        Some(true)
+    );
     let props = Ledger::cloudformation(&db).unwrap()["Properties"].clone();
     assert_eq!(props["DeletionProtectionEnabled"], json!(true));
     assert_eq!(props["TableClass"], "STANDARD_INFREQUENT_ACCESS");

@@ -105,8 +105,12 @@ pub fn check_throughput(cx: &mut Ctxt, read: &Option<LitInt>, write: &Option<Lit
 /// a known encryption (a customer key needs `kms_key`, and only it takes one).
 pub fn check_options(cx: &mut Ctxt, table: &TableAttr) -> proc_macro2::TokenStream {
     use quote::quote;
-    let deletion_protection = table.deletion_protection.is_some();
-    let pitr = table.point_in_time_recovery.is_some();
+    let flag = |v: Option<bool>| match v {
+        Some(b) => quote!(::dynorm::__private::core::option::Option::Some(#b)),
+        None => quote!(::dynorm::__private::core::option::Option::None),
+    };
+    let deletion_protection = flag(table.deletion_protection);
+    let pitr = flag(table.point_in_time_recovery);
     let class = match &table.table_class {
         None => quote!(::dynorm::__private::core::option::Option::None),
         Some(lit) => match lit.value().to_ascii_lowercase().as_str() {

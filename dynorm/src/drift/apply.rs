@@ -128,7 +128,7 @@ impl<'a, M: TableDef> ApplyTable<'a, M> {
     async fn step(&self, table: &str, desired: &CreateTableInput, step: &PlanStep) -> Result<()> {
         let client = self.db.client();
         let update = || client.update_table().table_name(table);
-        let send_error = |e| Error::from_sdk_write(e, table, true);
+        let send_error = |e| Error::from_sdk(e, table);
         match step {
             PlanStep::CreateTable => {
                 crate::table::CreateTable::<M>::new(self.db).send().await?;
@@ -170,10 +170,27 @@ impl<'a, M: TableDef> ApplyTable<'a, M> {
                     request = request
                         .billing_mode(BillingMode::Provisioned)
                         .set_provisioned_throughput(desired.provisioned_throughput().cloned());
-                    // Every global index needs its own capacity on a provisioned table.
-                    for gsi in desired.global_secondary_indexes() {
-                        if let Some(t) = gsi.provisioned_throughput() {
-                            request = request.global_secondary_index_updates(update_index(gsi.index_name(), t)?);
+                    // Every index live now needs its own capacity on a provisioned table:
+                    // the model's for its index, the table's for any other.
+                    let live = client
+                        .describe_table()
+                        .table_name(table)
+                        .send()
+                        .await
+                        .map_err(|e| Error::from_sdk(e, table))?;
+                    let live_indexes = live
+                        .table
+                        .map(|t| t.global_secondary_indexes.unwrap_or_default())
+                        .unwrap_or_default();
+                    for index in live_indexes.iter().filter_map(|i| i.index_name()) {
+                        let wanted = desired
+                            .global_secondary_indexes()
+                            .iter()
+                            .find(|g| g.index_name() == index)
+                            .and_then(|g| g.provisioned_throughput())
+                            .or(desired.provisioned_throughput());
+                        if let Some(t) = wanted {
+                            request = request.global_secondary_index_updates(update_index(index, t)?);
                         }
                     }
                 }
@@ -230,7 +247,7 @@ impl<'a, M: TableDef> ApplyTable<'a, M> {
                         .time_to_live_specification(spec(attribute, false)?)
                         .send()
                         .await
-                        .map_err(|e| Error::from_sdk_write(e, table, true))?;
+                        .map_err(|e| Error::from_sdk(e, table))?;
                 }
                 if let Some(attribute) = model {
                     client
@@ -239,7 +256,7 @@ impl<'a, M: TableDef> ApplyTable<'a, M> {
                         .time_to_live_specification(spec(attribute, true)?)
                         .send()
                         .await
-                        .map_err(|e| Error::from_sdk_write(e, table, true))?;
+                        .map_err(|e| Error::from_sdk(e, table))?;
                 }
             }
             PlanStep::DeletionProtection { model, .. } => {
@@ -282,10 +299,7 @@ impl<'a, M: TableDef> ApplyTable<'a, M> {
                             .map_err(build_error)?,
                     );
                 }
-                request
-                    .send()
-                    .await
-                    .map_err(|e| Error::from_sdk_write(e, table, true))?;
+                request.send().await.map_err(|e| Error::from_sdk(e, table))?;
                 return Ok(());
             }
             PlanStep::PointInTimeRecovery { model, .. } => {
@@ -304,6 +318,9 @@ impl<'a, M: TableDef> ApplyTable<'a, M> {
     /// gone), within the step timeout.
     async fn wait(&self, table: &str, index: Option<&str>, wanted: Wanted) -> Result<()> {
         let start = Instant::now();
+        // DescribeTable is eventually consistent: right after an update it can still
+        // show the table as it was, ACTIVE. The first look is one interval later.
+        tokio::time::sleep(self.poll).await;
         loop {
             let described = self
                 .db

@@ -30,6 +30,8 @@ use crate::{Db, Error, Result, TableDef};
 pub struct EnsureTable<'a, M: TableDef> {
     db: &'a Db,
     apply_safe: bool,
+    /// Compare an existing table with the model (not when an operation auto-creates).
+    compare: bool,
     _model: PhantomData<fn() -> M>,
 }
 
@@ -38,6 +40,7 @@ impl<'a, M: TableDef> EnsureTable<'a, M> {
         EnsureTable {
             db,
             apply_safe: false,
+            compare: true,
             _model: PhantomData,
         }
     }
@@ -84,7 +87,13 @@ impl<'a, M: TableDef> EnsureTable<'a, M> {
             if let Some(attribute) = M::TABLE.ttl_attribute {
                 enable_ttl(self.db, &table, attribute).await?;
             }
-            let plan = super::plan_with(self.db, M::TABLE, table.clone(), live).await?;
+            let plan = match self.compare {
+                true => super::plan_with(self.db, M::TABLE, table.clone(), live).await?,
+                false => super::TablePlan {
+                    table: table.clone(),
+                    steps: Vec::new(),
+                },
+            };
             if !plan.is_empty() {
                 let safe = !plan.is_destructive()
                     && !plan
@@ -115,7 +124,12 @@ impl Db {
     pub(crate) async fn prepare<M: TableDef>(&self, table: &str) -> Result<()> {
         check_table_name(table)?;
         if self.auto_create_tables() && !self.is_verified(table) {
-            EnsureTable::<M>::new(self).await?;
+            // Auto-creation makes the table exist; comparing it with the model is for
+            // `ensure_table` and `plan_table`, so a drifted table does not fail every
+            // operation (and send the comparison's requests) on first use.
+            let mut ensure = EnsureTable::<M>::new(self);
+            ensure.compare = false;
+            ensure.await?;
         }
         Ok(())
     }

@@ -16,8 +16,8 @@ use crate::Result;
 pub fn cloudformation(schema: &TableSchema, table_name: &str) -> Result<Value> {
     let input = create_table_input(schema, table_name)?;
     let mut resource = resource(&input, schema.ttl_attribute);
-    if schema.options.point_in_time_recovery {
-        resource["Properties"]["PointInTimeRecoverySpecification"] = json!({ "PointInTimeRecoveryEnabled": true });
+    if let Some(enabled) = schema.options.point_in_time_recovery {
+        resource["Properties"]["PointInTimeRecoverySpecification"] = json!({ "PointInTimeRecoveryEnabled": enabled });
     }
     Ok(resource)
 }

@@ -87,9 +87,10 @@ pub(crate) async fn plan_with(
     if let Ok(ttl) = db.client().describe_time_to_live().table_name(&table).send().await {
         let description = ttl.time_to_live_description;
         let enabled = description.as_ref().and_then(|d| {
+            // DISABLING is still in effect until DynamoDB finishes it.
             let on = matches!(
                 d.time_to_live_status,
-                Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
+                Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling | TimeToLiveStatus::Disabling)
             );
             on.then(|| d.attribute_name.clone()).flatten()
         });
@@ -112,11 +113,12 @@ async fn compare_options(
 ) -> Result<()> {
     use crate::schema::{Encryption, TableClass};
     let options = &schema.options;
+    // An option the model does not declare is not managed: the table keeps its own.
     let live_protection = live.deletion_protection_enabled().unwrap_or(false);
-    if live_protection != options.deletion_protection {
+    if let Some(model) = options.deletion_protection.filter(|m| *m != live_protection) {
         steps.push(PlanStep::DeletionProtection {
             live: live_protection,
-            model: options.deletion_protection,
+            model,
         });
     }
     let live_class = live
@@ -124,13 +126,16 @@ async fn compare_options(
         .and_then(|c| c.table_class())
         .map_or("STANDARD", |c| c.as_str())
         .to_owned();
-    let model_class = options.table_class.unwrap_or(TableClass::Standard).as_str();
-    if live_class != model_class {
+    let model_class = options.table_class.map(TableClass::as_str);
+    if let Some(model_class) = model_class.filter(|m| *m != live_class) {
         steps.push(PlanStep::TableClass {
             live: live_class,
             model: model_class.to_owned(),
         });
     }
+    let sse_changing = live
+        .sse_description()
+        .is_some_and(|d| matches!(d.status(), Some(aws_sdk_dynamodb::types::SseStatus::Updating)));
     let live_kms = live.sse_description().is_some_and(|d| {
         matches!(
             d.status(),
@@ -145,7 +150,7 @@ async fn compare_options(
     };
     // A key named by ARN is compared; an alias or ID cannot be told from the ARN.
     let key_differs = matches!((model_key, live_key), (Some(m), Some(l)) if m.starts_with("arn:") && m != l);
-    if live_kms != model_kms || key_differs {
+    if options.encryption.is_some() && !sse_changing && (live_kms != model_kms || key_differs) {
         let describe = |kms: bool, key: Option<&str>| match (kms, key) {
             (false, _) => "owned".to_owned(),
             (true, None) => "kms".to_owned(),
@@ -157,24 +162,50 @@ async fn compare_options(
         });
     }
     if let (false, Some(arn)) = (options.tags.is_empty(), live.table_arn()) {
-        match db.client().list_tags_of_resource().resource_arn(arn).send().await {
-            Ok(out) => {
-                let have: BTreeMap<&str, &str> = out.tags().iter().map(|t| (t.key(), t.value())).collect();
-                let set: Vec<(String, String)> = options
-                    .tags
-                    .iter()
-                    .filter(|(k, v)| have.get(k) != Some(v))
-                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                    .collect();
-                if !set.is_empty() {
-                    steps.push(PlanStep::Tags { set });
+        // Every page of the table's tags; a service that cannot list them (DynamoDB
+        // Local, a role without `ListTagsOfResource`) leaves them unchecked.
+        let mut have: BTreeMap<String, String> = BTreeMap::new();
+        let mut token: Option<String> = None;
+        let mut listed = true;
+        loop {
+            match db
+                .client()
+                .list_tags_of_resource()
+                .resource_arn(arn)
+                .set_next_token(token.take())
+                .send()
+                .await
+            {
+                Ok(out) => {
+                    have.extend(out.tags().iter().map(|t| (t.key().to_owned(), t.value().to_owned())));
+                    match out.next_token {
+                        Some(next) => token = Some(next),
+                        None => break,
+                    }
+                }
+                Err(e) => {
+                    if !crate::table::unsupported(e.as_service_error().and_then(|s| s.code())) {
+                        tracing::debug!(table = live.table_name().unwrap_or_default(), error = %e, "dynorm: tags not listed");
+                    }
+                    listed = false;
+                    break;
                 }
             }
-            Err(e) if crate::table::unsupported(e.as_service_error().and_then(|s| s.code())) => {}
-            Err(e) => return Err(Error::from_sdk(e, live.table_name().unwrap_or_default())),
+        }
+        let set: Vec<(String, String)> = options
+            .tags
+            .iter()
+            .filter(|(k, v)| have.get(*k).map(String::as_str) != Some(*v))
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        if listed && !set.is_empty() {
+            steps.push(PlanStep::Tags { set });
         }
     }
     let table = live.table_name().unwrap_or_default();
+    let Some(model_pitr) = options.point_in_time_recovery else {
+        return Ok(());
+    };
     match db.client().describe_continuous_backups().table_name(table).send().await {
         Ok(out) => {
             let on = out
@@ -182,10 +213,10 @@ async fn compare_options(
                 .and_then(|d| d.point_in_time_recovery_description())
                 .and_then(|p| p.point_in_time_recovery_status())
                 == Some(&aws_sdk_dynamodb::types::PointInTimeRecoveryStatus::Enabled);
-            if on != options.point_in_time_recovery {
+            if on != model_pitr {
                 steps.push(PlanStep::PointInTimeRecovery {
                     live: on,
-                    model: options.point_in_time_recovery,
+                    model: model_pitr,
                 });
             }
         }
@@ -263,32 +294,7 @@ fn compare(desired: &CreateTableInput, live: &TableDescription) -> Vec<PlanStep>
         });
     }
 
-    // Billing and the table's capacity. A table without a billing summary is provisioned;
-    // DynamoDB Local reports an on-demand table as provisioned with zero units.
     let want_on_demand = desired.billing_mode() == Some(&BillingMode::PayPerRequest);
-    let live_throughput = live_units(live.provisioned_throughput());
-    let live_on_demand = match live.billing_mode_summary().and_then(|b| b.billing_mode()) {
-        Some(mode) => mode == &BillingMode::PayPerRequest,
-        None => live_throughput.is_none_or(|t| t == (0, 0)),
-    };
-    let mode = |on_demand: bool| if on_demand { "PAY_PER_REQUEST" } else { "PROVISIONED" }.to_owned();
-    if want_on_demand != live_on_demand {
-        steps.push(PlanStep::Billing {
-            live: mode(live_on_demand),
-            model: mode(want_on_demand),
-        });
-    } else if !want_on_demand {
-        if let (Some(live), Some(model)) = (live_throughput, units(desired.provisioned_throughput())) {
-            if live != model {
-                steps.push(PlanStep::Throughput {
-                    index: None,
-                    live,
-                    model,
-                });
-            }
-        }
-    }
-
     // Global indexes: created, deleted, replaced, or their capacity changed.
     let live_gsis: BTreeMap<&str, _> = live
         .global_secondary_indexes()
@@ -342,6 +348,33 @@ fn compare(desired: &CreateTableInput, live: &TableDescription) -> Vec<PlanStep>
         steps.push(PlanStep::DeleteIndex {
             name: (*name).to_owned(),
         });
+    }
+
+    // Billing and the table's capacity, after the indexes: switching to provisioned
+    // gives every index that is then live its capacity.
+    // A table without a billing summary is provisioned;
+    // DynamoDB Local reports an on-demand table as provisioned with zero units.
+    let live_throughput = live_units(live.provisioned_throughput());
+    let live_on_demand = match live.billing_mode_summary().and_then(|b| b.billing_mode()) {
+        Some(mode) => mode == &BillingMode::PayPerRequest,
+        None => live_throughput.is_none_or(|t| t == (0, 0)),
+    };
+    let mode = |on_demand: bool| if on_demand { "PAY_PER_REQUEST" } else { "PROVISIONED" }.to_owned();
+    if want_on_demand != live_on_demand {
+        steps.push(PlanStep::Billing {
+            live: mode(live_on_demand),
+            model: mode(want_on_demand),
+        });
+    } else if !want_on_demand {
+        if let (Some(live), Some(model)) = (live_throughput, units(desired.provisioned_throughput())) {
+            if live != model {
+                steps.push(PlanStep::Throughput {
+                    index: None,
+                    live,
+                    model,
+                });
+            }
+        }
     }
 
     // Local indexes can only be compared: they exist from the table's creation.

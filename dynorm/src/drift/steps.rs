@@ -140,13 +140,21 @@ impl PlanStep {
     /// Whether the step deletes data or makes it unavailable while it runs (deleting or
     /// rebuilding an index, changing what only a new table can change).
     pub fn is_destructive(&self) -> bool {
-        matches!(
-            self,
+        match self {
             PlanStep::TableKeyDiffers { .. }
-                | PlanStep::DeleteIndex { .. }
-                | PlanStep::ReplaceIndex { .. }
-                | PlanStep::LocalIndexDiffers { .. }
-        )
+            | PlanStep::DeleteIndex { .. }
+            | PlanStep::ReplaceIndex { .. }
+            | PlanStep::LocalIndexDiffers { .. } => true,
+            // Turning a stream off or changing its view breaks its consumers; turning off
+            // time to live, deletion protection or backups, or DynamoDB-owned encryption
+            // over a KMS key, weakens the table.
+            PlanStep::Stream { live: Some(_), .. } => true,
+            PlanStep::TimeToLive { live: Some(_), .. } => true,
+            PlanStep::DeletionProtection { model: false, .. } => true,
+            PlanStep::PointInTimeRecovery { model: false, .. } => true,
+            PlanStep::Encryption { model, .. } => model == "owned",
+            _ => false,
+        }
     }
 }
 
