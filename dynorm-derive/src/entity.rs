@@ -4,6 +4,7 @@
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
 use syn::{DeriveInput, Ident, Type};
 
 use crate::ast::Field;
@@ -57,6 +58,15 @@ pub fn expand(input: &DeriveInput, model: &Resolved, entity: &ResolvedEntity) ->
     let key_names: Vec<&Ident> = entity.key_fields.iter().map(|f| f.ident).collect();
     let key_types: Vec<&Type> = entity.key_fields.iter().map(|f| f.ty).collect();
     let key_attrs: Vec<&str> = entity.key_fields.iter().map(|f| f.attr_name.as_str()).collect();
+    // Spanned at each field's type, so a type that cannot be a key part is reported there.
+    let field_values: Vec<TokenStream> = entity
+        .key_fields
+        .iter()
+        .map(|f| {
+            let name = f.ident;
+            quote_spanned!(f.ty.span()=> ::dynorm::KeyAttribute::to_attribute_value(&self.#name))
+        })
+        .collect();
     let range_type = if entity.has_sort {
         quote!(#pv::Templated)
     } else {
@@ -185,7 +195,7 @@ pub fn expand(input: &DeriveInput, model: &Resolved, entity: &ResolvedEntity) ->
             }
 
             fn field_values(&self) -> ::std::vec::Vec<#pv::AttributeValue> {
-                ::std::vec![#(::dynorm::KeyAttribute::to_attribute_value(&self.#key_names)),*]
+                ::std::vec![#(#field_values),*]
             }
         }
 
