@@ -163,40 +163,116 @@ impl crate::KeyAttribute for Templated {
     }
 }
 
+/// The index of `table` named `name` and whether it is global, in a const context.
+const fn index_named(table: &'static TableSchema, name: &str) -> Option<(&'static crate::IndexSchema, bool)> {
+    let mut i = 0;
+    while i < table.global_indexes.len() {
+        if str_eq(table.global_indexes[i].name, name) {
+            return Some((&table.global_indexes[i], true));
+        }
+        i += 1;
+    }
+    let mut i = 0;
+    while i < table.local_indexes.len() {
+        if str_eq(table.local_indexes[i].name, name) {
+            return Some((&table.local_indexes[i], false));
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The partition or sort key attribute of `table`, or of its index `index`.
+const fn key_attr_of(table: &'static TableSchema, index: Option<&str>, partition: bool) -> Option<crate::KeyAttr> {
+    match index {
+        None if partition => Some(table.hash_key),
+        None => table.range_key,
+        Some(name) => match index_named(table, name) {
+            Some((index, _)) if partition => Some(index.hash_key),
+            Some((index, _)) => index.range_key,
+            None => None,
+        },
+    }
+}
+
 /// The name of the key attribute of `table` (or its index `index`), partition or sort;
 /// empty when there is none (the derive's checks report it).
 #[doc(hidden)]
 pub const fn index_key_name(table: &'static TableSchema, index: Option<&str>, partition: bool) -> &'static str {
-    let attr = match index {
-        None if partition => Some(table.hash_key),
-        None => table.range_key,
-        Some(name) => {
-            let mut found = None;
-            let mut i = 0;
-            while i < table.global_indexes.len() {
-                if str_eq(table.global_indexes[i].name, name) {
-                    found = Some(table.global_indexes[i]);
-                }
-                i += 1;
-            }
-            let mut i = 0;
-            while i < table.local_indexes.len() {
-                if str_eq(table.local_indexes[i].name, name) {
-                    found = Some(table.local_indexes[i]);
-                }
-                i += 1;
-            }
-            match found {
-                Some(index) if partition => Some(index.hash_key),
-                Some(index) => index.range_key,
-                None => None,
-            }
-        }
-    };
-    match attr {
+    match key_attr_of(table, index, partition) {
         Some(attr) => attr.name,
         None => "",
     }
+}
+
+/// Whether the table declares a global or local index named `name`, in a const context.
+#[doc(hidden)]
+pub const fn has_index(table: &'static TableSchema, name: &str) -> bool {
+    index_named(table, name).is_some()
+}
+
+/// Whether `table` has a global index named `name`, in a const context.
+#[doc(hidden)]
+pub const fn is_global_index(table: &'static TableSchema, name: &str) -> bool {
+    matches!(index_named(table, name), Some((_, true)))
+}
+
+/// Whether the global index `name` of `table` has a multi-attribute key.
+#[doc(hidden)]
+pub const fn is_multi_attribute_index(table: &'static TableSchema, name: &str) -> bool {
+    match index_named(table, name) {
+        Some((index, true)) => !index.more_hash_keys.is_empty() || !index.more_range_keys.is_empty(),
+        _ => false,
+    }
+}
+
+/// Whether the index `index` (the table's key for `None`) of `table` has a sort key.
+#[doc(hidden)]
+pub const fn has_sort_key(table: &'static TableSchema, index: Option<&str>) -> bool {
+    key_attr_of(table, index, false).is_some()
+}
+
+/// Whether the key attribute of `table` (or of its index `index`) is a string, in a const
+/// context: templates make strings.
+#[doc(hidden)]
+pub const fn key_is_string(table: &'static TableSchema, index: Option<&str>, partition: bool) -> bool {
+    match key_attr_of(table, index, partition) {
+        Some(attr) => matches!(attr.key_type, crate::KeyType::String),
+        None => true,
+    }
+}
+
+/// Whether the global index `name` of `table` has exactly these partition and sort
+/// attributes, in order, in a const context.
+#[doc(hidden)]
+pub const fn index_has_keys(table: &'static TableSchema, name: &str, hash: &[&str], range: &[&str]) -> bool {
+    let Some((index, true)) = index_named(table, name) else {
+        return false;
+    };
+    let ranges = index.more_range_keys.len() + index.range_key.is_some() as usize;
+    if hash.len() != 1 + index.more_hash_keys.len() || range.len() != ranges || !str_eq(index.hash_key.name, hash[0]) {
+        return false;
+    }
+    let mut j = 0;
+    while j < index.more_hash_keys.len() {
+        if !str_eq(index.more_hash_keys[j].name, hash[j + 1]) {
+            return false;
+        }
+        j += 1;
+    }
+    if let Some(first) = index.range_key {
+        if !str_eq(first.name, range[0]) {
+            return false;
+        }
+    }
+    let mut j = 0;
+    while j < index.more_range_keys.len() {
+        if !str_eq(index.more_range_keys[j].name, range[j + 1]) {
+            return false;
+        }
+        j += 1;
+    }
+    true
 }
 
 /// Checks, when compiling, that a template field's type can be part of a key: a string
@@ -260,95 +336,6 @@ pub const fn str_eq(a: &str, b: &str) -> bool {
     true
 }
 
-/// Whether the table declares a global or local index named `name`, in a const context.
-#[doc(hidden)]
-pub const fn has_index(table: &TableSchema, name: &str) -> bool {
-    let mut i = 0;
-    while i < table.global_indexes.len() {
-        if str_eq(table.global_indexes[i].name, name) {
-            return true;
-        }
-        i += 1;
-    }
-    let mut i = 0;
-    while i < table.local_indexes.len() {
-        if str_eq(table.local_indexes[i].name, name) {
-            return true;
-        }
-        i += 1;
-    }
-    false
-}
-
-/// Whether the global index `name` of `table` has exactly these partition and sort
-/// attributes, in order, in a const context.
-#[doc(hidden)]
-pub const fn index_has_keys(table: &TableSchema, name: &str, hash: &[&str], range: &[&str]) -> bool {
-    let mut i = 0;
-    while i < table.global_indexes.len() {
-        let index = &table.global_indexes[i];
-        if str_eq(index.name, name) {
-            if hash.len() != 1 + index.more_hash_keys.len()
-                || range.len() != index.more_range_keys.len() + (index.range_key.is_some() as usize)
-            {
-                return false;
-            }
-            if !str_eq(index.hash_key.name, hash[0]) {
-                return false;
-            }
-            let mut j = 0;
-            while j < index.more_hash_keys.len() {
-                if !str_eq(index.more_hash_keys[j].name, hash[j + 1]) {
-                    return false;
-                }
-                j += 1;
-            }
-            if let Some(first) = index.range_key {
-                if !str_eq(first.name, range[0]) {
-                    return false;
-                }
-            }
-            let mut j = 0;
-            while j < index.more_range_keys.len() {
-                if !str_eq(index.more_range_keys[j].name, range[j + 1]) {
-                    return false;
-                }
-                j += 1;
-            }
-            return true;
-        }
-        i += 1;
-    }
-    false
-}
-
-/// Whether `table` has a global index named `name`, in a const context.
-#[doc(hidden)]
-pub const fn is_global_index(table: &TableSchema, name: &str) -> bool {
-    let mut i = 0;
-    while i < table.global_indexes.len() {
-        if str_eq(table.global_indexes[i].name, name) {
-            return true;
-        }
-        i += 1;
-    }
-    false
-}
-
-/// Whether the global index `name` of `table` has a multi-attribute key.
-#[doc(hidden)]
-pub const fn is_multi_attribute_index(table: &TableSchema, name: &str) -> bool {
-    let mut i = 0;
-    while i < table.global_indexes.len() {
-        let index = &table.global_indexes[i];
-        if str_eq(index.name, name) {
-            return !index.more_hash_keys.is_empty() || !index.more_range_keys.is_empty();
-        }
-        i += 1;
-    }
-    false
-}
-
 /// Whether a key type is stored as a number, in a const context.
 #[doc(hidden)]
 pub const fn is_number<T: crate::KeyAttribute>() -> bool {
@@ -373,65 +360,6 @@ pub const fn distinct_key_attributes(schema: &'static TableSchema) -> bool {
         i += 1;
     }
     true
-}
-
-/// Whether the index `index` (the table's key for `None`) of `table` has a sort key.
-#[doc(hidden)]
-pub const fn has_sort_key(table: &TableSchema, index: Option<&str>) -> bool {
-    let Some(name) = index else {
-        return table.range_key.is_some();
-    };
-    let mut i = 0;
-    while i < table.global_indexes.len() {
-        if str_eq(table.global_indexes[i].name, name) {
-            return table.global_indexes[i].range_key.is_some();
-        }
-        i += 1;
-    }
-    let mut i = 0;
-    while i < table.local_indexes.len() {
-        if str_eq(table.local_indexes[i].name, name) {
-            return true;
-        }
-        i += 1;
-    }
-    false
-}
-
-/// Whether the key attribute of `table` (or of its index `index`) is a string, in a const
-/// context: templates make strings.
-#[doc(hidden)]
-pub const fn key_is_string(table: &TableSchema, index: Option<&str>, partition: bool) -> bool {
-    let attr = match index {
-        None if partition => Some(table.hash_key),
-        None => table.range_key,
-        Some(name) => {
-            let mut found = None;
-            let mut i = 0;
-            while i < table.global_indexes.len() {
-                if str_eq(table.global_indexes[i].name, name) {
-                    found = Some(table.global_indexes[i]);
-                }
-                i += 1;
-            }
-            let mut i = 0;
-            while i < table.local_indexes.len() {
-                if str_eq(table.local_indexes[i].name, name) {
-                    found = Some(table.local_indexes[i]);
-                }
-                i += 1;
-            }
-            match found {
-                Some(index) if partition => Some(index.hash_key),
-                Some(index) => index.range_key,
-                None => None,
-            }
-        }
-    };
-    match attr {
-        Some(attr) => matches!(attr.key_type, crate::KeyType::String),
-        None => true,
-    }
 }
 
 /// Whether two templates have the same parts, in a const context.

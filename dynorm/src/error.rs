@@ -319,7 +319,7 @@ pub enum Error {
         /// The full table name.
         table: String,
         /// What differs.
-        plan: Box<crate::drift::steps::TablePlan>,
+        plan: Box<crate::table_plan::TablePlan>,
     },
 
     /// A table plan was not applied, and nothing was changed: a step only a new table
@@ -328,7 +328,7 @@ pub enum Error {
     #[error("the plan for table `{}` was not applied: {reason}", plan.table)]
     PlanRefused {
         /// The plan, unapplied.
-        plan: Box<crate::drift::steps::TablePlan>,
+        plan: Box<crate::table_plan::TablePlan>,
         /// Why.
         reason: String,
     },
@@ -340,9 +340,9 @@ pub enum Error {
         /// The full table name.
         table: String,
         /// The steps applied, in order.
-        applied: Vec<crate::drift::steps::PlanStep>,
+        applied: Vec<crate::table_plan::PlanStep>,
         /// What is left, the failed step first.
-        remaining: Box<crate::drift::steps::TablePlan>,
+        remaining: Box<crate::table_plan::TablePlan>,
         /// Why the step failed.
         #[source]
         source: Box<Error>,

@@ -167,6 +167,7 @@
 // The layers, bottom first; each module imports only from layers below it.
 // 1. Data: the schema and DynamoDB values.
 mod schema;
+mod table_plan;
 mod value;
 // The codec: Rust values to DynamoDB values and back, as the schema's shapes say.
 mod decode;

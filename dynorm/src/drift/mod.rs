@@ -17,13 +17,12 @@ use aws_sdk_dynamodb::types::{
 mod apply;
 mod ensure;
 mod export;
-pub(crate) mod steps;
 
+pub use crate::table_plan::{PlanStep, TablePlan};
 pub use apply::{ApplyTable, DEFAULT_STEP_TIMEOUT};
 pub use ensure::EnsureTable;
 pub(crate) use ensure::{prepare, Prepare};
 pub use export::cloudformation;
-pub use steps::{PlanStep, TablePlan};
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 

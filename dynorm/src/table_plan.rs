@@ -1,5 +1,5 @@
-//! The plan's data: its steps and the report they make. Plain data, so that errors can
-//! carry a plan.
+//! A table plan's data (see [`drift`](crate::drift)): its steps and the report they
+//! make. Plain data at the bottom layer, so that errors can carry a plan.
 
 use std::fmt;
 
