@@ -41,6 +41,33 @@ pub(crate) struct Common {
     pub hooks_impl: TokenStream,
 }
 
+impl Common {
+    /// The fields of a `TableSchema` literal that describe the items, the same for every
+    /// kind of model: stored attributes, version and timestamps.
+    pub fn item_fields(&self, ident: &syn::Ident) -> TokenStream {
+        let Common {
+            version,
+            version_max,
+            created_at,
+            updated_at,
+            stored,
+            flattened,
+            ..
+        } = self;
+        quote! {
+            attributes: ::dynorm::__private::StoredAttributes {
+                names: &[#(#stored),*],
+                flattened: #flattened,
+                shape: <#ident as ::dynorm::Document>::__SHAPE,
+            },
+            version_attribute: #version,
+            version_max: #version_max,
+            created_at: #created_at,
+            updated_at: #updated_at,
+        }
+    }
+}
+
 pub(crate) fn common(input: &DeriveInput, model: &Resolved, keys: &[&syn::Ident]) -> Common {
     let ident = &input.ident;
     let document = document::expand(input, model.all_fields, keys);

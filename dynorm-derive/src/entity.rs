@@ -30,19 +30,16 @@ pub fn expand(input: &DeriveInput, model: &Resolved, entity: &ResolvedEntity) ->
             }
         }
     }
+    let c = common(input, model, &key_idents);
+    let item_fields = c.item_fields(ident);
     let Common {
         document,
         version_fn,
-        version,
-        version_max,
         ttl,
-        created_at,
-        updated_at,
-        stored,
-        flattened,
         hooks_fn,
         hooks_impl,
-    } = common(input, model, &key_idents);
+        ..
+    } = c;
 
     // The key type.
     let key_ident = format_ident!("{}Key", ident);
@@ -232,16 +229,8 @@ pub fn expand(input: &DeriveInput, model: &Resolved, entity: &ResolvedEntity) ->
                     stream: #table_def.stream,
                     global_indexes: #table_def.global_indexes,
                     local_indexes: #table_def.local_indexes,
-                    attributes: ::dynorm::__private::StoredAttributes {
-                        names: &[#(#stored),*],
-                        flattened: #flattened,
-                        shape: <#ident as ::dynorm::Document>::__SHAPE,
-                    },
-                    version_attribute: #version,
-                    version_max: #version_max,
+                    #item_fields
                     ttl_attribute: #ttl_attr,
-                    created_at: #created_at,
-                    updated_at: #updated_at,
                     entity: ::dynorm::__private::core::option::Option::Some(&::dynorm::EntitySchema {
                         type_name: #type_name,
                         type_attribute: <#table as ::dynorm::DynaTable>::TYPE_ATTRIBUTE,

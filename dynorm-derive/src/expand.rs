@@ -204,19 +204,16 @@ fn expand_table_model(input: &DeriveInput, model: &Resolved, hash: &Field) -> To
     };
 
     let keys: Vec<&syn::Ident> = std::iter::once(hash).chain(model.range).map(|f| f.ident).collect();
+    let c = common(input, model, &keys);
+    let item_fields = c.item_fields(ident);
     let Common {
         document,
         version_fn,
-        version,
-        version_max,
         ttl,
-        created_at,
-        updated_at,
-        stored,
-        flattened,
         hooks_fn,
         hooks_impl,
-    } = common(input, model, &keys);
+        ..
+    } = c;
 
     quote! {
         #document
@@ -249,16 +246,8 @@ fn expand_table_model(input: &DeriveInput, model: &Resolved, hash: &Field) -> To
                     stream: #stream,
                     global_indexes: &[#(#global_indexes),*],
                     local_indexes: &[#(#local_indexes),*],
-                    attributes: ::dynorm::__private::StoredAttributes {
-                        names: &[#(#stored),*],
-                        flattened: #flattened,
-                        shape: <#ident as ::dynorm::Document>::__SHAPE,
-                    },
-                    version_attribute: #version,
-                    version_max: #version_max,
+                    #item_fields
                     ttl_attribute: #ttl,
-                    created_at: #created_at,
-                    updated_at: #updated_at,
                     entity: ::dynorm::__private::core::option::Option::None,
                     options: #options,
                 };
