@@ -1,4 +1,4 @@
-//! A table plan's data (see [`drift`](crate::drift)): its steps and the report they
+//! A table plan's data (made and applied by the `drift` module): its steps and the report they
 //! make. Plain data at the bottom layer, so that errors can carry a plan.
 
 use std::fmt;
