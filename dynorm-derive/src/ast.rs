@@ -17,6 +17,8 @@ pub struct Model<'a> {
     /// `#[entity_index(..)]`, in declaration order.
     pub entity_indexes: Vec<EntityIndexAttr<'a>>,
     pub fields: Vec<Field<'a>>,
+    /// `#[schema(..)]`: the schema version and its migrations, checked.
+    pub schema: Option<crate::schema_version::SchemaAttr>,
     /// serde's derive will reject the struct (unknown `rename_all`); emit nothing.
     pub serde_will_fail: bool,
 }
@@ -100,7 +102,8 @@ impl<'a> Model<'a> {
                     attrs,
                 })
             })
-            .collect();
+            .collect::<Vec<_>>();
+        let schema = crate::schema_version::parse(cx, &input.attrs, &fields);
 
         Some(Model {
             input,
@@ -109,6 +112,7 @@ impl<'a> Model<'a> {
             entity,
             entity_indexes,
             fields,
+            schema,
             serde_will_fail: serde.unknown_rename_all,
         })
     }

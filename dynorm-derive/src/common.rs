@@ -39,6 +39,10 @@ pub(crate) struct Common {
     pub flattened: bool,
     pub hooks_fn: TokenStream,
     pub hooks_impl: TokenStream,
+    /// The model's `migrate` function, with `#[schema(..)]`.
+    pub migrate_fn: TokenStream,
+    /// The `schema_version` field of the schema literal.
+    pub schema_version: TokenStream,
 }
 
 impl Common {
@@ -52,6 +56,7 @@ impl Common {
             updated_at,
             stored,
             flattened,
+            schema_version,
             ..
         } = self;
         quote! {
@@ -64,6 +69,7 @@ impl Common {
             version_max: #version_max,
             created_at: #created_at,
             updated_at: #updated_at,
+            #schema_version
         }
     }
 }
@@ -161,5 +167,7 @@ pub(crate) fn common(input: &DeriveInput, model: &Resolved, keys: &[&syn::Ident]
         flattened,
         hooks_fn,
         hooks_impl,
+        migrate_fn: crate::schema_version::migrate_fn(model.schema),
+        schema_version: crate::schema_version::schema_field(model.schema),
     }
 }

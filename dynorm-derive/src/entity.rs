@@ -38,6 +38,7 @@ pub fn expand(input: &DeriveInput, model: &Resolved, entity: &ResolvedEntity) ->
         ttl,
         hooks_fn,
         hooks_impl,
+        migrate_fn,
         ..
     } = c;
 
@@ -249,6 +250,8 @@ pub fn expand(input: &DeriveInput, model: &Resolved, entity: &ResolvedEntity) ->
                 #version_fn
 
                 #hooks_fn
+
+                #migrate_fn
             }
 
             #[automatically_derived]

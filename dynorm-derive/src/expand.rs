@@ -212,6 +212,7 @@ fn expand_table_model(input: &DeriveInput, model: &Resolved, hash: &Field) -> To
         ttl,
         hooks_fn,
         hooks_impl,
+        migrate_fn,
         ..
     } = c;
 
@@ -261,6 +262,8 @@ fn expand_table_model(input: &DeriveInput, model: &Resolved, hash: &Field) -> To
                 #relation_methods
 
                 #hooks_fn
+
+                #migrate_fn
             }
 
             #hooks_impl
@@ -359,6 +362,7 @@ fn expand_table(input: &DeriveInput, model: &Resolved, hash: &Field, type_attrib
                     updated_at: ::dynorm::__private::core::option::Option::None,
                     entity: ::dynorm::__private::core::option::Option::None,
                     options: #options,
+                    schema_version: ::dynorm::__private::core::option::Option::None,
                 };
             }
 

@@ -22,6 +22,7 @@ mod entity;
 mod expand;
 mod fallback;
 mod relation;
+mod schema_version;
 mod typed_keys;
 
 use proc_macro::TokenStream;
@@ -30,7 +31,7 @@ use syn::{parse_macro_input, DeriveInput};
 /// Derives `dynorm::DynaModel`. See the `dynorm` crate for the attributes.
 #[proc_macro_derive(
     DynaModel,
-    attributes(table, global_index, local_index, dynorm, entity, entity_index)
+    attributes(table, global_index, local_index, dynorm, entity, entity_index, schema)
 )]
 pub fn derive_dyna_model(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);

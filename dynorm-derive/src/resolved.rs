@@ -29,6 +29,8 @@ pub struct Resolved<'m, 'a> {
     pub relations: Vec<ResolvedRelation<'m, 'a>>,
     /// `#[entity(..)]`: an entity of a single-table design.
     pub entity: Option<ResolvedEntity<'m, 'a>>,
+    /// `#[schema(..)]`: the schema version and its migrations.
+    pub schema: Option<&'m crate::schema_version::SchemaAttr>,
 }
 
 /// An entity: its table, type name and key templates.

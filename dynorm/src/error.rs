@@ -360,6 +360,46 @@ pub enum Error {
         found: Option<String>,
     },
 
+    /// A migration step (`#[schema(migrations = [..])]`) failed on an item read at an
+    /// older schema version: that item is not decoded.
+    #[error("migrating an item of table `{table}` from schema version {from} to {} failed: {source}", from + 1)]
+    Migration {
+        /// The model's declared table name.
+        table: &'static str,
+        /// The version the failed step migrates from.
+        from: u32,
+        /// The error the step returned.
+        #[source]
+        source: BoxError,
+    },
+
+    /// An item's schema version is one the model cannot read: newer than the version
+    /// it writes (the item was written by newer code), or not a version number.
+    #[error(
+        "an item of table `{table}` has schema version `{found}`, which this model (version {current}) cannot read"
+    )]
+    SchemaVersion {
+        /// The model's declared table name.
+        table: &'static str,
+        /// The version attribute's value as stored.
+        found: String,
+        /// The version the model writes.
+        current: u32,
+    },
+
+    /// An update was refused because the stored item is at an older schema version than
+    /// the model writes: updating it in place would mix the two shapes. Read the item
+    /// (it is migrated) and save it, or run a backfill, first. Nothing was written.
+    #[error("the item in table `{table}` is at schema version {stored}; the update needs version {current}: read and save it, or backfill the table, first")]
+    OutdatedItem {
+        /// The full table name.
+        table: String,
+        /// The stored item's schema version.
+        stored: u32,
+        /// The version the model writes.
+        current: u32,
+    },
+
     /// A non-key attribute value that DynamoDB would reject. Nothing was sent.
     ///
     /// `Display` names only the top-level attribute: the rest of the path may be map keys
@@ -840,6 +880,7 @@ impl Error {
             Error::AlreadyExists { .. }
             | Error::ConditionFailed { .. }
             | Error::VersionConflict { .. }
+            | Error::OutdatedItem { .. }
             | Error::TransactionCanceled { .. }
             | Error::Throttled { .. }
             | Error::TableNotFound { .. }
@@ -964,6 +1005,24 @@ impl fmt::Debug for Error {
                 .field("table", table)
                 .field("expected", expected)
                 .field("found", found)
+                .finish(),
+            Error::Migration { table, from, source } => f
+                .debug_struct("Migration")
+                .field("table", table)
+                .field("from", from)
+                .field("source", source)
+                .finish(),
+            Error::SchemaVersion { table, found, current } => f
+                .debug_struct("SchemaVersion")
+                .field("table", table)
+                .field("found", found)
+                .field("current", current)
+                .finish(),
+            Error::OutdatedItem { table, stored, current } => f
+                .debug_struct("OutdatedItem")
+                .field("table", table)
+                .field("stored", stored)
+                .field("current", current)
                 .finish(),
             Error::AlreadyExists { table, item: i } => f
                 .debug_struct("AlreadyExists")

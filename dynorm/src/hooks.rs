@@ -195,11 +195,13 @@ pub(crate) fn after_delete<M: Model>(key: &M::Key, instance: Option<&M>) {
 
 /// Decodes a stored item into the model, with its load hooks.
 pub(crate) fn load<M: Model>(mut item: Item) -> Result<M> {
+    // Migrations first: the hooks see the item in the model's current shape.
+    crate::migrate::migrate::<M>(&mut item)?;
     if M::hooks().is_none() {
-        return crate::model::model_from_item(item);
+        return crate::model::decode_current(item);
     }
     before_load::<M>(&mut item)?;
-    let mut model: M = crate::model::model_from_item(item)?;
+    let mut model: M = crate::model::decode_current(item)?;
     after_load(&mut model)?;
     Ok(model)
 }

@@ -195,6 +195,7 @@ pub mod batch;
 pub mod drift;
 pub mod entity;
 pub mod iam;
+pub mod migrate;
 pub mod ops;
 pub mod read;
 pub mod rel;
@@ -224,8 +225,8 @@ pub use observe::CapacityMeter;
 pub use read::{ConsistentRead, Index, Query, ReadStream, Scan, Table};
 pub use schema::{
     ComputedKey, Encryption, EntitySchema, FieldShape, IndexSchema, KeyAttr, KeyCase, KeySource, KeyTemplate, KeyType,
-    LazyShape, Projection, Shape, StoredAttributes, StoredKey, StreamView, TableClass, TableOptions, TableSchema,
-    TemplatePart, Throughput, TimestampField,
+    LazyShape, Projection, SchemaVersion, Shape, StoredAttributes, StoredKey, StreamView, TableClass, TableOptions,
+    TableSchema, TemplatePart, Throughput, TimestampField,
 };
 pub use timestamp::Timestamp;
 pub use tracked::{SaveChanges, Tracked};
@@ -408,8 +409,8 @@ pub mod __private {
     pub use crate::read::{ConsistentRead, Index, PrefixKey};
     pub use crate::schema::{
         ComputedKey, EntitySchema, FieldShape, IndexSchema, KeyAttr, KeyCase, KeySource, KeyTemplate, KeyType,
-        LazyShape, Projection, Shape, StoredAttributes, StoredKey, StreamView, TableOptions, TableSchema, TemplatePart,
-        Throughput, TimestampField,
+        LazyShape, Projection, SchemaVersion, Shape, StoredAttributes, StoredKey, StreamView, TableOptions,
+        TableSchema, TemplatePart, Throughput, TimestampField,
     };
     pub use crate::value::ValueError;
     pub use aws_sdk_dynamodb::types::AttributeValue;
@@ -511,5 +512,6 @@ pub mod __private {
             tags: &[],
             point_in_time_recovery: None,
         },
+        schema_version: None,
     };
 }

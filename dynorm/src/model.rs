@@ -52,6 +52,14 @@ pub trait Model:
         None
     }
 
+    /// Migrates an item stored at schema version `from` to version `from + 1`: step
+    /// `from` of the `#[schema(migrations = [..])]` chain. Without `#[schema]`, there
+    /// is nothing to migrate.
+    fn migrate(from: u32, item: &mut Item) -> Result<(), BoxError> {
+        let _ = (from, item);
+        Ok(())
+    }
+
     /// Saves the loaded one-to-one related items declared with `cascade`; called after a
     /// `put` or `save` of this instance.
     fn cascade_save<'a>(&'a self, db: &'a Db) -> BoxFuture<'a, Result<()>> {
@@ -97,6 +105,12 @@ impl Db {
 /// Encodes a model into its item, sets, binary data and numbers stored as such.
 pub(crate) fn model_to_item<M: Model>(model: &M) -> Result<Item> {
     let mut item = crate::item::encode_item(model, M::SCHEMA.attributes.shape)?;
+    if let Some(version) = M::SCHEMA.schema_version {
+        item.insert(
+            version.attribute.to_owned(),
+            crate::migrate::version_value(version.current),
+        );
+    }
     if let Some(entity) = M::SCHEMA.entity {
         crate::template::complete_item(entity, &mut item)?;
     }
@@ -105,12 +119,19 @@ pub(crate) fn model_to_item<M: Model>(model: &M) -> Result<Item> {
 
 /// Decodes an item of the model `M`'s table into `U` (the model, or a projection of
 /// it), reading its attributes as the model stores them.
-pub(crate) fn decode_projection<M: Model, U: DeserializeOwned>(item: Item) -> Result<U> {
+pub(crate) fn decode_projection<M: Model, U: DeserializeOwned>(mut item: Item) -> Result<U> {
+    crate::migrate::migrate::<M>(&mut item)?;
     crate::item::decode_item(item, M::SCHEMA.attributes.shape)
 }
 
-/// Decodes a model from its item.
-pub(crate) fn model_from_item<M: Model>(item: Item) -> Result<M> {
+/// Decodes a model from its item, migrated first when it is at an older schema version.
+pub(crate) fn model_from_item<M: Model>(mut item: Item) -> Result<M> {
+    crate::migrate::migrate::<M>(&mut item)?;
+    decode_current(item)
+}
+
+/// Decodes a model from an item at the model's schema version.
+pub(crate) fn decode_current<M: Model>(item: Item) -> Result<M> {
     if let Some(entity) = M::SCHEMA.entity {
         crate::template::check_type(M::SCHEMA, entity, &item)?;
     }

@@ -148,6 +148,27 @@ pub struct TableSchema {
     pub entity: Option<&'static EntitySchema>,
     /// Deletion protection, table class, encryption, tags and point-in-time recovery.
     pub options: TableOptions,
+    /// The model's schema version (`#[schema(version = ..)]`): the attribute every
+    /// item carries it in, and which versions older items are migrated from.
+    pub schema_version: Option<SchemaVersion>,
+}
+
+/// A model's schema version, declared with `#[schema(version = N, migrations = [..])]`.
+///
+/// Every item the model writes carries `current` in `attribute`. An item read with a
+/// lower version passes through the model's migrations, one step per version, before it
+/// is decoded; an item without the attribute is of version `default`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SchemaVersion {
+    /// The attribute that holds the version (`_v` unless declared).
+    pub attribute: &'static str,
+    /// The version this model writes.
+    pub current: u32,
+    /// The version of an item stored without the attribute (1 unless declared).
+    pub default: u32,
+    /// A `get` that migrated an item writes it back, conditioned on the item being
+    /// unchanged since it was read.
+    pub write_back: bool,
 }
 
 /// The settings of a table beyond its keys and indexes, created with it and compared by

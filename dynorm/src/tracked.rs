@@ -101,7 +101,14 @@ impl<M: Model> Tracked<M> {
     /// The model's load hooks run. What they change is saved by the next save: the
     /// snapshot is the item as stored, before `before_load`, and the instance as decoded,
     /// before `after_load`.
+    ///
+    /// An item stored at an older schema version is migrated first, and its next save
+    /// writes the whole item: the stored attributes no longer match the model's.
     pub fn from_item(mut item: Item) -> Result<Self> {
+        if crate::migrate::migrate::<M>(&mut item)?.is_some() {
+            let model: M = crate::hooks::load(item)?;
+            return Ok(Tracked { model, snapshot: None });
+        }
         let stored = crate::hooks::enabled::<M>().then(|| item.clone());
         crate::hooks::before_load::<M>(&mut item)?;
         let mut model: M = from_item(item.clone())?;

@@ -61,6 +61,7 @@ pub fn check<'m, 'a>(cx: &mut Ctxt, model: &'m Model<'a>) -> Option<Resolved<'m,
         updated_at: roles.updated_at,
         relations,
         entity: None,
+        schema: model.schema.as_ref(),
     })
 }
 
@@ -88,5 +89,6 @@ fn check_entity_model<'m, 'a>(
         updated_at: roles.updated_at,
         relations: Vec::new(),
         entity: Some(entity),
+        schema: model.schema.as_ref(),
     })
 }

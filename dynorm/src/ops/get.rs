@@ -52,8 +52,23 @@ impl<'a, M: Model> GetItem<'a, M> {
     }
 
     /// Sends the request.
+    ///
+    /// An item at an older schema version is migrated; with `#[schema(write_back)]`,
+    /// the migrated item is then written back, conditioned on the item being unchanged
+    /// since it was read.
     pub async fn send(self) -> Result<Option<M>> {
-        self.send_item().await?.map(crate::hooks::load).transpose()
+        let db = self.db;
+        let Some(stored) = self.send_item().await? else {
+            return Ok(None);
+        };
+        if M::SCHEMA.schema_version.is_some_and(|v| v.write_back) {
+            let mut item = stored.clone();
+            if crate::migrate::migrate::<M>(&mut item)?.is_some() {
+                crate::migrate::write_back::<M>(db, &stored, &item).await;
+            }
+            return crate::hooks::load(item).map(Some);
+        }
+        crate::hooks::load(stored).map(Some)
     }
 
     /// Sends the request; resolves to the item as stored.

@@ -24,6 +24,10 @@ pub(crate) struct Guard<M> {
     /// update of an entity): a failed condition on another entity's item is
     /// `WrongEntity`.
     pub entity_type: bool,
+    /// The write was also conditioned on the item being at the model's schema version
+    /// (an update of a model with `#[schema]`): a failed condition on an older item is
+    /// `OutdatedItem`.
+    pub schema_version: bool,
 }
 
 impl<M> Clone for Guard<M> {
@@ -34,6 +38,7 @@ impl<M> Clone for Guard<M> {
             expected_version: self.expected_version,
             version_capped: self.version_capped,
             entity_type: self.entity_type,
+            schema_version: self.schema_version,
         }
     }
 }
@@ -46,6 +51,7 @@ impl<M: Model> Guard<M> {
             expected_version: None,
             version_capped: false,
             entity_type: false,
+            schema_version: false,
         }
     }
 
@@ -103,6 +109,19 @@ impl<M: Model> Guard<M> {
                         _ => None,
                     },
                 };
+            }
+        }
+        if let (true, Some(version), Some(found)) = (self.schema_version, M::SCHEMA.schema_version, item.as_ref()) {
+            match crate::migrate::version_of(M::SCHEMA, &version, found) {
+                Ok(stored) if stored < version.current => {
+                    return Error::OutdatedItem {
+                        table,
+                        stored,
+                        current: version.current,
+                    }
+                }
+                Err(err) => return err,
+                Ok(_) => {}
             }
         }
         if self.unique && item.is_some() {

@@ -516,6 +516,12 @@ fn request_input<M: Model>(
             (field.now)()?,
         ));
     }
+    if let Some(version) = schema.schema_version {
+        update.push_action(Action::Set(
+            vec![Segment::Name(version.attribute.into())],
+            crate::migrate::version_value(version.current),
+        ));
+    }
     // An entity's update writes its type (an upsert creates a typed item) and applies
     // only to an item of that type, or to none.
     let entity_type = schema.entity;
@@ -554,6 +560,22 @@ fn request_input<M: Model>(
         condition = Some(match condition {
             Some(c) => format!("({c}) AND ({typed})"),
             None => typed,
+        });
+    }
+    // An update applies to an item at the model's schema version, or to none: writing
+    // the current shape into an older item would mix the two.
+    if let Some(version) = schema.schema_version {
+        guard.schema_version = true;
+        let hash = placeholders.name(schema.hash_key.name);
+        let name = placeholders.name(version.attribute);
+        let value = placeholders.value(crate::migrate::version_value(version.current));
+        let mut current = format!("attribute_not_exists({hash}) OR {name} = {value}");
+        if version.default == version.current {
+            current.push_str(&format!(" OR attribute_not_exists({name})"));
+        }
+        condition = Some(match condition {
+            Some(c) => format!("({c}) AND ({current})"),
+            None => current,
         });
     }
     let input = update_input(db, table, key, expression, condition, placeholders, return_value);

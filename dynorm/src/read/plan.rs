@@ -314,8 +314,16 @@ impl<'a> ReadPlan<'a> {
                     }
                 }
                 // An entity's items are checked by their type attribute when decoded.
+                // An item at an older schema version is migrated before it is decoded.
                 let type_attribute = self.source.table.entity.map(|e| e.type_attribute);
-                for key in self.key_names.iter().copied().chain(type_attribute) {
+                let version_attribute = self.source.table.schema_version.map(|v| v.attribute);
+                for key in self
+                    .key_names
+                    .iter()
+                    .copied()
+                    .chain(type_attribute)
+                    .chain(version_attribute)
+                {
                     let part = ph.name(key);
                     if !parts.contains(&part) {
                         parts.push(part);
