@@ -61,6 +61,7 @@ fn default_timeouts() -> TimeoutConfig {
 pub struct Db {
     inner: Arc<Inner>,
     meter: Option<CapacityMeter>,
+    budget: Option<crate::budget::CapacityBudget>,
 }
 
 struct Inner {
@@ -279,7 +280,33 @@ impl Db {
 
     fn keeping_meter(mut self, from: &Db) -> Db {
         self.meter = from.meter.clone();
+        self.budget = from.budget.clone();
         self
+    }
+
+    /// The same handle, whose requests stay within `budget`: each waits until the
+    /// budget allows it, and what it consumed is taken from the budget. Share one
+    /// budget between handles and backfills to keep them within one rate together.
+    /// See [`CapacityBudget`](crate::CapacityBudget).
+    pub fn with_capacity_budget(&self, budget: &crate::budget::CapacityBudget) -> Db {
+        Db {
+            inner: Arc::clone(&self.inner),
+            meter: self.meter.clone(),
+            budget: Some(budget.clone()),
+        }
+    }
+
+    /// The capacity budget of this handle, if one is attached.
+    pub fn capacity_budget(&self) -> Option<&crate::budget::CapacityBudget> {
+        self.budget.as_ref()
+    }
+
+    /// Waits until the handle's budget, if any, allows a request of `kind`.
+    pub(crate) async fn ticket(&self, kind: crate::budget::Spend) -> crate::budget::Ticket {
+        match &self.budget {
+            Some(budget) => budget.acquire(kind).await,
+            None => crate::budget::Ticket::none(),
+        }
     }
 
     /// The same handle (same client, prefix and verified tables), whose requests add the
@@ -288,6 +315,7 @@ impl Db {
         Db {
             inner: Arc::clone(&self.inner),
             meter: Some(meter.clone()),
+            budget: self.budget.clone(),
         }
     }
 
@@ -298,7 +326,11 @@ impl Db {
 
     /// What to send as `ReturnConsumedCapacity`.
     pub(crate) fn capacity_mode(&self) -> Option<ReturnConsumedCapacity> {
-        self.meter.as_ref().map(|m| m.mode().clone())
+        match (&self.meter, &self.budget) {
+            (Some(m), _) => Some(m.mode().clone()),
+            (None, Some(_)) => Some(ReturnConsumedCapacity::Total),
+            (None, None) => None,
+        }
     }
 
     /// Adds the consumed capacity of an operation's one response to the meter, if one is
@@ -614,6 +646,7 @@ impl DbBuilder {
                 cursor_key: self.cursor_key,
             }),
             meter: None,
+            budget: None,
         }
     }
 }

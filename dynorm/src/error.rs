@@ -400,6 +400,27 @@ pub enum Error {
         current: u32,
     },
 
+    /// A backfill worker no longer holds the segment it was working on: its lease ran
+    /// out and another worker claimed it. The work done up to the last checkpoint is
+    /// kept; the other worker goes on from there.
+    #[error("run `{run}`: segment {segment} was claimed by another worker")]
+    LeaseLost {
+        /// The run.
+        run: String,
+        /// The segment.
+        segment: u32,
+    },
+
+    /// A checkpoint store failed to read or save a run's progress.
+    #[error("the checkpoints of run `{run}` could not be read or saved: {source}")]
+    Checkpoint {
+        /// The run.
+        run: String,
+        /// What failed.
+        #[source]
+        source: BoxError,
+    },
+
     /// A non-key attribute value that DynamoDB would reject. Nothing was sent.
     ///
     /// `Display` names only the top-level attribute: the rest of the path may be map keys
@@ -1023,6 +1044,16 @@ impl fmt::Debug for Error {
                 .field("table", table)
                 .field("stored", stored)
                 .field("current", current)
+                .finish(),
+            Error::LeaseLost { run, segment } => f
+                .debug_struct("LeaseLost")
+                .field("run", run)
+                .field("segment", segment)
+                .finish(),
+            Error::Checkpoint { run, source } => f
+                .debug_struct("Checkpoint")
+                .field("run", run)
+                .field("source", source)
                 .finish(),
             Error::AlreadyExists { table, item: i } => f
                 .debug_struct("AlreadyExists")

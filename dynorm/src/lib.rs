@@ -182,6 +182,7 @@ mod key;
 mod template;
 mod timestamp;
 // 4. Expressions, observability, retries.
+mod budget;
 pub mod expr;
 mod observe;
 mod retry;
@@ -191,6 +192,7 @@ mod db;
 mod hooks;
 mod model;
 // 7. Operations on that contract.
+pub mod backfill;
 pub mod batch;
 pub mod drift;
 pub mod entity;
@@ -210,6 +212,7 @@ mod verbs;
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub mod testing;
 
+pub use budget::CapacityBudget;
 pub use db::{Db, DbBuilder, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_OPERATION_TIMEOUT};
 pub use drift::{PlanStep, TablePlan};
 pub use entity::{Collection, DynaTable, Entity, SortPrefix};

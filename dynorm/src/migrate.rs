@@ -139,14 +139,17 @@ where
 /// An `UpdateItem` that turns `stored` into `new`, sent only if the item is still as it
 /// was read: every attribute the update sets or removes is conditioned on its stored
 /// value (or on being absent), so a concurrent change to any of them fails the write,
-/// and a concurrent change to any other attribute is kept. `lock` conditions the write
-/// on the `#[dynorm(version)]` attribute as stored too, and `bump_lock` adds 1 to it.
-/// `None` when there is nothing to change.
+/// and a concurrent change to any other attribute is kept. An attribute `new` lacks is
+/// removed only where `removable` says so (the model's own attributes, and those a
+/// migration dropped): attributes the model does not know are kept. The write is also
+/// conditioned on the `#[dynorm(version)]` attribute as stored, and `bump_lock` adds 1
+/// to it. `None` when there is nothing to change.
 pub(crate) fn rewrite_input(
     table: String,
     schema: &TableSchema,
     stored: &Item,
     new: &Item,
+    removable: &dyn Fn(&str) -> bool,
     bump_lock: bool,
 ) -> Result<Option<UpdateItemInputBuilder>> {
     let is_key = |name: &str| name == schema.hash_key.name || schema.range_key.is_some_and(|r| r.name == name);
@@ -179,7 +182,7 @@ pub(crate) fn rewrite_input(
     }
     let mut dropped: Vec<(&String, &AttributeValue)> = stored
         .iter()
-        .filter(|(name, _)| !is_key(name) && !new.contains_key(*name) && Some(name.as_str()) != lock)
+        .filter(|(name, _)| !is_key(name) && !new.contains_key(*name) && Some(name.as_str()) != lock && removable(name))
         .collect();
     dropped.sort_by(|a, b| a.0.cmp(b.0));
     for (name, old) in dropped {
@@ -248,7 +251,8 @@ pub(crate) fn rewrite_input(
 /// `tracing` event, not an error of the read.
 pub(crate) async fn write_back<M: Model>(db: &crate::Db, stored: &Item, migrated: &Item) {
     let table = db.table_name::<M>();
-    let input = match rewrite_input(table.clone(), M::SCHEMA, stored, migrated, false) {
+    // What the migrated item lacks, a migration removed.
+    let input = match rewrite_input(table.clone(), M::SCHEMA, stored, migrated, &|_| true, false) {
         Ok(Some(input)) => input,
         Ok(None) => return,
         Err(err) => {
@@ -270,6 +274,19 @@ pub(crate) async fn write_back<M: Model>(db: &crate::Db, stored: &Item, migrated
             }
         }
     }
+}
+
+/// Whether a rewrite of an item of `M` may remove `name` when the new item lacks it:
+/// an attribute of the model's (a field now absent, a sparse index key), or one the
+/// migrations removed (`migrated` lacks it). Other attributes are not the model's to
+/// remove.
+pub(crate) fn removable<M: Model>(migrated: &Item, name: &str) -> bool {
+    let schema = M::SCHEMA;
+    !migrated.contains_key(name)
+        || schema.attributes.names.contains(&name)
+        || schema
+            .entity
+            .is_some_and(|e| e.type_attribute == name || e.keys.iter().any(|k| k.attribute == name))
 }
 
 #[cfg(test)]

@@ -352,6 +352,7 @@ impl<'a> TransactWrite<'a> {
             // answer is applied once. Only a token the caller chose lets the caller resend.
             let idempotent = self.token.is_some();
             let token = self.token.unwrap_or_else(fresh_token);
+            let ticket = db.ticket(crate::budget::Spend::Write).await;
             let out = db
                 .write_client(true)
                 .transact_write_items()
@@ -361,6 +362,7 @@ impl<'a> TransactWrite<'a> {
                 .send()
                 .await
                 .map_err(|err| transact_error(err, &tables, Some(idempotent)))?;
+            ticket.settle(out.consumed_capacity());
             db.record_capacity(out.consumed_capacity());
             after.into_iter().flatten().for_each(|hook| hook());
             Ok(())
@@ -569,6 +571,7 @@ impl<'a> TransactGet<'a> {
                 }
             }
             let tables: Vec<String> = self.gets.iter().map(|(_, _, t)| t.clone()).collect();
+            let ticket = db.ticket(crate::budget::Spend::Read).await;
             let out = db
                 .read_client()
                 .transact_get_items()
@@ -577,6 +580,7 @@ impl<'a> TransactGet<'a> {
                 .send()
                 .await
                 .map_err(|err| transact_error(err, &tables, None))?;
+            ticket.settle(out.consumed_capacity());
             db.record_capacity(out.consumed_capacity());
             Ok(TransactGetOutput {
                 items: out.responses.unwrap_or_default().into_iter().map(|r| r.item).collect(),

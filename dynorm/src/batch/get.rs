@@ -359,6 +359,7 @@ async fn send_gets(
 ) -> Result<(Vec<(String, Vec<Item>)>, HashMap<String, KeysAndAttributes>)> {
     let label = tables_label(pending.keys());
     tracing::trace!(requests = ?pending, "batch_get_item");
+    let ticket = db.ticket(crate::budget::Spend::Read).await;
     let out = db
         .read_client()
         .batch_get_item()
@@ -367,6 +368,7 @@ async fn send_gets(
         .send()
         .await
         .map_err(|e| Error::from_sdk(e, &label))?;
+    ticket.settle(out.consumed_capacity());
     db.add_capacity(out.consumed_capacity());
     let mut unprocessed = out.unprocessed_keys.unwrap_or_default();
     unprocessed.retain(|_, request| !request.keys.is_empty());

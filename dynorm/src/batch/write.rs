@@ -422,6 +422,7 @@ async fn send_writes(
 ) -> Result<(Vec<(String, Vec<Item>)>, HashMap<String, Vec<WriteRequest>>)> {
     let label = tables_label(pending.keys());
     tracing::trace!(requests = ?pending, "batch_write_item");
+    let ticket = db.ticket(crate::budget::Spend::Write).await;
     let out = db
         .write_client(true)
         .batch_write_item()
@@ -431,6 +432,7 @@ async fn send_writes(
         .await
         // Puts and deletes without conditions: a repeat is harmless.
         .map_err(|e| Error::from_sdk_write(e, &label, true))?;
+    ticket.settle(out.consumed_capacity());
     db.add_capacity(out.consumed_capacity());
     let mut unprocessed = out.unprocessed_items.unwrap_or_default();
     unprocessed.retain(|_, requests| !requests.is_empty());

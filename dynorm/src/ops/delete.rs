@@ -109,9 +109,11 @@ impl<'a, M: Model> DeleteItem<'a, M> {
             self.db.prepare::<M>(&table).await?;
             // An unconditional delete repeated deletes nothing more.
             let idempotent = input.get_condition_expression().is_none();
+            let ticket = self.db.ticket(crate::budget::Spend::Write).await;
             let output = Box::pin(input.send_with(self.db.write_client(idempotent)))
                 .await
                 .map_err(|e| write_failure(e, &table, idempotent).into_error(&table, &guard))?;
+            ticket.settle(output.consumed_capacity());
             self.db.record_capacity(output.consumed_capacity());
             if let Some(instance) = self.instance {
                 after_write(&table, instance.cascade_delete(self.db).await)?;

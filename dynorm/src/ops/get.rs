@@ -85,9 +85,16 @@ impl<'a, M: Model> GetItem<'a, M> {
             tracing::trace!(input = ?input, "get_item");
             self.db.prepare::<M>(&table).await?;
             // Boxed: the SDK's future is large, and moving it inside ours costs more.
-            let output = Box::pin(input.send_with(self.db.read_client()))
-                .await
-                .map_err(|e| Error::from_sdk(e, &table))?;
+            let ticket = self.db.ticket(crate::budget::Spend::Read).await;
+            let output = match Box::pin(input.send_with(self.db.read_client())).await {
+                Ok(output) => output,
+                Err(e) => {
+                    let err = Error::from_sdk(e, &table);
+                    ticket.failed(&err);
+                    return Err(err);
+                }
+            };
+            ticket.settle(output.consumed_capacity());
             self.db.record_capacity(output.consumed_capacity());
             Ok(output.item)
         }

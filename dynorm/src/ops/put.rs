@@ -363,6 +363,7 @@ fn prepare<M: Model>(
 /// Sends a whole-item write; returns the item DynamoDB returned, for an update.
 async fn send_write<M: Model>(db: &Db, table: &str, input: WriteBuilder, guard: &Guard<M>) -> Result<Option<Item>> {
     db.prepare::<M>(table).await?;
+    let ticket = db.ticket(crate::budget::Spend::Write).await;
     // A whole-item write without a condition stores the same item when repeated.
     let result = match input {
         WriteBuilder::Put(input) => {
@@ -372,6 +373,7 @@ async fn send_write<M: Model>(db: &Db, table: &str, input: WriteBuilder, guard: 
                 .await
                 .map(|out| {
                     db.record_capacity(out.consumed_capacity());
+                    ticket.settle(out.consumed_capacity());
                     None
                 })
                 .map_err(|e| write_failure(e, table, idempotent))
@@ -389,6 +391,7 @@ async fn send_write<M: Model>(db: &Db, table: &str, input: WriteBuilder, guard: 
                 .await
                 .map(|out| {
                     db.record_capacity(out.consumed_capacity());
+                    ticket.settle(out.consumed_capacity());
                     out.attributes
                 })
                 .map_err(|e| write_failure(e, table, idempotent))

@@ -108,7 +108,16 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     Box::pin(async move {
-        let page: Page = send.await.map(Into::into).map_err(|e| Error::from_sdk(e, &table))?;
+        let ticket = db.ticket(crate::budget::Spend::Read).await;
+        let page: Page = match send.await {
+            Ok(out) => out.into(),
+            Err(e) => {
+                let err = Error::from_sdk(e, &table);
+                ticket.failed(&err);
+                return Err(err);
+            }
+        };
+        ticket.settle(page.consumed.iter());
         let span = tracing::Span::current();
         span.record("aws.dynamodb.count", page.count as i64);
         span.record("aws.dynamodb.scanned_count", page.scanned as i64);
