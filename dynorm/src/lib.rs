@@ -194,6 +194,7 @@ mod model;
 // 7. Operations on that contract.
 pub mod backfill;
 pub mod batch;
+pub mod changes;
 pub mod drift;
 pub mod entity;
 pub mod iam;
