@@ -285,7 +285,7 @@ mod tests {
             }
         }
         let rate = spent / 10.0;
-        assert!(rate <= 100.0 * 1.05 && rate >= 90.0, "{rate}");
+        assert!((90.0..=105.0).contains(&rate), "{rate}");
     }
 
     #[test]

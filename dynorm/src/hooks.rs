@@ -27,7 +27,7 @@ use crate::value::Item;
 /// | `before_save`, `after_save` | `put`, `put_unique`, `save`, [`Tracked::save`](crate::Tracked::save), a put in a batch write or a transaction |
 /// | `before_update`, `after_update` | `update`, `update_by_key`, an update in a transaction |
 /// | `before_delete`, `after_delete` | `delete`, `delete_by_key`, a delete in a batch write or a transaction |
-/// | `before_load`, `after_load` | every item dynorm decodes into the model: `get`, queries and scans, batch and transactional gets, relationships, and the instance a `save` or `update` refreshes |
+/// | `before_load`, `after_load` | every item dynorm decodes into the model: `get`, queries and scans, batch and transactional gets, relationships, change streams, backfills, and the instance a `save` or `update` refreshes; `before_load` sees the item after any schema migrations |
 ///
 /// In batch writes and transactions the `before_*` hooks run when the write is added, so
 /// a refusal stops the whole batch or transaction before anything is sent. Their

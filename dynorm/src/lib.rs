@@ -382,6 +382,14 @@ pub use dynorm_derive::KeyAttribute;
 pub use aws_config;
 /// The SDK crate dynorm is built on, re-exported so versions always match.
 pub use aws_sdk_dynamodb;
+/// The DynamoDB Streams SDK the stream reader uses.
+#[cfg(feature = "streams")]
+#[cfg_attr(docsrs, doc(cfg(feature = "streams")))]
+pub use aws_sdk_dynamodbstreams;
+/// The Lambda event types [`changes`] reads.
+#[cfg(feature = "lambda")]
+#[cfg_attr(docsrs, doc(cfg(feature = "lambda")))]
+pub use aws_lambda_events;
 
 /// The `futures` crate, for `StreamExt` and `TryStreamExt` on read streams.
 pub use futures;

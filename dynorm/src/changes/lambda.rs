@@ -69,8 +69,8 @@ pub fn batch_failures<'r>(failed: impl IntoIterator<Item = &'r Record>) -> Dynam
 /// from it and the records after it are not processed out of order.
 ///
 /// ```no_run
-/// use aws_lambda_events::event::dynamodb::Event;
-/// use aws_lambda_events::event::streams::DynamoDbEventResponse;
+/// use dynorm::aws_lambda_events::event::dynamodb::Event;
+/// use dynorm::aws_lambda_events::event::streams::DynamoDbEventResponse;
 /// use dynorm::changes::{handle_event, Change};
 /// # use dynorm::DynaModel;
 /// # #[derive(DynaModel, serde::Serialize, serde::Deserialize, validator::Validate, Debug)]
