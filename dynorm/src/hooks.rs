@@ -195,7 +195,11 @@ pub(crate) fn after_delete<M: Model>(key: &M::Key, instance: Option<&M>) {
 
 /// Decodes a stored item into the model, with its load hooks.
 pub(crate) fn load<M: Model>(mut item: Item) -> Result<M> {
-    // Migrations first: the hooks see the item in the model's current shape.
+    // The type first (an item of another entity is not this model's to migrate), then
+    // the migrations: the hooks see the item in the model's current shape.
+    if let Some(entity) = M::SCHEMA.entity {
+        crate::template::check_type(M::SCHEMA, entity, &item)?;
+    }
     crate::migrate::migrate::<M>(&mut item)?;
     if M::hooks().is_none() {
         return crate::model::decode_current(item);

@@ -380,16 +380,16 @@ pub use dynorm_derive::KeyAttribute;
 /// always match: `dynorm::aws_config::load_from_env().await` gives the `SdkConfig` that
 /// [`Db::from_sdk_config`] and `aws_sdk_dynamodb::Client::new` take.
 pub use aws_config;
+/// The Lambda event types [`changes`] reads.
+#[cfg(feature = "lambda")]
+#[cfg_attr(docsrs, doc(cfg(feature = "lambda")))]
+pub use aws_lambda_events;
 /// The SDK crate dynorm is built on, re-exported so versions always match.
 pub use aws_sdk_dynamodb;
 /// The DynamoDB Streams SDK the stream reader uses.
 #[cfg(feature = "streams")]
 #[cfg_attr(docsrs, doc(cfg(feature = "streams")))]
 pub use aws_sdk_dynamodbstreams;
-/// The Lambda event types [`changes`] reads.
-#[cfg(feature = "lambda")]
-#[cfg_attr(docsrs, doc(cfg(feature = "lambda")))]
-pub use aws_lambda_events;
 
 /// The `futures` crate, for `StreamExt` and `TryStreamExt` on read streams.
 pub use futures;

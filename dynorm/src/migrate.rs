@@ -40,6 +40,13 @@ use crate::expr::render::Placeholders;
 use crate::schema::{SchemaVersion, TableSchema};
 use crate::{BoxError, Error, Item, Model, Result};
 
+/// The most attributes of an item a rewrite conditions on one by one: with more, only
+/// those it changes (DynamoDB allows 300 operators in an expression).
+pub const MAX_CONDITIONED: usize = 100;
+
+/// DynamoDB's limit on an expression's length.
+const MAX_EXPRESSION: usize = 4096;
+
 /// The version as stored.
 pub(crate) fn version_value(version: u32) -> AttributeValue {
     AttributeValue::N(version.to_string())
@@ -137,9 +144,12 @@ where
 }
 
 /// An `UpdateItem` that turns `stored` into `new`, sent only if the item is still as it
-/// was read: every attribute the update sets or removes is conditioned on its stored
-/// value (or on being absent), so a concurrent change to any of them fails the write,
-/// and a concurrent change to any other attribute is kept. An attribute `new` lacks is
+/// was read: every attribute of the item as read is conditioned on its stored value,
+/// and every attribute the update adds on being absent, so a concurrent change to any
+/// of them fails the write (what a migration or a backfill function computed from them
+/// is never written over a newer value); an attribute added concurrently is kept. An
+/// item of more than [`MAX_CONDITIONED`] attributes is conditioned on those the update
+/// changes, and on the version attributes, only. An attribute `new` lacks is
 /// removed only where `removable` says so (the model's own attributes, and those a
 /// migration dropped): attributes the model does not know are kept. The write is also
 /// conditioned on the `#[dynorm(version)]` attribute as stored, and `bump_lock` adds 1
@@ -165,6 +175,7 @@ pub(crate) fn rewrite_input(
     let mut removes = Vec::new();
     let mut conditions = Vec::new();
     let lock = schema.version_attribute.filter(|_| bump_lock);
+    let whole = stored.len() <= MAX_CONDITIONED;
     // Sorted, so that the same change renders the same request.
     let mut changed: Vec<(&String, &AttributeValue)> = new
         .iter()
@@ -192,6 +203,28 @@ pub(crate) fn rewrite_input(
     }
     if sets.is_empty() && removes.is_empty() {
         return Ok(None);
+    }
+    // The attributes the update leaves as they are, but were read: unchanged too.
+    if whole {
+        let mut kept: Vec<(&String, &AttributeValue)> = stored
+            .iter()
+            .filter(|(name, value)| {
+                !is_key(name) && Some(name.as_str()) != schema.version_attribute && new.get(*name) == Some(*value)
+            })
+            .collect();
+        kept.sort_by(|a, b| a.0.cmp(b.0));
+        for (name, value) in kept {
+            let n = ph.name(name);
+            conditions.push(format!("{n} = {}", ph.value(value.clone())));
+        }
+    } else if let Some(version) = schema.schema_version {
+        if !new.contains_key(version.attribute) || stored.get(version.attribute) == new.get(version.attribute) {
+            let n = ph.name(version.attribute);
+            conditions.push(match stored.get(version.attribute) {
+                Some(v) => format!("{n} = {}", ph.value(v.clone())),
+                None => format!("attribute_not_exists({n})"),
+            });
+        }
     }
     if let Some(attr) = schema.version_attribute {
         let n = ph.name(attr);
@@ -232,13 +265,21 @@ pub(crate) fn rewrite_input(
         expression.push_str("REMOVE ");
         expression.push_str(&removes.join(", "));
     }
+    let condition = conditions.join(" AND ");
+    if expression.len() > MAX_EXPRESSION || condition.len() > MAX_EXPRESSION {
+        return Err(Error::InvalidRequest(format!(
+            "the rewrite changes or reads too many attributes for one update ({} and {} bytes of expression, at most {MAX_EXPRESSION})",
+            expression.len(),
+            condition.len()
+        )));
+    }
     let (names, values) = ph.into_maps();
     Ok(Some(
         UpdateItemInput::builder()
             .table_name(table)
             .set_key(Some(key))
             .update_expression(expression)
-            .condition_expression(conditions.join(" AND "))
+            .condition_expression(condition)
             .set_expression_attribute_names(names)
             .set_expression_attribute_values(values)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld),
@@ -246,13 +287,24 @@ pub(crate) fn rewrite_input(
 }
 
 /// Writes back an item a `get` migrated (`#[schema(write_back)]`), conditioned on it
-/// being unchanged since it was read. A failed write-back loses nothing (the stored
-/// item is still readable, and is migrated on every read), so it is reported as a
-/// `tracing` event, not an error of the read.
+/// being unchanged since it was read: the model's encoding of the migrated item (its
+/// sets, numbers and computed keys as the model stores them; no hook runs). A failed
+/// write-back loses nothing (the stored item is still readable, and is migrated on
+/// every read), so it is reported as a `tracing` event, not an error of the read.
 pub(crate) async fn write_back<M: Model>(db: &crate::Db, stored: &Item, migrated: &Item) {
     let table = db.table_name::<M>();
-    // What the migrated item lacks, a migration removed.
-    let input = match rewrite_input(table.clone(), M::SCHEMA, stored, migrated, &|_| true, false) {
+    let encoded = crate::model::decode_current::<M>(migrated.clone()).and_then(|m| crate::model::model_to_item(&m));
+    let input = encoded.and_then(|new| {
+        rewrite_input(
+            table.clone(),
+            M::SCHEMA,
+            stored,
+            &new,
+            &|name| removable::<M>(migrated, name),
+            false,
+        )
+    });
+    let input = match input {
         Ok(Some(input)) => input,
         Ok(None) => return,
         Err(err) => {
@@ -260,13 +312,20 @@ pub(crate) async fn write_back<M: Model>(db: &crate::Db, stored: &Item, migrated
             return;
         }
     };
-    match input.send_with(db.write_client(false)).await {
+    let ticket = db.ticket(crate::budget::Spend::Write).await;
+    match input
+        .set_return_consumed_capacity(db.capacity_mode())
+        .send_with(db.write_client(false))
+        .await
+    {
         Ok(out) => {
+            ticket.settle(out.consumed_capacity());
             db.record_capacity(out.consumed_capacity());
             tracing::debug!(table = %table, "dynorm: wrote back a migrated item");
         }
         Err(err) => {
             let err = Error::from_sdk(err, &table);
+            ticket.failed(&err);
             if matches!(err, Error::ConditionFailed { .. }) || err.code() == Some("ConditionalCheckFailedException") {
                 tracing::debug!(table = %table, "dynorm: the item changed since it was read; not written back");
             } else {

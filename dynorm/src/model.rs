@@ -120,12 +120,33 @@ pub(crate) fn model_to_item<M: Model>(model: &M) -> Result<Item> {
 /// Decodes an item of the model `M`'s table into `U` (the model, or a projection of
 /// it), reading its attributes as the model stores them.
 pub(crate) fn decode_projection<M: Model, U: DeserializeOwned>(mut item: Item) -> Result<U> {
+    check_entity_type::<M>(&item)?;
     crate::migrate::migrate::<M>(&mut item)?;
     crate::item::decode_item(item, M::SCHEMA.attributes.shape)
 }
 
+/// Decodes an item read from an index that does not project every attribute (so not
+/// the schema version attribute either): migrated only when it holds the version
+/// attribute, since its absence says nothing about the item's version.
+pub(crate) fn decode_index_projection<M: Model, U: DeserializeOwned>(mut item: Item) -> Result<U> {
+    check_entity_type::<M>(&item)?;
+    if M::SCHEMA.schema_version.is_some_and(|v| item.contains_key(v.attribute)) {
+        crate::migrate::migrate::<M>(&mut item)?;
+    }
+    crate::item::decode_item(item, M::SCHEMA.attributes.shape)
+}
+
+/// Refuses an item of another entity type before anything else reads it.
+fn check_entity_type<M: Model>(item: &Item) -> Result<()> {
+    match M::SCHEMA.entity {
+        Some(entity) => crate::template::check_type(M::SCHEMA, entity, item),
+        None => Ok(()),
+    }
+}
+
 /// Decodes a model from its item, migrated first when it is at an older schema version.
 pub(crate) fn model_from_item<M: Model>(mut item: Item) -> Result<M> {
+    check_entity_type::<M>(&item)?;
     crate::migrate::migrate::<M>(&mut item)?;
     decode_current(item)
 }

@@ -56,6 +56,9 @@ pub struct Tracked<M> {
     model: M,
     /// The item as last loaded or saved; `None` for an instance not stored yet.
     snapshot: Option<Item>,
+    /// An item read at an older schema version: as stored, and as migrated. Its next
+    /// save rewrites it (see [`Tracked::from_item`]).
+    migrated: Option<Box<(Item, Item)>>,
 }
 
 impl<M: Model + std::fmt::Debug> std::fmt::Debug for Tracked<M> {
@@ -84,7 +87,11 @@ impl<M: Model> Tracked<M> {
     /// Tracks an instance that is not stored yet: its first save writes the whole item
     /// (as `DynaModel::save` does); later saves send only changes.
     pub fn new(model: M) -> Self {
-        Tracked { model, snapshot: None }
+        Tracked {
+            model,
+            snapshot: None,
+            migrated: None,
+        }
     }
 
     /// Tracks an instance as it is stored now (for example one read by a query).
@@ -94,7 +101,11 @@ impl<M: Model> Tracked<M> {
     /// whole rather than by paths inside it that DynamoDB could not update.
     pub fn loaded(model: M) -> Result<Self> {
         let snapshot = Some(to_item(&model)?);
-        Ok(Tracked { model, snapshot })
+        Ok(Tracked {
+            model,
+            snapshot,
+            migrated: None,
+        })
     }
 
     /// Tracks the model decoded from an item as stored.
@@ -103,11 +114,24 @@ impl<M: Model> Tracked<M> {
     /// before `after_load`.
     ///
     /// An item stored at an older schema version is migrated first, and its next save
-    /// writes the whole item: the stored attributes no longer match the model's.
+    /// rewrites it at the current version: an update of what differs from the item as
+    /// stored, conditioned on each of those attributes still holding what was read (a
+    /// concurrent change fails it with `ConditionFailed`, and is never overwritten).
     pub fn from_item(mut item: Item) -> Result<Self> {
-        if crate::migrate::migrate::<M>(&mut item)?.is_some() {
-            let model: M = crate::hooks::load(item)?;
-            return Ok(Tracked { model, snapshot: None });
+        if let Some(version) = M::SCHEMA.schema_version {
+            if let Some(entity) = M::SCHEMA.entity {
+                crate::template::check_type(M::SCHEMA, entity, &item)?;
+            }
+            if crate::migrate::version_of(M::SCHEMA, &version, &item)? < version.current {
+                let stored = item.clone();
+                crate::migrate::migrate::<M>(&mut item)?;
+                let model: M = crate::hooks::load(item.clone())?;
+                return Ok(Tracked {
+                    model,
+                    snapshot: None,
+                    migrated: Some(Box::new((stored, item))),
+                });
+            }
         }
         let stored = crate::hooks::enabled::<M>().then(|| item.clone());
         crate::hooks::before_load::<M>(&mut item)?;
@@ -118,6 +142,7 @@ impl<M: Model> Tracked<M> {
         Ok(Tracked {
             model,
             snapshot: Some(snapshot),
+            migrated: None,
         })
     }
 
@@ -163,6 +188,14 @@ impl<'a, M: Model> SaveChanges<'a, M> {
     /// call.
     pub fn to_input(self) -> Result<Option<WriteInput>> {
         let tracked = self.tracked;
+        if let Some(migrated) = &tracked.migrated {
+            return match rewrite(self.db, &tracked.model, migrated)? {
+                None => Ok(None),
+                Some(input) => Ok(Some(WriteInput::Update(
+                    input.build().map_err(crate::ops::build_error)?,
+                ))),
+            };
+        }
         match &tracked.snapshot {
             None => Ok(Some(
                 first_save(self.db, &mut tracked.model, self.check_version).to_input()?,
@@ -180,6 +213,26 @@ impl<'a, M: Model> SaveChanges<'a, M> {
     /// cancelled save leaves the changes pending.
     pub async fn send(self) -> Result<bool> {
         let tracked = self.tracked;
+        if let Some(migrated) = &tracked.migrated {
+            let table = self.db.table_name::<M>();
+            let Some(input) = rewrite(self.db, &tracked.model, migrated)? else {
+                return Ok(false);
+            };
+            let ticket = self.db.ticket(crate::budget::Spend::Write).await;
+            let out = input
+                .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+                .send_with(self.db.write_client(false))
+                .await
+                .map_err(|e| Error::from_sdk_write(e, &table, false))?;
+            ticket.settle(out.consumed_capacity());
+            self.db.record_capacity(out.consumed_capacity());
+            let stored = out.attributes.unwrap_or_default();
+            crate::ops::after_write(&table, crate::ops::refresh(&mut tracked.model, stored))?;
+            crate::hooks::after_save(&tracked.model);
+            tracked.migrated = None;
+            tracked.snapshot = Some(crate::ops::after_write(&table, to_item(&tracked.model))?);
+            return Ok(true);
+        }
         match &tracked.snapshot {
             None => first_save(self.db, &mut tracked.model, self.check_version).await?,
             Some(snapshot) => match plan(self.db, &mut tracked.model, snapshot, self.check_version)? {
@@ -194,6 +247,29 @@ impl<'a, M: Model> SaveChanges<'a, M> {
         tracked.snapshot = Some(crate::ops::after_write(&table, to_item(&tracked.model))?);
         Ok(true)
     }
+}
+
+/// The rewrite of an item read at an older schema version: what differs from the item
+/// as stored, conditioned on it being unchanged since it was read.
+fn rewrite<M: Model>(
+    db: &Db,
+    model: &M,
+    migrated: &(Item, Item),
+) -> Result<Option<aws_sdk_dynamodb::operation::update_item::builders::UpdateItemInputBuilder>> {
+    model.validate()?;
+    crate::hooks::before_save(model)?;
+    let current = to_item(model)?;
+    check_item(M::SCHEMA, &current)?;
+    let (stored, after) = migrated;
+    let input = crate::migrate::rewrite_input(
+        db.table_name::<M>(),
+        M::SCHEMA,
+        stored,
+        &current,
+        &|name| crate::migrate::removable::<M>(after, name),
+        M::SCHEMA.version_attribute.is_some(),
+    )?;
+    Ok(input.map(|i| i.set_return_consumed_capacity(db.capacity_mode())))
 }
 
 /// The whole-item save of an instance not stored yet.
@@ -271,8 +347,9 @@ fn changes<M: Model>(old: &Item, new: &Item) -> Result<(Vec<Action>, bool)> {
     let managed: HashSet<&str> = schema
         .version_attribute
         .into_iter()
-        .chain(M::SCHEMA.created_at.map(|f| (f.attribute, (f.now)())).map(|(a, _)| a))
-        .chain(M::SCHEMA.updated_at.map(|f| (f.attribute, (f.now)())).map(|(a, _)| a))
+        .chain(schema.created_at.map(|f| f.attribute))
+        .chain(schema.updated_at.map(|f| f.attribute))
+        .chain(schema.schema_version.map(|v| v.attribute))
         .collect();
     let mut actions = Vec::new();
     let mut names: Vec<&String> = new.keys().filter(|n| !managed.contains(n.as_str())).collect();

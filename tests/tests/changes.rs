@@ -65,6 +65,7 @@ async fn local_stream_records_decode_into_typed_changes_and_the_reader_resumes()
     let mut reader = StreamReader::for_table::<Order>(&db, local_streams_client(&endpoint()))
         .await
         .unwrap()
+        .worker("consumer")
         .checkpoints(store.clone());
     let mut got = Vec::new();
     for _ in 0..50 {
@@ -106,11 +107,13 @@ async fn local_stream_records_decode_into_typed_changes_and_the_reader_resumes()
         "migrated from version 1"
     );
 
-    // A reader under the same name, with the same checkpoints, has nothing new.
+    // A reader started again under the same worker name, with the same checkpoints,
+    // goes on after what was committed.
     order("o3", 100, "new").put(&db).await.unwrap();
     let mut again = StreamReader::for_table::<Order>(&db, local_streams_client(&endpoint()))
         .await
         .unwrap()
+        .worker("consumer")
         .checkpoints(store);
     let mut more = Vec::new();
     for _ in 0..50 {

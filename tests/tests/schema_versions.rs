@@ -253,12 +253,28 @@ async fn an_update_of_an_outdated_item_is_refused_and_a_tracked_save_rewrites_it
         .unwrap();
     assert_eq!(raw(&db, &table, "ada", "a3").await.get("credits"), Some(&n(13)));
 
-    // A tracked instance of a migrated item saves it whole, at the current version.
+    // A tracked instance of a migrated item rewrites it at the current version, with
+    // one update conditioned on the item as read.
     let mut tracked: Tracked<Account> = Account::get(&db, ("ada", "a1")).tracked().await.unwrap().unwrap();
     tracked.credits = 20;
     log.clear();
     assert!(tracked.save(&db).await.unwrap());
-    assert_eq!(log.operations(), ["PutItem"]);
+    assert_eq!(log.operations(), ["UpdateItem"]);
+    // Saved again, it sends what changed, as usual.
+    tracked.credits = 21;
+    assert!(tracked.save(&db).await.unwrap());
+    assert_eq!(raw(&db, &table, "ada", "a1").await.get("credits"), Some(&n(21)));
+    tracked.credits = 20;
+    assert!(tracked.save(&db).await.unwrap());
+    // A concurrent change between the read and the save fails the rewrite.
+    let mut stale: Tracked<Account> = Account::get(&db, ("ada", "a2")).tracked().await.unwrap().unwrap();
+    let mut changed = stored(2, "ada", "a2");
+    changed.insert("credits".into(), s("13"));
+    put_raw(&db, &table, changed).await;
+    stale.credits = 99;
+    let err = stale.save(&db).await.unwrap_err();
+    assert!(matches!(err, Error::ConditionFailed { .. }), "{err:?}");
+    assert_eq!(raw(&db, &table, "ada", "a2").await.get("credits"), Some(&s("13")));
     let item = raw(&db, &table, "ada", "a1").await;
     assert_eq!(item.get("_v"), Some(&n(3)));
     assert_eq!(item.get("credits"), Some(&n(20)));
@@ -287,10 +303,18 @@ async fn write_back_stores_the_migrated_item_unless_it_changed() {
     // touch, changed concurrently, survives; one it touches makes it skip the write.
     let mut untouched = stored(2, "ada", "w");
     untouched.insert("note".into(), s("kept"));
+    // Attributes the model does not know, of every kind, are kept (and the rewrite's
+    // condition on them, maps and lists included, holds).
+    untouched.insert(
+        "extra".into(),
+        AttributeValue::M(HashMap::from([("k".into(), AttributeValue::L(vec![n(1), s("x")]))])),
+    );
+    untouched.insert("flags".into(), AttributeValue::Ss(vec!["a".into(), "b".into()]));
     put_raw(&db, &table, untouched).await;
     WrittenBack::get(&db, ("ada", "w")).await.unwrap().unwrap();
     let item = raw(&db, &table, "ada", "w").await;
     assert_eq!((item.get("_v"), item.get("note")), (Some(&n(3)), Some(&s("kept"))));
+    assert!(item.contains_key("extra") && item.contains_key("flags"), "{item:?}");
 }
 
 #[tokio::test]
@@ -409,4 +433,59 @@ async fn entities_and_collections_are_migrated_too() {
         .item
         .unwrap();
     assert_eq!((item.get("_type"), item.get("_v")), (Some(&s("note")), Some(&n(2))));
+
+    // An item of another entity is refused as such, before any migration runs on it.
+    let tag: Item = HashMap::from([
+        ("pk".into(), s("BOARD#b")),
+        ("sk".into(), s("TAG#t9")),
+        ("_type".into(), s("tag")),
+        ("_v".into(), n(7)),
+        ("board".into(), s("b")),
+        ("tag".into(), s("t9")),
+    ]);
+    let err = Note::from_item(tag).unwrap_err();
+    assert!(matches!(err, Error::WrongEntity { .. }), "{err:?}");
+}
+
+/// Version 1 of a model that has just started to declare its version: items written
+/// before have no version attribute, and are current.
+#[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone, PartialEq)]
+#[table(name = "profiles", hash_key = "id")]
+#[schema(version = 1)]
+struct Profile {
+    id: String,
+    bio: String,
+}
+
+#[tokio::test]
+async fn items_without_the_attribute_at_the_current_version_save_and_update_as_usual() {
+    let db = db("sv_default");
+    Profile::create_table(&db).await.unwrap();
+    let table = db.table_name::<Profile>();
+    db.client()
+        .put_item()
+        .table_name(&table)
+        .item("id", s("p1"))
+        .item("bio", s("old"))
+        .send()
+        .await
+        .unwrap();
+    let mut tracked = Profile::get(&db, "p1").tracked().await.unwrap().unwrap();
+    tracked.bio = "new".into();
+    assert!(tracked.save(&db).await.unwrap());
+    Profile::update_by_key(&db, "p1")
+        .set(Profile::fields().bio(), "newer".to_owned())
+        .await
+        .unwrap();
+    let item = db
+        .client()
+        .get_item()
+        .table_name(&table)
+        .key("id", s("p1"))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    assert_eq!((item.get("bio"), item.get("_v")), (Some(&s("newer")), Some(&n(1))));
 }

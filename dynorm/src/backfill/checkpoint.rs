@@ -173,16 +173,14 @@ fn listed(segments: Option<&HashMap<u32, Held>>) -> Vec<(u32, Checkpoint)> {
 }
 
 /// Checkpoints in a JSON file per run (`{dir}/{run}.json`), shared by the processes
-/// of one machine: each claim and save holds a lock file (`{run}.lock`) while it reads
-/// and rewrites the file, and the file is replaced whole, so a process killed part way
-/// leaves the last complete state.
+/// of one machine: each claim and save holds an exclusive lock on `{run}.lock` (an
+/// operating-system file lock, released if the process dies) while it reads and
+/// rewrites the file, and the file is replaced whole (written, synced, renamed), so a
+/// process killed part way leaves the last complete state.
 #[derive(Debug, Clone)]
 pub struct FileCheckpoints {
     dir: PathBuf,
 }
-
-/// A lock file older than this was left by a process killed while it held it.
-const STALE_LOCK: Duration = Duration::from_secs(10);
 
 impl FileCheckpoints {
     /// A store in `dir`, created when first used.
@@ -203,56 +201,49 @@ impl FileCheckpoints {
         run: &str,
         change: impl FnOnce(&mut HashMap<u32, Held>) -> Result<(T, bool)>,
     ) -> Result<T> {
-        let io = |source: std::io::Error| Error::Checkpoint {
+        let failed = |source: BoxedError| Error::Checkpoint {
             run: run.to_owned(),
-            source: Box::new(source),
+            source,
         };
-        let (file, lock) = self.paths(run)?;
+        let io = |e: std::io::Error| failed(Box::new(e));
+        let (file, lock_path) = self.paths(run)?;
         std::fs::create_dir_all(&self.dir).map_err(io)?;
-        // Take the lock.
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io)?;
         loop {
-            match std::fs::OpenOptions::new().write(true).create_new(true).open(&lock) {
-                Ok(_) => break,
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let stale = std::fs::metadata(&lock)
-                        .and_then(|m| m.modified())
-                        .ok()
-                        .and_then(|t| t.elapsed().ok())
-                        .is_some_and(|age| age > STALE_LOCK);
-                    if stale {
-                        let _ = std::fs::remove_file(&lock);
-                    } else {
-                        tokio::time::sleep(Duration::from_millis(5)).await;
-                    }
-                }
-                Err(e) => return Err(io(e)),
+            match lock.try_lock() {
+                Ok(()) => break,
+                Err(std::fs::TryLockError::WouldBlock) => tokio::time::sleep(Duration::from_millis(2)).await,
+                Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
             }
         }
-        let result = (|| {
-            let mut segments: HashMap<u32, Held> = match std::fs::read(&file) {
-                Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::Checkpoint {
-                    run: run.to_owned(),
-                    source: Box::new(e),
-                })?,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => HashMap::new(),
-                Err(e) => return Err(io(e)),
-            };
-            let (out, changed) = change(&mut segments)?;
-            if changed {
-                let json = serde_json::to_vec(&segments).map_err(|e| Error::Checkpoint {
-                    run: run.to_owned(),
-                    source: Box::new(e),
-                })?;
-                let tmp = file.with_extension(format!("json.{}", std::process::id()));
-                std::fs::write(&tmp, json).map_err(io)?;
-                std::fs::rename(&tmp, &file).map_err(io)?;
-            }
-            Ok(out)
-        })();
-        let _ = std::fs::remove_file(&lock);
-        result
+        let mut segments: HashMap<u32, Held> = match std::fs::read(&file) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| failed(Box::new(e)))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => HashMap::new(),
+            Err(e) => return Err(io(e)),
+        };
+        let (out, changed) = change(&mut segments)?;
+        if changed {
+            use std::io::Write;
+            let json = serde_json::to_vec(&segments).map_err(|e| failed(Box::new(e)))?;
+            let tmp = file.with_extension(format!("json.{}", std::process::id()));
+            let mut f = std::fs::File::create(&tmp).map_err(io)?;
+            f.write_all(&json).map_err(io)?;
+            f.sync_all().map_err(io)?;
+            drop(f);
+            std::fs::rename(&tmp, &file).map_err(io)?;
+        }
+        // Unlocked when `lock` is dropped.
+        drop(lock);
+        Ok(out)
     }
 }
+
+type BoxedError = crate::BoxError;
 
 impl CheckpointStore for FileCheckpoints {
     async fn claim(&self, claim: &Claim<'_>) -> Result<Option<Checkpoint>> {

@@ -110,7 +110,7 @@ impl<'a, M: Model> Backfill<'a, M> {
         Backfill {
             db,
             run: run.into(),
-            worker: default_worker(),
+            worker: default_worker("backfill"),
             segments: 4,
             parallel: 4,
             writes_in_flight: 8,
@@ -127,9 +127,22 @@ impl<'a, M: Model> Backfill<'a, M> {
     }
 }
 
-fn default_worker() -> String {
-    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".into());
-    format!("{host}-{}", std::process::id())
+/// A worker name no other worker has: the host, the process, the time and a count, so
+/// tasks of one process and Lambda invocations (whose process ids repeat) differ.
+pub(crate) fn default_worker(kind: &str) -> String {
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    let host = std::env::var("HOSTNAME")
+        .or_else(|_| std::env::var("AWS_LAMBDA_LOG_STREAM_NAME"))
+        .unwrap_or_else(|_| "local".into());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!(
+        "{kind}-{host}-{}-{nanos:x}-{}",
+        std::process::id(),
+        COUNT.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 impl<'a, M: Model, S: CheckpointStore> Backfill<'a, M, S> {
@@ -180,9 +193,10 @@ impl<'a, M: Model, S: CheckpointStore> Backfill<'a, M, S> {
         self
     }
 
-    /// This worker's name in the checkpoint store (host name and process id by
-    /// default). A worker that runs again under its own name takes back its segments
-    /// at once; under another name, once their lease has run out.
+    /// This worker's name in the checkpoint store (by default one no other worker has).
+    /// A worker that runs again under its own name takes back its segments at once;
+    /// under another name (as with the default), once their lease has run out. Two
+    /// live workers must not share a name.
     pub fn worker(mut self, name: impl Into<String>) -> Self {
         self.worker = name.into();
         self
@@ -312,11 +326,13 @@ impl<'a, M: Model, S: CheckpointStore> Backfill<'a, M, S> {
             .try_collect()
             .await?;
         let mut held = Vec::new();
+        let mut lost = Vec::new();
         let mut processed = Vec::new();
         for (segment, end) in outcomes {
             match end {
                 SegmentEnd::Processed => processed.push(segment),
                 SegmentEnd::Held => held.push(segment),
+                SegmentEnd::Lost => lost.push(segment),
                 SegmentEnd::DoneBefore => {}
             }
         }
@@ -341,6 +357,7 @@ impl<'a, M: Model, S: CheckpointStore> Backfill<'a, M, S> {
             failures: std::mem::take(&mut *shared.failures.lock().unwrap_or_else(|e| e.into_inner())),
             segments_processed: processed,
             segments_held: held,
+            segments_lost: lost,
             complete,
             read_units: *shared.read_units.lock().unwrap_or_else(|e| e.into_inner()),
             write_units: *shared.write_units.lock().unwrap_or_else(|e| e.into_inner()),
@@ -359,6 +376,8 @@ enum SegmentEnd {
     Held,
     /// It was finished before this run.
     DoneBefore,
+    /// Another worker claimed it while this one worked on it (its lease ran out).
+    Lost,
 }
 
 #[derive(Default)]
@@ -435,15 +454,31 @@ impl<M: Model, S: CheckpointStore> Runner<'_, '_, M, S> {
             None => None,
         };
         tracing::debug!(run = %b.run, segment, resumed = start.is_some(), "dynorm: backfill segment claimed");
+        let mut saved = Instant::now();
         loop {
             let (items, scanned, last) = self.scan_page(segment, start.take()).await?;
             self.shared.counts.add(scanned, 0, 0, 0);
             cp.scanned += scanned;
-            let outcomes: Vec<Outcome> = futures::stream::iter(items)
-                .map(|item| self.item(item))
-                .buffer_unordered(b.writes_in_flight)
-                .collect()
-                .await;
+            // Items in chunks, the lease renewed between them while the page takes long
+            // (a tight budget), so another worker does not claim the segment meanwhile.
+            let mut outcomes: Vec<Outcome> = Vec::with_capacity(items.len());
+            let mut items = items.into_iter().peekable();
+            while items.peek().is_some() {
+                let chunk: Vec<Item> = items.by_ref().take(b.writes_in_flight * 4).collect();
+                let done: Vec<Outcome> = futures::stream::iter(chunk)
+                    .map(|item| self.item(item))
+                    .buffer_unordered(b.writes_in_flight)
+                    .collect()
+                    .await;
+                outcomes.extend(done);
+                if items.peek().is_some() && saved.elapsed() > b.lease / 3 {
+                    match b.store.save(&claim, &cp).await {
+                        Ok(()) => saved = Instant::now(),
+                        Err(Error::LeaseLost { .. }) => return Ok(self.lost(segment)),
+                        Err(err) => return Err(err),
+                    }
+                }
+            }
             for outcome in outcomes {
                 match outcome {
                     Outcome::Written => {
@@ -467,7 +502,11 @@ impl<M: Model, S: CheckpointStore> Runner<'_, '_, M, S> {
             }
             cp.done = last.is_none();
             cp.position = last.as_ref().map(checkpoint::encode_position).transpose()?;
-            b.store.save(&claim, &cp).await?;
+            match b.store.save(&claim, &cp).await {
+                Ok(()) => saved = Instant::now(),
+                Err(Error::LeaseLost { .. }) => return Ok(self.lost(segment)),
+                Err(err) => return Err(err),
+            }
             if cp.done {
                 self.shared.segments_done.fetch_add(1, Ordering::Relaxed);
                 tracing::debug!(run = %b.run, segment, "dynorm: backfill segment finished");
@@ -478,6 +517,11 @@ impl<M: Model, S: CheckpointStore> Runner<'_, '_, M, S> {
                 None => return Ok(SegmentEnd::Processed),
             }
         }
+    }
+
+    fn lost(&self, segment: u32) -> SegmentEnd {
+        tracing::warn!(run = %self.backfill.run, worker = %self.backfill.worker, segment, "dynorm: another worker claimed the segment; leaving it");
+        SegmentEnd::Lost
     }
 
     /// One page of the segment: its items, how many it read, and where it ends.
@@ -546,11 +590,12 @@ impl<M: Model, S: CheckpointStore> Runner<'_, '_, M, S> {
                 }
             }
             let mut migrated = stored.clone();
-            let new = match crate::migrate::migrate::<M>(&mut migrated).and_then(|_| self.rewrite(migrated.clone())) {
-                Ok(Some(new)) => new,
-                Ok(None) => return Outcome::Skipped,
-                Err(err) => return fail(err),
-            };
+            let (model, new) =
+                match crate::migrate::migrate::<M>(&mut migrated).and_then(|_| self.rewrite(migrated.clone())) {
+                    Ok(Some(rewritten)) => rewritten,
+                    Ok(None) => return Outcome::Skipped,
+                    Err(err) => return fail(err),
+                };
             let input = match crate::migrate::rewrite_input(
                 self.table.clone(),
                 M::SCHEMA,
@@ -569,6 +614,7 @@ impl<M: Model, S: CheckpointStore> Runner<'_, '_, M, S> {
                     let units: f64 = out.consumed_capacity().and_then(|c| c.capacity_units()).unwrap_or(0.0);
                     *self.shared.write_units.lock().unwrap_or_else(|e| e.into_inner()) += units;
                     ticket.settle(out.consumed_capacity());
+                    crate::hooks::after_save(&model);
                     return Outcome::Written;
                 }
                 Err(err) => {
@@ -608,10 +654,13 @@ impl<M: Model, S: CheckpointStore> Runner<'_, '_, M, S> {
         }
     }
 
-    /// The item as it should be stored: decoded (migrated already), given to the function,
-    /// validated, encoded. `None` when the function skips it.
-    fn rewrite(&self, stored: Item) -> Result<Option<Item>> {
-        let mut model: M = crate::hooks::load(stored)?;
+    /// The item as it should be stored, and the instance it encodes: decoded (migrated
+    /// already; `before_load` runs, `after_load` does not, as what it changes is for
+    /// readers, not for the table), given to the function, validated, given to
+    /// `before_save`, encoded. `None` when the function skips it.
+    fn rewrite(&self, mut stored: Item) -> Result<Option<(M, Item)>> {
+        crate::hooks::before_load::<M>(&mut stored)?;
+        let mut model: M = crate::model::decode_current(stored)?;
         if let Some(map) = &self.backfill.map {
             let decided = map(&mut model).map_err(|source| Error::Hook {
                 model: std::any::type_name::<M>(),
@@ -623,7 +672,9 @@ impl<M: Model, S: CheckpointStore> Runner<'_, '_, M, S> {
             }
         }
         model.validate()?;
-        crate::model::model_to_item(&model).map(Some)
+        crate::hooks::before_save(&model)?;
+        let item = crate::model::model_to_item(&model)?;
+        Ok(Some((model, item)))
     }
 
     /// The item with `key`, read strongly consistent after a write met a concurrent
@@ -810,6 +861,9 @@ pub struct Report {
     pub segments_processed: Vec<u32>,
     /// The segments another worker held when this one tried to claim them.
     pub segments_held: Vec<u32>,
+    /// The segments another worker claimed while this one worked on them (its lease
+    /// ran out between two checkpoints): that worker goes on from the last checkpoint.
+    pub segments_lost: Vec<u32>,
     /// Every segment of the run is finished (by any worker).
     pub complete: bool,
     /// Read units this worker consumed, as DynamoDB reported them.

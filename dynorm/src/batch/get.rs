@@ -367,7 +367,15 @@ async fn send_gets(
         .set_return_consumed_capacity(db.capacity_mode())
         .send()
         .await
-        .map_err(|e| Error::from_sdk(e, &label))?;
+        .map_err(|e| {
+            let err = Error::from_sdk(e, &label);
+            if matches!(err, Error::Throttled { .. }) {
+                if let Some(budget) = db.capacity_budget() {
+                    budget.slow_down(crate::budget::Spend::Read);
+                }
+            }
+            err
+        })?;
     ticket.settle(out.consumed_capacity());
     db.add_capacity(out.consumed_capacity());
     let mut unprocessed = out.unprocessed_keys.unwrap_or_default();

@@ -431,7 +431,15 @@ async fn send_writes(
         .send()
         .await
         // Puts and deletes without conditions: a repeat is harmless.
-        .map_err(|e| Error::from_sdk_write(e, &label, true))?;
+        .map_err(|e| {
+            let err = Error::from_sdk_write(e, &label, true);
+            if matches!(err, Error::Throttled { .. }) {
+                if let Some(budget) = db.capacity_budget() {
+                    budget.slow_down(crate::budget::Spend::Write);
+                }
+            }
+            err
+        })?;
     ticket.settle(out.consumed_capacity());
     db.add_capacity(out.consumed_capacity());
     let mut unprocessed = out.unprocessed_items.unwrap_or_default();

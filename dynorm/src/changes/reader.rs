@@ -55,9 +55,11 @@ struct Shard {
     parent: Option<String>,
     /// Claimed by this reader, with the checkpoint it had.
     checkpoint: Option<Checkpoint>,
+    /// When the claim was last saved (the lease renewed).
+    saved: Option<Instant>,
     iterator: Option<String>,
-    /// Another reader holds it.
-    held: bool,
+    /// Read to its end (DynamoDB closed it); done once that is committed.
+    closed: bool,
     done: bool,
 }
 
@@ -88,7 +90,7 @@ impl StreamReader {
             client,
             stream_arn: stream_arn.into(),
             name: "stream".into(),
-            worker: format!("reader-{}", std::process::id()),
+            worker: crate::backfill::default_worker("reader"),
             lease: Duration::from_secs(60),
             limit: 1000,
             store: MemoryCheckpoints::new(),
@@ -197,8 +199,9 @@ impl<S: CheckpointStore> StreamReader<S> {
                         id,
                         parent: shard.parent_shard_id,
                         checkpoint: None,
+                        saved: None,
                         iterator: None,
-                        held: false,
+                        closed: false,
                         done: false,
                     });
                 }
@@ -216,28 +219,85 @@ impl<S: CheckpointStore> StreamReader<S> {
     /// Reads the next records of every shard this reader can read now: one
     /// `GetRecords` per shard whose parent is finished. An empty batch means nothing new
     /// yet. Call [`commit`](Self::commit) with it once it is handled; a batch not
-    /// committed is read again by the next reader of the stream under this name.
+    /// committed is read again by the next reader of the stream under this name. When
+    /// a request fails, the shards this call read go back to their last commit, so no
+    /// record is skipped.
     pub async fn next_batch(&mut self) -> Result<Batch> {
         if self.refreshed.is_none_or(|at| at.elapsed() > REFRESH) {
             self.refresh().await?;
         }
+        self.renew().await?;
         let mut batch = Batch::default();
+        let mut advanced = Vec::new();
+        let result = self.read_shards(&mut batch, &mut advanced).await;
+        if let Err(err) = result {
+            for i in advanced {
+                let shard = &mut self.shards[i];
+                shard.iterator = None;
+                shard.closed = false;
+            }
+            return Err(err);
+        }
+        Ok(batch)
+    }
+
+    /// Renews the lease of every claimed shard that has not been committed for a third
+    /// of the lease; a shard another reader has claimed meanwhile is left to it.
+    async fn renew(&mut self) -> Result<()> {
+        for i in 0..self.shards.len() {
+            let due = {
+                let shard = &self.shards[i];
+                shard.checkpoint.is_some() && !shard.done && shard.saved.is_none_or(|t| t.elapsed() > self.lease / 3)
+            };
+            if !due {
+                continue;
+            }
+            let run = self.run_of(&self.shards[i].id);
+            let checkpoint = self.shards[i].checkpoint.clone().unwrap_or_default();
+            let claim = Claim {
+                run: &run,
+                segment: 0,
+                worker: &self.worker,
+                lease: self.lease,
+            };
+            match self.store.save(&claim, &checkpoint).await {
+                Ok(()) => self.shards[i].saved = Some(Instant::now()),
+                Err(Error::LeaseLost { .. }) => self.give_up(i),
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(())
+    }
+
+    /// Forgets a shard another reader claimed.
+    fn give_up(&mut self, i: usize) {
+        let shard = &mut self.shards[i];
+        tracing::warn!(shard = %shard.id, "dynorm: another stream reader claimed the shard; leaving it");
+        shard.checkpoint = None;
+        shard.saved = None;
+        shard.iterator = None;
+        shard.closed = false;
+    }
+
+    async fn read_shards(&mut self, batch: &mut Batch, advanced: &mut Vec<usize>) -> Result<()> {
         let done: Vec<String> = self.shards.iter().filter(|s| s.done).map(|s| s.id.clone()).collect();
         let known: Vec<String> = self.shards.iter().map(|s| s.id.clone()).collect();
         for i in 0..self.shards.len() {
-            let (id, parent_open) = {
-                let shard = &self.shards[i];
-                if shard.done {
-                    continue;
-                }
-                // A child waits until its parent (if the stream still lists it) is read.
-                let parent_open = shard
-                    .parent
-                    .as_ref()
-                    .is_some_and(|p| known.contains(p) && !done.contains(p));
-                (shard.id.clone(), parent_open)
-            };
+            let id = self.shards[i].id.clone();
+            if self.shards[i].done {
+                continue;
+            }
+            // A child waits until its parent (if the stream still lists it) is read.
+            let parent_open = self.shards[i]
+                .parent
+                .as_ref()
+                .is_some_and(|p| known.contains(p) && !done.contains(p));
             if parent_open {
+                continue;
+            }
+            if self.shards[i].closed {
+                // Read to its end already: only the commit that finishes it is left.
+                batch.positions.push((id, None, true));
                 continue;
             }
             if self.shards[i].checkpoint.is_none() {
@@ -249,15 +309,13 @@ impl<S: CheckpointStore> StreamReader<S> {
                     lease: self.lease,
                 };
                 match self.store.claim(&claim).await? {
-                    None => {
-                        self.shards[i].held = true;
-                        continue;
-                    }
+                    None => continue,
                     Some(cp) => {
-                        self.shards[i].held = false;
-                        self.shards[i].done = cp.done;
-                        self.shards[i].checkpoint = Some(cp);
-                        if self.shards[i].done {
+                        let shard = &mut self.shards[i];
+                        shard.done = cp.done;
+                        shard.checkpoint = Some(cp);
+                        shard.saved = Some(Instant::now());
+                        if shard.done {
                             continue;
                         }
                     }
@@ -265,22 +323,17 @@ impl<S: CheckpointStore> StreamReader<S> {
             }
             if self.shards[i].iterator.is_none() {
                 let position = self.shards[i].checkpoint.as_ref().and_then(|c| c.position.clone());
-                let request = self
-                    .client
-                    .get_shard_iterator()
-                    .stream_arn(&self.stream_arn)
-                    .shard_id(&id);
-                let request = match &position {
-                    Some(sequence) => request
-                        .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
-                        .sequence_number(sequence),
-                    None => request.shard_iterator_type(ShardIteratorType::TrimHorizon),
-                };
-                let out = request.send().await.map_err(|e| streams_error(e, &self.stream_arn))?;
-                self.shards[i].iterator = out.shard_iterator;
+                match self.iterator(&id, position.as_deref()).await? {
+                    Some(iterator) => self.shards[i].iterator = Some(iterator),
+                    None => {
+                        // The shard is gone (trimmed after it closed): nothing more to read.
+                        self.shards[i].closed = true;
+                        batch.positions.push((id, None, true));
+                        continue;
+                    }
+                }
             }
             let Some(iterator) = self.shards[i].iterator.clone() else {
-                batch.positions.push((id, None, true));
                 continue;
             };
             let out = match self
@@ -293,10 +346,10 @@ impl<S: CheckpointStore> StreamReader<S> {
             {
                 Ok(out) => out,
                 Err(err) => {
-                    let expired = err
+                    let stale = err
                         .as_service_error()
                         .is_some_and(|e| e.is_expired_iterator_exception() || e.is_trimmed_data_access_exception());
-                    if expired {
+                    if stale {
                         // Read again from the checkpoint with a fresh iterator.
                         self.shards[i].iterator = None;
                         continue;
@@ -304,6 +357,7 @@ impl<S: CheckpointStore> StreamReader<S> {
                     return Err(streams_error(err, &self.stream_arn));
                 }
             };
+            advanced.push(i);
             let mut last = None;
             for raw in out.records.unwrap_or_default() {
                 let record = from_stream(raw)?;
@@ -312,26 +366,70 @@ impl<S: CheckpointStore> StreamReader<S> {
             }
             let closed = out.next_shard_iterator.is_none();
             self.shards[i].iterator = out.next_shard_iterator;
+            self.shards[i].closed = closed;
             if last.is_some() || closed {
                 batch.positions.push((id, last, closed));
             }
         }
-        Ok(batch)
+        Ok(())
+    }
+
+    /// An iterator after `position` (the oldest record without one). A position whose
+    /// records have been trimmed (a reader away longer than the stream keeps records)
+    /// starts at the oldest record left, with a warning; `None` when the shard is gone.
+    async fn iterator(&self, shard: &str, position: Option<&str>) -> Result<Option<String>> {
+        let request = |kind: ShardIteratorType| {
+            self.client
+                .get_shard_iterator()
+                .stream_arn(&self.stream_arn)
+                .shard_id(shard)
+                .shard_iterator_type(kind)
+        };
+        let first = match position {
+            Some(sequence) => {
+                request(ShardIteratorType::AfterSequenceNumber)
+                    .sequence_number(sequence)
+                    .send()
+                    .await
+            }
+            None => request(ShardIteratorType::TrimHorizon).send().await,
+        };
+        match first {
+            Ok(out) => Ok(out.shard_iterator),
+            Err(err) => {
+                let service = err.as_service_error();
+                if service.is_some_and(|e| e.is_resource_not_found_exception()) {
+                    return Ok(None);
+                }
+                if position.is_some() && service.is_some_and(|e| e.is_trimmed_data_access_exception()) {
+                    tracing::warn!(shard, "dynorm: the stream no longer holds the records after the checkpoint; reading from the oldest it holds");
+                    let out = request(ShardIteratorType::TrimHorizon)
+                        .send()
+                        .await
+                        .map_err(|e| streams_error(e, &self.stream_arn))?;
+                    return Ok(out.shard_iterator);
+                }
+                Err(streams_error(err, &self.stream_arn))
+            }
+        }
     }
 
     /// Saves the positions the batch reached: a reader that starts again goes on after
-    /// its records. A shard read to its end is finished.
+    /// its records. A shard read to its end is finished. A shard another reader has
+    /// claimed meanwhile (this reader's lease ran out) is left to it: its records of the
+    /// batch will be read again there.
     pub async fn commit(&mut self, batch: &Batch) -> Result<()> {
         for (id, last, closed) in &batch.positions {
             let run = self.run_of(id);
-            let Some(shard) = self.shards.iter_mut().find(|s| &s.id == id) else {
+            let Some(i) = self.shards.iter().position(|s| &s.id == id) else {
                 continue;
             };
-            let mut checkpoint = shard.checkpoint.clone().unwrap_or_default();
+            let Some(mut checkpoint) = self.shards[i].checkpoint.clone() else {
+                continue;
+            };
             checkpoint.segments = 1;
             if let Some(last) = last {
                 checkpoint.position = Some(last.clone());
-                checkpoint.scanned += 1;
             }
             checkpoint.done = *closed;
             let claim = Claim {
@@ -340,9 +438,16 @@ impl<S: CheckpointStore> StreamReader<S> {
                 worker: &self.worker,
                 lease: self.lease,
             };
-            self.store.save(&claim, &checkpoint).await?;
-            shard.done = *closed;
-            shard.checkpoint = Some(checkpoint);
+            match self.store.save(&claim, &checkpoint).await {
+                Ok(()) => {
+                    let shard = &mut self.shards[i];
+                    shard.done = *closed;
+                    shard.checkpoint = Some(checkpoint);
+                    shard.saved = Some(Instant::now());
+                }
+                Err(Error::LeaseLost { .. }) => self.give_up(i),
+                Err(err) => return Err(err),
+            }
         }
         Ok(())
     }

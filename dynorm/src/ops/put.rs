@@ -397,5 +397,13 @@ async fn send_write<M: Model>(db: &Db, table: &str, input: WriteBuilder, guard: 
                 .map_err(|e| write_failure(e, table, idempotent))
         }
     };
-    result.map_err(|failure| failure.into_error(table, guard))
+    result.map_err(|failure| {
+        let err = failure.into_error(table, guard);
+        if matches!(err, crate::Error::Throttled { .. }) {
+            if let Some(budget) = db.capacity_budget() {
+                budget.slow_down(crate::budget::Spend::Write);
+            }
+        }
+        err
+    })
 }

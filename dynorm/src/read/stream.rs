@@ -210,7 +210,16 @@ impl<'a, I: Index, O: Op, T> ReadStream<'a, I, O, T> {
     /// Decodes items into `U` instead: a projection type with the attributes an index
     /// or [`specific_attributes`](Self::specific_attributes) returns.
     pub fn read_as<U: DeserializeOwned>(self) -> ReadStream<'a, I, O, U> {
-        self.decode_with(decode_projection::<I::Model, U>)
+        let partial_index = self
+            .plan
+            .source
+            .index
+            .is_some_and(|i| i.projection != crate::schema::Projection::All);
+        if partial_index {
+            self.decode_with(crate::model::decode_index_projection::<I::Model, U>)
+        } else {
+            self.decode_with(decode_projection::<I::Model, U>)
+        }
     }
 
     /// The same read, its items decoded by `decode_item` (a collection's dispatch).
