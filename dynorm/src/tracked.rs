@@ -202,7 +202,7 @@ impl<'a, M: Model> SaveChanges<'a, M> {
             )),
             Some(snapshot) => match plan(self.db, &mut tracked.model, snapshot, self.check_version)? {
                 Plan::Nothing => Ok(None),
-                Plan::Changes(update) => update.to_input().map(|input| Some(WriteInput::Update(input))),
+                Plan::Changes(update, _) => update.to_input().map(|input| Some(WriteInput::Update(input))),
                 Plan::Whole(save) => save.to_input().map(Some),
             },
         }
@@ -233,20 +233,65 @@ impl<'a, M: Model> SaveChanges<'a, M> {
             tracked.snapshot = Some(crate::ops::after_write(&table, to_item(&tracked.model))?);
             return Ok(true);
         }
-        match &tracked.snapshot {
-            None => first_save(self.db, &mut tracked.model, self.check_version).await?,
+        let reused = match &tracked.snapshot {
+            None => {
+                first_save(self.db, &mut tracked.model, self.check_version).await?;
+                None
+            }
             Some(snapshot) => match plan(self.db, &mut tracked.model, snapshot, self.check_version)? {
                 Plan::Nothing => return Ok(false),
-                Plan::Changes(update) => {
-                    update.await?;
+                Plan::Changes(update, current) => {
+                    let stored = update.send_returning().await?;
+                    stored.and_then(|stored| next_snapshot::<M>(current, stored))
                 }
-                Plan::Whole(save) => save.await?,
+                Plan::Whole(save) => {
+                    save.await?;
+                    None
+                }
             },
-        }
+        };
         let table = self.db.table_name::<M>();
-        tracked.snapshot = Some(crate::ops::after_write(&table, to_item(&tracked.model))?);
+        tracked.snapshot = match reused {
+            Some(snapshot) => Some(snapshot),
+            None => Some(crate::ops::after_write(&table, to_item(&tracked.model))?),
+        };
         Ok(true)
     }
+}
+
+/// The next snapshot after a partial save, without encoding the refreshed instance
+/// again: the item the save was planned from, with what the update itself changed
+/// (version, timestamps) taken from the item stored after it. Only when the stored item
+/// agrees with it on every attribute the model stores (no other writer changed one);
+/// otherwise `None`, and the refreshed instance is encoded.
+fn next_snapshot<M: Model>(mut current: Item, stored: Item) -> Option<Item> {
+    let schema = M::SCHEMA;
+    // With load hooks the refreshed instance may differ from what was stored, and the
+    // snapshot must be what it encodes to.
+    if schema.attributes.flattened || crate::hooks::enabled::<M>() {
+        return None;
+    }
+    let managed = |name: &str| {
+        schema.version_attribute == Some(name)
+            || schema.updated_at.is_some_and(|f| f.attribute == name)
+            || schema.created_at.is_some_and(|f| f.attribute == name)
+    };
+    for (name, value) in &current {
+        if !managed(name) && stored.get(name) != Some(value) {
+            return None;
+        }
+    }
+    for (name, value) in stored {
+        if current.contains_key(&name) {
+            if managed(&name) {
+                current.insert(name, value);
+            }
+        } else if schema.attributes.names.contains(&name.as_str()) || managed(&name) {
+            // A field the instance left out (`None`) that the table holds.
+            return None;
+        }
+    }
+    Some(current)
 }
 
 /// The rewrite of an item read at an older schema version: what differs from the item
@@ -295,8 +340,9 @@ impl<'a, M: Model> std::future::IntoFuture for SaveChanges<'a, M> {
 enum Plan<'a, M: Model> {
     /// Nothing changed.
     Nothing,
-    /// The update that brings the stored item to the instance.
-    Changes(UpdateItem<'a, M, OnTracked<'a, M>>),
+    /// The update that brings the stored item to the instance, and the instance's item
+    /// it was planned from.
+    Changes(UpdateItem<'a, M, OnTracked<'a, M>>, Item),
     /// The changes do not fit DynamoDB's 4 KB expression limit (hundreds of changed
     /// attributes): the whole item is written, with the same conditions.
     Whole(SaveItem<'a, M>),
@@ -337,7 +383,7 @@ fn plan<'a, M: Model>(db: &'a Db, model: &'a mut M, snapshot: &Item, check_versi
     } else {
         request.skip_version_check()
     };
-    Ok(Plan::Changes(request.condition(hash.exists())))
+    Ok(Plan::Changes(request.condition(hash.exists()), current))
 }
 
 /// The smallest actions that turn `old` into `new`, leaving out the attributes dynorm

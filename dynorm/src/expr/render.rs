@@ -81,26 +81,84 @@ pub(crate) type Values = HashMap<String, AttributeValue>;
 /// The placeholders of one request, shared by its expressions.
 #[derive(Default, Debug)]
 pub(crate) struct Placeholders {
-    names: HashMap<String, String>,
+    /// Each name with its placeholder, in the order they were first used (the `i`th
+    /// is `#n{i}`): a request has few, so a scan finds a repeated one faster than a
+    /// hash, and the list becomes `ExpressionAttributeNames` without a second map.
+    names: Vec<(String, String)>,
     values: HashMap<String, AttributeValue>,
 }
 
+/// `prefix` followed by `n` in decimal, as a new string.
+fn placeholder(prefix: &str, n: usize) -> String {
+    let mut out = String::with_capacity(prefix.len() + 3);
+    out.push_str(prefix);
+    push_decimal(&mut out, n);
+    out
+}
+
+/// Appends `n` in decimal.
+fn push_decimal(out: &mut String, n: usize) {
+    if n < 10 {
+        out.push(char::from(b'0' + n as u8));
+    } else {
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        let mut n = n;
+        while n > 0 {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        // Only ASCII digits were written.
+        out.push_str(std::str::from_utf8(&digits[i..]).unwrap_or_default());
+    }
+}
+
 impl Placeholders {
+    /// The index of `name`'s placeholder, made when it is new.
+    fn name_index(&mut self, name: &str) -> usize {
+        if let Some(i) = self.names.iter().position(|(n, _)| n == name) {
+            return i;
+        }
+        let i = self.names.len();
+        self.names.push((name.to_owned(), placeholder("#n", i)));
+        i
+    }
+
     /// The placeholder for an attribute name, reused when the name repeats.
     pub(crate) fn name(&mut self, name: &str) -> String {
-        if let Some(placeholder) = self.names.get(name) {
-            return placeholder.clone();
-        }
-        let placeholder = format!("#n{}", self.names.len());
-        self.names.insert(name.to_owned(), placeholder.clone());
-        placeholder
+        let i = self.name_index(name);
+        self.names[i].1.clone()
+    }
+
+    /// Appends the placeholder for an attribute name.
+    fn write_name(&mut self, out: &mut String, name: &str) {
+        let i = self.name_index(name);
+        out.push_str(&self.names[i].1);
     }
 
     /// A placeholder for a value.
     pub(crate) fn value(&mut self, value: AttributeValue) -> String {
-        let placeholder = format!(":v{}", self.values.len());
+        let placeholder = placeholder(":v", self.values.len());
         self.values.insert(placeholder.clone(), value);
         placeholder
+    }
+
+    /// Appends a placeholder for a value.
+    fn write_value(&mut self, out: &mut String, value: AttributeValue) {
+        let placeholder = placeholder(":v", self.values.len());
+        out.push_str(&placeholder);
+        self.values.insert(placeholder, value);
+    }
+
+    /// Appends the placeholder of a value bound for an item attribute, checked as
+    /// DynamoDB would check it.
+    fn write_checked_value(&mut self, out: &mut String, path: &[Segment], value: AttributeValue) -> Result<()> {
+        if check_expression_value("", path.len(), &value).is_err() {
+            check_expression_value(&display_segments(path), path.len(), &value)?;
+        }
+        self.write_value(out, value);
+        Ok(())
     }
 
     /// A value bound for an item attribute, checked as DynamoDB would check it.
@@ -113,10 +171,16 @@ impl Placeholders {
     }
 
     pub(crate) fn path(&mut self, segments: &[Segment]) -> Result<String> {
+        let mut out = String::with_capacity(4 * segments.len());
+        self.write_path(&mut out, segments)?;
+        Ok(out)
+    }
+
+    /// Appends a path's placeholders.
+    fn write_path(&mut self, out: &mut String, segments: &[Segment]) -> Result<()> {
         if segments.is_empty() {
             return Err(Error::InvalidExpression("an attribute path cannot be empty".into()));
         }
-        let mut out = String::new();
         for (i, segment) in segments.iter().enumerate() {
             match segment {
                 Segment::Name(name) => {
@@ -129,17 +193,19 @@ impl Placeholders {
                     if i > 0 {
                         out.push('.');
                     }
-                    out.push_str(&self.name(name));
+                    self.write_name(out, name);
                 }
                 Segment::Index(index) => {
                     if i == 0 {
                         return Err(Error::InvalidExpression("a path cannot start with a list index".into()));
                     }
-                    out.push_str(&format!("[{index}]"));
+                    out.push('[');
+                    push_decimal(out, *index);
+                    out.push(']');
                 }
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Both maps, moved out.
@@ -276,51 +342,89 @@ impl Placeholders {
             return Err(Error::InvalidExpression("an update needs at least one action".into()));
         }
         check_overlaps(&actions)?;
-        let (mut set, mut remove, mut add, mut delete) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        // One buffer: the actions by clause, each written straight into it.
+        let clause = |a: &Action| match a {
+            Action::Set(..) | Action::SetIfNotExists(..) | Action::Increment(..) | Action::Append(..) => 0,
+            Action::Remove(_) => 1,
+            Action::Add(..) => 2,
+            Action::Delete(..) => 3,
+        };
+        let mut out = String::with_capacity(8 + 20 * actions.len());
+        let mut by_clause: [Vec<Action>; 4] = Default::default();
         for action in actions {
-            match action {
-                Action::Set(path, value) => {
-                    let v = self.checked_value(&path, value)?;
-                    set.push(format!("{} = {v}", self.path(&path)?));
+            by_clause[clause(&action)].push(action);
+        }
+        for (keyword, actions) in ["SET ", "REMOVE ", "ADD ", "DELETE "].into_iter().zip(by_clause) {
+            if actions.is_empty() {
+                continue;
+            }
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(keyword);
+            for (i, action) in actions.into_iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
                 }
-                Action::SetIfNotExists(path, value) => {
-                    let v = self.checked_value(&path, value)?;
-                    let p = self.path(&path)?;
-                    set.push(format!("{p} = if_not_exists({p}, {v})"));
-                }
-                Action::Increment(path, by, negative) => {
-                    let by = self.checked_value(&path, by)?;
-                    let zero = self.value(AttributeValue::N("0".into()));
-                    let p = self.path(&path)?;
-                    let sign = if negative { '-' } else { '+' };
-                    set.push(format!("{p} = if_not_exists({p}, {zero}) {sign} {by}"));
-                }
-                Action::Append(path, list, prepend) => {
-                    let list = self.checked_value(&path, list)?;
-                    let empty = self.value(AttributeValue::L(Vec::new()));
-                    let p = self.path(&path)?;
-                    let current = format!("if_not_exists({p}, {empty})");
-                    let (first, second) = if prepend { (list, current) } else { (current, list) };
-                    set.push(format!("{p} = list_append({first}, {second})"));
-                }
-                Action::Remove(path) => remove.push(self.path(&path)?),
-                Action::Add(path, value) => {
-                    let v = self.checked_value(&path, value)?;
-                    add.push(format!("{} {v}", self.path(&path)?));
-                }
-                Action::Delete(path, value) => {
-                    let v = self.checked_value(&path, value)?;
-                    delete.push(format!("{} {v}", self.path(&path)?));
-                }
+                self.write_action(&mut out, action)?;
             }
         }
-        let mut clauses = Vec::with_capacity(4);
-        for (keyword, parts) in [("SET", set), ("REMOVE", remove), ("ADD", add), ("DELETE", delete)] {
-            if !parts.is_empty() {
-                clauses.push(format!("{keyword} {}", parts.join(", ")));
+        within_limit(out)
+    }
+
+    /// Appends one action of its clause.
+    fn write_action(&mut self, out: &mut String, action: Action) -> Result<()> {
+        match action {
+            Action::Set(path, value) => {
+                self.write_path(out, &path)?;
+                out.push_str(" = ");
+                self.write_checked_value(out, &path, value)?;
+            }
+            Action::SetIfNotExists(path, value) => {
+                let start = out.len();
+                self.write_path(out, &path)?;
+                let p = out[start..].to_owned();
+                out.push_str(" = if_not_exists(");
+                out.push_str(&p);
+                out.push_str(", ");
+                self.write_checked_value(out, &path, value)?;
+                out.push(')');
+            }
+            Action::Increment(path, by, negative) => {
+                let start = out.len();
+                self.write_path(out, &path)?;
+                let p = out[start..].to_owned();
+                out.push_str(" = if_not_exists(");
+                out.push_str(&p);
+                out.push_str(", ");
+                // The value placeholders keep their order: the amount, then zero.
+                let mut amount = String::new();
+                self.write_checked_value(&mut amount, &path, by)?;
+                self.write_value(out, AttributeValue::N("0".into()));
+                out.push_str(if negative { ") - " } else { ") + " });
+                out.push_str(&amount);
+            }
+            Action::Append(path, list, prepend) => {
+                let list = self.checked_value(&path, list)?;
+                let empty = self.value(AttributeValue::L(Vec::new()));
+                let p = self.path(&path)?;
+                let current = format!("if_not_exists({p}, {empty})");
+                let (first, second) = if prepend { (list, current) } else { (current, list) };
+                out.push_str(&p);
+                out.push_str(" = list_append(");
+                out.push_str(&first);
+                out.push_str(", ");
+                out.push_str(&second);
+                out.push(')');
+            }
+            Action::Remove(path) => self.write_path(out, &path)?,
+            Action::Add(path, value) | Action::Delete(path, value) => {
+                self.write_path(out, &path)?;
+                out.push(' ');
+                self.write_checked_value(out, &path, value)?;
             }
         }
-        within_limit(clauses.join(" "))
+        Ok(())
     }
 }
 

@@ -271,6 +271,12 @@ impl<'a, M: Model> UpdateItem<'a, M, OnTracked<'a, M>> {
 
     /// Sends the save and refreshes the instance; runs the save hooks.
     pub(crate) async fn send(self) -> Result<()> {
+        self.send_returning().await.map(|_| ())
+    }
+
+    /// Sends the save and refreshes the instance; runs the save hooks. Resolves to the
+    /// item as stored after the update.
+    pub(crate) async fn send_returning(self) -> Result<Option<crate::Item>> {
         let span = op_span!("dynorm.update_item", "UpdateItem", self.db.table_name::<M>());
         async move {
             hooks::before_save(&*self.target.model)?;
@@ -278,11 +284,11 @@ impl<'a, M: Model> UpdateItem<'a, M, OnTracked<'a, M>> {
             let (table, _, item) = request
                 .send_request_for(ReturnValue::AllNew, None, Some(&*model))
                 .await?;
-            if let Some(new) = item {
-                after_write(&table, refresh(model, new))?;
+            if let Some(new) = &item {
+                after_write(&table, refresh(model, new.clone()))?;
             }
             hooks::after_save(&*model);
-            Ok(())
+            Ok(item)
         }
         .instrument(span)
         .await
