@@ -12,8 +12,7 @@ use crate::error::{Error, KeyProblem, Result, ValueProblem};
 use crate::key::PrimaryKey;
 use crate::schema::{KeyAttr, KeyType, Shape, TableSchema};
 use crate::value::{
-    item_size, number_problem, Decimal, Item, NumberProblem, ValueError, MAX_DEPTH, MAX_HASH_KEY_SIZE, MAX_ITEM_SIZE,
-    MAX_RANGE_KEY_SIZE,
+    Decimal, Item, NumberProblem, ValueError, MAX_DEPTH, MAX_HASH_KEY_SIZE, MAX_ITEM_SIZE, MAX_RANGE_KEY_SIZE,
 };
 
 /// Serializes any `Serialize` value into an item, without checks, except one: a list or
@@ -88,20 +87,24 @@ pub(crate) fn check_item(schema: &TableSchema, item: &Item) -> Result<usize> {
             }
         }
     }
+    // One walk: every value checked and sized together.
+    let mut size = 0;
     for (name, value) in item {
-        let problem = if name.is_empty() {
-            Some(ValueInvalid::at_root(ValueProblem::EmptyAttributeName))
+        let checked = if name.is_empty() {
+            Err(ValueInvalid::at_root(ValueProblem::EmptyAttributeName))
         } else {
-            check_value(value, 1).err()
+            check_value(value, 1)
         };
-        if let Some(invalid) = problem {
-            return Err(Error::InvalidItem {
-                path: invalid.render(name),
-                problem: invalid.problem,
-            });
+        match checked {
+            Ok(value_size) => size += name.len() + value_size,
+            Err(invalid) => {
+                return Err(Error::InvalidItem {
+                    path: invalid.render(name),
+                    problem: invalid.problem,
+                })
+            }
         }
     }
-    let size = item_size(item);
     if size > MAX_ITEM_SIZE {
         return Err(Error::ItemTooLarge {
             size,
@@ -114,10 +117,12 @@ pub(crate) fn check_item(schema: &TableSchema, item: &Item) -> Result<usize> {
 /// Checks one value bound for an expression (an update or a condition), reporting a
 /// problem at `path`, the attribute path as users write it, `depth` levels down.
 pub(crate) fn check_expression_value(path: &str, depth: usize, value: &AttributeValue) -> Result<()> {
-    check_value(value, depth.max(1)).map_err(|invalid| Error::InvalidItem {
-        path: invalid.render(path),
-        problem: invalid.problem,
-    })
+    check_value(value, depth.max(1))
+        .map(|_| ())
+        .map_err(|invalid| Error::InvalidItem {
+            path: invalid.render(path),
+            problem: invalid.problem,
+        })
 }
 
 /// Builds the key item for a primary key of the table `schema` describes, checking each
@@ -206,51 +211,66 @@ impl<'a> ValueInvalid<'a> {
     }
 }
 
-fn check_value(value: &AttributeValue, depth: usize) -> std::result::Result<(), ValueInvalid<'_>> {
+/// Checks a value as DynamoDB would, and gives its size as DynamoDB counts it (see
+/// [`value_size`](crate::value_size)): one walk for both.
+fn check_value(value: &AttributeValue, depth: usize) -> std::result::Result<usize, ValueInvalid<'_>> {
     let fail = |problem| Err(ValueInvalid::at_root(problem));
-    let unique = |all_distinct: bool| {
+    let unique = |all_distinct: bool, size: usize| {
         if all_distinct {
-            Ok(())
+            Ok(size)
         } else {
             fail(ValueProblem::DuplicateSetElement)
         }
     };
     match value {
-        AttributeValue::N(n) => number_problem(n).map_or(Ok(()), |p| fail(value_problem(p))),
+        AttributeValue::S(s) => Ok(s.len()),
+        AttributeValue::N(n) => crate::value::number_checked(n).or_else(|p| fail(value_problem(p))),
+        AttributeValue::B(b) => Ok(b.as_ref().len()),
+        AttributeValue::Bool(_) | AttributeValue::Null(_) => Ok(1),
         AttributeValue::Ss(v) | AttributeValue::Ns(v) if v.is_empty() => fail(ValueProblem::EmptySet),
         AttributeValue::Bs(v) if v.is_empty() => fail(ValueProblem::EmptySet),
         AttributeValue::Ss(v) => {
             let mut seen = HashSet::with_capacity(v.len());
-            unique(v.iter().all(|e| seen.insert(e.as_str())))
+            let size = v.iter().map(String::len).sum();
+            unique(v.iter().all(|e| seen.insert(e.as_str())), size)
         }
         AttributeValue::Bs(v) => {
             let mut seen = HashSet::with_capacity(v.len());
-            unique(v.iter().all(|e| seen.insert(e.as_ref())))
+            let size = v.iter().map(|b| b.as_ref().len()).sum();
+            unique(v.iter().all(|e| seen.insert(e.as_ref())), size)
         }
         AttributeValue::Ns(v) => {
-            if let Some(problem) = v.iter().find_map(|n| number_problem(n)) {
-                return fail(value_problem(problem));
-            }
             // "1" and "1.0" are the same number to DynamoDB.
             let mut seen = HashSet::with_capacity(v.len());
-            unique(
-                v.iter()
-                    .filter_map(|n| Decimal::parse(n))
-                    .all(|d| seen.insert(d.canonical())),
-            )
+            let mut size = 0;
+            let mut distinct = true;
+            for n in v {
+                size += crate::value::number_checked(n).or_else(|p| fail(value_problem(p)))?;
+                if let Some(d) = Decimal::parse(n) {
+                    distinct &= seen.insert(d.canonical());
+                }
+            }
+            unique(distinct, size)
         }
         AttributeValue::L(_) | AttributeValue::M(_) if depth >= MAX_DEPTH => fail(ValueProblem::TooDeep),
-        AttributeValue::L(list) => list
-            .iter()
-            .enumerate()
-            .try_for_each(|(i, v)| check_value(v, depth + 1).map_err(|e| e.within(Step::Index(i)))),
-        AttributeValue::M(map) => map.iter().try_for_each(|(k, v)| {
-            if k.is_empty() {
-                return fail(ValueProblem::EmptyAttributeName);
+        AttributeValue::L(list) => {
+            let mut size = 3;
+            for (i, v) in list.iter().enumerate() {
+                size += 1 + check_value(v, depth + 1).map_err(|e| e.within(Step::Index(i)))?;
             }
-            check_value(v, depth + 1).map_err(|e| e.within(Step::Key(k)))
-        }),
-        _ => Ok(()),
+            Ok(size)
+        }
+        AttributeValue::M(map) => {
+            let mut size = 3;
+            for (k, v) in map {
+                if k.is_empty() {
+                    return fail(ValueProblem::EmptyAttributeName);
+                }
+                size += 1 + k.len() + check_value(v, depth + 1).map_err(|e| e.within(Step::Key(k)))?;
+            }
+            Ok(size)
+        }
+        _ => Ok(0),
     }
 }
 
@@ -265,3 +285,42 @@ fn value_problem(problem: NumberProblem) -> ValueProblem {
 #[cfg(test)]
 #[path = "encode_tests.rs"]
 mod encode_tests;
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    /// The one-walk check sizes every kind of value as `item_size` does.
+    #[test]
+    fn the_check_sizes_items_as_item_size_does() {
+        let n = |s: &str| AttributeValue::N(s.into());
+        let item: Item = HashMap::from([
+            ("id".to_owned(), AttributeValue::S("ü-1".into())),
+            ("n".to_owned(), n("-123.4500")),
+            ("zero".to_owned(), n("0")),
+            ("b".to_owned(), AttributeValue::B(vec![1u8, 2, 3].into())),
+            ("t".to_owned(), AttributeValue::Bool(true)),
+            ("null".to_owned(), AttributeValue::Null(true)),
+            ("ss".to_owned(), AttributeValue::Ss(vec!["a".into(), "bc".into()])),
+            ("ns".to_owned(), AttributeValue::Ns(vec!["1".into(), "1e10".into()])),
+            ("bs".to_owned(), AttributeValue::Bs(vec![vec![9u8].into()])),
+            (
+                "l".to_owned(),
+                AttributeValue::L(vec![
+                    n("7"),
+                    AttributeValue::M(HashMap::from([("k".to_owned(), n("8"))])),
+                ]),
+            ),
+        ]);
+        let schema = crate::__private::FALLBACK_SCHEMA;
+        let schema = TableSchema {
+            hash_key: crate::schema::KeyAttr {
+                name: "id",
+                key_type: crate::schema::KeyType::String,
+            },
+            ..schema
+        };
+        assert_eq!(check_item(&schema, &item).unwrap(), crate::value::item_size(&item));
+    }
+}

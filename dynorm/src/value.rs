@@ -376,16 +376,21 @@ impl<'a> Decimal<'a> {
 /// What DynamoDB would reject about a number: not finite, more than 38 significant
 /// digits, or a magnitude outside 1E-130 ..= 9.99..9E+125.
 pub(crate) fn number_problem(n: &str) -> Option<NumberProblem> {
+    number_checked(n).err()
+}
+
+/// A number's size as DynamoDB counts it, or what is wrong with it: one parse for both.
+pub(crate) fn number_checked(n: &str) -> Result<usize, NumberProblem> {
     let Some(d) = Decimal::parse(n) else {
-        return Some(NumberProblem::NonFinite);
+        return Err(NumberProblem::NonFinite);
     };
     if d.significant_digits() > 38 {
-        return Some(NumberProblem::TooManyDigits);
+        return Err(NumberProblem::TooManyDigits);
     }
     if !d.is_zero() && !(-129..=126).contains(&d.exponent) {
-        return Some(NumberProblem::OutOfRange);
+        return Err(NumberProblem::OutOfRange);
     }
-    None
+    Ok(decimal_size(&d))
 }
 
 /// The size of an item as DynamoDB counts it against the 400 KB limit: the UTF-8 length
@@ -416,10 +421,14 @@ pub fn value_size(value: &AttributeValue) -> usize {
 }
 
 fn number_size(n: &str) -> usize {
-    let Some(d) = Decimal::parse(n) else {
+    match Decimal::parse(n) {
+        Some(d) => decimal_size(&d),
         // Not a valid number: the checks reject it before sending; any estimate will do.
-        return n.len();
-    };
+        None => n.len(),
+    }
+}
+
+fn decimal_size(d: &Decimal) -> usize {
     if d.is_zero() {
         return 1;
     }

@@ -49,6 +49,9 @@ pub struct BatchGet<'a> {
     /// Per table: its key attribute names, and its keys in the order added.
     keys: Vec<TableKeys>,
     tables: Vec<(String, super::Prepare)>,
+    /// The model of the last key added and its index in `keys`: keys of one model
+    /// resolve their table name once, not once per key.
+    last_model: Option<(std::any::TypeId, usize)>,
     consistent: bool,
     problem: Option<Error>,
     options: BatchOptions,
@@ -84,6 +87,7 @@ impl<'a> BatchGet<'a> {
             db,
             keys: Vec::new(),
             tables: Vec::new(),
+            last_model: None,
             consistent: false,
             problem: None,
             options: BatchOptions::default(),
@@ -106,19 +110,27 @@ impl<'a> BatchGet<'a> {
                 return self;
             }
         };
-        let table = self.db.table_name::<M>();
-        let position = match self.keys.iter().position(|t| t.table == table) {
-            Some(i) => i,
-            None => {
-                let schema = M::SCHEMA;
-                self.tables.push((table.clone(), super::prepare::<M>));
-                self.keys.push(TableKeys {
-                    table,
-                    names: schema.key_names().collect(),
-                    ids: HashSet::new(),
-                    order: Vec::new(),
-                });
-                self.keys.len() - 1
+        let model = std::any::TypeId::of::<M>();
+        let position = match self.last_model {
+            Some((last, i)) if last == model => i,
+            _ => {
+                let table = self.db.table_name::<M>();
+                let i = match self.keys.iter().position(|t| t.table == table) {
+                    Some(i) => i,
+                    None => {
+                        let schema = M::SCHEMA;
+                        self.tables.push((table.clone(), super::prepare::<M>));
+                        self.keys.push(TableKeys {
+                            table,
+                            names: schema.key_names().collect(),
+                            ids: HashSet::new(),
+                            order: Vec::new(),
+                        });
+                        self.keys.len() - 1
+                    }
+                };
+                self.last_model = Some((model, i));
+                i
             }
         };
         let entry = &mut self.keys[position];
@@ -154,18 +166,30 @@ impl<'a> BatchGet<'a> {
 
     /// The keys split into requests of at most 100, across tables, in the order added.
     fn chunks(&self) -> Result<Vec<HashMap<String, KeysAndAttributes>>> {
+        let keys = self
+            .keys
+            .iter()
+            .enumerate()
+            .flat_map(|(t, table)| table.order.iter().map(move |(_, key)| (t, key.clone())));
+        self.split(keys)
+    }
+
+    /// Splits `(table index, key)` pairs into requests; each table name is copied once
+    /// per request.
+    fn split(&self, keys: impl Iterator<Item = (usize, Item)>) -> Result<Vec<HashMap<String, KeysAndAttributes>>> {
         let mut chunks = Vec::new();
-        let mut current: HashMap<String, Vec<Item>> = HashMap::new();
+        let mut current: Vec<(usize, Vec<Item>)> = Vec::new();
         let mut count = 0;
-        for table in &self.keys {
-            for (_, key) in &table.order {
-                if count == KEYS_PER_REQUEST {
-                    chunks.push(self.request(std::mem::take(&mut current))?);
-                    count = 0;
-                }
-                current.entry(table.table.clone()).or_default().push(key.clone());
-                count += 1;
+        for (table, key) in keys {
+            if count == KEYS_PER_REQUEST {
+                chunks.push(self.request(std::mem::take(&mut current))?);
+                count = 0;
             }
+            match current.iter_mut().find(|(t, _)| *t == table) {
+                Some((_, keys)) => keys.push(key),
+                None => current.push((table, vec![key])),
+            }
+            count += 1;
         }
         if count > 0 {
             chunks.push(self.request(current)?);
@@ -173,7 +197,7 @@ impl<'a> BatchGet<'a> {
         Ok(chunks)
     }
 
-    fn request(&self, keys: HashMap<String, Vec<Item>>) -> Result<HashMap<String, KeysAndAttributes>> {
+    fn request(&self, keys: Vec<(usize, Vec<Item>)>) -> Result<HashMap<String, KeysAndAttributes>> {
         keys.into_iter()
             .map(|(table, keys)| {
                 let request = KeysAndAttributes::builder()
@@ -181,7 +205,7 @@ impl<'a> BatchGet<'a> {
                     .consistent_read(self.consistent)
                     .build()
                     .map_err(build_error)?;
-                Ok((table, request))
+                Ok((self.keys[table].table.clone(), request))
             })
             .collect()
     }
@@ -199,8 +223,19 @@ impl<'a> BatchGet<'a> {
         if let Some(problem) = self.problem.take() {
             return Err(problem);
         }
-        let chunks = self.chunks()?;
         let keys: usize = self.keys.iter().map(|t| t.order.len()).sum();
+        // The keys move into the requests; their ids stay, in order, for the output.
+        let mut orders: Vec<Vec<String>> = Vec::with_capacity(self.keys.len());
+        let mut moved: Vec<(usize, Item)> = Vec::with_capacity(keys);
+        for (t, table) in self.keys.iter_mut().enumerate() {
+            let mut ids = Vec::with_capacity(table.order.len());
+            for (id, key) in table.order.drain(..) {
+                ids.push(id);
+                moved.push((t, key));
+            }
+            orders.push(ids);
+        }
+        let chunks = self.split(moved.into_iter())?;
         let tables = tables_label(self.keys.iter().map(|t| &t.table));
         let span = op_span!(
             "dynorm.batch_get_item",
@@ -227,12 +262,11 @@ impl<'a> BatchGet<'a> {
                 db: Some(db.clone()),
                 ..BatchGetOutput::default()
             };
-            for table in &self.keys {
-                let ids = table.order.iter().map(|(id, _)| id.clone()).collect();
+            for (table, ids) in self.keys.iter().zip(orders) {
                 let found = Found {
                     names: table.names.clone(),
+                    items: HashMap::with_capacity(ids.len()),
                     order: ids,
-                    items: HashMap::new(),
                 };
                 output.tables.insert(table.table.clone(), found);
             }

@@ -65,7 +65,7 @@ pub(crate) fn retryable(err: &Error) -> bool {
 pub(crate) fn key_id(item: &Item, names: &[&str]) -> String {
     use aws_sdk_dynamodb::types::AttributeValue;
     use std::fmt::Write;
-    let mut out = String::new();
+    let mut out = String::with_capacity(48);
     for name in names {
         match item.get(*name) {
             Some(AttributeValue::S(s)) => {

@@ -58,6 +58,9 @@ pub struct BatchWrite<'a> {
     db: &'a Db,
     ops: Vec<Entry>,
     tables: Vec<TargetTable>,
+    /// The model of the last write added and its table's index: a batch of one model
+    /// resolves its table name once, not once per write.
+    last_model: Option<(std::any::TypeId, usize)>,
     problem: Option<Error>,
     options: BatchOptions,
 }
@@ -70,7 +73,8 @@ struct TargetTable {
 }
 
 struct Entry {
-    table: String,
+    /// The index of its table in `tables`.
+    table: usize,
     key: String,
     /// Taken when the batch is sent.
     request: Option<WriteRequest>,
@@ -95,22 +99,37 @@ impl<'a> BatchWrite<'a> {
             db,
             ops: Vec::new(),
             tables: Vec::new(),
+            last_model: None,
             problem: None,
             options: BatchOptions::default(),
         }
     }
 
-    fn add_table<M: Model>(&mut self, table: &str) {
-        if !self.tables.iter().any(|t| t.name == table) {
-            self.tables.push(TargetTable {
-                name: table.to_owned(),
-                prepare: super::prepare::<M>,
-                key_names: Self::key_names::<M>(),
-            });
+    /// The index of `M`'s table, added when new.
+    fn table_of<M: Model>(&mut self) -> usize {
+        let model = std::any::TypeId::of::<M>();
+        if let Some((last, index)) = self.last_model {
+            if last == model {
+                return index;
+            }
         }
+        let table = self.db.table_name::<M>();
+        let index = match self.tables.iter().position(|t| t.name == table) {
+            Some(index) => index,
+            None => {
+                self.tables.push(TargetTable {
+                    name: table,
+                    prepare: super::prepare::<M>,
+                    key_names: Self::key_names::<M>(),
+                });
+                self.tables.len() - 1
+            }
+        };
+        self.last_model = Some((model, index));
+        index
     }
 
-    fn add(&mut self, table: String, key: String, request: WriteRequest, size: usize, after: Option<AfterHook>) {
+    fn add(&mut self, table: usize, key: String, request: WriteRequest, size: usize, after: Option<AfterHook>) {
         self.ops.push(Entry {
             table,
             key,
@@ -131,9 +150,8 @@ impl<'a> BatchWrite<'a> {
         }
         match hooks::before_save(model).and_then(|()| encode(model)) {
             Ok((item, size)) => {
-                let table = self.db.table_name::<M>();
-                self.add_table::<M>(&table);
-                let key = key_id(&item, &Self::key_names::<M>());
+                let table = self.table_of::<M>();
+                let key = key_id(&item, &self.tables[table].key_names);
                 let after = hooks::after_save_item::<M>(&item);
                 let put = PutRequest::builder().set_item(Some(item)).build();
                 match put {
@@ -165,9 +183,8 @@ impl<'a> BatchWrite<'a> {
         let key = key.into_key();
         match hooks::before_delete::<M>(&key, None).and_then(|()| key_item(M::SCHEMA, &key)) {
             Ok(item) => {
-                let table = self.db.table_name::<M>();
-                self.add_table::<M>(&table);
-                let id = key_id(&item, &Self::key_names::<M>());
+                let table = self.table_of::<M>();
+                let id = key_id(&item, &self.tables[table].key_names);
                 let size = crate::item_size(&item);
                 let after = hooks::after_key::<M>(&key, true);
                 match DeleteRequest::builder().set_key(Some(item)).build() {
@@ -224,9 +241,10 @@ impl<'a> BatchWrite<'a> {
             .into_iter()
             .map(|n| {
                 group(
+                    &self.tables,
                     ops.by_ref()
                         .take(n)
-                        .filter_map(|op| Some((op.table.clone(), op.request.clone()?))),
+                        .filter_map(|op| Some((op.table, op.request.clone()?))),
                 )
             })
             .collect())
@@ -238,7 +256,7 @@ impl<'a> BatchWrite<'a> {
         }
         let mut seen = HashSet::with_capacity(self.ops.len());
         for op in &self.ops {
-            if !seen.insert((op.table.as_str(), op.key.as_str())) {
+            if !seen.insert((op.table, op.key.as_str())) {
                 let request = op.request.as_ref();
                 let key = match (
                     request.and_then(|r| r.put_request.as_ref()),
@@ -249,7 +267,7 @@ impl<'a> BatchWrite<'a> {
                     _ => Item::new(),
                 };
                 return Err(Error::DuplicateKey {
-                    table: op.table.clone(),
+                    table: self.tables[op.table].name.clone(),
                     key,
                 });
             }
@@ -278,14 +296,16 @@ impl<'a> BatchWrite<'a> {
     /// The requests to send, the writes moved into them.
     fn take_requests(&mut self) -> Vec<HashMap<String, Vec<WriteRequest>>> {
         let lengths = self.chunk_lengths();
+        let tables = &self.tables;
         let mut ops = self.ops.iter_mut();
         lengths
             .into_iter()
             .map(|n| {
                 group(
+                    tables,
                     ops.by_ref()
                         .take(n)
-                        .filter_map(|op| Some((op.table.clone(), op.request.take()?))),
+                        .filter_map(|op| Some((op.table, op.request.take()?))),
                 )
             })
             .collect()
@@ -378,19 +398,33 @@ fn run_after_hooks(ops: &mut [Entry], tables: &[TargetTable], left: &[BatchOp]) 
     let not_applied: HashSet<(&str, &str)> = left_ids.iter().map(|(t, k)| (*t, k.as_str())).collect();
     for op in ops {
         if let Some(after) = op.after.take() {
-            if !not_applied.contains(&(op.table.as_str(), op.key.as_str())) {
+            if !not_applied.contains(&(tables[op.table].name.as_str(), op.key.as_str())) {
                 after();
             }
         }
     }
 }
 
-fn group(chunk: impl Iterator<Item = (String, WriteRequest)>) -> HashMap<String, Vec<WriteRequest>> {
-    let mut out: HashMap<String, Vec<WriteRequest>> = HashMap::new();
+/// A request's writes by table name; each name is copied once per request.
+fn group(
+    tables: &[TargetTable],
+    chunk: impl Iterator<Item = (usize, WriteRequest)>,
+) -> HashMap<String, Vec<WriteRequest>> {
+    let mut by_index: Vec<(usize, Vec<WriteRequest>)> = Vec::with_capacity(1);
     for (table, request) in chunk {
-        out.entry(table).or_default().push(request);
+        match by_index.iter_mut().find(|(t, _)| *t == table) {
+            Some((_, requests)) => requests.push(request),
+            None => {
+                let mut requests = Vec::with_capacity(WRITES_PER_REQUEST);
+                requests.push(request);
+                by_index.push((table, requests));
+            }
+        }
     }
-    out
+    by_index
+        .into_iter()
+        .map(|(table, requests)| (tables[table].name.clone(), requests))
+        .collect()
 }
 
 impl Pending for HashMap<String, Vec<WriteRequest>> {
