@@ -282,13 +282,17 @@ fn next_snapshot<M: Model>(mut current: Item, stored: Item) -> Option<Item> {
         }
     }
     for (name, value) in stored {
-        if current.contains_key(&name) {
-            if managed(&name) {
-                current.insert(name, value);
+        let is_managed = managed(&name);
+        let known = schema.attributes.names.contains(&name.as_str());
+        match current.entry(name) {
+            std::collections::hash_map::Entry::Occupied(mut slot) => {
+                if is_managed {
+                    slot.insert(value);
+                }
             }
-        } else if schema.attributes.names.contains(&name.as_str()) || managed(&name) {
             // A field the instance left out (`None`) that the table holds.
-            return None;
+            std::collections::hash_map::Entry::Vacant(_) if known || is_managed => return None,
+            std::collections::hash_map::Entry::Vacant(_) => {}
         }
     }
     Some(current)
