@@ -394,6 +394,8 @@ pub fn expand_model_methods(relations: &[ResolvedRelation]) -> TokenStream {
             quote!(<#target as ::dynorm::DynaModel>::delete_by_key(db, self.#key_fn()?).await?;)
         });
         quote! {
+            const CASCADES: bool = true;
+
             fn cascade_save<'__a>(&'__a self, db: &'__a ::dynorm::Db) -> ::dynorm::__private::BoxFuture<'__a, ::dynorm::Result<()>> {
                 ::std::boxed::Box::pin(async move {
                     #(#saves)*

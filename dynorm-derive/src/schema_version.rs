@@ -180,6 +180,17 @@ pub fn schema_field(schema: Option<&SchemaAttr>) -> TokenStream {
 /// The model's `migrate` function: step `from` of the chain.
 pub fn migrate_fn(schema: Option<&SchemaAttr>) -> TokenStream {
     let Some(s) = schema else { return quote!() };
+    let write_back = s.write_back.then(|| {
+        quote! {
+            fn write_back_migrated<'__a>(
+                db: &'__a ::dynorm::Db,
+                stored: &'__a ::dynorm::Item,
+                migrated: &'__a ::dynorm::Item,
+            ) -> ::dynorm::__private::BoxFuture<'__a, ()> {
+                ::std::boxed::Box::pin(::dynorm::migrate::write_back::<Self>(db, stored, migrated))
+            }
+        }
+    });
     let arms = s.steps.iter().enumerate().map(|(i, path)| {
         let from = i as u32 + 1;
         // Spanned at the path, so a function of the wrong signature is reported there.
@@ -198,5 +209,7 @@ pub fn migrate_fn(schema: Option<&SchemaAttr>) -> TokenStream {
                 _ => ::dynorm::__private::core::result::Result::Ok(()),
             }
         }
+
+        #write_back
     }
 }

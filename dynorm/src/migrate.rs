@@ -291,7 +291,8 @@ pub(crate) fn rewrite_input(
 /// sets, numbers and computed keys as the model stores them; no hook runs). A failed
 /// write-back loses nothing (the stored item is still readable, and is migrated on
 /// every read), so it is reported as a `tracing` event, not an error of the read.
-pub(crate) async fn write_back<M: Model>(db: &crate::Db, stored: &Item, migrated: &Item) {
+#[doc(hidden)]
+pub async fn write_back<M: Model>(db: &crate::Db, stored: &Item, migrated: &Item) {
     let table = db.table_name::<M>();
     let encoded = crate::model::decode_current::<M>(migrated.clone()).and_then(|m| crate::model::model_to_item(&m));
     let input = encoded.and_then(|new| {

@@ -60,6 +60,18 @@ pub trait Model:
         Ok(())
     }
 
+    /// Writes back an item a `get` migrated, for a model with `#[schema(.., write_back)]`
+    /// (the derive implements it only then, so other models compile no write-back).
+    fn write_back_migrated<'a>(db: &'a Db, stored: &'a Item, migrated: &'a Item) -> BoxFuture<'a, ()> {
+        let _ = (db, stored, migrated);
+        Box::pin(std::future::ready(()))
+    }
+
+    /// Whether the model has one-to-one relationships declared with `cascade`: without
+    /// them, writes skip [`cascade_save`](Self::cascade_save) and
+    /// [`cascade_delete`](Self::cascade_delete) (and the boxed future each would make).
+    const CASCADES: bool = false;
+
     /// Saves the loaded one-to-one related items declared with `cascade`; called after a
     /// `put` or `save` of this instance.
     fn cascade_save<'a>(&'a self, db: &'a Db) -> BoxFuture<'a, Result<()>> {

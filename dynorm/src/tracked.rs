@@ -240,10 +240,7 @@ impl<'a, M: Model> SaveChanges<'a, M> {
             }
             Some(snapshot) => match plan(self.db, &mut tracked.model, snapshot, self.check_version)? {
                 Plan::Nothing => return Ok(false),
-                Plan::Changes(update, current) => {
-                    let stored = update.send_returning().await?;
-                    stored.and_then(|stored| next_snapshot::<M>(current, stored))
-                }
+                Plan::Changes(update, current) => update.send_planned(Some(current)).await?,
                 Plan::Whole(save) => {
                     save.await?;
                     None
@@ -264,7 +261,7 @@ impl<'a, M: Model> SaveChanges<'a, M> {
 /// (version, timestamps) taken from the item stored after it. Only when the stored item
 /// agrees with it on every attribute the model stores (no other writer changed one);
 /// otherwise `None`, and the refreshed instance is encoded.
-fn next_snapshot<M: Model>(mut current: Item, stored: Item) -> Option<Item> {
+pub(crate) fn next_snapshot<M: Model>(mut current: Item, stored: &Item) -> Option<Item> {
     let schema = M::SCHEMA;
     // With load hooks the refreshed instance may differ from what was stored, and the
     // snapshot must be what it encodes to.
@@ -282,17 +279,16 @@ fn next_snapshot<M: Model>(mut current: Item, stored: Item) -> Option<Item> {
         }
     }
     for (name, value) in stored {
-        let is_managed = managed(&name);
-        let known = schema.attributes.names.contains(&name.as_str());
-        match current.entry(name) {
-            std::collections::hash_map::Entry::Occupied(mut slot) => {
+        let is_managed = managed(name);
+        match current.get_mut(name) {
+            Some(slot) => {
                 if is_managed {
-                    slot.insert(value);
+                    *slot = value.clone();
                 }
             }
             // A field the instance left out (`None`) that the table holds.
-            std::collections::hash_map::Entry::Vacant(_) if known || is_managed => return None,
-            std::collections::hash_map::Entry::Vacant(_) => {}
+            None if is_managed || schema.attributes.names.contains(&name.as_str()) => return None,
+            None => {}
         }
     }
     Some(current)

@@ -302,3 +302,31 @@ async fn the_capacity_budget_holds_over_a_run() {
     );
     assert_eq!(budget.write_units(), report.write_units);
 }
+
+#[tokio::test]
+async fn reads_and_batch_writes_of_a_handle_take_the_same_budget() {
+    let db = db("bf_handle_budget");
+    Doc::create_table(&db).await.unwrap();
+    let write = 200.0;
+    let budget = CapacityBudget::writes(write);
+    let limited = db.with_capacity_budget(&budget);
+    let docs: Vec<Doc> = (0..1_000)
+        .map(|i| Doc {
+            id: id(i),
+            title: format!("title {i}"),
+            migrations: 0,
+            padding: Some("p".repeat(1_200)),
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    limited.batch_write().put_all(&docs).send().await.unwrap();
+    let secs = started.elapsed().as_secs_f64();
+    let rate = budget.write_units() / secs;
+    eprintln!("batch writes under {write} units/s: {rate:.1} units/s over {secs:.1}s");
+    assert!(budget.write_units() >= 1_000.0, "{}", budget.write_units());
+    assert!(rate <= write * 1.1, "{rate:.1} units/s over {secs:.1}s");
+    // Reads of the same handle are measured too (no read limit set).
+    let got = Doc::get(&limited, id(7)).await.unwrap();
+    assert!(got.is_some());
+    assert!(budget.read_units() > 0.0);
+}

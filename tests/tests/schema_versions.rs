@@ -489,3 +489,28 @@ async fn items_without_the_attribute_at_the_current_version_save_and_update_as_u
         .unwrap();
     assert_eq!((item.get("bio"), item.get("_v")), (Some(&s("newer")), Some(&n(1))));
 }
+
+fn add_region(item: &mut Item) -> Result<(), BoxError> {
+    item.entry("region".into()).or_insert_with(|| s("eu"));
+    Ok(())
+}
+
+/// Items stored before the version attribute existed were written by version 2.
+#[derive(DynaModel, Serialize, Deserialize, Validate, Debug, Clone, PartialEq)]
+#[table(name = "sites", hash_key = "id")]
+#[schema(version = 3, default = 2, attribute = "schema", migrations = [split_name, add_region])]
+struct Site {
+    id: String,
+    region: String,
+}
+
+#[test]
+fn a_declared_default_and_attribute_name_decide_the_version_of_unmarked_items() {
+    let unmarked: Item = HashMap::from([("id".into(), s("x"))]);
+    assert_eq!(dynorm::migrate::stored_version::<Site>(&unmarked).unwrap(), Some(2));
+    let site = Site::from_item(unmarked).unwrap();
+    assert_eq!(site.region, "eu");
+    let item = site.to_item().unwrap();
+    assert_eq!(item.get("schema"), Some(&n(3)));
+    assert!(!item.contains_key("_v"));
+}

@@ -120,7 +120,7 @@ impl<'a, M: Model> DeleteItem<'a, M> {
             };
             ticket.settle(output.consumed_capacity());
             self.db.record_capacity(output.consumed_capacity());
-            if let Some(instance) = self.instance {
+            if let (true, Some(instance)) = (M::CASCADES, self.instance) {
                 after_write(&table, instance.cascade_delete(self.db).await)?;
             }
             hooks::after_delete(&self.key, self.instance);

@@ -64,7 +64,7 @@ impl<'a, M: Model> GetItem<'a, M> {
         if M::SCHEMA.schema_version.is_some_and(|v| v.write_back) {
             let mut item = stored.clone();
             if crate::migrate::migrate::<M>(&mut item)?.is_some() {
-                crate::migrate::write_back::<M>(db, &stored, &item).await;
+                M::write_back_migrated(db, &stored, &item).await;
             }
             return crate::hooks::load(item).map(Some);
         }

@@ -170,7 +170,9 @@ impl<'a, M: Model> PutItem<'a, M, Put<'a, M>> {
                 Stored::Dropped,
             )?;
             send_write::<M>(self.db, &table, input, &self.guard).await?;
-            after_write(&table, model.cascade_save(self.db).await)?;
+            if M::CASCADES {
+                after_write(&table, model.cascade_save(self.db).await)?;
+            }
             hooks::after_save(model);
             Ok(())
         }
@@ -211,7 +213,9 @@ impl<'a, M: Model> PutItem<'a, M, Save<'a, M>> {
                 Stored::Refreshes,
             )?;
             let returned = send_write::<M>(self.db, &table, input, &self.guard).await?;
-            after_write(&table, model.cascade_save(self.db).await)?;
+            if M::CASCADES {
+                after_write(&table, model.cascade_save(self.db).await)?;
+            }
             if let Some(item) = returned.or(written) {
                 after_write(&table, super::refresh(model, item))?;
             }

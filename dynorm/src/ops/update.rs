@@ -271,12 +271,13 @@ impl<'a, M: Model> UpdateItem<'a, M, OnTracked<'a, M>> {
 
     /// Sends the save and refreshes the instance; runs the save hooks.
     pub(crate) async fn send(self) -> Result<()> {
-        self.send_returning().await.map(|_| ())
+        self.send_planned(None).await.map(|_| ())
     }
 
-    /// Sends the save and refreshes the instance; runs the save hooks. Resolves to the
-    /// item as stored after the update.
-    pub(crate) async fn send_returning(self) -> Result<Option<crate::Item>> {
+    /// Sends the save and refreshes the instance; runs the save hooks. Given the item
+    /// the save was planned from, resolves to the next snapshot when the item stored
+    /// after the update agrees with it (see `tracked::next_snapshot`).
+    pub(crate) async fn send_planned(self, planned: Option<crate::Item>) -> Result<Option<crate::Item>> {
         let span = op_span!("dynorm.update_item", "UpdateItem", self.db.table_name::<M>());
         async move {
             hooks::before_save(&*self.target.model)?;
@@ -284,11 +285,13 @@ impl<'a, M: Model> UpdateItem<'a, M, OnTracked<'a, M>> {
             let (table, _, item) = request
                 .send_request_for(ReturnValue::AllNew, None, Some(&*model))
                 .await?;
-            if let Some(new) = &item {
-                after_write(&table, refresh(model, new.clone()))?;
+            let mut snapshot = None;
+            if let Some(new) = item {
+                snapshot = planned.and_then(|planned| crate::tracked::next_snapshot::<M>(planned, &new));
+                after_write(&table, refresh(model, new))?;
             }
             hooks::after_save(&*model);
-            Ok(item)
+            Ok(snapshot)
         }
         .instrument(span)
         .await
