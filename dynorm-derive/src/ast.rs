@@ -103,7 +103,8 @@ impl<'a> Model<'a> {
                 })
             })
             .collect::<Vec<_>>();
-        let schema = crate::schema_version::parse(cx, &input.attrs, &fields);
+        let names: Vec<(&str, &Ident)> = fields.iter().map(|f| (f.attr_name.as_str(), f.ident)).collect();
+        let schema = crate::schema_version::parse(cx, &input.attrs, &names);
 
         Some(Model {
             input,

@@ -8,7 +8,6 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Attribute, LitInt, LitStr};
 
-use crate::ast::Field;
 use crate::ctxt::Ctxt;
 
 pub const SCHEMA: &str = "schema";
@@ -27,7 +26,8 @@ pub struct SchemaAttr {
 }
 
 /// Reads and checks `#[schema(..)]`, if the struct has one; errors go to `cx`.
-pub fn parse(cx: &mut Ctxt, attrs: &[Attribute], fields: &[Field]) -> Option<SchemaAttr> {
+/// `fields` are the model's fields: the attribute each is stored in, and its name.
+pub fn parse(cx: &mut Ctxt, attrs: &[Attribute], fields: &[(&str, &syn::Ident)]) -> Option<SchemaAttr> {
     let mut found = None;
     for attr in attrs.iter().filter(|a| a.path().is_ident(SCHEMA)) {
         if found.is_some() {
@@ -113,10 +113,10 @@ pub fn parse(cx: &mut Ctxt, attrs: &[Attribute], fields: &[Field]) -> Option<Sch
             name
         }
     };
-    if let Some(field) = fields.iter().find(|f| f.attr_name == attribute) {
+    if let Some((_, ident)) = fields.iter().find(|(name, _)| *name == attribute) {
         cx.error_spanned_by(
-            field.ident,
-            format!("field `{}` is stored in `{attribute}`, the attribute of the schema version; name another with #[schema(attribute = \"..\")]", field.ident),
+            ident,
+            format!("field `{ident}` is stored in `{attribute}`, the attribute of the schema version; name another with #[schema(attribute = \"..\")]"),
         );
         return None;
     }
@@ -187,7 +187,7 @@ pub fn migrate_fn(schema: Option<&SchemaAttr>) -> TokenStream {
                 stored: &'__a ::dynorm::Item,
                 migrated: &'__a ::dynorm::Item,
             ) -> ::dynorm::__private::BoxFuture<'__a, ()> {
-                ::std::boxed::Box::pin(::dynorm::migrate::write_back::<Self>(db, stored, migrated))
+                ::std::boxed::Box::pin(::dynorm::__private::write_back::<Self>(db, stored, migrated))
             }
         }
     });

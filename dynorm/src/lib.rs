@@ -418,6 +418,7 @@ pub mod __private {
     pub use crate::hooks::hook_fns;
     pub use crate::key::NoRange;
     pub use crate::model::HookFns;
+    pub use crate::ops::write_back;
     pub use crate::read::{ConsistentRead, Index, PrefixKey};
     pub use crate::schema::{
         ComputedKey, EntitySchema, FieldShape, IndexSchema, KeyAttr, KeyCase, KeySource, KeyTemplate, KeyType,

@@ -256,44 +256,6 @@ impl<'a, M: Model> SaveChanges<'a, M> {
     }
 }
 
-/// The next snapshot after a partial save, without encoding the refreshed instance
-/// again: the item the save was planned from, with what the update itself changed
-/// (version, timestamps) taken from the item stored after it. Only when the stored item
-/// agrees with it on every attribute the model stores (no other writer changed one);
-/// otherwise `None`, and the refreshed instance is encoded.
-pub(crate) fn next_snapshot<M: Model>(mut current: Item, stored: &Item) -> Option<Item> {
-    let schema = M::SCHEMA;
-    // With load hooks the refreshed instance may differ from what was stored, and the
-    // snapshot must be what it encodes to.
-    if schema.attributes.flattened || crate::hooks::enabled::<M>() {
-        return None;
-    }
-    let managed = |name: &str| {
-        schema.version_attribute == Some(name)
-            || schema.updated_at.is_some_and(|f| f.attribute == name)
-            || schema.created_at.is_some_and(|f| f.attribute == name)
-    };
-    for (name, value) in &current {
-        if !managed(name) && stored.get(name) != Some(value) {
-            return None;
-        }
-    }
-    for (name, value) in stored {
-        let is_managed = managed(name);
-        match current.get_mut(name) {
-            Some(slot) => {
-                if is_managed {
-                    *slot = value.clone();
-                }
-            }
-            // A field the instance left out (`None`) that the table holds.
-            None if is_managed || schema.attributes.names.contains(&name.as_str()) => return None,
-            None => {}
-        }
-    }
-    Some(current)
-}
-
 /// The rewrite of an item read at an older schema version: what differs from the item
 /// as stored, conditioned on it being unchanged since it was read.
 fn rewrite<M: Model>(

@@ -125,3 +125,53 @@ impl<'a, M: Model> GetTracked<'a, M> {
 }
 
 into_future!(GetTracked, Option<Tracked<M>>);
+
+/// Writes back an item a `get` migrated (`#[schema(write_back)]`), conditioned on it
+/// being unchanged since it was read: the model's encoding of the migrated item (its
+/// sets, numbers and computed keys as the model stores them; no hook runs). A failed
+/// write-back loses nothing (the stored item is still readable, and is migrated on
+/// every read), so it is reported as a `tracing` event, not an error of the read.
+#[doc(hidden)]
+pub async fn write_back<M: Model>(db: &crate::Db, stored: &Item, migrated: &Item) {
+    let table = db.table_name::<M>();
+    let encoded = crate::model::decode_current::<M>(migrated.clone()).and_then(|m| crate::model::model_to_item(&m));
+    let input = encoded.and_then(|new| {
+        crate::migrate::rewrite_input(
+            table.clone(),
+            M::SCHEMA,
+            stored,
+            &new,
+            &|name| crate::migrate::removable::<M>(migrated, name),
+            false,
+        )
+    });
+    let input = match input {
+        Ok(Some(input)) => input,
+        Ok(None) => return,
+        Err(err) => {
+            tracing::warn!(table = %table, error = %err, "dynorm: the migrated item was not written back");
+            return;
+        }
+    };
+    let ticket = db.ticket(crate::budget::Spend::Write).await;
+    match input
+        .set_return_consumed_capacity(db.capacity_mode())
+        .send_with(db.write_client(false))
+        .await
+    {
+        Ok(out) => {
+            ticket.settle(out.consumed_capacity());
+            db.record_capacity(out.consumed_capacity());
+            tracing::debug!(table = %table, "dynorm: wrote back a migrated item");
+        }
+        Err(err) => {
+            let err = Error::from_sdk(err, &table);
+            ticket.failed(&err);
+            if matches!(err, Error::ConditionFailed { .. }) || err.code() == Some("ConditionalCheckFailedException") {
+                tracing::debug!(table = %table, "dynorm: the item changed since it was read; not written back");
+            } else {
+                tracing::warn!(table = %table, error = %err, "dynorm: the migrated item was not written back");
+            }
+        }
+    }
+}

@@ -11,6 +11,8 @@ mod put;
 pub(crate) mod update;
 
 pub use delete::DeleteItem;
+#[doc(hidden)]
+pub use get::write_back;
 pub use get::{GetItem, GetTracked};
 pub use get_many::GetMany;
 pub use put::{Put, PutItem, Save, SaveItem, WriteInput, WriteTarget};
