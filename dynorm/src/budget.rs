@@ -223,7 +223,7 @@ impl Ticket {
     }
 
     /// Settles the reservation with the capacity a response reports.
-    pub(crate) fn settle<'c>(mut self, consumed: impl IntoIterator<Item = &'c ConsumedCapacity>) {
+    pub(crate) fn settle<'c>(&mut self, consumed: impl IntoIterator<Item = &'c ConsumedCapacity>) {
         if let Some(budget) = self.budget.take() {
             let actual: f64 = consumed.into_iter().filter_map(|c| c.capacity_units()).sum();
             budget.bucket(self.kind).settle(self.reserved, actual);
@@ -232,23 +232,24 @@ impl Ticket {
 
     /// Settles a request whose consumed capacity is not known (a failed condition):
     /// what was reserved is taken as its cost.
-    pub(crate) fn settle_none(mut self) {
+    pub(crate) fn settle_none(&mut self) {
         if let Some(budget) = self.budget.take() {
             let reserved = self.reserved;
             budget.bucket(self.kind).settle(reserved, reserved);
         }
     }
 
-    /// Gives the reservation back after a failed request; a throttled one also slows
-    /// the budget down.
-    pub(crate) fn failed(self, err: &crate::Error) {
+    /// Gives the reservation back after a failed request, slowing the budget down when
+    /// it was throttled; hands the error on.
+    pub(crate) fn fail(&mut self, err: crate::Error) -> crate::Error {
         if matches!(err, crate::Error::Throttled { .. }) {
             self.throttled();
         }
+        err
     }
 
     /// Reports that the request was throttled.
-    pub(crate) fn throttled(mut self) {
+    pub(crate) fn throttled(&mut self) {
         if let Some(budget) = self.budget.take() {
             budget.bucket(self.kind).tokens += self.reserved;
             budget.slow_down(self.kind);

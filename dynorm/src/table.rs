@@ -1,5 +1,5 @@
 //! Table management from the model: create, delete, exists, wait. (`ensure_table`,
-//! which also compares a table with its model, is in [`drift`](crate::drift).)
+//! which also compares a table with its model, is in the `drift` module.)
 
 use std::marker::PhantomData;
 use std::time::Duration;

@@ -218,7 +218,7 @@ impl<'a, M: Model> SaveChanges<'a, M> {
             let Some(input) = rewrite(self.db, &tracked.model, migrated)? else {
                 return Ok(false);
             };
-            let ticket = self.db.ticket(crate::budget::Spend::Write).await;
+            let mut ticket = self.db.ticket(crate::budget::Spend::Write).await;
             let out = input
                 .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
                 .send_with(self.db.write_client(false))

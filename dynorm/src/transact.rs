@@ -352,7 +352,7 @@ impl<'a> TransactWrite<'a> {
             // answer is applied once. Only a token the caller chose lets the caller resend.
             let idempotent = self.token.is_some();
             let token = self.token.unwrap_or_else(fresh_token);
-            let ticket = db.ticket(crate::budget::Spend::Write).await;
+            let mut ticket = db.ticket(crate::budget::Spend::Write).await;
             let out = db
                 .write_client(true)
                 .transact_write_items()
@@ -571,7 +571,7 @@ impl<'a> TransactGet<'a> {
                 }
             }
             let tables: Vec<String> = self.gets.iter().map(|(_, _, t)| t.clone()).collect();
-            let ticket = db.ticket(crate::budget::Spend::Read).await;
+            let mut ticket = db.ticket(crate::budget::Spend::Read).await;
             let out = db
                 .read_client()
                 .transact_get_items()

@@ -397,15 +397,25 @@ fn checkpoint_from(item: &Item) -> Checkpoint {
     }
 }
 
-impl CheckpointStore for TableCheckpoints {
-    async fn claim(&self, claim: &Claim<'_>) -> Result<Option<Checkpoint>> {
-        let out = self
-            .db
+impl TableCheckpoints {
+    /// An update of the item of a claim's segment.
+    fn segment_update(
+        &self,
+        claim: &Claim<'_>,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.db
             .client()
             .update_item()
             .table_name(&self.table)
             .key("run", AttributeValue::S(claim.run.to_owned()))
             .key("segment", n(u64::from(claim.segment)))
+    }
+}
+
+impl CheckpointStore for TableCheckpoints {
+    async fn claim(&self, claim: &Claim<'_>) -> Result<Option<Checkpoint>> {
+        let out = self
+            .segment_update(claim)
             .update_expression("SET #o = :w, #l = :until")
             .condition_expression("attribute_not_exists(#o) OR #o = :w OR #l < :now")
             .expression_attribute_names("#o", "owner")
@@ -427,12 +437,7 @@ impl CheckpointStore for TableCheckpoints {
 
     async fn save(&self, claim: &Claim<'_>, checkpoint: &Checkpoint) -> Result<()> {
         let mut update = self
-            .db
-            .client()
-            .update_item()
-            .table_name(&self.table)
-            .key("run", AttributeValue::S(claim.run.to_owned()))
-            .key("segment", n(u64::from(claim.segment)))
+            .segment_update(claim)
             .condition_expression("#o = :w")
             .expression_attribute_names("#o", "owner")
             .expression_attribute_names("#l", "lease_until_ms")

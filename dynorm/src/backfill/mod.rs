@@ -546,7 +546,7 @@ impl<M: Model, S: CheckpointStore> Runner<'_, '_, M, S> {
                     .expression_attribute_names("#t", entity.type_attribute)
                     .expression_attribute_values(":t", AttributeValue::S(entity.type_name.to_owned()));
             }
-            let ticket = self.db.ticket(Spend::Read).await;
+            let mut ticket = self.db.ticket(Spend::Read).await;
             match scan.send().await {
                 Ok(out) => {
                     let units: f64 = out.consumed_capacity().and_then(|c| c.capacity_units()).unwrap_or(0.0);
@@ -608,7 +608,7 @@ impl<M: Model, S: CheckpointStore> Runner<'_, '_, M, S> {
                 Ok(None) => return Outcome::Skipped,
                 Err(err) => return fail(err),
             };
-            let ticket = self.db.ticket(Spend::Write).await;
+            let mut ticket = self.db.ticket(Spend::Write).await;
             match input.send_with(self.db.write_client(false)).await {
                 Ok(out) => {
                     let units: f64 = out.consumed_capacity().and_then(|c| c.capacity_units()).unwrap_or(0.0);
@@ -680,7 +680,7 @@ impl<M: Model, S: CheckpointStore> Runner<'_, '_, M, S> {
     /// The item with `key`, read strongly consistent after a write met a concurrent
     /// change.
     async fn read_again(&self, key: &Item) -> Result<Option<Item>> {
-        let ticket = self.db.ticket(Spend::Read).await;
+        let mut ticket = self.db.ticket(Spend::Read).await;
         let out = self
             .db
             .client()

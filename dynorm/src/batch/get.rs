@@ -393,7 +393,7 @@ async fn send_gets(
 ) -> Result<(Vec<(String, Vec<Item>)>, HashMap<String, KeysAndAttributes>)> {
     let label = tables_label(pending.keys());
     tracing::trace!(requests = ?pending, "batch_get_item");
-    let ticket = db.ticket(crate::budget::Spend::Read).await;
+    let mut ticket = db.ticket(crate::budget::Spend::Read).await;
     let out = db
         .read_client()
         .batch_get_item()
@@ -401,15 +401,7 @@ async fn send_gets(
         .set_return_consumed_capacity(db.capacity_mode())
         .send()
         .await
-        .map_err(|e| {
-            let err = Error::from_sdk(e, &label);
-            if matches!(err, Error::Throttled { .. }) {
-                if let Some(budget) = db.capacity_budget() {
-                    budget.slow_down(crate::budget::Spend::Read);
-                }
-            }
-            err
-        })?;
+        .map_err(|e| ticket.fail(Error::from_sdk(e, &label)))?;
     ticket.settle(out.consumed_capacity());
     db.add_capacity(out.consumed_capacity());
     let mut unprocessed = out.unprocessed_keys.unwrap_or_default();

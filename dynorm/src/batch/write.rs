@@ -456,7 +456,7 @@ async fn send_writes(
 ) -> Result<(Vec<(String, Vec<Item>)>, HashMap<String, Vec<WriteRequest>>)> {
     let label = tables_label(pending.keys());
     tracing::trace!(requests = ?pending, "batch_write_item");
-    let ticket = db.ticket(crate::budget::Spend::Write).await;
+    let mut ticket = db.ticket(crate::budget::Spend::Write).await;
     let out = db
         .write_client(true)
         .batch_write_item()
@@ -465,15 +465,7 @@ async fn send_writes(
         .send()
         .await
         // Puts and deletes without conditions: a repeat is harmless.
-        .map_err(|e| {
-            let err = Error::from_sdk_write(e, &label, true);
-            if matches!(err, Error::Throttled { .. }) {
-                if let Some(budget) = db.capacity_budget() {
-                    budget.slow_down(crate::budget::Spend::Write);
-                }
-            }
-            err
-        })?;
+        .map_err(|e| ticket.fail(Error::from_sdk_write(e, &label, true)))?;
     ticket.settle(out.consumed_capacity());
     db.add_capacity(out.consumed_capacity());
     let mut unprocessed = out.unprocessed_items.unwrap_or_default();

@@ -174,6 +174,16 @@ impl<S: CheckpointStore> StreamReader<S> {
         &self.stream_arn
     }
 
+    /// This reader's claim on a shard's checkpoint (`run` from [`run_of`](Self::run_of)).
+    fn claim<'c>(&'c self, run: &'c str) -> Claim<'c> {
+        Claim {
+            run,
+            segment: 0,
+            worker: &self.worker,
+            lease: self.lease,
+        }
+    }
+
     fn run_of(&self, shard: &str) -> String {
         format!("{}.{}", self.name, shard)
     }
@@ -254,12 +264,7 @@ impl<S: CheckpointStore> StreamReader<S> {
             }
             let run = self.run_of(&self.shards[i].id);
             let checkpoint = self.shards[i].checkpoint.clone().unwrap_or_default();
-            let claim = Claim {
-                run: &run,
-                segment: 0,
-                worker: &self.worker,
-                lease: self.lease,
-            };
+            let claim = self.claim(&run);
             match self.store.save(&claim, &checkpoint).await {
                 Ok(()) => self.shards[i].saved = Some(Instant::now()),
                 Err(Error::LeaseLost { .. }) => self.give_up(i),
@@ -302,12 +307,7 @@ impl<S: CheckpointStore> StreamReader<S> {
             }
             if self.shards[i].checkpoint.is_none() {
                 let run = self.run_of(&id);
-                let claim = Claim {
-                    run: &run,
-                    segment: 0,
-                    worker: &self.worker,
-                    lease: self.lease,
-                };
+                let claim = self.claim(&run);
                 match self.store.claim(&claim).await? {
                     None => continue,
                     Some(cp) => {
@@ -432,12 +432,7 @@ impl<S: CheckpointStore> StreamReader<S> {
                 checkpoint.position = Some(last.clone());
             }
             checkpoint.done = *closed;
-            let claim = Claim {
-                run: &run,
-                segment: 0,
-                worker: &self.worker,
-                lease: self.lease,
-            };
+            let claim = self.claim(&run);
             match self.store.save(&claim, &checkpoint).await {
                 Ok(()) => {
                     let shard = &mut self.shards[i];

@@ -372,6 +372,18 @@ impl Placeholders {
         within_limit(out)
     }
 
+    /// Appends `path = if_not_exists(path, `: the start of an action that keeps a
+    /// stored value.
+    fn write_if_not_exists(&mut self, out: &mut String, path: &[Segment]) -> Result<()> {
+        let start = out.len();
+        self.write_path(out, path)?;
+        let written = out[start..].to_owned();
+        out.push_str(" = if_not_exists(");
+        out.push_str(&written);
+        out.push_str(", ");
+        Ok(())
+    }
+
     /// Appends one action of its clause.
     fn write_action(&mut self, out: &mut String, action: Action) -> Result<()> {
         match action {
@@ -381,22 +393,12 @@ impl Placeholders {
                 self.write_checked_value(out, &path, value)?;
             }
             Action::SetIfNotExists(path, value) => {
-                let start = out.len();
-                self.write_path(out, &path)?;
-                let p = out[start..].to_owned();
-                out.push_str(" = if_not_exists(");
-                out.push_str(&p);
-                out.push_str(", ");
+                self.write_if_not_exists(out, &path)?;
                 self.write_checked_value(out, &path, value)?;
                 out.push(')');
             }
             Action::Increment(path, by, negative) => {
-                let start = out.len();
-                self.write_path(out, &path)?;
-                let p = out[start..].to_owned();
-                out.push_str(" = if_not_exists(");
-                out.push_str(&p);
-                out.push_str(", ");
+                self.write_if_not_exists(out, &path)?;
                 // The value placeholders keep their order: the amount, then zero.
                 let mut amount = String::new();
                 self.write_checked_value(&mut amount, &path, by)?;

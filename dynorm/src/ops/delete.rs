@@ -109,15 +109,10 @@ impl<'a, M: Model> DeleteItem<'a, M> {
             self.db.prepare::<M>(&table).await?;
             // An unconditional delete repeated deletes nothing more.
             let idempotent = input.get_condition_expression().is_none();
-            let ticket = self.db.ticket(crate::budget::Spend::Write).await;
-            let output = match Box::pin(input.send_with(self.db.write_client(idempotent))).await {
-                Ok(output) => output,
-                Err(e) => {
-                    let err = write_failure(e, &table, idempotent).into_error(&table, &guard);
-                    ticket.failed(&err);
-                    return Err(err);
-                }
-            };
+            let mut ticket = self.db.ticket(crate::budget::Spend::Write).await;
+            let output = Box::pin(input.send_with(self.db.write_client(idempotent)))
+                .await
+                .map_err(|e| ticket.fail(write_failure(e, &table, idempotent).into_error(&table, &guard)))?;
             ticket.settle(output.consumed_capacity());
             self.db.record_capacity(output.consumed_capacity());
             if let (true, Some(instance)) = (M::CASCADES, self.instance) {

@@ -85,15 +85,10 @@ impl<'a, M: Model> GetItem<'a, M> {
             tracing::trace!(input = ?input, "get_item");
             self.db.prepare::<M>(&table).await?;
             // Boxed: the SDK's future is large, and moving it inside ours costs more.
-            let ticket = self.db.ticket(crate::budget::Spend::Read).await;
-            let output = match Box::pin(input.send_with(self.db.read_client())).await {
-                Ok(output) => output,
-                Err(e) => {
-                    let err = Error::from_sdk(e, &table);
-                    ticket.failed(&err);
-                    return Err(err);
-                }
-            };
+            let mut ticket = self.db.ticket(crate::budget::Spend::Read).await;
+            let output = Box::pin(input.send_with(self.db.read_client()))
+                .await
+                .map_err(|e| ticket.fail(Error::from_sdk(e, &table)))?;
             ticket.settle(output.consumed_capacity());
             self.db.record_capacity(output.consumed_capacity());
             Ok(output.item)
@@ -153,7 +148,7 @@ pub async fn write_back<M: Model>(db: &crate::Db, stored: &Item, migrated: &Item
             return;
         }
     };
-    let ticket = db.ticket(crate::budget::Spend::Write).await;
+    let mut ticket = db.ticket(crate::budget::Spend::Write).await;
     match input
         .set_return_consumed_capacity(db.capacity_mode())
         .send_with(db.write_client(false))
@@ -165,8 +160,7 @@ pub async fn write_back<M: Model>(db: &crate::Db, stored: &Item, migrated: &Item
             tracing::debug!(table = %table, "dynorm: wrote back a migrated item");
         }
         Err(err) => {
-            let err = Error::from_sdk(err, &table);
-            ticket.failed(&err);
+            let err = ticket.fail(Error::from_sdk(err, &table));
             if matches!(err, Error::ConditionFailed { .. }) || err.code() == Some("ConditionalCheckFailedException") {
                 tracing::debug!(table = %table, "dynorm: the item changed since it was read; not written back");
             } else {

@@ -367,7 +367,7 @@ fn prepare<M: Model>(
 /// Sends a whole-item write; returns the item DynamoDB returned, for an update.
 async fn send_write<M: Model>(db: &Db, table: &str, input: WriteBuilder, guard: &Guard<M>) -> Result<Option<Item>> {
     db.prepare::<M>(table).await?;
-    let ticket = db.ticket(crate::budget::Spend::Write).await;
+    let mut ticket = db.ticket(crate::budget::Spend::Write).await;
     // A whole-item write without a condition stores the same item when repeated.
     let result = match input {
         WriteBuilder::Put(input) => {
@@ -401,13 +401,5 @@ async fn send_write<M: Model>(db: &Db, table: &str, input: WriteBuilder, guard: 
                 .map_err(|e| write_failure(e, table, idempotent))
         }
     };
-    result.map_err(|failure| {
-        let err = failure.into_error(table, guard);
-        if matches!(err, crate::Error::Throttled { .. }) {
-            if let Some(budget) = db.capacity_budget() {
-                budget.slow_down(crate::budget::Spend::Write);
-            }
-        }
-        err
-    })
+    result.map_err(|failure| ticket.fail(failure.into_error(table, guard)))
 }

@@ -108,15 +108,11 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     Box::pin(async move {
-        let ticket = db.ticket(crate::budget::Spend::Read).await;
-        let page: Page = match send.await {
-            Ok(out) => out.into(),
-            Err(e) => {
-                let err = Error::from_sdk(e, &table);
-                ticket.failed(&err);
-                return Err(err);
-            }
-        };
+        let mut ticket = db.ticket(crate::budget::Spend::Read).await;
+        let page: Page = send
+            .await
+            .map(Into::into)
+            .map_err(|e| ticket.fail(Error::from_sdk(e, &table)))?;
         ticket.settle(page.consumed.iter());
         let span = tracing::Span::current();
         span.record("aws.dynamodb.count", page.count as i64);
