@@ -37,7 +37,7 @@ type Result<T, E = ValueError> = std::result::Result<T, E>;
 
 /// serde_dynamo's `string_set`, `number_set` and `binary_set` wrap a value in a newtype
 /// struct of one of these names; dynorm stores it as a set too.
-const SET_MARKERS: [&str; 3] = [
+pub(crate) const SET_MARKERS: [&str; 3] = [
     "\u{037E}STRINGSET\u{037E}",
     "\u{037E}NUMBERSET\u{037E}",
     "\u{037E}BYTESSET\u{037E}",

@@ -90,21 +90,29 @@ pub(crate) fn check_item(schema: &TableSchema, item: &Item) -> Result<usize> {
     // One walk: every value checked and sized together.
     let mut size = 0;
     for (name, value) in item {
-        let checked = if name.is_empty() {
-            Err(ValueInvalid::at_root(ValueProblem::EmptyAttributeName))
-        } else {
-            check_value(value, 1)
-        };
-        match checked {
-            Ok(value_size) => size += name.len() + value_size,
-            Err(invalid) => {
-                return Err(Error::InvalidItem {
-                    path: invalid.render(name),
-                    problem: invalid.problem,
-                })
+        size += attribute_size(name, value)?;
+    }
+    check_size(size)
+}
+
+/// Checks one attribute an update sets in an item otherwise known to be valid: its
+/// value, and its key rules when it is an index's key. Returns its size (name and
+/// value).
+pub(crate) fn check_attribute(schema: &TableSchema, name: &str, value: &AttributeValue) -> Result<usize> {
+    for index in schema.indexes() {
+        let hash = index.hash_keys().map(|h| (h, MAX_HASH_KEY_SIZE));
+        let range = index.range_keys().map(|r| (r, MAX_RANGE_KEY_SIZE));
+        for (attr, limit) in hash.chain(range) {
+            if attr.name == name {
+                check_key_attr(Some(value), &attr, limit)?;
             }
         }
     }
+    attribute_size(name, value)
+}
+
+/// An item's size refused over DynamoDB's limit.
+pub(crate) fn check_size(size: usize) -> Result<usize> {
     if size > MAX_ITEM_SIZE {
         return Err(Error::ItemTooLarge {
             size,
@@ -112,6 +120,22 @@ pub(crate) fn check_item(schema: &TableSchema, item: &Item) -> Result<usize> {
         });
     }
     Ok(size)
+}
+
+/// Checks an attribute's name and value; its size as DynamoDB counts it.
+fn attribute_size(name: &str, value: &AttributeValue) -> Result<usize> {
+    let checked = if name.is_empty() {
+        Err(ValueInvalid::at_root(ValueProblem::EmptyAttributeName))
+    } else {
+        check_value(value, 1)
+    };
+    match checked {
+        Ok(value_size) => Ok(name.len() + value_size),
+        Err(invalid) => Err(Error::InvalidItem {
+            path: invalid.render(name),
+            problem: invalid.problem,
+        }),
+    }
 }
 
 /// Checks one value bound for an expression (an update or a condition), reporting a

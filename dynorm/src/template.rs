@@ -181,22 +181,7 @@ pub(crate) fn key_item(schema: &TableSchema, entity: &EntitySchema, values: &[At
 /// key attributes and those of each index the entity uses whose fields are all present
 /// (an index whose template misses a field is not written: the index is sparse).
 pub(crate) fn complete_item(entity: &EntitySchema, item: &mut Item) -> Result<()> {
-    let mut computed: Vec<(&'static str, Option<&'static str>, AttributeValue)> = Vec::with_capacity(entity.keys.len());
-    let mut sparse: Vec<&'static str> = Vec::new();
-    for key in entity.keys {
-        let rendered = render_value(&key.template, |_, name| item.get(name)).map_err(|p| invalid(key.attribute, p))?;
-        match (rendered, key.index) {
-            (Some(value), index) => computed.push((key.attribute, index, value)),
-            (None, None) => return Err(invalid(key.attribute, KeyProblem::Missing)),
-            // An index whose key misses a field holds no entry for the item: neither of
-            // its key attributes is written.
-            (None, Some(index)) => sparse.push(index),
-        }
-    }
-    let computed = computed
-        .into_iter()
-        .filter(|(_, index, _)| !index.is_some_and(|i| sparse.contains(&i)))
-        .map(|(attribute, _, value)| (attribute, value));
+    let computed = computed_keys(entity, |name| item.get(name))?;
     for (attribute, value) in computed {
         item.insert(attribute.to_owned(), value);
     }
@@ -205,6 +190,40 @@ pub(crate) fn complete_item(entity: &EntitySchema, item: &mut Item) -> Result<()
         AttributeValue::S(entity.type_name.to_owned()),
     );
     Ok(())
+}
+
+/// The key attributes an entity computes from its fields, each field's stored value
+/// given by `field`. An index whose key misses a field holds no entry for the item:
+/// neither of its key attributes is among them.
+pub(crate) fn computed_keys<'v>(
+    entity: &EntitySchema,
+    field: impl Fn(&str) -> Option<&'v AttributeValue>,
+) -> Result<Vec<(&'static str, AttributeValue)>> {
+    let mut computed: Vec<(&'static str, Option<&'static str>, AttributeValue)> = Vec::with_capacity(entity.keys.len());
+    let mut sparse: Vec<&'static str> = Vec::new();
+    for key in entity.keys {
+        let rendered = render_value(&key.template, |_, name| field(name)).map_err(|p| invalid(key.attribute, p))?;
+        match (rendered, key.index) {
+            (Some(value), index) => computed.push((key.attribute, index, value)),
+            (None, None) => return Err(invalid(key.attribute, KeyProblem::Missing)),
+            (None, Some(index)) => sparse.push(index),
+        }
+    }
+    Ok(computed
+        .into_iter()
+        .filter(|(_, index, _)| !index.is_some_and(|i| sparse.contains(&i)))
+        .map(|(attribute, _, value)| (attribute, value))
+        .collect())
+}
+
+/// Whether any of an entity's computed keys is made from the field stored as `name`.
+pub(crate) fn computes_from(entity: &EntitySchema, name: &str) -> bool {
+    entity.keys.iter().any(|key| {
+        key.template
+            .parts
+            .iter()
+            .any(|part| matches!(part, TemplatePart::Field(field) if *field == name))
+    })
 }
 
 /// Whether an item is of the model `schema` describes: for an entity, its type

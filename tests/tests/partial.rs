@@ -232,3 +232,52 @@ async fn a_large_diff_stays_within_the_expression_limit() {
     let stored = User::get(&db, "u7").consistent_read(true).await.unwrap().unwrap();
     assert_eq!(stored, *u);
 }
+
+#[tokio::test]
+async fn the_next_save_starts_from_what_was_stored() {
+    let (db, log) = logged_db("partial_next");
+    User::ensure_table(&db).await.unwrap();
+    user("u8").put(&db).await.unwrap();
+    let mut u = User::get(&db, "u8").tracked().await.unwrap().unwrap();
+
+    // Saves in a row: each sends only its own change, and leaves nothing pending.
+    u.address.geo.lat = 45.75;
+    assert!(u.save(&db).await.unwrap());
+    assert!(!u.is_changed().unwrap());
+    u.nickname = None;
+    u.roles.insert("viewer".into());
+    let (expression, _) = described(u.save(&db).to_input().unwrap().unwrap());
+    assert_eq!(expression, "REMOVE nickname ADD roles :v0", "{expression}");
+    assert!(u.save(&db).await.unwrap());
+    assert!(!u.is_changed().unwrap());
+
+    // Another writer changes an attribute this instance did not touch: the save keeps
+    // it, and the instance and its snapshot take it from the item stored.
+    db.client()
+        .update_item()
+        .table_name(db.table_name::<User>())
+        .key("id", aws_sdk_dynamodb::types::AttributeValue::S("u8".into()))
+        .update_expression("SET #n = :n")
+        .expression_attribute_names("#n", "name")
+        .expression_attribute_values(":n", aws_sdk_dynamodb::types::AttributeValue::S("Grace".into()))
+        .send()
+        .await
+        .unwrap();
+    u.address.zip = "69001".into();
+    assert!(u.save(&db).await.unwrap());
+    assert_eq!(u.name, "Grace");
+    assert!(!u.is_changed().unwrap());
+    u.prefs.insert("lang".into(), "fr".into());
+    let (expression, _) = described(u.save(&db).to_input().unwrap().unwrap());
+    assert_eq!(expression, "SET prefs.lang = :v0", "{expression}");
+    assert!(u.save(&db).await.unwrap());
+
+    let stored = User::get(&db, "u8").consistent_read(true).await.unwrap().unwrap();
+    assert_eq!(stored, *u);
+    assert_eq!(stored.name, "Grace");
+    assert_eq!(stored.address.geo.lat, 45.75);
+    assert_eq!(stored.address.zip, "69001");
+    assert!(stored.nickname.is_none());
+    assert!(stored.roles.contains("viewer") && stored.roles.contains("admin"));
+    assert_eq!(log.count("UpdateItem"), 5);
+}

@@ -955,3 +955,58 @@ async fn an_instance_update_fills_the_other_template_fields_from_the_instance() 
     assert_eq!(s(&stored, "gsi1pk").as_deref(), Some("REGION#us#gold"));
     assert_eq!(p.region, "us");
 }
+
+#[tokio::test]
+async fn a_partial_save_adds_and_removes_a_sparse_index_entry() {
+    let db = setup("st_tracked_sparse").await;
+    user("u1", "ann@acme.test", None).put(&db).await.unwrap();
+    let mut u = User::get(&db, ("acme", "u1"))
+        .consistent_read(true)
+        .tracked()
+        .await
+        .unwrap()
+        .unwrap();
+    u.manager = Some("boss".into());
+    // The changed field and the index keys made from it are sent; the other fields and
+    // index keys are not.
+    let dynorm::ops::WriteInput::Update(input) = u.save(&db).to_input().unwrap().unwrap() else {
+        panic!("a partial save is an update");
+    };
+    let names: Vec<&str> = input
+        .expression_attribute_names()
+        .unwrap()
+        .values()
+        .map(String::as_str)
+        .collect();
+    for sent in ["gsi2pk", "gsi2sk", "manager", "version"] {
+        assert!(names.contains(&sent), "{sent} in {names:?}");
+    }
+    for unsent in ["email", "gsi1pk", "gsi1sk"] {
+        assert!(!names.contains(&unsent), "{unsent} in {names:?}");
+    }
+    assert!(u.save(&db).await.unwrap());
+    let stored = raw(&db, "ORG#acme", "USER#u1").await.unwrap();
+    assert_eq!(s(&stored, "gsi2pk").as_deref(), Some("MANAGER#boss"));
+    assert_eq!(s(&stored, "gsi2sk").as_deref(), Some("USER#u1"));
+    assert_eq!(s(&stored, "gsi1pk").as_deref(), Some("EMAIL#ann@acme.test"));
+    assert_eq!(User::gsi2().query(&db, "boss").collect_all().await.unwrap().len(), 1);
+    // The snapshot moved on with the save: nothing is left to send.
+    assert!(!u.is_changed().unwrap());
+    assert!(!u.save(&db).await.unwrap());
+
+    // Without a manager the item leaves the sparse index: both its keys are removed.
+    u.manager = None;
+    u.email = "ann@new.test".into();
+    assert!(u.save(&db).await.unwrap());
+    let stored = raw(&db, "ORG#acme", "USER#u1").await.unwrap();
+    assert!(!stored.contains_key("gsi2pk") && !stored.contains_key("gsi2sk"));
+    assert!(!stored.contains_key("manager"));
+    assert_eq!(s(&stored, "gsi1pk").as_deref(), Some("EMAIL#ann@new.test"));
+    assert!(User::gsi2().query(&db, "boss").collect_all().await.unwrap().is_empty());
+    assert_eq!(u.version, 3);
+
+    // A field of the table's key computes the key: changing it is refused, unsent.
+    u.user_id = "u2".into();
+    assert!(matches!(u.save(&db).await, Err(Error::InvalidExpression(_))));
+    assert!(raw(&db, "ORG#acme", "USER#u2").await.is_none());
+}

@@ -271,13 +271,13 @@ impl<'a, M: Model> UpdateItem<'a, M, OnTracked<'a, M>> {
 
     /// Sends the save and refreshes the instance; runs the save hooks.
     pub(crate) async fn send(self) -> Result<()> {
-        self.send_planned(None).await.map(|_| ())
+        self.send_planned(|_| {}).await
     }
 
-    /// Sends the save and refreshes the instance; runs the save hooks. Given the item
-    /// the save was planned from, resolves to the next snapshot when the item stored
-    /// after the update agrees with it (see `tracked::next_snapshot`).
-    pub(crate) async fn send_planned(self, planned: Option<crate::Item>) -> Result<Option<crate::Item>> {
+    /// Sends the save and refreshes the instance; runs the save hooks. `on_stored` sees
+    /// the item as stored after the update (`ALL_NEW`) before the instance is refreshed
+    /// from it (a partial save compares it with what it planned).
+    pub(crate) async fn send_planned(self, on_stored: impl FnOnce(&crate::Item) + Send) -> Result<()> {
         let span = op_span!("dynorm.update_item", "UpdateItem", self.db.table_name::<M>());
         async move {
             hooks::before_save(&*self.target.model)?;
@@ -285,13 +285,12 @@ impl<'a, M: Model> UpdateItem<'a, M, OnTracked<'a, M>> {
             let (table, _, item) = request
                 .send_request_for(ReturnValue::AllNew, None, Some(&*model))
                 .await?;
-            let mut snapshot = None;
             if let Some(new) = item {
-                snapshot = planned.and_then(|planned| next_snapshot::<M>(planned, &new));
+                on_stored(&new);
                 after_write(&table, refresh(model, new))?;
             }
             hooks::after_save(&*model);
-            Ok(snapshot)
+            Ok(())
         }
         .instrument(span)
         .await
@@ -496,12 +495,11 @@ fn request_input<M: Model>(
     refuse_key_updates::<M>(&update.actions)?;
     if let Some(entity) = schema.entity {
         let key_values = crate::PrimaryKey::field_values(key_fields);
-        // The instance, when there is one, gives the fields the update leaves as they are.
-        let instance_item = match instance {
-            Some(model) if entity.keys.iter().any(|k| k.index.is_some()) => Some(crate::model::model_to_item(model)?),
-            _ => None,
-        };
-        for action in index_key_actions(entity, &update.actions, &key_values, instance_item.as_ref())? {
+        // The instance, when there is one, gives the fields the update leaves as they are
+        // (encoded only when an index key must be computed from them).
+        let encode = instance.map(|model| move || crate::model::model_to_item(model));
+        let encode = encode.as_ref().map(|f| f as &dyn Fn() -> Result<crate::Item>);
+        for action in index_key_actions(entity, &update.actions, &key_values, encode)? {
             update.push_action(action);
         }
     }
@@ -660,7 +658,7 @@ fn index_key_actions(
     entity: &crate::schema::EntitySchema,
     actions: &[Action],
     key_values: &[AttributeValue],
-    instance: Option<&crate::Item>,
+    encode_instance: Option<&dyn Fn() -> Result<crate::Item>>,
 ) -> Result<Vec<Action>> {
     use std::collections::HashMap;
     let mut set: HashMap<&str, &AttributeValue> = HashMap::new();
@@ -681,6 +679,7 @@ fn index_key_actions(
     }
     let mut out = Vec::new();
     let mut done: Vec<&str> = Vec::new();
+    let mut instance_item = None;
     for index in entity.keys.iter().filter_map(|k| k.index) {
         if done.contains(&index) {
             continue;
@@ -703,6 +702,10 @@ fn index_key_actions(
             );
             continue;
         }
+        if instance_item.is_none() {
+            instance_item = encode_instance.map(|encode| encode()).transpose()?;
+        }
+        let instance = instance_item.as_ref();
         // The entity's key fields are part of the key, never updated.
         let known = |f: &&str| {
             set.contains_key(f) || entity.key_fields.contains(f) || instance.is_some_and(|i| i.contains_key(*f))
@@ -760,38 +763,3 @@ impl<'a, M: Model> std::future::IntoFuture for UpdateItem<'a, M, ByKey> {
 
 into_future!(UpdateItem<OnInstance>, ());
 into_future!(UpdateItem<OnTracked>, ());
-
-/// The next snapshot after a partial save, without encoding the refreshed instance
-/// again: the item the save was planned from, with what the update itself changed
-/// (version, timestamps) taken from the item stored after it. Only when the stored item
-/// agrees with it on every attribute the model stores (no other writer changed one);
-/// otherwise `None`, and the refreshed instance is encoded.
-fn next_snapshot<M: Model>(mut current: crate::Item, stored: &crate::Item) -> Option<crate::Item> {
-    let schema = M::SCHEMA;
-    // With load hooks the refreshed instance may differ from what was stored, and the
-    // snapshot must be what it encodes to.
-    if schema.attributes.flattened || crate::hooks::enabled::<M>() {
-        return None;
-    }
-    let managed = |name: &str| {
-        schema.version_attribute == Some(name)
-            || schema.updated_at.is_some_and(|f| f.attribute == name)
-            || schema.created_at.is_some_and(|f| f.attribute == name)
-    };
-    for (name, value) in &current {
-        if !managed(name) && stored.get(name) != Some(value) {
-            return None;
-        }
-    }
-    for (name, value) in stored {
-        let is_managed = managed(name);
-        match current.get_mut(name) {
-            Some(slot) if is_managed => *slot = value.clone(),
-            Some(_) => {}
-            // A field the instance left out (`None`) that the table holds.
-            None if is_managed || schema.attributes.names.contains(&name.as_str()) => return None,
-            None => {}
-        }
-    }
-    Some(current)
-}

@@ -1,6 +1,9 @@
 //! Partial saves: an instance that remembers what was loaded, and saves only what
 //! changed, as the smallest nested paths.
 
+mod diff;
+mod same;
+
 use std::collections::HashSet;
 use std::ops::{Deref, DerefMut};
 
@@ -11,7 +14,10 @@ use crate::item::check_item;
 use crate::model::{model_from_item as from_item, model_to_item as to_item};
 use crate::ops::update::OnTracked;
 use crate::ops::{SaveItem, UpdateItem, WriteInput};
+use crate::schema::TableSchema;
+use crate::value::value_size;
 use crate::{Db, Error, Item, Model, Result};
+use diff::{changed_attributes, is_managed, Change};
 
 /// A model instance that remembers the item it was loaded as, so that saving it sends
 /// only what changed.
@@ -55,7 +61,7 @@ use crate::{Db, Error, Item, Model, Result};
 pub struct Tracked<M> {
     model: M,
     /// The item as last loaded or saved; `None` for an instance not stored yet.
-    snapshot: Option<Item>,
+    snapshot: Option<Snapshot>,
     /// An item read at an older schema version: as stored, and as migrated. Its next
     /// save rewrites it (see [`Tracked::from_item`]).
     migrated: Option<Box<(Item, Item)>>,
@@ -100,7 +106,7 @@ impl<M: Model> Tracked<M> {
     /// by `#[serde(default)]` is then known to be absent from the table, and is saved
     /// whole rather than by paths inside it that DynamoDB could not update.
     pub fn loaded(model: M) -> Result<Self> {
-        let snapshot = Some(to_item(&model)?);
+        let snapshot = Some(Snapshot::new(to_item(&model)?));
         Ok(Tracked {
             model,
             snapshot,
@@ -141,7 +147,7 @@ impl<M: Model> Tracked<M> {
         prune_item(&mut snapshot, stored.as_ref().unwrap_or(&item));
         Ok(Tracked {
             model,
-            snapshot: Some(snapshot),
+            snapshot: Some(Snapshot::new(snapshot)),
             migrated: None,
         })
     }
@@ -155,7 +161,10 @@ impl<M: Model> Tracked<M> {
     pub fn is_changed(&self) -> Result<bool> {
         match &self.snapshot {
             None => Ok(true),
-            Some(snapshot) => Ok(!changes::<M>(snapshot, &to_item(&self.model)?)?.0.is_empty()),
+            Some(snapshot) => {
+                let changes = changed_attributes(&self.model, &snapshot.item)?;
+                Ok(!actions(&snapshot.item, &changes).is_empty())
+            }
         }
     }
 
@@ -230,28 +239,31 @@ impl<'a, M: Model> SaveChanges<'a, M> {
             crate::ops::after_write(&table, crate::ops::refresh(&mut tracked.model, stored))?;
             crate::hooks::after_save(&tracked.model);
             tracked.migrated = None;
-            tracked.snapshot = Some(crate::ops::after_write(&table, to_item(&tracked.model))?);
+            tracked.snapshot = Some(Snapshot::new(crate::ops::after_write(&table, to_item(&tracked.model))?));
             return Ok(true);
         }
-        let reused = match &tracked.snapshot {
-            None => {
-                first_save(self.db, &mut tracked.model, self.check_version).await?;
-                None
-            }
-            Some(snapshot) => match plan(self.db, &mut tracked.model, snapshot, self.check_version)? {
+        let Tracked { model, snapshot, .. } = tracked;
+        match snapshot {
+            None => first_save(self.db, model, self.check_version).await?,
+            Some(snap) => match plan(self.db, model, snap, self.check_version)? {
                 Plan::Nothing => return Ok(false),
-                Plan::Changes(update, current) => update.send_planned(Some(current)).await?,
-                Plan::Whole(save) => {
-                    save.await?;
-                    None
+                Plan::Changes(update, pending) => {
+                    let mut maintained = None;
+                    update
+                        .send_planned(|stored| maintained = stored_agrees::<M>(&snap.item, &pending.changes, stored))
+                        .await?;
+                    if let Some(maintained) = maintained {
+                        // What was planned is what is stored: it becomes the snapshot,
+                        // and the refreshed instance is not encoded again.
+                        snap.apply(pending, maintained);
+                        return Ok(true);
+                    }
                 }
+                Plan::Whole(save) => save.await?,
             },
-        };
+        }
         let table = self.db.table_name::<M>();
-        tracked.snapshot = match reused {
-            Some(snapshot) => Some(snapshot),
-            None => Some(crate::ops::after_write(&table, to_item(&tracked.model))?),
-        };
+        *snapshot = Some(Snapshot::new(crate::ops::after_write(&table, to_item(model))?));
         Ok(true)
     }
 }
@@ -298,37 +310,79 @@ impl<'a, M: Model> std::future::IntoFuture for SaveChanges<'a, M> {
     }
 }
 
+/// The item as last loaded or saved, and its size as DynamoDB counts it.
+struct Snapshot {
+    item: Item,
+    size: usize,
+}
+
+impl Snapshot {
+    fn new(item: Item) -> Self {
+        let size = crate::value::item_size(&item);
+        Snapshot { item, size }
+    }
+
+    /// The snapshot after a save that wrote `pending`, with the attributes dynorm
+    /// maintains as stored.
+    fn apply(&mut self, pending: Pending, maintained: Vec<(&'static str, AttributeValue)>) {
+        let mut size = pending.size;
+        for change in pending.changes {
+            match change.value {
+                Some(value) => match self.item.get_mut(change.name.as_ref()) {
+                    Some(slot) => *slot = value,
+                    None => {
+                        self.item.insert(change.name.into_owned(), value);
+                    }
+                },
+                None => {
+                    self.item.remove(change.name.as_ref());
+                }
+            }
+        }
+        for (name, value) in maintained {
+            size += name.len() + value_size(&value);
+            if let Some(slot) = self.item.get_mut(name) {
+                size -= name.len() + value_size(slot);
+                *slot = value;
+            }
+        }
+        self.size = size;
+    }
+}
+
+/// The changes a save sends, and the size of the item they make.
+struct Pending {
+    changes: Vec<Change>,
+    size: usize,
+}
+
 /// What a save of a tracked instance sends.
 enum Plan<'a, M: Model> {
     /// Nothing changed.
     Nothing,
-    /// The update that brings the stored item to the instance, and the instance's item
-    /// it was planned from.
-    Changes(UpdateItem<'a, M, OnTracked<'a, M>>, Item),
+    /// The update that brings the stored item to the instance, and the changes it was
+    /// planned from.
+    Changes(UpdateItem<'a, M, OnTracked<'a, M>>, Pending),
     /// The changes do not fit DynamoDB's 4 KB expression limit (hundreds of changed
     /// attributes): the whole item is written, with the same conditions.
     Whole(SaveItem<'a, M>),
 }
 
-/// The save that brings the stored item from `snapshot` to `model`.
-fn plan<'a, M: Model>(db: &'a Db, model: &'a mut M, snapshot: &Item, check_version: bool) -> Result<Plan<'a, M>> {
+/// The save that brings the stored item from `snapshot` to `model`: the instance's
+/// fields compared with the snapshot one by one, only those that changed encoded.
+fn plan<'a, M: Model>(db: &'a Db, model: &'a mut M, snapshot: &Snapshot, check_version: bool) -> Result<Plan<'a, M>> {
     model.validate()?;
-    let current = to_item(&*model)?;
-    check_item(M::SCHEMA, &current)?;
     let schema = M::SCHEMA;
-    for key in schema.key_names() {
-        if snapshot.get(key) != current.get(key) {
-            return Err(Error::InvalidExpression(format!(
-                "the key attribute `{key}` of a tracked item changed; a save cannot move an item \
-                 (put it under the new key and delete the old one)"
-            )));
-        }
-    }
-    let (actions, fits) = changes::<M>(snapshot, &current)?;
+    let changes = changed_attributes(&*model, &snapshot.item)?;
+    let size = check_changes(schema, snapshot, &changes)?;
+    let actions = actions(&snapshot.item, &changes);
     if actions.is_empty() {
         return Ok(Plan::Nothing);
     }
     let hash: Path<M, String> = Path::unchecked([schema.hash_key.name]);
+    let (actions, fits) = fit_expression(actions, |name| {
+        changes.iter().find(|c| c.name == name).and_then(|c| c.value.as_ref())
+    });
     if !fits {
         // The stored item must still exist, at the loaded version: the same conditions as
         // the update would have had.
@@ -345,39 +399,106 @@ fn plan<'a, M: Model>(db: &'a Db, model: &'a mut M, snapshot: &Item, check_versi
     } else {
         request.skip_version_check()
     };
-    Ok(Plan::Changes(request.condition(hash.exists()), current))
+    Ok(Plan::Changes(
+        request.condition(hash.exists()),
+        Pending { changes, size },
+    ))
 }
 
-/// The smallest actions that turn `old` into `new`, leaving out the attributes dynorm
-/// maintains (version and timestamps), and whether they fit in one update expression.
-fn changes<M: Model>(old: &Item, new: &Item) -> Result<(Vec<Action>, bool)> {
-    let schema = M::SCHEMA;
-    let managed: HashSet<&str> = schema
-        .version_attribute
-        .into_iter()
-        .chain(schema.created_at.map(|f| f.attribute))
-        .chain(schema.updated_at.map(|f| f.attribute))
-        .chain(schema.schema_version.map(|v| v.attribute))
-        .collect();
-    let mut actions = Vec::new();
-    let mut names: Vec<&String> = new.keys().filter(|n| !managed.contains(n.as_str())).collect();
-    names.sort();
-    for name in names {
-        let path = vec![Segment::Name(name.clone().into())];
-        match old.get(name) {
-            None => actions.push(Action::Set(path, new[name].clone())),
-            Some(before) => diff_value(path, before, &new[name], &mut actions),
+/// Checks what a save changes, as the item check would check the whole item (the
+/// attributes that did not change were stored as they are): no key attribute changes,
+/// every new value is valid, and the item stays within DynamoDB's size limit. Returns
+/// the item's size after the save.
+fn check_changes(schema: &TableSchema, snapshot: &Snapshot, changes: &[Change]) -> Result<usize> {
+    let mut size = snapshot.size;
+    for change in changes {
+        let name = change.name.as_ref();
+        if schema.is_key(name) {
+            return Err(Error::InvalidExpression(format!(
+                "the key attribute `{name}` of a tracked item changed; a save cannot move an item \
+                 (put it under the new key and delete the old one)"
+            )));
+        }
+        if let Some(old) = snapshot.item.get(name) {
+            size = size.saturating_sub(name.len() + value_size(old));
+        }
+        if let Some(new) = &change.value {
+            size += crate::item::check_attribute(schema, name, new)?;
         }
     }
-    let mut removed: Vec<&String> = old
-        .keys()
-        .filter(|n| !new.contains_key(*n) && !managed.contains(n.as_str()))
-        .collect();
-    removed.sort();
-    for name in removed {
-        actions.push(Action::Remove(vec![Segment::Name(name.clone().into())]));
+    crate::item::check_size(size)
+}
+
+/// The smallest actions that turn the snapshot's attributes into the changed ones: the
+/// changed values, in name order, then the removed attributes.
+fn actions(snapshot: &Item, changes: &[Change]) -> Vec<Action> {
+    let mut actions = Vec::new();
+    for change in changes {
+        let Some(new) = &change.value else { continue };
+        let path = vec![Segment::Name(change.name.clone())];
+        match snapshot.get(change.name.as_ref()) {
+            None => actions.push(Action::Set(path, new.clone())),
+            Some(old) => diff_value(path, old, new, &mut actions),
+        }
     }
-    Ok(fit_expression(actions, new))
+    for change in changes {
+        if change.value.is_none() && snapshot.contains_key(change.name.as_ref()) {
+            actions.push(Action::Remove(vec![Segment::Name(change.name.clone())]));
+        }
+    }
+    actions
+}
+
+/// The attributes dynorm maintains (version, timestamps) as stored after a save, when
+/// the stored item agrees with the snapshot and the save's changes on every other
+/// attribute the model stores (no other writer changed one); `None` otherwise, and the
+/// refreshed instance is encoded for the next snapshot.
+fn stored_agrees<M: Model>(
+    snapshot: &Item,
+    changes: &[Change],
+    stored: &Item,
+) -> Option<Vec<(&'static str, AttributeValue)>> {
+    let schema = M::SCHEMA;
+    // With load hooks the refreshed instance may differ from what was stored, and the
+    // snapshot must be what it encodes to.
+    if schema.attributes.flattened || crate::hooks::enabled::<M>() {
+        return None;
+    }
+    let change = |name: &str| changes.iter().find(|c| c.name == name);
+    for (name, value) in snapshot {
+        if is_managed(schema, name) {
+            continue;
+        }
+        let expected = match change(name) {
+            Some(change) => change.value.as_ref(),
+            None => Some(value),
+        };
+        if stored.get(name) != expected {
+            return None;
+        }
+    }
+    for change in changes {
+        if let Some(value) = &change.value {
+            if !snapshot.contains_key(change.name.as_ref()) && stored.get(change.name.as_ref()) != Some(value) {
+                return None;
+            }
+        }
+    }
+    let mut maintained = Vec::new();
+    for (name, value) in stored {
+        let kept = match change(name) {
+            Some(change) => change.value.is_some(),
+            None => snapshot.contains_key(name),
+        };
+        match diff::managed_name(schema, name) {
+            Some(name) if kept => maintained.push((name, value.clone())),
+            // A field the instance left out (`None`) that the table holds.
+            Some(_) => return None,
+            None if !kept && schema.attributes.names.contains(&name.as_str()) => return None,
+            None => {}
+        }
+    }
+    Some(maintained)
 }
 
 /// Drops from `encoded` every map entry that `stored` lacks, so the snapshot says what
@@ -407,7 +528,10 @@ fn prune(encoded: &mut AttributeValue, stored: &AttributeValue) {
 /// Keeps a save's update expression well under DynamoDB's 4 KB limit: while the
 /// estimate is over budget, the top-level attribute with the most actions is set whole.
 /// Says whether the actions then fit.
-fn fit_expression(mut actions: Vec<Action>, new: &Item) -> (Vec<Action>, bool) {
+fn fit_expression<'v>(
+    mut actions: Vec<Action>,
+    whole: impl Fn(&str) -> Option<&'v AttributeValue>,
+) -> (Vec<Action>, bool) {
     const BUDGET: usize = 3072;
     // `#n12.#n13[4] = :v20, `: about 7 bytes a segment and 8 for the rest.
     let cost = |a: &Action| 8 + 7 * a.segments().len();
@@ -427,7 +551,7 @@ fn fit_expression(mut actions: Vec<Action>, new: &Item) -> (Vec<Action>, bool) {
         let busiest = busiest.clone();
         actions.retain(|a| a.segments()[0] != busiest);
         let Segment::Name(name) = &busiest else { break };
-        match new.get(name.as_ref()) {
+        match whole(name.as_ref()) {
             Some(value) => actions.push(Action::Set(vec![busiest.clone()], value.clone())),
             None => actions.push(Action::Remove(vec![busiest.clone()])),
         }
