@@ -67,7 +67,7 @@ pub struct Db {
 struct Inner {
     /// The client as given: what [`Db::client`] hands out, untouched.
     client: Client,
-    /// The same client with dynorm's outcome tracking, for its own requests.
+    /// The same client with dynorm's outcome tracking, for its own writes.
     tracked: Client,
     /// The tracked client, whose retry never resends a write that may have been applied:
     /// for writes a repeat could change (see `retry`).
@@ -304,7 +304,9 @@ impl Db {
     /// Waits until the handle's budget, if any, allows a request of `kind`.
     pub(crate) async fn ticket(&self, kind: crate::budget::Spend) -> crate::budget::Ticket {
         match &self.budget {
-            Some(budget) => budget.acquire(kind).await,
+            // Boxed: the wait holds a timer, which every request's future would
+            // otherwise carry.
+            Some(budget) => Box::pin(budget.acquire(kind)).await,
             None => crate::budget::Ticket::none(),
         }
     }
@@ -373,9 +375,10 @@ impl Db {
         }
     }
 
-    /// The client dynorm sends its reads with.
+    /// The client dynorm sends its reads with: the handle's own, since a read applies
+    /// nothing and needs no outcome tracking.
     pub(crate) fn read_client(&self) -> &Client {
-        &self.inner.tracked
+        &self.inner.client
     }
 
     /// The table-name prefix of this handle (empty when none).

@@ -15,7 +15,7 @@ use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::{
     Error as OperationError, FinalizerInterceptorContextMut, FinalizerInterceptorContextRef, InterceptorContext, Output,
 };
-use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::{dyn_dispatch_hint, Intercept, SharedInterceptor};
 use aws_smithy_runtime_api::client::orchestrator::{HttpResponse, Metadata, OrchestratorError};
 use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction, RetryClassifierPriority};
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
@@ -85,13 +85,18 @@ impl ClassifyRetry for NoResendOfAppliedWrites {
     }
 }
 
-/// The clients of a handle: `client` with [`OutcomeTracker`], and its twin that also has
-/// [`NoResendOfAppliedWrites`], for writes a repeat could change. Both share the
+/// The clients of a handle's writes: `client` with [`OutcomeTracker`], and its twin that
+/// also has [`NoResendOfAppliedWrites`], for writes a repeat could change. Both share the
 /// connections and the caller's interceptors.
+///
+/// The tracker is registered as permanent and declares the two hooks it implements, so
+/// the SDK calls it twice a request and looks nothing up for it in the request's
+/// configuration: a write pays no measurable cost for it.
 pub(crate) fn handle_clients(
     client: &aws_sdk_dynamodb::Client,
 ) -> (aws_sdk_dynamodb::Client, aws_sdk_dynamodb::Client) {
-    let tracked = client.config().to_builder().interceptor(OutcomeTracker);
+    let mut tracked = client.config().to_builder();
+    tracked.push_interceptor(SharedInterceptor::permanent(OutcomeTracker));
     let once_only = tracked.clone().retry_classifier(NoResendOfAppliedWrites);
     (
         aws_sdk_dynamodb::Client::from_conf(tracked.build()),
@@ -129,6 +134,7 @@ const WRITES: &[&str] = &[
     "UpdateTimeToLive",
 ];
 
+#[dyn_dispatch_hint]
 impl Intercept for OutcomeTracker {
     fn name(&self) -> &'static str {
         "dynorm: track whether a write may have been applied"

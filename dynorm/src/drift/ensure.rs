@@ -127,8 +127,11 @@ impl Db {
             // Auto-creation makes the table exist; comparing it with the model is for
             // `ensure_table` and `plan_table`, so a drifted table does not fail every
             // operation (and send the comparison's requests) on first use.
-            let mut ensure = EnsureTable::<M>::new(self);
-            ensure.compare = false;
+            let ensure = {
+                let mut ensure = EnsureTable::<M>::new(self);
+                ensure.compare = false;
+                std::future::IntoFuture::into_future(ensure)
+            };
             ensure.await?;
         }
         Ok(())

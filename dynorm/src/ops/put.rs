@@ -2,7 +2,7 @@ use aws_sdk_dynamodb::operation::put_item::builders::PutItemInputBuilder;
 use aws_sdk_dynamodb::operation::put_item::PutItemInput;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemInputBuilder;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemInput;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::{AttributeValue, ConsumedCapacity, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use tracing::Instrument;
 
 use super::guard::{next_version, Guard};
@@ -161,15 +161,20 @@ impl<'a, M: Model> PutItem<'a, M, Put<'a, M>> {
         async move {
             let model = self.target.0;
             hooks::before_save(model)?;
-            let (input, _) = prepare(
-                model,
-                self.db,
-                table.clone(),
-                &mut self.guard,
-                self.check_version,
-                Stored::Dropped,
-            )?;
-            send_write::<M>(self.db, &table, input, &self.guard).await?;
+            // In a block, so that the input's place is not kept in the future while the
+            // request is sent.
+            let request = {
+                let (input, _) = prepare(
+                    model,
+                    self.db,
+                    table.clone(),
+                    &mut self.guard,
+                    self.check_version,
+                    Stored::Dropped,
+                )?;
+                write_request(self.db, &table, input)
+            };
+            send_write::<M>(self.db, &table, request, &self.guard).await?;
             if M::CASCADES {
                 after_write(&table, model.cascade_save(self.db).await)?;
             }
@@ -204,15 +209,18 @@ impl<'a, M: Model> PutItem<'a, M, Save<'a, M>> {
         async move {
             let model = self.target.0;
             hooks::before_save(&*model)?;
-            let (input, written) = prepare(
-                &*model,
-                self.db,
-                table.clone(),
-                &mut self.guard,
-                self.check_version,
-                Stored::Refreshes,
-            )?;
-            let returned = send_write::<M>(self.db, &table, input, &self.guard).await?;
+            let (request, written) = {
+                let (input, written) = prepare(
+                    &*model,
+                    self.db,
+                    table.clone(),
+                    &mut self.guard,
+                    self.check_version,
+                    Stored::Refreshes,
+                )?;
+                (write_request(self.db, &table, input), written)
+            };
+            let returned = send_write::<M>(self.db, &table, request, &self.guard).await?;
             if M::CASCADES {
                 after_write(&table, model.cascade_save(self.db).await)?;
             }
@@ -364,23 +372,24 @@ fn prepare<M: Model>(
     Ok((WriteBuilder::Update(input), None))
 }
 
-/// Sends a whole-item write; returns the item DynamoDB returned, for an update.
-async fn send_write<M: Model>(db: &Db, table: &str, input: WriteBuilder, guard: &Guard<M>) -> Result<Option<Item>> {
-    db.prepare::<M>(table).await?;
-    let mut ticket = db.ticket(crate::budget::Spend::Write).await;
-    // A whole-item write without a condition stores the same item when repeated.
-    let result = match input {
+/// What a whole-item write resolves to: the item DynamoDB returned (for an update), and
+/// the capacity it consumed.
+type Written = std::result::Result<(Option<Item>, Option<ConsumedCapacity>), super::WriteFailure>;
+
+/// The request of a whole-item write, made but not sent: a pointer, where the input is
+/// hundreds of bytes that the waits before sending would otherwise carry. A whole-item
+/// write without a condition stores the same item when repeated.
+fn write_request<'a>(db: &'a Db, table: &'a str, input: WriteBuilder) -> futures::future::BoxFuture<'a, Written> {
+    match input {
         WriteBuilder::Put(input) => {
             tracing::trace!(input = ?input, "put_item");
             let idempotent = input.get_condition_expression().is_none();
-            Box::pin(input.send_with(db.write_client(idempotent)))
-                .await
-                .map(|out| {
-                    db.record_capacity(out.consumed_capacity());
-                    ticket.settle(out.consumed_capacity());
-                    None
-                })
-                .map_err(|e| write_failure(e, table, idempotent))
+            let sent = input.send_with(db.write_client(idempotent));
+            Box::pin(async move {
+                sent.await
+                    .map(|out| (None, out.consumed_capacity))
+                    .map_err(|e| write_failure(e, table, idempotent))
+            })
         }
         WriteBuilder::Update(input) => {
             // A model with `created_at` is written with an UpdateItem: SET of every
@@ -391,15 +400,32 @@ async fn send_write<M: Model>(db: &Db, table: &str, input: WriteBuilder, guard: 
             span.record("otel.name", format_args!("UpdateItem {table}"));
             tracing::trace!(input = ?input, "update_item");
             let idempotent = input.get_condition_expression().is_none();
-            Box::pin(input.send_with(db.write_client(idempotent)))
-                .await
-                .map(|out| {
-                    db.record_capacity(out.consumed_capacity());
-                    ticket.settle(out.consumed_capacity());
-                    out.attributes
-                })
-                .map_err(|e| write_failure(e, table, idempotent))
+            let sent = input.send_with(db.write_client(idempotent));
+            Box::pin(async move {
+                sent.await
+                    .map(|out| (out.attributes, out.consumed_capacity))
+                    .map_err(|e| write_failure(e, table, idempotent))
+            })
         }
-    };
-    result.map_err(|failure| ticket.fail(failure.into_error(table, guard)))
+    }
+}
+
+/// Sends a whole-item write made by [`write_request`]; returns the item DynamoDB
+/// returned, for an update.
+async fn send_write<M: Model>(
+    db: &Db,
+    table: &str,
+    request: futures::future::BoxFuture<'_, Written>,
+    guard: &Guard<M>,
+) -> Result<Option<Item>> {
+    db.prepare::<M>(table).await?;
+    let mut ticket = db.ticket(crate::budget::Spend::Write).await;
+    match request.await {
+        Ok((item, consumed)) => {
+            db.record_capacity(consumed.as_ref());
+            ticket.settle(consumed.as_ref());
+            Ok(item)
+        }
+        Err(failure) => Err(ticket.fail(failure.into_error(table, guard))),
+    }
 }

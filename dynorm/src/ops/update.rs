@@ -1,3 +1,5 @@
+use std::future::Future;
+
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemInputBuilder;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemInput;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
@@ -204,7 +206,9 @@ impl<'a, M: Model> UpdateItem<'a, M, ByKey> {
     /// Resolves to the item [`return_values`](Self::return_values) asks for. Once
     /// DynamoDB has applied the update, a failure to decode that item is
     /// [`Error::Applied`](crate::error::Error::Applied).
-    pub async fn send(self) -> Result<Option<M>> {
+    // Not an `async fn`: the future is the instrumented block alone, without a second
+    // place for `self` and the span around it (see `send_request_for`).
+    pub fn send(self) -> impl Future<Output = Result<Option<M>>> + Send + 'a {
         let span = op_span!("dynorm.update_item", "UpdateItem", self.db.table_name::<M>());
         async move {
             hooks::before_update::<M>(&self.key, None)?;
@@ -214,7 +218,6 @@ impl<'a, M: Model> UpdateItem<'a, M, ByKey> {
             Ok(returned)
         }
         .instrument(span)
-        .await
     }
 }
 
@@ -236,7 +239,7 @@ impl<'a, M: Model> UpdateItem<'a, M, OnInstance<'a, M>> {
     /// sends the request, and refreshes the instance from the updated item. Once
     /// DynamoDB has applied the update, a failure to decode that item is
     /// [`Error::Applied`](crate::error::Error::Applied) (the instance is then unchanged).
-    pub async fn send(self) -> Result<()> {
+    pub fn send(self) -> impl Future<Output = Result<()>> + Send + 'a {
         let span = op_span!("dynorm.update_item", "UpdateItem", self.db.table_name::<M>());
         async move {
             hooks::before_update(&self.key, Some(&*self.target.model))?;
@@ -251,7 +254,6 @@ impl<'a, M: Model> UpdateItem<'a, M, OnInstance<'a, M>> {
             Ok(())
         }
         .instrument(span)
-        .await
     }
 }
 
@@ -277,7 +279,10 @@ impl<'a, M: Model> UpdateItem<'a, M, OnTracked<'a, M>> {
     /// Sends the save and refreshes the instance; runs the save hooks. `on_stored` sees
     /// the item as stored after the update (`ALL_NEW`) before the instance is refreshed
     /// from it (a partial save compares it with what it planned).
-    pub(crate) async fn send_planned(self, on_stored: impl FnOnce(&crate::Item) + Send) -> Result<()> {
+    pub(crate) fn send_planned(
+        self,
+        on_stored: impl FnOnce(&crate::Item) + Send + 'a,
+    ) -> impl Future<Output = Result<()>> + Send + 'a {
         let span = op_span!("dynorm.update_item", "UpdateItem", self.db.table_name::<M>());
         async move {
             hooks::before_save(&*self.target.model)?;
@@ -293,7 +298,6 @@ impl<'a, M: Model> UpdateItem<'a, M, OnTracked<'a, M>> {
             Ok(())
         }
         .instrument(span)
-        .await
     }
 }
 
@@ -443,21 +447,26 @@ impl<M: Model, Tg> UpdateItem<'_, M, Tg> {
     ) -> Result<(String, M::Key, Option<crate::Item>)> {
         let table = self.db.table_name::<M>();
         let mut guard = self.guard;
-        let (input, idempotent) = request_input(
-            self.db,
-            table.clone(),
-            &self.key,
-            self.update,
-            &mut guard,
-            self.check_version,
-            return_value,
-            validated,
-            instance,
-        )?;
-        tracing::trace!(input = ?input, "update_item");
+        // The request is made (not sent) before the waits below, in a block, so that they
+        // hold a pointer rather than the input's hundreds of bytes.
+        let (request, idempotent) = {
+            let (input, idempotent) = request_input(
+                self.db,
+                table.clone(),
+                &self.key,
+                self.update,
+                &mut guard,
+                self.check_version,
+                return_value,
+                validated,
+                instance,
+            )?;
+            tracing::trace!(input = ?input, "update_item");
+            (Box::pin(input.send_with(self.db.write_client(idempotent))), idempotent)
+        };
         self.db.prepare::<M>(&table).await?;
         let mut ticket = self.db.ticket(crate::budget::Spend::Write).await;
-        let output = Box::pin(input.send_with(self.db.write_client(idempotent)))
+        let output = request
             .await
             .map_err(|e| ticket.fail(write_failure(e, &table, idempotent).into_error(&table, &guard)))?;
         ticket.settle(output.consumed_capacity());
@@ -466,10 +475,10 @@ impl<M: Model, Tg> UpdateItem<'_, M, Tg> {
     }
 }
 
-impl<M: Model> UpdateItem<'_, M, ByKey> {
-    async fn send_request(self) -> Result<(String, M::Key, Option<crate::Item>)> {
+impl<'a, M: Model> UpdateItem<'a, M, ByKey> {
+    fn send_request(self) -> impl Future<Output = Result<(String, M::Key, Option<crate::Item>)>> + Send + 'a {
         let return_value = UpdateTarget::<M>::return_value(&self.target);
-        self.send_request_for(return_value, None, None).await
+        self.send_request_for(return_value, None, None)
     }
 }
 

@@ -222,25 +222,9 @@ impl<'a, M: Model> SaveChanges<'a, M> {
     /// cancelled save leaves the changes pending.
     pub async fn send(self) -> Result<bool> {
         let tracked = self.tracked;
-        if let Some(migrated) = &tracked.migrated {
-            let table = self.db.table_name::<M>();
-            let Some(input) = rewrite(self.db, &tracked.model, migrated)? else {
-                return Ok(false);
-            };
-            let mut ticket = self.db.ticket(crate::budget::Spend::Write).await;
-            let out = input
-                .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
-                .send_with(self.db.write_client(false))
-                .await
-                .map_err(|e| Error::from_sdk_write(e, &table, false))?;
-            ticket.settle(out.consumed_capacity());
-            self.db.record_capacity(out.consumed_capacity());
-            let stored = out.attributes.unwrap_or_default();
-            crate::ops::after_write(&table, crate::ops::refresh(&mut tracked.model, stored))?;
-            crate::hooks::after_save(&tracked.model);
-            tracked.migrated = None;
-            tracked.snapshot = Some(Snapshot::new(crate::ops::after_write(&table, to_item(&tracked.model))?));
-            return Ok(true);
+        if tracked.migrated.is_some() {
+            // Rare, and boxed so that the common save's future does not carry its state.
+            return Box::pin(send_rewrite(self.db, tracked)).await;
         }
         let Tracked { model, snapshot, .. } = tracked;
         match snapshot {
@@ -266,6 +250,35 @@ impl<'a, M: Model> SaveChanges<'a, M> {
         *snapshot = Some(Snapshot::new(crate::ops::after_write(&table, to_item(model))?));
         Ok(true)
     }
+}
+
+/// Sends the rewrite of an instance read at an older schema version (see [`rewrite`]),
+/// and refreshes it from the item stored.
+async fn send_rewrite<M: Model>(db: &Db, tracked: &mut Tracked<M>) -> Result<bool> {
+    let Some(migrated) = &tracked.migrated else {
+        return Ok(false);
+    };
+    let table = db.table_name::<M>();
+    let Some(input) = rewrite(db, &tracked.model, migrated)? else {
+        return Ok(false);
+    };
+    let mut ticket = db.ticket(crate::budget::Spend::Write).await;
+    // Boxed, as every send of the SDK's is: its future is kilobytes.
+    let out = Box::pin(
+        input
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+            .send_with(db.write_client(false)),
+    )
+    .await
+    .map_err(|e| Error::from_sdk_write(e, &table, false))?;
+    ticket.settle(out.consumed_capacity());
+    db.record_capacity(out.consumed_capacity());
+    let stored = out.attributes.unwrap_or_default();
+    crate::ops::after_write(&table, crate::ops::refresh(&mut tracked.model, stored))?;
+    crate::hooks::after_save(&tracked.model);
+    tracked.migrated = None;
+    tracked.snapshot = Some(Snapshot::new(crate::ops::after_write(&table, to_item(&tracked.model))?));
+    Ok(true)
 }
 
 /// The rewrite of an item read at an older schema version: what differs from the item
