@@ -894,6 +894,82 @@ where
     )
 }
 
+/// Writes per `BatchWriteItem`, and requests in flight (dynorm's default).
+const BATCH_WRITES: usize = 25;
+const BATCH_IN_FLIGHT: usize = 4;
+
+/// A raw batch write of `docs`: validated and encoded per request of 25, 4 requests in
+/// flight, each response's `UnprocessedItems` sent again.
+async fn raw_batch_write(client: &Client, docs: &[Doc]) -> Result<(), BoxError> {
+    use futures::{StreamExt, TryStreamExt};
+    futures::stream::iter(docs.chunks(BATCH_WRITES))
+        .map(|chunk| async move {
+            let mut requests = chunk
+                .iter()
+                .map(|doc| {
+                    doc.validate()?;
+                    let item: Item = serde_dynamo::to_item(doc)?;
+                    let put = aws_sdk_dynamodb::types::PutRequest::builder()
+                        .set_item(Some(item))
+                        .build()?;
+                    Ok(aws_sdk_dynamodb::types::WriteRequest::builder()
+                        .put_request(put)
+                        .build())
+                })
+                .collect::<Result<Vec<_>, BoxError>>()?;
+            while !requests.is_empty() {
+                let out = client.batch_write_item().request_items(TABLE, requests).send().await?;
+                requests = out
+                    .unprocessed_items
+                    .and_then(|mut left| left.remove(TABLE))
+                    .unwrap_or_default();
+            }
+            Ok::<(), BoxError>(())
+        })
+        .buffer_unordered(BATCH_IN_FLIGHT)
+        .try_collect::<Vec<()>>()
+        .await?;
+    Ok(())
+}
+
+fn batch_write_100(c: &mut Criterion, rt: &Runtime) -> String {
+    let mocked = Mocked::new(&json!({ "UnprocessedItems": {} }));
+    let (client, db) = (&mocked.client, &mocked.db);
+    let docs: Vec<Doc> = (0..100).map(doc).collect();
+    let docs = &docs;
+    let dynorm_write = async || {
+        let out = db
+            .batch_write()
+            .put_all(docs)
+            .concurrency(BATCH_IN_FLIGHT)
+            .send()
+            .await
+            .expect("dynorm batch write");
+        out.applied
+    };
+    let raw_write = async || {
+        raw_batch_write(client, docs).await.expect("raw batch write");
+        docs.len()
+    };
+    check_pair("batch_write_100", rt, &mocked, dynorm_write, raw_write, &100);
+
+    let mut group = c.benchmark_group("batch_write_100");
+    group.bench_function("dynorm", |b| b.to_async(rt).iter(dynorm_write));
+    group.bench_function("raw", |b| b.to_async(rt).iter(raw_write));
+    group.finish();
+
+    interleaved(
+        "batch_write_100",
+        rt,
+        rounds(100),
+        2,
+        || (),
+        |_| dynorm_write(),
+        || (),
+        |_| raw_write(),
+    )
+}
+
 fn entity_put(c: &mut Criterion, rt: &Runtime) -> String {
     let mocked = Mocked::new(&json!({}));
     let (client, db) = (&mocked.client, &mocked.db);
@@ -1040,7 +1116,7 @@ fn benches(c: &mut Criterion) {
         .build()
         .expect("tokio runtime");
     type Pair = fn(&mut Criterion, &Runtime) -> String;
-    let pairs: [(&str, Pair); 8] = [
+    let pairs: [(&str, Pair); 9] = [
         ("get_item_1kb", get_item_1kb),
         ("put_validated", put_validated),
         ("update_condition_3_sets", update_condition_3_sets),
@@ -1049,6 +1125,7 @@ fn benches(c: &mut Criterion) {
         ("entity_put", entity_put),
         ("entity_get", entity_get),
         ("collection_page_1mb", collection_page_1mb),
+        ("batch_write_100", batch_write_100),
     ];
     // `DYNORM_BENCH_ONLY=update,partial` runs only the pairs whose names contain one of
     // the words (criterion's own filter skips its measurements, not the interleaved ones).

@@ -177,6 +177,16 @@ async fn throttling_past_the_deadline_is_reported_as_the_cause() {
     };
     assert_eq!(left.len(), 30);
     assert!(matches!(cause.as_deref(), Some(Error::Throttled { .. })), "{cause:?}");
+    // Every write comes back whole, as it was to be written, after many resends.
+    let mut returned: Vec<Event> = left
+        .into_iter()
+        .map(|op| match op {
+            BatchOp::Put { item, .. } => Event::from_item(item).unwrap(),
+            other => panic!("a put was left, not {other:?}"),
+        })
+        .collect();
+    returned.sort_by(|a, b| a.id.cmp(&b.id));
+    assert_eq!(returned, events(30));
 }
 
 #[tokio::test(start_paused = true)]

@@ -373,6 +373,17 @@ impl BatchGetOutput {
 }
 
 impl Pending for HashMap<String, KeysAndAttributes> {
+    // Keys are small: a copy.
+    type Kept = Self;
+
+    fn keep(&self) -> Self::Kept {
+        self.clone()
+    }
+
+    fn restore(kept: Self::Kept) -> Self {
+        kept
+    }
+
     fn describe(self) -> Vec<BatchOp> {
         self.into_iter()
             .flat_map(|(table, request)| {

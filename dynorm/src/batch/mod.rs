@@ -5,6 +5,7 @@
 //! write left.
 
 mod get;
+mod packed;
 mod write;
 
 use std::time::Duration;
@@ -147,7 +148,14 @@ pub(crate) struct Chunk {
 }
 
 /// What one batch request still has to do: writes or keys, by table.
-pub(crate) trait Pending: Clone {
+pub(crate) trait Pending: Sized {
+    /// What is kept while the request is out, to send it again or report it when it does
+    /// not succeed.
+    type Kept;
+    /// Keeps what is pending, before it is handed to the SDK.
+    fn keep(&self) -> Self::Kept;
+    /// What was pending, from what was kept.
+    fn restore(kept: Self::Kept) -> Self;
     /// Lists what is left, for [`Error::BatchIncomplete`].
     fn describe(self) -> Vec<BatchOp>;
 }
@@ -184,10 +192,11 @@ where
             return chunk;
         }
         chunk.requests += 1;
-        match tokio::time::timeout(deadline - now, send(pending.clone())).await {
+        let kept = pending.keep();
+        match tokio::time::timeout(deadline - now, send(pending)).await {
             // The request's fate is unknown: it is listed as not applied.
             Err(_elapsed) => {
-                chunk.left = pending.describe();
+                chunk.left = HashMap::restore(kept).describe();
                 chunk.cause = last_error;
                 return chunk;
             }
@@ -201,12 +210,13 @@ where
             }
             Ok(Err(err)) if !retryable(&err) => {
                 stop.store(true, Ordering::Relaxed);
-                chunk.left = pending.describe();
+                chunk.left = HashMap::restore(kept).describe();
                 chunk.cause = Some(err);
                 return chunk;
             }
             Ok(Err(err)) => {
                 tracing::debug!(error = %err, "batch request failed; retrying");
+                pending = HashMap::restore(kept);
                 last_error = Some(err);
             }
         }

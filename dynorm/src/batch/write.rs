@@ -428,6 +428,16 @@ fn group(
 }
 
 impl Pending for HashMap<String, Vec<WriteRequest>> {
+    type Kept = super::packed::Packed;
+
+    fn keep(&self) -> Self::Kept {
+        super::packed::Packed::of(self)
+    }
+
+    fn restore(kept: Self::Kept) -> Self {
+        kept.unpack()
+    }
+
     fn describe(self) -> Vec<BatchOp> {
         let mut out = Vec::new();
         for (table, requests) in self {
