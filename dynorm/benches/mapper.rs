@@ -16,6 +16,7 @@
 //! | `entity_put`              | `ticket.put(&db).await` (an entity: 4 keys from templates, the type) | `validate()` + `serde_dynamo::to_item` + the same keys by `format!` + `put_item()` |
 //! | `entity_get`              | `Ticket::get(&db, (org, number)).await`              | keys by `format!`, `get_item()`, type check, decode           |
 //! | `collection_page_1mb`     | `OrgItem::query(&db, org).collect_all().await`       | `query()`, dispatch on `_type`, `serde_dynamo::from_item`     |
+//! | `batch_write_100`         | `db.batch_write().put_all(&docs).concurrency(4).await` (100 docs) | requests of 25, validated and encoded, 4 in flight (`buffer_unordered`), `UnprocessedItems` sent again |
 //!
 //! No network is involved, yet both sides go through the whole SDK (request
 //! serialization, endpoint resolution, SigV4 signing, response deserialization): the

@@ -216,16 +216,6 @@ pub(crate) fn computed_keys<'v>(
         .collect())
 }
 
-/// Whether any of an entity's computed keys is made from the field stored as `name`.
-pub(crate) fn computes_from(entity: &EntitySchema, name: &str) -> bool {
-    entity.keys.iter().any(|key| {
-        key.template
-            .parts
-            .iter()
-            .any(|part| matches!(part, TemplatePart::Field(field) if *field == name))
-    })
-}
-
 /// Whether an item is of the model `schema` describes: for an entity, its type
 /// attribute names it; any item is of a model that owns its table.
 pub(crate) fn is_of(schema: &TableSchema, item: &Item) -> bool {

@@ -1010,3 +1010,35 @@ async fn a_partial_save_adds_and_removes_a_sparse_index_entry() {
     assert!(matches!(u.save(&db).await, Err(Error::InvalidExpression(_))));
     assert!(raw(&db, "ORG#acme", "USER#u2").await.is_none());
 }
+
+#[tokio::test]
+async fn a_partial_save_writes_index_keys_the_stored_item_lacks() {
+    let db = setup("st_tracked_backfill").await;
+    // Written by another program before `gsi2` was added to the entity: the manager is
+    // there, the index keys made of it are not.
+    let mut written = user("u1", "ann@acme.test", Some("boss"));
+    written.version = 1;
+    let mut item = written.to_item().unwrap();
+    item.remove("gsi2pk");
+    item.remove("gsi2sk");
+    db.client()
+        .put_item()
+        .table_name(db.table_name::<Saas>())
+        .set_item(Some(item))
+        .send()
+        .await
+        .unwrap();
+    let mut u = User::get(&db, ("acme", "u1"))
+        .consistent_read(true)
+        .tracked()
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(u.is_changed().unwrap(), "the missing index keys are a change to save");
+    u.email = "ann@new.test".into();
+    assert!(u.save(&db).await.unwrap());
+    let stored = raw(&db, "ORG#acme", "USER#u1").await.unwrap();
+    assert_eq!(s(&stored, "gsi2pk").as_deref(), Some("MANAGER#boss"));
+    assert_eq!(s(&stored, "gsi1pk").as_deref(), Some("EMAIL#ann@new.test"));
+    assert_eq!(User::gsi2().query(&db, "boss").collect_all().await.unwrap().len(), 1);
+}

@@ -46,7 +46,7 @@ impl Packed {
             put_len(&mut out, requests.len());
             for request in requests {
                 match (&request.put_request, &request.delete_request) {
-                    (Some(put), _) => {
+                    (Some(put), None) => {
                         out.push(PUT);
                         packable &= put_item(&mut out, &put.item);
                     }
@@ -54,7 +54,8 @@ impl Packed {
                         out.push(DELETE);
                         packable &= put_item(&mut out, &delete.key);
                     }
-                    (None, None) => packable = false,
+                    // Not a request dynorm makes: copied as it is.
+                    _ => packable = false,
                 }
             }
         }
@@ -71,10 +72,15 @@ impl Packed {
             Packed::Copied(pending) => pending,
             Packed::Bytes(bytes) => {
                 let mut reader = Reader { bytes: &bytes, at: 0 };
-                let unpacked = reader.writes();
-                // Only this module writes the buffer: it always reads back whole.
-                debug_assert!(unpacked.is_some(), "a packed batch request reads back");
-                unpacked.unwrap_or_default()
+                match reader.writes() {
+                    Some(writes) => writes,
+                    // Only this module writes the buffer: it always reads back whole.
+                    None => {
+                        debug_assert!(false, "a packed batch request reads back");
+                        tracing::error!("dynorm: a batch request's kept writes could not be read back");
+                        HashMap::new()
+                    }
+                }
             }
         }
     }

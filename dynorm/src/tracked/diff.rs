@@ -71,15 +71,23 @@ fn by_field<M: Model>(model: &M, schema: &'static TableSchema, snapshot: &Item) 
         present,
         ..
     } = fields;
-    let extra = |name: &str| {
-        schema.schema_version.is_some_and(|v| v.attribute == name)
-            || schema
+    // The attributes dynorm adds to a model's fields: the schema version, an entity's
+    // type and computed keys.
+    let extras = || {
+        schema.schema_version.map(|v| v.attribute).into_iter().chain(
+            schema
                 .entity
-                .is_some_and(|e| e.type_attribute == name || e.keys.iter().any(|k| k.attribute == name))
+                .into_iter()
+                .flat_map(|e| std::iter::once(e.type_attribute).chain(e.keys.iter().map(|k| k.attribute))),
+        )
     };
+    let extra = |name: &str| extras().any(|e| e == name);
+    let extras_present = extras()
+        .filter(|name| snapshot.contains_key(*name) && !emitted.contains(name))
+        .count();
     // Attributes the snapshot holds that no field wrote this time (an `Option` now
     // skipped when `None`): removed.
-    if present + snapshot.keys().filter(|name| extra(name)).count() < snapshot.len() {
+    if present + extras_present < snapshot.len() {
         for name in snapshot.keys() {
             if !extra(name) && !is_managed(schema, name) && !emitted.contains(&name.as_str()) {
                 changes.push(Change {
@@ -89,20 +97,18 @@ fn by_field<M: Model>(model: &M, schema: &'static TableSchema, snapshot: &Item) 
             }
         }
     }
+    // An entity's keys are computed again on every save, as a whole-item write would
+    // store them: one made of a changed field moves, and one the stored item lacks (an
+    // index added to the entity since it was written) is written.
     if let Some(entity) = schema.entity {
-        if changes
-            .iter()
-            .any(|change| crate::template::computes_from(entity, &change.name))
-        {
-            computed_changes(entity, snapshot, &mut changes)?;
-        }
+        computed_changes(entity, snapshot, &mut changes)?;
     }
     changes.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(Some(changes))
 }
 
-/// The computed key attributes of an entity whose fields changed: each key rendered
-/// from the fields as they will be stored, compared with the snapshot's.
+/// The computed key attributes of an entity that a save changes: each key rendered from
+/// the fields as they will be stored, compared with the snapshot's.
 fn computed_changes(entity: &crate::schema::EntitySchema, snapshot: &Item, changes: &mut Vec<Change>) -> Result<()> {
     let field = |name: &str| match changes.iter().find(|c| c.name == name) {
         Some(change) => change.value.as_ref(),

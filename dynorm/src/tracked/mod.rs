@@ -478,6 +478,9 @@ fn stored_agrees<M: Model>(
         return None;
     }
     let change = |name: &str| changes.iter().find(|c| c.name == name);
+    // Every attribute of the next snapshot holds its value in the stored item; `matched`
+    // counts the stored attributes accounted for.
+    let mut matched = 0;
     for (name, value) in snapshot {
         if is_managed(schema, name) {
             continue;
@@ -489,26 +492,49 @@ fn stored_agrees<M: Model>(
         if stored.get(name) != expected {
             return None;
         }
+        matched += usize::from(expected.is_some());
     }
     for change in changes {
         if let Some(value) = &change.value {
-            if !snapshot.contains_key(change.name.as_ref()) && stored.get(change.name.as_ref()) != Some(value) {
-                return None;
+            if !snapshot.contains_key(change.name.as_ref()) {
+                if stored.get(change.name.as_ref()) != Some(value) {
+                    return None;
+                }
+                matched += 1;
             }
         }
     }
+    // The attributes dynorm maintains, as stored.
     let mut maintained = Vec::new();
-    for (name, value) in stored {
-        let kept = match change(name) {
-            Some(change) => change.value.is_some(),
-            None => snapshot.contains_key(name),
-        };
-        match diff::managed_name(schema, name) {
-            Some(name) if kept => maintained.push((name, value.clone())),
+    let managed = [
+        schema.version_attribute,
+        schema.created_at.map(|f| f.attribute),
+        schema.updated_at.map(|f| f.attribute),
+        schema.schema_version.map(|v| v.attribute),
+    ];
+    for name in managed.into_iter().flatten() {
+        match (snapshot.contains_key(name), stored.get(name)) {
+            (true, Some(value)) => {
+                maintained.push((name, value.clone()));
+                matched += 1;
+            }
             // A field the instance left out (`None`) that the table holds.
-            Some(_) => return None,
-            None if !kept && schema.attributes.names.contains(&name.as_str()) => return None,
-            None => {}
+            (false, Some(_)) => return None,
+            (_, None) => {}
+        }
+    }
+    // Attributes the table holds beyond these: those the model does not know are kept
+    // by the save, but one of the model's means the instance left out a field (`None`)
+    // that another writer stored.
+    if matched < stored.len() {
+        for name in stored.keys() {
+            let kept = match change(name) {
+                Some(change) => change.value.is_some(),
+                None => snapshot.contains_key(name),
+            };
+            if !kept && !is_managed(schema, name) && schema.attributes.names.contains(&name.as_str()) {
+                return None;
+            }
         }
     }
     Some(maintained)

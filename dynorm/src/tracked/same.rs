@@ -441,23 +441,23 @@ impl ser::SerializeTupleVariant for SameList<'_> {
 struct Seen {
     inline: [usize; 16],
     len: usize,
-    more: Vec<usize>,
+    more: std::collections::HashSet<usize>,
 }
 
 impl Seen {
     /// Records a stored entry (by address); `false` when it was already matched.
     fn insert(&mut self, entry: &AttributeValue) -> bool {
         let at = std::ptr::from_ref(entry) as usize;
-        if self.inline[..self.len].contains(&at) || self.more.contains(&at) {
+        if self.inline[..self.len].contains(&at) {
             return false;
         }
         if self.len < self.inline.len() {
             self.inline[self.len] = at;
             self.len += 1;
+            true
         } else {
-            self.more.push(at);
+            self.more.insert(at)
         }
-        true
     }
 
     fn count(&self) -> usize {
