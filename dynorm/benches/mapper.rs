@@ -16,6 +16,7 @@
 //! | `entity_put`              | `ticket.put(&db).await` (an entity: 4 keys from templates, the type) | `validate()` + `serde_dynamo::to_item` + the same keys by `format!` + `put_item()` |
 //! | `entity_get`              | `Ticket::get(&db, (org, number)).await`              | keys by `format!`, `get_item()`, type check, decode           |
 //! | `collection_page_1mb`     | `OrgItem::query(&db, org).collect_all().await`       | `query()`, dispatch on `_type`, `serde_dynamo::from_item`     |
+//! | `batch_get_100`           | `db.batch_get().get_all(keys).await`, then `models()` (100 keys, in key order) | one `BatchGetItem` of 100 keys, `UnprocessedKeys` sent again, `serde_dynamo::from_item` |
 //! | `batch_write_100`         | `db.batch_write().put_all(&docs).concurrency(4).await` (100 docs) | requests of 25, validated and encoded, 4 in flight (`buffer_unordered`), `UnprocessedItems` sent again |
 //!
 //! No network is involved, yet both sides go through the whole SDK (request
@@ -971,6 +972,62 @@ fn batch_write_100(c: &mut Criterion, rt: &Runtime) -> String {
     )
 }
 
+/// A raw batch get of 100 keys: one `BatchGetItem`, unprocessed keys sent again, every
+/// item decoded.
+async fn raw_batch_get(client: &Client, docs: &[Doc]) -> Result<Vec<Doc>, BoxError> {
+    let mut keys: Vec<Item> = docs
+        .iter()
+        .map(|d| {
+            HashMap::from([
+                ("pk".to_owned(), AttributeValue::S(d.pk.clone())),
+                ("sk".to_owned(), AttributeValue::S(d.sk.clone())),
+            ])
+        })
+        .collect();
+    let mut found = Vec::with_capacity(keys.len());
+    loop {
+        let request = aws_sdk_dynamodb::types::KeysAndAttributes::builder()
+            .set_keys(Some(keys))
+            .build()?;
+        let out = client.batch_get_item().request_items(TABLE, request).send().await?;
+        for item in out.responses.and_then(|mut r| r.remove(TABLE)).unwrap_or_default() {
+            found.push(serde_dynamo::from_item(item)?);
+        }
+        match out.unprocessed_keys.and_then(|mut left| left.remove(TABLE)) {
+            Some(left) if !left.keys.is_empty() => keys = left.keys,
+            _ => return Ok(found),
+        }
+    }
+}
+
+fn batch_get_100(c: &mut Criterion, rt: &Runtime) -> String {
+    let docs: Vec<Doc> = (0..100).map(doc).collect();
+    let items: Vec<Value> = docs.iter().map(|d| wire_item(&item_of(d))).collect();
+    let mocked = Mocked::new(&json!({ "Responses": { TABLE: items }, "UnprocessedKeys": {} }));
+    let (client, db) = (&mocked.client, &mocked.db);
+    let docs = &docs;
+    // dynorm gives the models in the order of the keys asked; the canned response is in
+    // that order too, so both sides return the same list.
+    let dynorm_get = async || {
+        let mut out = db
+            .batch_get()
+            .get_all::<Doc, _>(docs.iter().map(|d| (d.pk.as_str(), d.sk.as_str())))
+            .send()
+            .await
+            .expect("dynorm batch get");
+        out.models::<Doc>().expect("models")
+    };
+    let raw_get = async || raw_batch_get(client, docs).await.expect("raw batch get");
+    check_pair("batch_get_100", rt, &mocked, dynorm_get, raw_get, docs);
+
+    let mut group = c.benchmark_group("batch_get_100");
+    group.bench_function("dynorm", |b| b.to_async(rt).iter(dynorm_get));
+    group.bench_function("raw", |b| b.to_async(rt).iter(raw_get));
+    group.finish();
+
+    interleaved("batch_get_100", rt, rounds(100), 2, || (), |_| dynorm_get(), || (), |_| raw_get())
+}
+
 fn entity_put(c: &mut Criterion, rt: &Runtime) -> String {
     let mocked = Mocked::new(&json!({}));
     let (client, db) = (&mocked.client, &mocked.db);
@@ -1117,7 +1174,7 @@ fn benches(c: &mut Criterion) {
         .build()
         .expect("tokio runtime");
     type Pair = fn(&mut Criterion, &Runtime) -> String;
-    let pairs: [(&str, Pair); 9] = [
+    let pairs: [(&str, Pair); 10] = [
         ("get_item_1kb", get_item_1kb),
         ("put_validated", put_validated),
         ("update_condition_3_sets", update_condition_3_sets),
@@ -1127,6 +1184,7 @@ fn benches(c: &mut Criterion) {
         ("entity_get", entity_get),
         ("collection_page_1mb", collection_page_1mb),
         ("batch_write_100", batch_write_100),
+        ("batch_get_100", batch_get_100),
     ];
     // `DYNORM_BENCH_ONLY=update,partial` runs only the pairs whose names contain one of
     // the words (criterion's own filter skips its measurements, not the interleaved ones).
