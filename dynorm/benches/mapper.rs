@@ -1025,7 +1025,16 @@ fn batch_get_100(c: &mut Criterion, rt: &Runtime) -> String {
     group.bench_function("raw", |b| b.to_async(rt).iter(raw_get));
     group.finish();
 
-    interleaved("batch_get_100", rt, rounds(100), 2, || (), |_| dynorm_get(), || (), |_| raw_get())
+    interleaved(
+        "batch_get_100",
+        rt,
+        rounds(100),
+        2,
+        || (),
+        |_| dynorm_get(),
+        || (),
+        |_| raw_get(),
+    )
 }
 
 fn entity_put(c: &mut Criterion, rt: &Runtime) -> String {
