@@ -73,7 +73,7 @@ pub(crate) fn to_attribute_value<T: Serialize + ?Sized>(
 
 /// Whether a value is a set with no elements, which a map leaves out.
 #[inline]
-fn is_empty_set(value: &AttributeValue) -> bool {
+pub(crate) fn is_empty_set(value: &AttributeValue) -> bool {
     match value {
         AttributeValue::Ss(v) | AttributeValue::Ns(v) => v.is_empty(),
         AttributeValue::Bs(v) => v.is_empty(),

@@ -13,7 +13,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::ser::{self, Impossible, Serialize, SerializeStruct, Serializer};
 
 use super::same::encodes_to;
-use crate::encode::to_attribute_value;
+use crate::encode::{is_empty_set, to_attribute_value};
 use crate::item::encode_error;
 use crate::schema::{Shape, TableSchema};
 use crate::value::ValueError;
@@ -30,11 +30,12 @@ pub(super) struct Change {
 /// Whether dynorm maintains the attribute itself (the lock version, the timestamps,
 /// the schema version), so a diff leaves it out.
 pub(super) fn is_managed(schema: &TableSchema, name: &str) -> bool {
-    managed_name(schema, name).is_some()
+    managed_names(schema).any(|managed| managed == name)
 }
 
-/// The name of an attribute dynorm maintains, as the schema holds it.
-pub(super) fn managed_name(schema: &TableSchema, name: &str) -> Option<&'static str> {
+/// The attributes dynorm maintains: the lock version, the timestamps, the schema
+/// version.
+pub(super) fn managed_names(schema: &TableSchema) -> impl Iterator<Item = &'static str> {
     [
         schema.version_attribute,
         schema.created_at.map(|f| f.attribute),
@@ -43,7 +44,6 @@ pub(super) fn managed_name(schema: &TableSchema, name: &str) -> Option<&'static 
     ]
     .into_iter()
     .flatten()
-    .find(|managed| *managed == name)
 }
 
 /// The attributes of `model`'s item that differ from `snapshot`, sorted by name.
@@ -227,11 +227,7 @@ impl SerializeStruct for FieldDiff<'_> {
         }
         let new = to_attribute_value(value, 1, shape).map_err(|e| Stop::Value(e.in_field(key)))?;
         // An empty set is left out of the item, as the encoder leaves it out of a map.
-        let new = match &new {
-            AttributeValue::Ss(v) | AttributeValue::Ns(v) if v.is_empty() => None,
-            AttributeValue::Bs(v) if v.is_empty() => None,
-            _ => Some(new),
-        };
+        let new = (!is_empty_set(&new)).then_some(new);
         if old != new.as_ref() {
             self.changes.push(Change {
                 name: Cow::Borrowed(key),

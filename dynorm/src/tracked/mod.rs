@@ -506,13 +506,7 @@ fn stored_agrees<M: Model>(
     }
     // The attributes dynorm maintains, as stored.
     let mut maintained = Vec::new();
-    let managed = [
-        schema.version_attribute,
-        schema.created_at.map(|f| f.attribute),
-        schema.updated_at.map(|f| f.attribute),
-        schema.schema_version.map(|v| v.attribute),
-    ];
-    for name in managed.into_iter().flatten() {
+    for name in diff::managed_names(schema) {
         match (snapshot.contains_key(name), stored.get(name)) {
             (true, Some(value)) => {
                 maintained.push((name, value.clone()));

@@ -383,57 +383,33 @@ impl SameList<'_> {
     }
 }
 
-impl ser::SerializeSeq for SameList<'_> {
-    type Ok = ();
-    type Error = Differs;
+/// The serde traits of a sequence, a tuple, a tuple struct and a tuple variant: each
+/// element is the next one of the list.
+macro_rules! list_impls {
+    ($($trait:ident::$method:ident),*) => {
+        $(
+            impl ser::$trait for SameList<'_> {
+                type Ok = ();
+                type Error = Differs;
 
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
-        self.element(value)
-    }
+                fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
+                    self.element(value)
+                }
 
-    fn end(self) -> Result {
-        self.finish()
-    }
+                fn end(self) -> Result {
+                    self.finish()
+                }
+            }
+        )*
+    };
 }
 
-impl ser::SerializeTuple for SameList<'_> {
-    type Ok = ();
-    type Error = Differs;
-
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
-        self.element(value)
-    }
-
-    fn end(self) -> Result {
-        self.finish()
-    }
-}
-
-impl ser::SerializeTupleStruct for SameList<'_> {
-    type Ok = ();
-    type Error = Differs;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
-        self.element(value)
-    }
-
-    fn end(self) -> Result {
-        self.finish()
-    }
-}
-
-impl ser::SerializeTupleVariant for SameList<'_> {
-    type Ok = ();
-    type Error = Differs;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
-        self.element(value)
-    }
-
-    fn end(self) -> Result {
-        self.finish()
-    }
-}
+list_impls!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 /// The stored entries a map or struct matched, so that every one is matched exactly
 /// once: a value that wrote one key twice and left another out is no match.
@@ -538,31 +514,27 @@ impl ser::SerializeMap for SameMap<'_> {
     }
 }
 
-impl ser::SerializeStruct for SameMap<'_> {
-    type Ok = ();
-    type Error = Differs;
+/// The serde traits of a struct and a struct variant: each field is an entry.
+macro_rules! struct_impls {
+    ($($trait:ident),*) => {
+        $(
+            impl ser::$trait for SameMap<'_> {
+                type Ok = ();
+                type Error = Differs;
 
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result {
-        self.entry(key, value)
-    }
+                fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result {
+                    self.entry(key, value)
+                }
 
-    fn end(self) -> Result {
-        self.finish()
-    }
+                fn end(self) -> Result {
+                    self.finish()
+                }
+            }
+        )*
+    };
 }
 
-impl ser::SerializeStructVariant for SameMap<'_> {
-    type Ok = ();
-    type Error = Differs;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result {
-        self.entry(key, value)
-    }
-
-    fn end(self) -> Result {
-        self.finish()
-    }
-}
+struct_impls!(SerializeStruct, SerializeStructVariant);
 
 /// Finds the stored entry of a map key: the key's text as the encoder's key encoder
 /// writes it (a string as it is, a number or bool as its text, a unit variant as its
